@@ -1,0 +1,142 @@
+"""Exceptions raised by okx-ws.
+
+Every failure a caller can meet has its own class so that trading code can
+decide precisely: an order that was *rejected* (:class:`OkxApiError`) is known
+not to exist, while an order whose reply never came (:class:`RequestTimeout`,
+:class:`ConnectionLost`) has an *unknown* fate and must be reconciled by its
+``clOrdId``.  No exception message ever contains a secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+class OkxWsError(Exception):
+    """Base class of every okx-ws error."""
+
+
+class ConfigurationError(OkxWsError, ValueError):
+    """Constructor options are inconsistent (e.g. unknown market, missing secret)."""
+
+
+class AuthenticationError(OkxWsError):
+    """OKX refused the login; carries OKX's ``code`` and ``msg``.
+
+    The client does not retry a refused login in a loop: the next request on
+    that connection makes one fresh attempt.
+    """
+
+    def __init__(self, code: str, msg: str, *, connection: str, hint: str = "") -> None:
+        self.code = code
+        self.msg = msg
+        self.connection = connection
+        text = f"login on {connection!r} refused by OKX: code={code} msg={msg!r}"
+        super().__init__(f"{text}. {hint}" if hint else text)
+
+
+class _RequestFailure(OkxWsError):
+    """A request whose outcome is tied to one request id."""
+
+    def __init__(self, message: str, *, id: str, op: str, cl_ord_ids: Sequence[str]) -> None:
+        self.id = id
+        self.op = op
+        self.cl_ord_ids = tuple(cl_ord_ids)
+        super().__init__(message)
+
+
+class RequestTimeout(_RequestFailure, TimeoutError):
+    """No reply arrived within the request timeout.
+
+    If ``sent`` is true the request reached the socket and its fate on OKX is
+    **unknown**: look the orders up by ``cl_ord_ids`` before acting again.  If
+    ``sent`` is false the request never left the client and nothing happened.
+    """
+
+    def __init__(
+        self, *, id: str, op: str, cl_ord_ids: Sequence[str], timeout: float, sent: bool
+    ) -> None:
+        self.timeout = timeout
+        self.sent = sent
+        fate = (
+            "fate on OKX is UNKNOWN; reconcile by clOrdId"
+            if sent
+            else "it was never sent (no connection), nothing happened"
+        )
+        super().__init__(
+            f"no reply to {op!r} request id={id} within {timeout:g}s: {fate}"
+            f" (clOrdIds={list(cl_ord_ids)})",
+            id=id,
+            op=op,
+            cl_ord_ids=cl_ord_ids,
+        )
+
+
+class ConnectionLost(_RequestFailure, ConnectionError):
+    """The connection closed while the request was in flight.
+
+    The request is never re-sent automatically: its fate on OKX is **unknown**
+    and must be reconciled by ``cl_ord_ids``.
+    """
+
+    def __init__(self, *, id: str, op: str, cl_ord_ids: Sequence[str], reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            f"connection lost while {op!r} request id={id} was in flight ({reason}):"
+            f" fate on OKX is UNKNOWN; reconcile by clOrdId (clOrdIds={list(cl_ord_ids)})",
+            id=id,
+            op=op,
+            cl_ord_ids=cl_ord_ids,
+        )
+
+
+class OkxApiError(OkxWsError):
+    """OKX answered the request with ``code != "0"``.
+
+    ``data`` holds every per-item result (``sCode``, ``sMsg``, ``ordId``,
+    ``clOrdId``...), so the successes inside a partially failed batch
+    (``code == "2"``) are never lost: see :attr:`succeeded` and :attr:`failed`.
+    """
+
+    def __init__(self, reply: dict[str, Any]) -> None:
+        self.reply = reply
+        self.id = str(reply.get("id", ""))
+        self.op = str(reply.get("op", ""))
+        self.code = str(reply.get("code", ""))
+        self.msg = str(reply.get("msg", ""))
+        data = reply.get("data")
+        self.data: list[dict[str, Any]] = list(data) if isinstance(data, list) else []
+        details = "; ".join(
+            f"[{i}] sCode={item.get('sCode')} sMsg={item.get('sMsg')!r}"
+            for i, item in enumerate(self.data)
+            if str(item.get("sCode", "0")) != "0"
+        )
+        super().__init__(
+            f"OKX rejected {self.op!r} id={self.id}: code={self.code} msg={self.msg!r}"
+            + (f" items: {details}" if details else "")
+        )
+
+    @property
+    def succeeded(self) -> list[dict[str, Any]]:
+        """Items OKX accepted (``sCode == "0"``) inside a partially failed batch."""
+        return [item for item in self.data if str(item.get("sCode")) == "0"]
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        """Items OKX rejected, each with its ``sCode`` and ``sMsg``."""
+        return [item for item in self.data if str(item.get("sCode")) != "0"]
+
+
+class SubscriptionError(OkxWsError):
+    """OKX refused a subscribe/unsubscribe (e.g. 60018 channel doesn't exist)."""
+
+    def __init__(self, code: str, msg: str, args: Sequence[dict[str, Any]]) -> None:
+        self.code = code
+        self.msg = msg
+        self.args_ = list(args)
+        super().__init__(f"subscription refused: code={code} msg={msg!r} args={self.args_}")
+
+
+class ClientClosed(OkxWsError):
+    """The client was closed; no further requests are accepted."""

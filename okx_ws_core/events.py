@@ -1,0 +1,102 @@
+"""Lifecycle and data events, delivered to handlers registered with ``on()``.
+
+Handlers run on the client's event loop (for the blocking client: its loop
+thread), must not block, and may be coroutine functions.  A failing handler is
+logged and never breaks the reader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+EventName = Literal[
+    "open", "reconnect", "reconnected", "authenticated", "response", "update", "exception", "close"
+]
+EVENT_NAMES: Final[frozenset[str]] = frozenset(
+    (
+        "open",
+        "reconnect",
+        "reconnected",
+        "authenticated",
+        "response",
+        "update",
+        "exception",
+        "close",
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event.  ``message`` is OKX's frame where there is one."""
+
+    name: str
+    connection: str
+    message: dict[str, Any] | None = None
+    error: BaseException | None = None
+    detail: str = ""
+
+
+Handler = Callable[[Event], "None | Awaitable[None]"]
+
+
+class EventEmitter:
+    def __init__(self, logger: logging.Logger) -> None:
+        self._handlers: dict[str, list[Handler]] = {name: [] for name in EVENT_NAMES}
+        self._logger = logger
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def on(self, name: str, handler: Handler) -> Handler:
+        if name not in self._handlers:
+            raise ValueError(f"unknown event {name!r}; expected one of {sorted(EVENT_NAMES)}")
+        self._handlers[name].append(handler)
+        return handler
+
+    def off(self, name: str, handler: Handler) -> None:
+        handlers = self._handlers.get(name, [])
+        if handler in handlers:
+            handlers.remove(handler)
+
+    def has(self, name: str) -> bool:
+        return bool(self._handlers[name])
+
+    def emit(self, event: Event) -> None:
+        for handler in tuple(self._handlers[event.name]):
+            try:
+                result = handler(event)
+            except Exception:
+                self._logger.exception("okx-ws %r handler %r failed", event.name, handler)
+                continue
+            if result is not None and asyncio.iscoroutine(result):
+                task = asyncio.get_running_loop().create_task(self._guard(event, result))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _guard(self, event: Event, coro: Awaitable[None]) -> None:
+        try:
+            await coro
+        except Exception:
+            self._logger.exception("okx-ws async %r handler failed", event.name)
+
+    async def drain(self) -> None:
+        """Wait for async handlers still running (used by ``close()``)."""
+        if self._tasks:
+            await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
+
+
+def attach_logging_listeners(emitter: EventEmitter, logger: logging.Logger) -> None:
+    """The default listeners: lifecycle events to ``logger`` (never secrets)."""
+
+    def log_info(event: Event) -> None:
+        logger.info("okx-ws %s: %s %s", event.connection, event.name, event.detail)
+
+    def log_exception(event: Event) -> None:
+        logger.warning("okx-ws %s: %s (%r)", event.connection, event.detail, event.error)
+
+    for name in ("open", "reconnect", "reconnected", "authenticated", "close"):
+        emitter.on(name, log_info)
+    emitter.on("exception", log_exception)

@@ -1,0 +1,207 @@
+"""``WebsocketClient``: the blocking facade.
+
+It runs one :class:`AsyncWebsocketClient` on a private event-loop thread, so
+the protocol logic exists once.  Each call is one hop to that thread and back;
+every method is thread-safe.  Event handlers run on the loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Coroutine, Iterable, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+from .client import AsyncWebsocketClient
+from .errors import ClientClosed
+from .events import Handler
+from .transport import TransportName
+
+T = TypeVar("T")
+
+
+class LoopThread:
+    """A daemon thread running an event loop until :meth:`stop`."""
+
+    def __init__(self, name: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        started = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(self.loop)
+            self.loop.call_soon(started.set)
+            self.loop.run_forever()
+
+        self._thread = threading.Thread(target=run, name=name, daemon=True)
+        self._thread.start()
+        started.wait()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        if threading.current_thread() is self._thread:
+            coro.close()
+            raise RuntimeError("a blocking okx-ws call cannot run inside its own event handlers")
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def stop(self) -> None:
+        if self.loop.is_closed():
+            return
+
+        async def shutdown() -> None:
+            await self.loop.shutdown_asyncgens()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        if self._thread.is_alive():
+            asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result()
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join()
+        self.loop.close()
+
+
+class WebsocketClient:
+    """Blocking client for OKX's WebSockets; same options and methods as the async one."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        api_passphrase: str | None = None,
+        *,
+        market: str = "prod",
+        demo_trading: bool = False,
+        base_url: str | None = None,
+        request_timeout: float = 10.0,
+        ping_interval: float = 10.0,
+        pong_timeout: float = 2.0,
+        reconnect_delay: float = 0.5,
+        reconnect_max_delay: float = 30.0,
+        transport: TransportName = "httpx-ws",
+        attach_event_listeners: bool = True,
+        logger: logging.Logger | None = None,
+        id_prefix: str | None = None,
+    ) -> None:
+        # Validate on the caller's thread first, so bad options raise here and no thread leaks.
+        self._async = AsyncWebsocketClient(
+            api_key,
+            api_secret,
+            api_passphrase,
+            market=market,
+            demo_trading=demo_trading,
+            base_url=base_url,
+            request_timeout=request_timeout,
+            ping_interval=ping_interval,
+            pong_timeout=pong_timeout,
+            reconnect_delay=reconnect_delay,
+            reconnect_max_delay=reconnect_max_delay,
+            transport=transport,
+            attach_event_listeners=attach_event_listeners,
+            logger=logger,
+            id_prefix=id_prefix,
+        )
+        self._thread: LoopThread | None = LoopThread("okx-ws-loop")
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return repr(self._async).replace("AsyncWebsocketClient", type(self).__name__, 1)
+
+    @property
+    def async_client(self) -> AsyncWebsocketClient:
+        """The asyncio client underneath (its methods must run on :attr:`loop`)."""
+        return self._async
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._thread is None:
+            raise ClientClosed("the client is closed")
+        return self._thread.loop
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        thread = self._thread
+        if thread is None:
+            coro.close()
+            raise ClientClosed("the client is closed")
+        return thread.run(coro)
+
+    def set_time_offset_ms(self, offset_ms: int) -> None:
+        self._async.set_time_offset_ms(offset_ms)
+
+    def get_time_offset_ms(self) -> int:
+        return self._async.get_time_offset_ms()
+
+    def on(self, event: str, handler: Handler) -> Handler:
+        """Register a handler; it runs on the client's loop thread and must not block."""
+        return self._async.on(event, handler)
+
+    def off(self, event: str, handler: Handler) -> None:
+        self._async.off(event, handler)
+
+    def connect(self, connection: str, *, timeout: float | None = None) -> None:
+        self._run(self._async.connect(connection, timeout=timeout))
+
+    def connect_ws_api(self, *, timeout: float | None = None) -> None:
+        self._run(self._async.connect_ws_api(timeout=timeout))
+
+    def send_ws_api_request(
+        self,
+        connection: str,
+        op: str,
+        args: list[dict[str, Any]],
+        *,
+        exp_time: int | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        return self._run(
+            self._async.send_ws_api_request(
+                connection, op, args, exp_time=exp_time, timeout=timeout
+            )
+        )
+
+    def subscribe(
+        self,
+        args: Mapping[str, Any] | Iterable[Mapping[str, Any]],
+        connection: str = "public",
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        self._run(self._async.subscribe(args, connection, timeout=timeout))
+
+    def unsubscribe(
+        self,
+        args: Mapping[str, Any] | Iterable[Mapping[str, Any]],
+        connection: str = "public",
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        self._run(self._async.unsubscribe(args, connection, timeout=timeout))
+
+    def subscriptions(self, connection: str) -> list[dict[str, Any]]:
+        return self._async.subscriptions(connection)
+
+    def close(self) -> None:
+        """Close the connections and stop the loop thread (idempotent)."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        try:
+            thread.run(self._async.close())
+        finally:
+            thread.stop()
+
+    def __enter__(self) -> WebsocketClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+__all__ = ["LoopThread", "WebsocketClient"]
