@@ -1,0 +1,42 @@
+# okx-ws developer commands. Every target bootstraps .venv on first use, so a
+# fresh clone needs only `make demo` and `make test`.
+
+PY_BOOT ?= python3
+VENV    := .venv
+PYTHON  := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+
+.PHONY: install demo test lint typecheck check soak soak-short clean
+.DEFAULT_GOAL := test
+
+$(STAMP): pyproject.toml
+	$(PY_BOOT) -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+-include codegen.mk
+-include bench.mk
+
+demo: $(STAMP)
+	$(PYTHON) -m okx_ws_sim.demo
+
+test: $(STAMP)
+	$(PYTHON) -m pytest -q
+
+lint: $(STAMP)
+	$(PYTHON) -m ruff check okx_ws_core okx_ws_sim codegen generated tests bench
+	$(PYTHON) -m ruff format --check okx_ws_core okx_ws_sim codegen tests
+
+typecheck: $(STAMP)
+	MYPYPATH=. $(PYTHON) -m mypy okx_ws_core okx_ws_sim generated/okx_ws
+
+check: lint typecheck check-generated test
+
+soak: $(STAMP)
+	$(PYTHON) -m okx_ws_sim.soak --requests 10000 --faults 300
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
