@@ -21,7 +21,7 @@ install: $(STAMP)
 -include bench.mk
 
 demo: $(STAMP)
-	$(PYTHON) -m okx_ws_sim.demo
+	$(PYTHON) examples/demo.py
 
 test: $(STAMP)
 	$(PYTHON) -m pytest -q
@@ -36,7 +36,7 @@ typecheck: $(STAMP)
 check: lint typecheck check-generated test
 
 soak: $(STAMP)
-	$(PYTHON) -m okx_ws_sim.soak --requests 10000 --faults 300
+	$(PYTHON) tools/soak.py --requests 10000 --faults 300
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -39,10 +39,29 @@ class LoopThread:
         started.wait()
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the loop thread and block until it ends.
+
+        One wake-up each way (``call_soon_threadsafe`` there, a released lock
+        back): leaner than ``run_coroutine_threadsafe``, whose future chaining
+        and condition variable cost a measurable share of a loopback round trip.
+        """
         if threading.current_thread() is self._thread:
             coro.close()
             raise RuntimeError("a blocking okx-ws call cannot run inside its own event handlers")
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+        done = threading.Lock()
+        done.acquire()
+        outcome: list[asyncio.Task[T]] = []
+
+        def finished(task: asyncio.Task[T]) -> None:
+            outcome.append(task)
+            done.release()
+
+        def start() -> None:
+            self.loop.create_task(coro).add_done_callback(finished)
+
+        self.loop.call_soon_threadsafe(start)
+        done.acquire()
+        return outcome[0].result()
 
     def stop(self) -> None:
         if self.loop.is_closed():
