@@ -1,0 +1,46 @@
+"""okx_ws_sim: an OKX-compatible WebSocket simulator on loopback.
+
+Try bots without risking money, and run end-to-end tests, demos, chaos soaks
+and benchmarks against it::
+
+    async with Simulator(idle_timeout=5) as sim:
+        url = sim.base_url + "/ws/v5/private"   # login with DEFAULT_API_KEY & co.
+        sim.faults.drop_next_request("order")
+        ...
+        sim.find_order(cl_ord_id="abc1")
+
+    with SimulatorThread() as sim:                # blocking code, demo
+        ...
+
+See ``codes.py`` for every error code it answers with (uncertain ones marked).
+"""
+
+from .auth import (
+    DEFAULT_API_KEY,
+    DEFAULT_API_SECRET,
+    DEFAULT_PASSPHRASE,
+    Account,
+    login_args,
+    sign,
+)
+from .engine import Engine, Instrument, default_instruments
+from .faults import FaultPlan
+from .server import Simulator
+from .stats import SimStats
+from .thread import SimulatorThread
+
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_API_SECRET",
+    "DEFAULT_PASSPHRASE",
+    "Account",
+    "Engine",
+    "FaultPlan",
+    "Instrument",
+    "SimStats",
+    "Simulator",
+    "SimulatorThread",
+    "default_instruments",
+    "login_args",
+    "sign",
+]

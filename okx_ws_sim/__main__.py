@@ -1,0 +1,42 @@
+"""``python -m okx_ws_sim --port 8443``: run the simulator until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+
+from .auth import DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_PASSPHRASE
+from .server import Simulator
+
+
+async def _main(args: argparse.Namespace) -> None:
+    sim = Simulator(
+        host=args.host, port=args.port, idle_timeout=args.idle_timeout,
+        timestamp_window=args.timestamp_window, seed=args.seed, rate_limits=args.rate_limits,
+    )
+    async with sim:
+        print(f"okx_ws_sim listening on {sim.base_url}", flush=True)
+        for kind in ("public", "private", "business"):
+            print(f"  {sim.url(kind)}")
+        print(f"  api key:    {DEFAULT_API_KEY}")
+        print(f"  secret:     {DEFAULT_API_SECRET}")
+        print(f"  passphrase: {DEFAULT_PASSPHRASE}", flush=True)
+        await asyncio.Event().wait()
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m okx_ws_sim", description=__doc__)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8443)
+    p.add_argument("--idle-timeout", type=float, default=30.0)
+    p.add_argument("--timestamp-window", type=float, default=30.0)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--rate-limits", action="store_true", help="enforce OKX's request rate limits")
+    args = p.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_main(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Accounts and OKX login verification (pure: the clock is passed in)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Final
+
+from . import codes
+
+DEFAULT_API_KEY: Final = "sim-api-key-0001"
+DEFAULT_API_SECRET: Final = "sim-api-secret-0001"
+DEFAULT_PASSPHRASE: Final = "sim-passphrase"
+
+DEFAULT_BALANCES: Final[dict[str, str]] = {"USDT": "100000", "BTC": "10", "ETH": "100"}
+
+VERIFY_PATH: Final = "/users/self/verify"
+
+
+@dataclass
+class Account:
+    """An API key the simulator accepts, with its starting balances."""
+
+    api_key: str
+    api_secret: str
+    passphrase: str
+    balances: dict[str, str | int | float | Decimal] = field(
+        default_factory=lambda: dict(DEFAULT_BALANCES)
+    )
+    uid: str = ""
+
+    def decimal_balances(self) -> dict[str, Decimal]:
+        return {ccy: Decimal(str(v)) for ccy, v in self.balances.items()}
+
+
+def default_account() -> Account:
+    return Account(DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_PASSPHRASE, uid="100000001")
+
+
+def sign(secret: str, timestamp: str) -> str:
+    """Base64(HMAC-SHA256(secret, timestamp + "GET" + "/users/self/verify"))."""
+    mac = hmac.new(secret.encode(), (timestamp + "GET" + VERIFY_PATH).encode(), hashlib.sha256)
+    return base64.b64encode(mac.digest()).decode()
+
+
+def login_args(
+    account: Account | None = None, timestamp: float | int | str | None = None
+) -> dict[str, str]:
+    """A ready ``login`` args item (handy for tests and the demo)."""
+    import time
+
+    acct = account or default_account()
+    ts = str(int(time.time())) if timestamp is None else str(int(float(timestamp)))
+    return {
+        "apiKey": acct.api_key,
+        "passphrase": acct.passphrase,
+        "timestamp": ts,
+        "sign": sign(acct.api_secret, ts),
+    }
+
+
+class LoginError(Exception):
+    def __init__(self, code: str, msg: str) -> None:
+        super().__init__(f"{code} {msg}")
+        self.code = code
+        self.msg = msg
+
+
+def verify_login(
+    args: Any, accounts: dict[str, Account], now: float, window: float
+) -> Account:
+    """Check a login frame's ``args``; returns the account or raises LoginError."""
+    if not isinstance(args, list) or len(args) != 1 or not isinstance(args[0], dict):
+        raise LoginError(codes.LOGIN_FAILED, "Login failed.")
+    item = args[0]
+    ts = item.get("timestamp")
+    # Seconds only: a millisecond or ISO timestamp is "invalid", not "expired".
+    if not isinstance(ts, str) or not _is_seconds(ts):
+        raise LoginError(codes.INVALID_TIMESTAMP, "Invalid timestamp.")
+    if abs(now - float(ts)) > window:
+        raise LoginError(codes.TIMESTAMP_EXPIRED, "Timestamp request expired.")
+    key = item.get("apiKey")
+    if not isinstance(key, str) or not key:
+        raise LoginError(codes.INVALID_API_KEY, "Invalid OK-ACCESS-KEY.")
+    account = accounts.get(key)
+    if account is None:
+        raise LoginError(
+            codes.UNKNOWN_API_KEY_CODE,
+            "API key doesn't exist. (Check that the key belongs to this market's hosts.)",
+        )
+    if item.get("passphrase") != account.passphrase:
+        raise LoginError(codes.WRONG_PASSPHRASE, "Incorrect passphrase.")
+    given = item.get("sign")
+    if not isinstance(given, str) or not hmac.compare_digest(
+        given, sign(account.api_secret, ts)
+    ):
+        raise LoginError(codes.INVALID_SIGN, "Invalid sign.")
+    return account
+
+
+def _is_seconds(ts: str) -> bool:
+    try:
+        value = float(ts)
+    except ValueError:
+        return False
+    # Unix seconds are 10 digits until 2286; 13 digits means milliseconds.
+    return 0 < value < 1e11

@@ -1,0 +1,676 @@
+"""Order book state of the simulator: instruments, balances, orders.
+
+Pure (no I/O, no clock: ``now_ms`` is passed in) so it is unit-testable and the
+server stays a thin router.  One ``Engine`` serves every account; each op
+handler takes one request item and returns one reply item, appending every
+order whose state changed to ``changed`` (the server pushes those on the
+``orders`` / ``sprd-orders`` channels).
+
+Matching model (deliberately simple): each instrument has a reference price
+and a depth.  A market order, or a limit order that crosses the reference
+price (buy px >= ref, sell px <= ref), fills at the reference price up to the
+depth; the rest of a limit order rests as ``partially_filled``, the rest of a
+market/ioc/fok order is canceled.  Prices never move, so a resting order only
+fills when an amend makes it marketable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+
+from . import codes
+from .auth import Account
+
+ZERO: Final = Decimal(0)
+
+SPOT_TD_MODES: Final = frozenset({"cash", "spot_isolated", "cross", "isolated"})
+DERIV_TD_MODES: Final = frozenset({"cross", "isolated"})
+ORD_TYPES: Final = frozenset(
+    {
+        "market", "limit", "post_only", "fok", "ioc", "optimal_limit_ioc",
+        "mmp", "mmp_and_post_only", "elp",
+    }
+)
+SPRD_ORD_TYPES: Final = frozenset({"market", "limit", "post_only", "ioc"})
+# ordTypes that must carry px.
+PRICED: Final = frozenset({"limit", "post_only", "fok", "ioc", "mmp", "mmp_and_post_only", "elp"})
+IMMEDIATE: Final = frozenset({"market", "ioc", "fok", "optimal_limit_ioc"})
+LIVE_STATES: Final = frozenset({"live", "partially_filled"})
+# Margin the simulator asks for on derivatives (1/leverage); balances are only
+# checked, never moved, for SWAP / OPTION / SPREAD ("keep it simple").
+DERIV_MARGIN_RATE: Final = Decimal("0.1")
+FIRST_ORD_ID: Final = 700_000_000_000_000_000
+
+
+class ItemError(Exception):
+    """An item-level failure: becomes ``sCode`` / ``sMsg`` of that item."""
+
+    def __init__(self, code: str, msg: str) -> None:
+        super().__init__(f"{code} {msg}")
+        self.code = code
+        self.msg = msg
+
+
+def param_error(field_name: str) -> ItemError:
+    return ItemError(codes.PARAM_ERROR, f"Parameter {field_name} error")
+
+
+@dataclass(frozen=True)
+class Instrument:
+    inst_id: str
+    inst_type: str  # SPOT, SWAP, OPTION, SPREAD
+    ref_px: Decimal
+    depth: Decimal  # most that fills at ref_px per order
+    base: str = ""
+    quote: str = ""
+    settle: str = ""
+    inst_family: str = ""
+    ct_val: Decimal = Decimal(1)
+
+
+def default_instruments() -> dict[str, Instrument]:
+    d = Decimal
+    items = [
+        Instrument("BTC-USDT", "SPOT", d("50000"), d("5"), "BTC", "USDT", "USDT"),
+        Instrument("ETH-USDT", "SPOT", d("3000"), d("10"), "ETH", "USDT", "USDT"),
+        Instrument("ETH-BTC", "SPOT", d("0.06"), d("100"), "ETH", "BTC", "BTC"),
+        Instrument(
+            "BTC-USDT-SWAP", "SWAP", d("50000"), d("1000"), "BTC", "USDT", "USDT",
+            "BTC-USDT", d("0.01"),
+        ),
+        Instrument(
+            "ETH-USDT-SWAP", "SWAP", d("3000"), d("1000"), "ETH", "USDT", "USDT",
+            "ETH-USDT", d("0.1"),
+        ),
+        Instrument(
+            "BTC-USD-251226-60000-C", "OPTION", d("0.05"), d("100"), "BTC", "USD", "BTC",
+            "BTC-USD", d("0.01"),
+        ),
+        Instrument(
+            "BTC-USD-251226-60000-P", "OPTION", d("0.08"), d("100"), "BTC", "USD", "BTC",
+            "BTC-USD", d("0.01"),
+        ),
+        Instrument(
+            "BTC-USD-251226-40000-P", "OPTION", d("0.01"), d("100"), "BTC", "USD", "BTC",
+            "BTC-USD", d("0.01"),
+        ),
+        Instrument(
+            "ETH-USD-251226-4000-C", "OPTION", d("0.04"), d("100"), "ETH", "USD", "ETH",
+            "ETH-USD", d("0.1"),
+        ),
+        Instrument(
+            "BTC-USDT_BTC-USDT-SWAP", "SPREAD", d("25"), d("100"), "BTC", "USDT", "USDT",
+        ),
+        Instrument(
+            "ETH-USDT_ETH-USDT-SWAP", "SPREAD", d("2"), d("1000"), "ETH", "USDT", "USDT",
+        ),
+    ]
+    return {i.inst_id: i for i in items}
+
+
+def fmt(value: Decimal | None) -> str:
+    """Decimal to OKX's string form: no exponent, no trailing zeros."""
+    if value is None:
+        return ""
+    if value == value.to_integral_value():
+        return format(value.quantize(Decimal(1)), "f")
+    return format(value.normalize(), "f")
+
+
+def _dec(item: dict[str, Any], name: str, *, required: bool, positive: bool = True) -> Decimal | None:
+    raw = item.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise param_error(name)
+        return None
+    if not isinstance(raw, str):  # numbers travel as decimal strings
+        raise param_error(name)
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise param_error(name) from None
+    if not value.is_finite() or (positive and value <= 0):
+        raise param_error(name)
+    return value
+
+
+def _str(item: dict[str, Any], name: str, *, required: bool = False) -> str:
+    raw = item.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise param_error(name)
+        return ""
+    if not isinstance(raw, str):
+        raise param_error(name)
+    return raw
+
+
+def _bool(item: dict[str, Any], name: str) -> bool:
+    raw = item.get(name, False)
+    if isinstance(raw, bool):
+        return raw
+    if raw in ("true", "false"):  # tolerated: OKX's own docs show both
+        return bool(raw == "true")
+    raise param_error(name)
+
+
+@dataclass(eq=False)
+class Order:
+    ord_id: str
+    cl_ord_id: str
+    tag: str
+    inst: Instrument
+    side: str
+    ord_type: str
+    sz: Decimal
+    px: Decimal | None
+    td_mode: str = ""
+    pos_side: str = ""
+    tgt_ccy: str = ""
+    reduce_only: bool = False
+    state: str = "live"
+    acc_fill_sz: Decimal = ZERO
+    fill_sz: Decimal = ZERO
+    fill_px: Decimal | None = None
+    fill_notional: Decimal = ZERO
+    c_time: int = 0
+    u_time: int = 0
+    req_id: str = ""
+    amend_result: str = ""
+    cancel_source: str = ""
+    # Funds frozen for this order (spot only): amount of `reserved_ccy`.
+    reserved: Decimal = ZERO
+    reserved_ccy: str = ""
+    # A spot market buy sized in quote currency: sz is quote, fills are base.
+    sz_in_quote: bool = False
+    uid: str = ""
+
+    @property
+    def is_spread(self) -> bool:
+        return self.inst.inst_type == "SPREAD"
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in LIVE_STATES
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.sz - self.acc_fill_sz
+
+    @property
+    def avg_px(self) -> Decimal | None:
+        if self.acc_fill_sz == 0:
+            return None
+        return self.fill_notional / self.acc_fill_sz
+
+    def to_dict(self) -> dict[str, Any]:
+        """The order as OKX shows it in the ``orders`` / ``sprd-orders`` channels."""
+        ts = str(self.u_time)
+        common: dict[str, Any] = {
+            "ordId": self.ord_id,
+            "clOrdId": self.cl_ord_id,
+            "tag": self.tag,
+            "px": fmt(self.px),
+            "sz": fmt(self.sz),
+            "ordType": self.ord_type,
+            "side": self.side,
+            "state": self.state,
+            "accFillSz": fmt(self.acc_fill_sz),
+            "fillSz": fmt(self.fill_sz),
+            "fillPx": fmt(self.fill_px),
+            "avgPx": fmt(self.avg_px),
+            "cancelSource": self.cancel_source,
+            "cTime": str(self.c_time),
+            "uTime": ts,
+        }
+        if self.is_spread:
+            common.update(
+                sprdId=self.inst.inst_id,
+                pendingFillSz=fmt(self.remaining if self.is_live else ZERO),
+                canceledSz=fmt(self.remaining if self.state == "canceled" else ZERO),
+                pendingSettleSz="0",
+                tradeId="",
+                reqId=self.req_id,
+                amendResult=self.amend_result,
+                code="0",
+                msg="",
+            )
+            return common
+        common.update(
+            instType=self.inst.inst_type,
+            instId=self.inst.inst_id,
+            tdMode=self.td_mode,
+            posSide=self.pos_side,
+            tgtCcy=self.tgt_ccy,
+            reduceOnly="true" if self.reduce_only else "false",
+            fee="0",
+            feeCcy=self.inst.quote if self.inst.inst_type == "SPOT" else self.inst.settle,
+            reqId=self.req_id,
+            amendResult=self.amend_result,
+            code="0",
+            msg="",
+        )
+        if self.inst.inst_family:
+            common["instFamily"] = self.inst.inst_family
+        return common
+
+
+@dataclass
+class AccountState:
+    account: Account
+    uid: str
+    avail: dict[str, Decimal]
+    frozen: dict[str, Decimal] = field(default_factory=dict)
+    orders: dict[str, Order] = field(default_factory=dict)  # ordId -> order
+    by_cl_ord_id: dict[str, Order] = field(default_factory=dict)  # latest with that id
+
+    def balance_snapshot(self) -> dict[str, dict[str, str]]:
+        ccys = set(self.avail) | set(self.frozen)
+        return {
+            c: {
+                "availBal": fmt(self.avail.get(c, ZERO)),
+                "frozenBal": fmt(self.frozen.get(c, ZERO)),
+            }
+            for c in sorted(ccys)
+        }
+
+
+Handler = Callable[["Engine", AccountState, dict[str, Any], int, list[Order]], dict[str, Any]]
+
+
+class Engine:
+    def __init__(
+        self,
+        accounts: Iterable[Account],
+        instruments: dict[str, Instrument] | None = None,
+    ) -> None:
+        self.instruments = instruments if instruments is not None else default_instruments()
+        self._next_id = FIRST_ORD_ID
+        self.accounts: dict[str, AccountState] = {}
+        for n, acct in enumerate(accounts):
+            self.add_account(acct, n)
+
+    def add_account(self, acct: Account, n: int | None = None) -> AccountState:
+        uid = acct.uid or str(100000001 + (len(self.accounts) if n is None else n))
+        state = AccountState(acct, uid, acct.decimal_balances())
+        self.accounts[acct.api_key] = state
+        return state
+
+    # -- queries ------------------------------------------------------------------
+    def orders(self, api_key: str, state: str | None = None) -> list[dict[str, Any]]:
+        acct = self.accounts.get(api_key)
+        if acct is None:
+            return []
+        return [o.to_dict() for o in acct.orders.values() if state is None or o.state == state]
+
+    def find_order(
+        self, api_key: str, cl_ord_id: str | None = None, ord_id: str | None = None
+    ) -> dict[str, Any] | None:
+        acct = self.accounts.get(api_key)
+        if acct is None:
+            return None
+        order = (
+            acct.orders.get(ord_id)
+            if ord_id is not None
+            else acct.by_cl_ord_id.get(cl_ord_id or "")
+        )
+        return order.to_dict() if order is not None else None
+
+    def balances(self, api_key: str) -> dict[str, dict[str, str]]:
+        acct = self.accounts.get(api_key)
+        return acct.balance_snapshot() if acct is not None else {}
+
+    # -- ops --------------------------------------------------------------------
+    def _new_ord_id(self) -> str:
+        self._next_id += 1
+        return str(self._next_id)
+
+    def _instrument(self, inst_id: str, *, spread: bool) -> Instrument:
+        inst = self.instruments.get(inst_id)
+        if inst is None or (inst.inst_type == "SPREAD") != spread:
+            name = "Spread ID" if spread else "Instrument ID"
+            raise ItemError(codes.INSTRUMENT_NOT_FOUND, f"{name} {inst_id} doesn't exist.")
+        return inst
+
+    def place(self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]) -> dict[str, Any]:
+        inst = self._instrument(_str(item, "instId", required=True), spread=False)
+        td_mode = _str(item, "tdMode", required=True)
+        allowed_modes = SPOT_TD_MODES if inst.inst_type == "SPOT" else DERIV_TD_MODES
+        if td_mode not in allowed_modes:
+            raise param_error("tdMode")
+        side, ord_type = _side_type(item, ORD_TYPES)
+        if ord_type == "optimal_limit_ioc" and inst.inst_type == "SPOT":
+            raise param_error("ordType")
+        sz = _dec(item, "sz", required=True)
+        assert sz is not None
+        px = _dec(item, "px", required=ord_type in PRICED) if ord_type in PRICED else None
+        pos_side = _str(item, "posSide")
+        if pos_side and pos_side not in ("long", "short", "net"):
+            raise param_error("posSide")
+        tgt_ccy = _str(item, "tgtCcy")
+        if tgt_ccy and (tgt_ccy not in ("base_ccy", "quote_ccy") or inst.inst_type != "SPOT"):
+            raise param_error("tgtCcy")
+        reduce_only = _bool(item, "reduceOnly")
+        cl_ord_id, tag = _cl_ord_id_tag(acct, item)
+        order = Order(
+            ord_id="", cl_ord_id=cl_ord_id, tag=tag, inst=inst, side=side, ord_type=ord_type,
+            sz=sz, px=px, td_mode=td_mode, pos_side=pos_side, tgt_ccy=tgt_ccy,
+            reduce_only=reduce_only, c_time=now_ms, u_time=now_ms, uid=acct.uid,
+        )
+        if inst.inst_type == "SPOT" and ord_type == "market":
+            # OKX: spot market buys are sized in quote currency unless tgtCcy says otherwise.
+            order.sz_in_quote = (tgt_ccy or ("quote_ccy" if side == "buy" else "base_ccy")) == "quote_ccy"
+        self._reserve(acct, order)
+        order.ord_id = self._new_ord_id()
+        acct.orders[order.ord_id] = order
+        if cl_ord_id:
+            acct.by_cl_ord_id[cl_ord_id] = order
+        self._match(acct, order)
+        changed.append(order)
+        return {"ordId": order.ord_id, "sCode": codes.OK, "sMsg": "Order placed"}
+
+    def place_spread(self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]) -> dict[str, Any]:
+        inst = self._instrument(_str(item, "sprdId", required=True), spread=True)
+        side, ord_type = _side_type(item, SPRD_ORD_TYPES)
+        sz = _dec(item, "sz", required=True)
+        assert sz is not None
+        px = _dec(item, "px", required=True, positive=False) if ord_type != "market" else None
+        cl_ord_id, tag = _cl_ord_id_tag(acct, item)
+        order = Order(
+            ord_id="", cl_ord_id=cl_ord_id, tag=tag, inst=inst, side=side, ord_type=ord_type,
+            sz=sz, px=px, c_time=now_ms, u_time=now_ms, uid=acct.uid,
+        )
+        self._reserve(acct, order)
+        order.ord_id = self._new_ord_id()
+        acct.orders[order.ord_id] = order
+        if cl_ord_id:
+            acct.by_cl_ord_id[cl_ord_id] = order
+        self._match(acct, order)
+        changed.append(order)
+        return {"ordId": order.ord_id, "sCode": codes.OK, "sMsg": ""}
+
+    def cancel(self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]) -> dict[str, Any]:
+        inst_id = _str(item, "instId", required=True)
+        order = self._lookup(acct, item, inst_id, codes.CANCEL_FAILED)
+        if not order.is_live:
+            raise ItemError(
+                codes.CANCEL_FAILED,
+                "Cancellation failed as the order has been filled, canceled or does not exist.",
+            )
+        self._finish(acct, order, "canceled", now_ms)
+        order.cancel_source = "1"  # canceled by the user
+        changed.append(order)
+        return {"ordId": order.ord_id, "clOrdId": order.cl_ord_id, "sCode": codes.OK, "sMsg": ""}
+
+    def cancel_spread(self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]) -> dict[str, Any]:
+        order = self._lookup(acct, item, None, codes.SPRD_CANCEL_FAILED)
+        if not order.is_live:
+            raise ItemError(
+                codes.SPRD_CANCEL_FAILED,
+                "Cancellation failed as the order has been filled, canceled or does not exist.",
+            )
+        self._finish(acct, order, "canceled", now_ms)
+        order.cancel_source = "1"
+        changed.append(order)
+        return {"ordId": order.ord_id, "clOrdId": order.cl_ord_id, "sCode": codes.OK, "sMsg": ""}
+
+    def amend(self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]) -> dict[str, Any]:
+        inst_id = _str(item, "instId", required=True)
+        return self._amend(acct, item, inst_id, now_ms, changed, codes.AMEND_FAILED)
+
+    def amend_spread(self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]) -> dict[str, Any]:
+        return self._amend(acct, item, None, now_ms, changed, codes.SPRD_AMEND_FAILED)
+
+    def _amend(
+        self, acct: AccountState, item: dict[str, Any], inst_id: str | None, now_ms: int,
+        changed: list[Order], fail_code: str,
+    ) -> dict[str, Any]:
+        req_id = _str(item, "reqId")
+        new_sz = _dec(item, "newSz", required=False)
+        new_px = _dec(item, "newPx", required=False, positive=inst_id is not None)
+        if new_sz is None and new_px is None:
+            raise param_error("newSz")
+        cxl_on_fail = _bool(item, "cxlOnFail")
+        order = self._lookup(acct, item, inst_id, fail_code)
+        if not order.is_live:
+            raise ItemError(
+                fail_code,
+                "Order modification failed as the order has been filled, canceled or does not exist.",
+            )
+        try:
+            if new_sz is not None and new_sz <= order.acc_fill_sz:
+                raise ItemError(fail_code, "New order size must exceed the filled size.")
+            if new_px is not None and order.px is None:
+                raise ItemError(fail_code, "Market orders can't be amended.")
+            old_sz, old_px = order.sz, order.px
+            self._release(acct, order)
+            order.sz = new_sz if new_sz is not None else order.sz
+            order.px = new_px if new_px is not None else order.px
+            try:
+                self._reserve(acct, order)
+            except ItemError:
+                order.sz, order.px = old_sz, old_px
+                self._reserve(acct, order)
+                raise
+        except ItemError:
+            if cxl_on_fail:
+                self._finish(acct, order, "canceled", now_ms)
+                order.cancel_source = "amend_failed"
+                order.amend_result = "-1"
+                changed.append(order)
+            raise
+        order.req_id = req_id
+        order.amend_result = "0"
+        order.u_time = now_ms
+        self._match(acct, order)
+        changed.append(order)
+        return {"ordId": order.ord_id, "clOrdId": order.cl_ord_id, "sCode": codes.OK, "sMsg": ""}
+
+    def mass_cancel(self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]) -> dict[str, Any]:
+        inst_type = _str(item, "instType", required=True)
+        inst_family = _str(item, "instFamily", required=True)
+        if "lockInterval" in item:
+            try:
+                lock = int(item["lockInterval"])
+            except (TypeError, ValueError):
+                raise param_error("lockInterval") from None
+            if not 0 <= lock <= 10000:
+                raise param_error("lockInterval")
+        for order in list(acct.orders.values()):
+            if (
+                order.is_live
+                and order.inst.inst_type == inst_type
+                and order.inst.inst_family == inst_family
+            ):
+                self._finish(acct, order, "canceled", now_ms)
+                order.cancel_source = "mass_cancel"
+                changed.append(order)
+        return {"result": True}
+
+    def mass_cancel_spread(self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]) -> dict[str, Any]:
+        sprd_id = _str(item, "sprdId")
+        if sprd_id:
+            self._instrument(sprd_id, spread=True)
+        for order in list(acct.orders.values()):
+            if order.is_live and order.is_spread and (not sprd_id or order.inst.inst_id == sprd_id):
+                self._finish(acct, order, "canceled", now_ms)
+                order.cancel_source = "mass_cancel"
+                changed.append(order)
+        return {"result": True}
+
+    # -- internals ----------------------------------------------------------------
+    def _lookup(
+        self, acct: AccountState, item: dict[str, Any], inst_id: str | None, fail_code: str
+    ) -> Order:
+        ord_id = _str(item, "ordId")
+        cl_ord_id = _str(item, "clOrdId")
+        if not ord_id and not cl_ord_id:
+            raise param_error("ordId")  # one of ordId / clOrdId is required
+        order = acct.orders.get(ord_id) if ord_id else acct.by_cl_ord_id.get(cl_ord_id)
+        if (
+            order is None
+            or (inst_id is not None and order.inst.inst_id != inst_id)
+            or (inst_id is None and not order.is_spread)
+            or (ord_id and cl_ord_id and order.cl_ord_id != cl_ord_id)
+        ):
+            raise ItemError(fail_code, "Order does not exist.")
+        return order
+
+    def _reserve(self, acct: AccountState, order: Order) -> None:
+        """Freeze what a live order needs (spot) or check margin (others)."""
+        inst = order.inst
+        if inst.inst_type != "SPOT":
+            price = order.px if order.px is not None else inst.ref_px
+            if inst.inst_type == "SPREAD":
+                need = abs(price) * order.remaining * DERIV_MARGIN_RATE
+            elif inst.inst_type == "OPTION":
+                need = price * order.remaining * inst.ct_val if order.side == "buy" else ZERO
+            else:
+                need = price * order.remaining * inst.ct_val * DERIV_MARGIN_RATE
+            if acct.avail.get(inst.settle, ZERO) < need:
+                raise _insufficient(inst.settle)
+            return
+        remaining = order.remaining
+        if order.side == "buy":
+            ccy = inst.quote
+            if order.sz_in_quote:
+                need = remaining
+            else:
+                need = (order.px if order.px is not None else inst.ref_px) * remaining
+        else:
+            ccy = inst.base
+            need = remaining / inst.ref_px if order.sz_in_quote else remaining
+        if acct.avail.get(ccy, ZERO) < need:
+            raise _insufficient(ccy)
+        acct.avail[ccy] = acct.avail.get(ccy, ZERO) - need
+        acct.frozen[ccy] = acct.frozen.get(ccy, ZERO) + need
+        order.reserved, order.reserved_ccy = need, ccy
+
+    def _release(self, acct: AccountState, order: Order) -> None:
+        if order.reserved and order.reserved_ccy:
+            ccy = order.reserved_ccy
+            acct.frozen[ccy] -= order.reserved
+            acct.avail[ccy] = acct.avail.get(ccy, ZERO) + order.reserved
+        order.reserved = ZERO
+
+    def _finish(self, acct: AccountState, order: Order, state: str, now_ms: int) -> None:
+        self._release(acct, order)
+        order.state = state
+        order.fill_sz = ZERO
+        order.u_time = now_ms
+
+    def _match(self, acct: AccountState, order: Order) -> None:
+        inst = order.inst
+        ref = inst.ref_px
+        order.fill_sz = ZERO
+        if order.px is None:
+            marketable = True
+        elif order.side == "buy":
+            marketable = order.px >= ref
+        else:
+            marketable = order.px <= ref
+        if order.ord_type in ("post_only", "mmp_and_post_only") and marketable:
+            self._finish(acct, order, "canceled", order.u_time)
+            order.cancel_source = "post_only"  # would have taken liquidity
+            return
+        if not marketable:
+            if order.ord_type in IMMEDIATE:
+                self._finish(acct, order, "canceled", order.u_time)
+                order.cancel_source = "ioc"
+            return
+        remaining_base = order.remaining / ref if order.sz_in_quote else order.remaining
+        if order.ord_type == "fok" and remaining_base > inst.depth:
+            self._finish(acct, order, "canceled", order.u_time)
+            order.cancel_source = "fok"
+            return
+        qty_base = min(remaining_base, inst.depth)
+        qty = qty_base * ref if order.sz_in_quote else qty_base  # in the order's sz unit
+        self._settle(acct, order, qty_base, qty)
+        order.acc_fill_sz += qty
+        order.fill_sz = qty
+        order.fill_px = ref
+        order.fill_notional += qty * ref
+        if order.remaining <= 0:
+            self._release(acct, order)
+            order.state = "filled"
+        elif order.ord_type in IMMEDIATE:
+            fill_sz = order.fill_sz
+            self._finish(acct, order, "canceled", order.u_time)
+            order.fill_sz = fill_sz
+            order.cancel_source = "ioc"
+        else:
+            order.state = "partially_filled"
+
+    def _settle(self, acct: AccountState, order: Order, qty_base: Decimal, qty: Decimal) -> None:
+        """Move spot balances for a fill of ``qty_base`` at the reference price."""
+        inst = order.inst
+        if inst.inst_type != "SPOT":
+            return
+        ref = inst.ref_px
+        ccy = order.reserved_ccy
+        if order.side == "buy":
+            if order.sz_in_quote:
+                used = qty
+            else:
+                used = (order.px if order.px is not None else ref) * qty_base
+            spent = qty_base * ref
+            acct.frozen[ccy] -= used
+            order.reserved -= used
+            acct.avail[ccy] += used - spent
+            acct.avail[inst.base] = acct.avail.get(inst.base, ZERO) + qty_base
+        else:
+            acct.frozen[ccy] -= qty_base
+            order.reserved -= qty_base
+            acct.avail[inst.quote] = acct.avail.get(inst.quote, ZERO) + qty_base * ref
+
+    # op name -> handler.  Kept here so the server's dispatch is one dict lookup.
+    HANDLERS: dict[str, Handler] = {}
+
+
+Engine.HANDLERS = {
+    "order": Engine.place,
+    "batch-orders": Engine.place,
+    "cancel-order": Engine.cancel,
+    "batch-cancel-orders": Engine.cancel,
+    "amend-order": Engine.amend,
+    "batch-amend-orders": Engine.amend,
+    "mass-cancel": Engine.mass_cancel,
+    "sprd-order": Engine.place_spread,
+    "sprd-amend-order": Engine.amend_spread,
+    "sprd-cancel-order": Engine.cancel_spread,
+    "sprd-mass-cancel": Engine.mass_cancel_spread,
+}
+
+
+def _insufficient(ccy: str) -> ItemError:
+    return ItemError(codes.INSUFFICIENT_BALANCE, f"Order failed. Insufficient {ccy} balance in account.")
+
+
+def _side_type(item: dict[str, Any], ord_types: frozenset[str]) -> tuple[str, str]:
+    side = _str(item, "side", required=True)
+    if side not in ("buy", "sell"):
+        raise param_error("side")
+    ord_type = _str(item, "ordType", required=True)
+    if ord_type not in ord_types:
+        raise param_error("ordType")
+    return side, ord_type
+
+
+def _cl_ord_id_tag(acct: AccountState, item: dict[str, Any]) -> tuple[str, str]:
+    cl_ord_id = _str(item, "clOrdId")
+    if cl_ord_id and (
+        len(cl_ord_id) > 32 or not cl_ord_id.isascii() or not cl_ord_id.isalnum()
+        or not cl_ord_id[0].isalpha()
+    ):
+        raise param_error("clOrdId")
+    tag = _str(item, "tag")
+    if tag and (len(tag) > 16 or not tag.isascii() or not tag.isalnum()):
+        raise param_error("tag")
+    if cl_ord_id:
+        existing = acct.by_cl_ord_id.get(cl_ord_id)
+        if existing is not None and existing.is_live:
+            raise ItemError(codes.DUPLICATE_CL_ORD_ID, "Duplicated clOrdId")
+    return cl_ord_id, tag

@@ -1,0 +1,173 @@
+"""SimulatorThread: the simulator on its own event-loop thread, for blocking code."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from .auth import Account
+from .server import Simulator
+from .stats import SimStats
+
+T = TypeVar("T")
+
+
+class _FaultsProxy:
+    """Forwards FaultPlan calls to the simulator's loop and waits for them."""
+
+    def __init__(self, owner: SimulatorThread) -> None:
+        self._owner = owner
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._owner.simulator.faults, name)
+        if not callable(target):
+            return self._owner.call(lambda: getattr(self._owner.simulator.faults, name))
+
+        def forward(*args: Any, **kwargs: Any) -> Any:
+            return self._owner.call(lambda: target(*args, **kwargs))
+
+        return forward
+
+
+class SimulatorThread:
+    """Runs a ``Simulator`` on a private event loop in a daemon thread.
+
+    ``with SimulatorThread(idle_timeout=5) as sim: ...`` — accessors are
+    thread-safe: each runs on the simulator's loop and returns its result.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._args = args
+        self._kwargs = kwargs
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._sim: Simulator | None = None
+        self.faults = _FaultsProxy(self)
+
+    @property
+    def simulator(self) -> Simulator:
+        if self._sim is None:
+            raise RuntimeError("SimulatorThread is not started")
+        return self._sim
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        self._loop = loop
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            ready.set()
+            loop.run_forever()
+
+        self._thread = threading.Thread(target=run, name="okx-ws-sim", daemon=True)
+        self._thread.start()
+        ready.wait()
+
+        async def make() -> Simulator:
+            sim = Simulator(*self._args, **self._kwargs)
+            await sim.start()
+            return sim
+
+        try:
+            self._sim = self.run(make())
+        except BaseException:
+            self._shutdown_loop()
+            raise
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        try:
+            if self._sim is not None:
+                self.run(self._sim.stop())
+        finally:
+            self._sim = None
+            self._shutdown_loop()
+
+    def _shutdown_loop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+
+        async def drain() -> None:
+            current = asyncio.current_task()
+            tasks = [t for t in asyncio.all_tasks() if t is not current]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await loop.shutdown_asyncgens()
+
+        asyncio.run_coroutine_threadsafe(drain(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+        self._loop = None
+        self._thread = None
+
+    def __enter__(self) -> SimulatorThread:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- cross-thread helpers ------------------------------------------------------
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = 30.0) -> T:
+        """Run a coroutine on the simulator's loop and wait for its result."""
+        if self._loop is None:
+            coro.close()
+            raise RuntimeError("SimulatorThread is not started")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def call(self, fn: Callable[[], T], timeout: float | None = 30.0) -> T:
+        """Call ``fn()`` on the simulator's loop and return its result."""
+
+        async def wrapper() -> T:
+            return fn()
+
+        return self.run(wrapper(), timeout)
+
+    # -- mirrors of Simulator --------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return self.simulator.base_url
+
+    @property
+    def port(self) -> int:
+        return self.simulator.port
+
+    def url(self, kind: str = "private") -> str:
+        return self.simulator.url(kind)
+
+    @property
+    def stats(self) -> SimStats:
+        """A snapshot (copy) of the counters."""
+        return self.call(lambda: self.simulator.stats.snapshot())
+
+    def orders(self, api_key: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
+        return self.call(lambda: self.simulator.orders(api_key, state))
+
+    def find_order(
+        self, cl_ord_id: str | None = None, api_key: str | None = None, ord_id: str | None = None
+    ) -> dict[str, Any] | None:
+        return self.call(lambda: self.simulator.find_order(cl_ord_id, api_key, ord_id))
+
+    def balances(self, api_key: str | None = None) -> dict[str, dict[str, str]]:
+        return self.call(lambda: self.simulator.balances(api_key))
+
+    def connection_count(self, kind: str | None = None) -> int:
+        return self.call(lambda: self.simulator.connection_count(kind))
+
+    def add_account(self, account: Account) -> None:
+        self.call(lambda: self.simulator.add_account(account))
+
+    def reset(self) -> None:
+        self.call(self.simulator.reset)
+
+    def restart(self, down_for: float = 0.0) -> None:
+        self.run(self.simulator.restart(down_for))
