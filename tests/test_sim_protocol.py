@@ -1,0 +1,264 @@
+"""Simulator wire behaviour: paths, login codes, ping/pong, idle close, request framing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from okx_ws_sim import (
+    DEFAULT_API_KEY,
+    DEFAULT_API_SECRET,
+    DEFAULT_PASSPHRASE,
+    Account,
+    Simulator,
+    login_args,
+    sign,
+)
+from okx_ws_sim.testing import RawClient
+
+ORDER = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "40000", "sz": "0.01"}
+
+
+@pytest.fixture
+async def fsim() -> AsyncIterator[Simulator]:
+    async with Simulator(idle_timeout=5.0, seed=1) as s:
+        yield s
+
+
+@pytest.fixture
+async def priv(fsim: Simulator) -> AsyncIterator[RawClient]:
+    async with await RawClient.open(fsim.url("private")) as c:
+        assert (await c.login())["code"] == "0"
+        yield c
+
+
+async def test_base_url_and_paths(fsim: Simulator) -> None:
+    assert fsim.base_url == f"ws://127.0.0.1:{fsim.port}"
+    for kind in ("public", "private", "business"):
+        async with await RawClient.open(fsim.url(kind)) as c:
+            await c.send("ping")
+            assert await c.recv_text() == "pong"
+    assert fsim.stats.connections_opened == 3
+
+
+async def test_query_string_ignored(fsim: Simulator) -> None:
+    async with await RawClient.open(fsim.url("business") + "?brokerId=9999") as c:
+        assert (await c.login())["event"] == "login"
+
+
+async def test_unknown_path_rejected(fsim: Simulator) -> None:
+    with pytest.raises(InvalidStatus):
+        async with connect(fsim.base_url + "/ws/v5/nope"):
+            pass
+    assert fsim.stats.connections_rejected == 1
+
+
+async def test_login_ok(fsim: Simulator) -> None:
+    async with await RawClient.open(fsim.url("private")) as c:
+        reply = await c.login()
+        assert reply == {"event": "login", "code": "0", "msg": "", "connId": reply["connId"]}
+        assert len(reply["connId"]) == 8
+    assert fsim.stats.logins_ok == 1
+
+
+def _args(**over: str) -> dict[str, str]:
+    ts = str(int(time.time()))
+    base = {"apiKey": DEFAULT_API_KEY, "passphrase": DEFAULT_PASSPHRASE, "timestamp": ts,
+            "sign": sign(DEFAULT_API_SECRET, ts)}
+    base.update(over)
+    return base
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (_args(timestamp=str(int(time.time() * 1000))), "60004"),  # milliseconds
+        (_args(timestamp="yesterday"), "60004"),
+        (_args(timestamp=str(int(time.time()) - 120)), "60006"),
+        (_args(timestamp=str(int(time.time()) + 120)), "60006"),
+        (_args(apiKey="unknown-key"), "60032"),
+        (_args(apiKey=""), "60005"),
+        (_args(passphrase="wrong"), "60024"),
+        (_args(sign="AAAA"), "60007"),
+    ],
+)
+async def test_login_failures(fsim: Simulator, args: dict[str, str], code: str) -> None:
+    async with await RawClient.open(fsim.url("private")) as c:
+        await c.send({"op": "login", "args": [args]})
+        reply = await c.recv()
+        assert reply["event"] == "error" and reply["code"] == code and reply["msg"]
+        assert "connId" in reply
+        # Still not logged in, connection still usable.
+        r = await c.request("order", ORDER)
+        assert r["code"] == "60011"
+    assert fsim.stats.logins_failed == 1
+    assert fsim.stats.login_failures_by_code[code] == 1
+
+
+async def test_login_sign_with_expired_window_is_configurable() -> None:
+    async with Simulator(timestamp_window=200) as s, await RawClient.open(s.url("private")) as c:
+        assert (await c.login(timestamp=time.time() - 120))["code"] == "0"
+
+
+async def test_login_malformed_args(fsim: Simulator) -> None:
+    async with await RawClient.open(fsim.url("private")) as c:
+        await c.send({"op": "login", "args": "nope"})
+        assert (await c.recv())["code"] == "60009"
+
+
+async def test_login_on_public_rejected(fsim: Simulator) -> None:
+    async with await RawClient.open(fsim.url("public")) as c:
+        reply = await c.login()
+        assert reply["event"] == "error" and reply["code"] == "60012"
+
+
+async def test_second_account(fsim: Simulator) -> None:
+    other = Account("k2", "s2", "p2", balances={"USDT": "5"})
+    fsim.add_account(other)
+    async with await RawClient.open(fsim.url("private")) as c:
+        assert (await c.login(other))["code"] == "0"
+        r = await c.request("order", ORDER)
+        assert r["data"][0]["sCode"] == "51008"
+    assert fsim.orders(api_key="k2") == []
+
+
+async def test_request_before_login(fsim: Simulator) -> None:
+    for kind in ("private", "business"):
+        async with await RawClient.open(fsim.url(kind)) as c:
+            op = "order" if kind == "private" else "sprd-order"
+            r = await c.request(op, ORDER, rid="abc1")
+            assert r["id"] == "abc1" and r["op"] == op
+            assert r["code"] == "60011" and r["msg"] and r["data"] == []
+
+
+async def test_ping_pong(fsim: Simulator) -> None:
+    async with await RawClient.open(fsim.url("public")) as c:
+        for _ in range(3):
+            await c.send("ping")
+            assert await c.recv_text() == "pong"
+    assert fsim.stats.pings == 3 and fsim.stats.pongs_sent == 3
+
+
+async def test_idle_connection_closed() -> None:
+    async with Simulator(idle_timeout=0.3) as s:
+        async with await RawClient.open(s.url("private")) as c:
+            t0 = time.monotonic()
+            with pytest.raises(ConnectionClosed):
+                await c.recv(timeout=3)
+            assert 0.25 < time.monotonic() - t0 < 2
+            assert c.ws.close_code == 4004
+        assert s.stats.idle_closes == 1
+
+
+async def test_pings_keep_connection_alive() -> None:
+    async with Simulator(idle_timeout=0.3) as s, await RawClient.open(s.url("public")) as c:
+        for _ in range(6):
+            await asyncio.sleep(0.1)
+            await c.send("ping")
+            assert await c.recv_text() == "pong"
+        assert s.stats.idle_closes == 0
+
+
+async def test_malformed_json(fsim: Simulator) -> None:
+    async with await RawClient.open(fsim.url("private")) as c:
+        await c.send("{not json")
+        reply = await c.recv()
+        assert reply["event"] == "error" and reply["code"] == "60012"
+        assert reply["msg"].startswith("Invalid request: ")
+        await c.send("[1, 2]")
+        assert (await c.recv())["code"] == "60012"
+        await c.send({"foo": "bar"})  # no op, no id
+        assert (await c.recv())["code"] == "60012"
+    assert fsim.stats.malformed_received == 2
+
+
+@pytest.mark.parametrize("rid", ["", "x" * 33, "with space", "ünï", 12])
+async def test_bad_request_id(priv: RawClient, rid: object) -> None:
+    await priv.send({"id": rid, "op": "order", "args": [ORDER]})
+    r = await priv.recv()
+    assert r["code"] == "60013" and r["data"] == [] and r["id"] == rid
+
+
+async def test_unknown_op(priv: RawClient) -> None:
+    r = await priv.request("teleport", {"x": "1"}, rid="u1")
+    assert (r["id"], r["op"], r["code"], r["msg"], r["data"]) == ("u1", "teleport", "60013", "Invalid args", [])
+
+
+async def test_op_on_wrong_connection(fsim: Simulator, priv: RawClient) -> None:
+    r = await priv.request("sprd-order", {"sprdId": "BTC-USDT_BTC-USDT-SWAP", "side": "buy", "ordType": "limit", "px": "20", "sz": "1"})
+    assert r["code"] == "60013"
+    async with await RawClient.open(fsim.url("business")) as biz:
+        await biz.login()
+        assert (await biz.request("order", ORDER))["code"] == "60013"
+    async with await RawClient.open(fsim.url("public")) as pub:
+        assert (await pub.request("order", ORDER))["code"] == "60013"
+    assert fsim.orders() == []
+
+
+async def test_exp_time(fsim: Simulator, priv: RawClient) -> None:
+    past = str(int(time.time() * 1000) - 1000)
+    r = await priv.request("order", ORDER, expTime=past)
+    assert r["code"] == "50004" and r["data"] == []
+    assert fsim.orders() == []
+    future = str(int(time.time() * 1000) + 10_000)
+    r = await priv.request("order", ORDER, expTime=future)
+    assert r["code"] == "0"
+    r = await priv.request("order", ORDER, expTime="soon")
+    assert r["code"] == "60013"
+
+
+async def test_args_shape(priv: RawClient) -> None:
+    assert (await priv.request("batch-orders", *([ORDER] * 21)))["code"] == "60013"
+    assert (await priv.request("order", ORDER, ORDER))["code"] == "60013"  # single op, 2 items
+    assert (await priv.request("order"))["code"] == "60013"  # no items
+    await priv.send({"id": "n1", "op": "order", "args": ORDER})  # not a list
+    assert (await priv.reply("n1"))["code"] == "60013"
+
+
+async def test_reply_shape_and_times(priv: RawClient) -> None:
+    r = await priv.request("order", ORDER, rid="Abc123")
+    assert list(r) == ["id", "op", "code", "msg", "data", "inTime", "outTime"]
+    assert r["id"] == "Abc123" and r["op"] == "order" and r["code"] == "0" and r["msg"] == ""
+    assert len(r["inTime"]) == 16 and int(r["outTime"]) >= int(r["inTime"])
+    assert abs(int(r["inTime"]) / 1e6 - time.time()) < 5
+    item = r["data"][0]
+    assert list(item) == ["clOrdId", "ordId", "tag", "ts", "sCode", "sMsg"]
+
+
+async def test_duplicate_request_ids_counted(fsim: Simulator, priv: RawClient) -> None:
+    await priv.request("order", ORDER, rid="same1")
+    await priv.request("order", ORDER, rid="same1")
+    await priv.request("order", ORDER, rid="other2")
+    assert fsim.stats.duplicate_request_ids == ["same1"]
+    assert fsim.stats.requests_by_op["order"] == 3
+    assert fsim.stats.to_dict()["request_ids"] == {"same1": 2, "other2": 1}
+
+
+async def test_rate_limits_opt_in() -> None:
+    async with Simulator(rate_limits=True) as s, await RawClient.open(s.url("private")) as c:
+        await c.login()
+        args = {"instType": "OPTION", "instFamily": "BTC-USD"}
+        codes = [(await c.request("mass-cancel", args))["code"] for _ in range(6)]
+        assert codes == ["0"] * 5 + ["50011"]
+        assert s.stats.rate_limited == 1
+
+
+async def test_stop_closes_clients() -> None:
+    s = Simulator()
+    await s.start()
+    c = await RawClient.open(s.url("public"))
+    await s.stop()
+    with pytest.raises(ConnectionClosed):
+        await c.recv(timeout=2)
+    await c.close()
+
+
+async def test_binary_frames_accepted(priv: RawClient) -> None:
+    await priv.ws.send(json.dumps({"id": "b1", "op": "order", "args": [ORDER]}).encode())
+    assert (await priv.reply("b1"))["code"] == "0"
