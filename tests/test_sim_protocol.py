@@ -17,7 +17,6 @@ from okx_ws_sim import (
     DEFAULT_PASSPHRASE,
     Account,
     Simulator,
-    login_args,
     sign,
 )
 from okx_ws_sim.testing import RawClient
