@@ -1,0 +1,108 @@
+"""Render the package files from the Jinja2 templates in ``codegen/templates``."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from .client_options import CLIENT_OPTIONS
+from .models_gen import HEADER, RequirementClass
+from .spec_loader import Spec
+from .spec_rules import ENVELOPE
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+# The runtime's public names, re-exported by the generated package.
+RUNTIME_NAMES = (
+    "AsyncWebsocketClient",
+    "AuthenticationError",
+    "ClientClosed",
+    "ConfigurationError",
+    "ConnectionLost",
+    "OkxApiError",
+    "OkxWsError",
+    "ParamsValidationError",
+    "RequestTimeout",
+    "SubscriptionError",
+    "WebsocketClient",
+)
+
+
+def _python_literal(value: object) -> str:
+    """A Python literal for ``value``; strings are double-quoted like ruff format wants."""
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    if isinstance(value, tuple):
+        inner = ", ".join(_python_literal(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return repr(value)
+
+
+def _wrap(text: str, width: int, indent: int) -> str:
+    """Wrap a docstring paragraph; continuation lines get ``indent`` spaces."""
+    lines = textwrap.wrap(text, width=width)
+    return ("\n" + " " * indent).join(lines)
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["pyrepr"] = _python_literal
+    env.filters["wrap"] = _wrap
+    return env
+
+
+def model_names(spec: Spec) -> list[str]:
+    """Every model class in ``models.py`` (object definitions plus response envelopes)."""
+    names = {ENVELOPE}
+    names.update(n for n, s in spec.definitions.items() if s.get("type") == "object")
+    names.update(op.response_class for op in spec.operations)
+    return sorted(names)
+
+
+def render_package(spec: Spec, requirements: list[RequirementClass]) -> dict[str, str]:
+    """File name -> source for everything in the package except ``models.py``."""
+    env = _environment()
+    context = {
+        "header": HEADER,
+        "operations": spec.operations,
+        "options": CLIENT_OPTIONS,
+        "requirements": requirements,
+    }
+    files = {
+        "_model_base.py": env.get_template("_model_base.py.j2").render(context),
+        "operations.py": env.get_template("operations.py.j2").render(context),
+    }
+    for file_name, aio in (("_async_client.py", True), ("_sync_client.py", False)):
+        files[file_name] = env.get_template("client.py.j2").render(
+            context,
+            aio=aio,
+            aio_def="async def" if aio else "def",
+            aio_await="await " if aio else "",
+            cls="AsyncWebsocketAPIClient" if aio else "WebsocketAPIClient",
+            ws_cls="AsyncWebsocketClient" if aio else "WebsocketClient",
+        )
+    models = model_names(spec)
+    exported = [
+        *RUNTIME_NAMES,
+        "AsyncWebsocketAPIClient",
+        "WebsocketAPIClient",
+        *models,
+        "BY_OP",
+        "OPERATIONS",
+        "Operation",
+    ]
+    files["__init__.py"] = env.get_template("__init__.py.j2").render(
+        context, runtime_names=RUNTIME_NAMES, model_names=models, all_names=sorted(set(exported))
+    )
+    files["py.typed"] = ""
+    return files
