@@ -91,6 +91,9 @@ def _generated(op: str) -> Validator | None:
                 errs = errors()
                 if errs and errs[0].get("loc"):
                     field = str(errs[0]["loc"][0])
+                elif errs and "at least one of " in str(errs[0].get("msg", "")):
+                    # model-level "ordId or clOrdId" rule: name the first field
+                    field = str(errs[0]["msg"]).split("at least one of ", 1)[1].split(",")[0]
             return _param_error(field)
         return fallback(item)
 
