@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -100,6 +100,28 @@ class _Pending:
         self.args = args
         self.link = link
         self.timer: asyncio.TimerHandle | None = None
+
+
+class UpdateStream:
+    """An async iterator of ``update`` events; close it with :meth:`aclose`."""
+
+    def __init__(self, registry: set[asyncio.Queue[Event]]) -> None:
+        self._registry = registry
+        self._queue: asyncio.Queue[Event] = asyncio.Queue(_UPDATE_QUEUE_SIZE)
+        registry.add(self._queue)
+
+    def __aiter__(self) -> UpdateStream:
+        return self
+
+    async def __anext__(self) -> Event:
+        event = await self._queue.get()
+        if event.name == "close":
+            self._registry.discard(self._queue)
+            raise StopAsyncIteration
+        return event
+
+    async def aclose(self) -> None:
+        self._registry.discard(self._queue)
 
 
 class AsyncWebsocketClient:
@@ -441,18 +463,13 @@ class AsyncWebsocketClient:
     def subscriptions(self, connection: str) -> list[dict[str, Any]]:
         return [dict(a) for a in self._connection(connection).subscriptions]
 
-    async def updates(self) -> AsyncIterator[Event]:
-        """Iterate over channel updates (``Event.message`` is OKX's push) until closed."""
-        queue: asyncio.Queue[Event] = asyncio.Queue(_UPDATE_QUEUE_SIZE)
-        self._update_queues.add(queue)
-        try:
-            while not self.closed:
-                event = await queue.get()
-                if event.name == "close":
-                    return
-                yield event
-        finally:
-            self._update_queues.discard(queue)
+    def updates(self) -> UpdateStream:
+        """Channel updates as an async iterator (``Event.message`` is OKX's push).
+
+        The stream starts buffering at once, so pushes that arrive before the
+        first ``await`` are not lost; it ends when the client closes.
+        """
+        return UpdateStream(self._update_queues)
 
     # -- lifecycle ------------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from .errors import AuthenticationError, ClientClosed, ConnectionLost
+from .errors import AuthenticationError, ClientClosed, ConnectionLost, SubscriptionError
 from .events import Event
 from .link import Link, LinkFailed, SubscriptionWaiter
 from .protocol import encode_op
@@ -127,12 +127,18 @@ class Connection:
             if self.needs_login:
                 await self._login(link)
             if self.subscriptions:
-                await self._send_subscription(link, "subscribe", list(self.subscriptions))
+                await self._restore_subscriptions(link)
         except BaseException:
             link.abort("setup failed")
             raise
         link.usable = True
         return link
+
+    async def _restore_subscriptions(self, link: Link) -> None:
+        try:
+            await self._send_subscription(link, "subscribe", list(self.subscriptions))
+        except SubscriptionError as exc:  # OKX refused one now: report it, keep the link
+            self.client.emit(Event("exception", self.key, error=exc, detail="resubscribe refused"))
 
     async def _login(self, link: Link) -> None:
         client = self.client
@@ -175,11 +181,11 @@ class Connection:
     async def change_subscription(
         self, event: str, args: list[dict[str, Any]], timeout: float
     ) -> None:
+        link = await self.wait_usable(timeout)
         if event == "subscribe":
             self.subscriptions.extend(a for a in args if a not in self.subscriptions)
         else:
             self.subscriptions[:] = [a for a in self.subscriptions if a not in args]
-        link = await self.wait_usable(timeout)
         try:
             await self._send_subscription(link, event, args)
         except ConnectionLost:

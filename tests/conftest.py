@@ -1,0 +1,55 @@
+"""Shared fixtures: an in-process simulator on a loopback port and fast client options.
+
+Every interval is shortened here (pings every 0.2 s, 0.2 s pong timeout,
+10-100 ms reconnect backoff) so no test waits for real multi-second timers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from okx_ws_sim import (
+    DEFAULT_API_KEY,
+    DEFAULT_API_SECRET,
+    DEFAULT_PASSPHRASE,
+    Simulator,
+    SimulatorThread,
+)
+
+FAST: dict[str, Any] = {
+    "request_timeout": 2.0,
+    "ping_interval": 0.2,
+    "pong_timeout": 0.2,
+    "reconnect_delay": 0.01,
+    "reconnect_max_delay": 0.1,
+    "attach_event_listeners": False,
+}
+CREDENTIALS: dict[str, str] = {
+    "api_key": DEFAULT_API_KEY,
+    "api_secret": DEFAULT_API_SECRET,
+    "api_passphrase": DEFAULT_PASSPHRASE,
+}
+
+
+def client_options(sim_base_url: str, **overrides: Any) -> dict[str, Any]:
+    return {**CREDENTIALS, **FAST, "base_url": sim_base_url, **overrides}
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    async with Simulator(idle_timeout=5.0) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def sim_thread() -> Iterator[SimulatorThread]:
+    with SimulatorThread(idle_timeout=5.0) as simulator:
+        yield simulator
+
+
+@pytest.fixture(params=["httpx-ws", "websockets"])
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)

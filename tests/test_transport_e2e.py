@@ -1,0 +1,336 @@
+"""The transport core's promises, end to end against the simulator over loopback sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+import pytest
+
+from okx_ws_core import (
+    AsyncWebsocketClient,
+    AuthenticationError,
+    ClientClosed,
+    ConnectionLost,
+    Event,
+    OkxApiError,
+    RequestTimeout,
+    SubscriptionError,
+    WebsocketClient,
+)
+from okx_ws_sim import DEFAULT_API_SECRET, DEFAULT_PASSPHRASE, Simulator
+from tests.conftest import client_options
+
+
+def order(cl_ord_id: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "instId": "BTC-USDT",
+        "tdMode": "cash",
+        "side": "buy",
+        "ordType": "limit",
+        "px": "100",
+        "sz": "0.01",
+        "clOrdId": cl_ord_id,
+        **extra,
+    }
+
+
+def recorder(client: AsyncWebsocketClient, *names: str) -> list[Event]:
+    seen: list[Event] = []
+    for name in names:
+        client.on(name, seen.append)
+    return seen
+
+
+async def wait_until(predicate: Any, timeout: float = 3.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.01)
+
+
+async def test_connect_ws_api_logs_in_both_connections_once(sim: Simulator, transport: str) -> None:
+    async with AsyncWebsocketClient(**client_options(sim.base_url, transport=transport)) as client:
+        events = recorder(client, "open", "authenticated")
+        await client.connect_ws_api()
+        assert sorted((e.name, e.connection) for e in events) == [
+            ("authenticated", "business"),
+            ("authenticated", "private"),
+            ("open", "business"),
+            ("open", "private"),
+        ]
+        reply = await client.send_ws_api_request("private", "order", [order("conn1")])
+        assert reply["code"] == "0" and reply["data"][0]["clOrdId"] == "conn1"
+        assert int(reply["inTime"]) > 10**15  # microseconds
+
+
+async def test_concurrent_first_requests_share_one_connect_and_login(sim: Simulator) -> None:
+    async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
+        replies = await asyncio.gather(
+            *(
+                client.send_ws_api_request("private", "order", [order(f"share{i}")])
+                for i in range(10)
+            )
+        )
+        assert len(replies) == 10
+        assert sim.stats.logins_ok == 1
+
+
+async def test_refused_login_fails_every_waiter_and_does_not_loop(sim: Simulator) -> None:
+    opts = client_options(sim.base_url, api_passphrase="wrong-passphrase")
+    async with AsyncWebsocketClient(**opts) as client:
+        results = await asyncio.gather(
+            *(
+                client.send_ws_api_request("private", "order", [order(f"auth{i}")])
+                for i in range(5)
+            ),
+            return_exceptions=True,
+        )
+        assert all(isinstance(r, AuthenticationError) for r in results)
+        error = results[0]
+        assert isinstance(error, AuthenticationError)
+        assert error.code == "60024" and "market" in str(error)
+        await asyncio.sleep(0.3)  # a reconnect loop would log in again within this time
+        assert sim.stats.logins_failed == 1
+        with pytest.raises(AuthenticationError):  # the next request makes one fresh attempt
+            await client.send_ws_api_request("private", "order", [order("auth9")])
+        assert sim.stats.logins_failed == 2
+
+
+async def test_login_refusal_that_clears_is_recovered_by_the_next_request(sim: Simulator) -> None:
+    sim.faults.refuse_logins(count=1)
+    async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
+        with pytest.raises(AuthenticationError):
+            await client.connect_ws_api()
+        reply = await client.send_ws_api_request("private", "order", [order("clear1")])
+        assert reply["code"] == "0"
+
+
+async def test_time_offset_is_applied_when_signing(sim: Simulator) -> None:
+    async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
+        client.set_time_offset_ms(-120_000)  # our clock would be 2 minutes behind the server's
+        with pytest.raises(AuthenticationError) as info:
+            await client.connect("private")
+        assert info.value.code in ("60004", "60006") and "set_time_offset_ms" in str(info.value)
+        client.set_time_offset_ms(0)
+        await client.connect("private")
+
+
+async def test_secrets_never_appear_in_logs(
+    sim: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    logger = logging.getLogger("okx_ws.test")
+    opts = client_options(sim.base_url, attach_event_listeners=True, logger=logger)
+    async with AsyncWebsocketClient(**opts) as client:
+        await client.connect_ws_api()
+        await client.send_ws_api_request("private", "order", [order("log1")])
+    async with AsyncWebsocketClient(
+        **{**opts, "api_secret": "bad-" + DEFAULT_API_SECRET}
+    ) as client:
+        with pytest.raises(AuthenticationError) as info:
+            await client.connect("private")
+    text = caplog.text + str(info.value) + repr(info.value)
+    assert "authenticated" in caplog.text
+    for secret in (DEFAULT_API_SECRET, DEFAULT_PASSPHRASE):
+        assert secret not in text
+
+
+async def test_heartbeat_pings_when_idle(sim: Simulator) -> None:
+    async with AsyncWebsocketClient(
+        **client_options(sim.base_url, ping_interval=0.05, pong_timeout=0.04)
+    ) as client:
+        await client.connect("private")
+        await asyncio.sleep(0.3)
+        assert sim.stats.pings >= 3
+
+
+async def test_missed_pong_reconnects_and_logs_in_again(sim: Simulator) -> None:
+    async with AsyncWebsocketClient(
+        **client_options(sim.base_url, ping_interval=0.05, pong_timeout=0.1)
+    ) as client:
+        events = recorder(client, "reconnect", "reconnected")
+        await client.connect("private")
+        sim.faults.swallow_pongs(True)
+        await wait_until(lambda: any(e.name == "reconnect" for e in events))
+        sim.faults.swallow_pongs(False)
+        await wait_until(lambda: any(e.name == "reconnected" for e in events))
+        assert sim.stats.logins_ok == 2
+        assert (await client.send_ws_api_request("private", "order", [order("pong1")]))[
+            "code"
+        ] == "0"
+
+
+async def test_server_restart_reconnects_relogs_and_resubscribes(
+    sim: Simulator, transport: str
+) -> None:
+    async with AsyncWebsocketClient(**client_options(sim.base_url, transport=transport)) as client:
+        events = recorder(client, "reconnected")
+        updates: list[Event] = []
+        client.on("update", updates.append)
+        await client.subscribe({"channel": "orders", "instType": "ANY"}, "private")
+        await sim.restart()
+        await wait_until(lambda: len(events) == 1)
+        await client.send_ws_api_request("private", "order", [order("resub1")])
+        await wait_until(
+            lambda: any(
+                u.message and u.message["data"][0].get("clOrdId") == "resub1" for u in updates
+            )
+        )
+
+
+async def test_updates_async_iterator_yields_pushes(sim: Simulator) -> None:
+    async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
+        await client.subscribe([{"channel": "orders", "instType": "ANY"}], "private")
+        stream = client.updates()
+        await client.send_ws_api_request("private", "order", [order("iter1")])
+        update = await asyncio.wait_for(anext(stream), 2.0)
+        assert update.message is not None and update.message["arg"]["channel"] == "orders"
+        await stream.aclose()
+
+
+async def test_unknown_channel_raises_subscription_error(sim: Simulator) -> None:
+    async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
+        with pytest.raises(SubscriptionError) as info:
+            await client.subscribe({"channel": "no-such-channel"}, "public")
+        assert info.value.code == "60018"
+        assert client.subscriptions("public") == []
+
+
+async def test_request_timeout_says_fate_unknown_with_ids(sim: Simulator) -> None:
+    sim.faults.delay_replies(0.5)
+    async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
+        await client.connect("private")
+        with pytest.raises(RequestTimeout) as info:
+            await client.send_ws_api_request("private", "order", [order("slow1")], timeout=0.1)
+        assert info.value.sent and info.value.cl_ord_ids == ("slow1",) and info.value.op == "order"
+        assert info.value.id and "UNKNOWN" in str(info.value)
+
+
+async def test_request_while_server_is_down_times_out_as_never_sent() -> None:
+    async with Simulator() as sim:
+        url = sim.base_url
+    async with AsyncWebsocketClient(**client_options(url)) as client:
+        with pytest.raises(RequestTimeout) as info:
+            await client.send_ws_api_request("private", "order", [order("down1")], timeout=0.2)
+        assert not info.value.sent
+
+
+async def test_connection_lost_in_flight_is_reported_and_never_resent(
+    sim: Simulator, transport: str
+) -> None:
+    async with AsyncWebsocketClient(**client_options(sim.base_url, transport=transport)) as client:
+        await client.connect("private")
+        sim.faults.drop_next_request(op="order")
+        with pytest.raises(ConnectionLost) as info:
+            await client.send_ws_api_request("private", "order", [order("lost1")])
+        assert info.value.cl_ord_ids == ("lost1",) and info.value.op == "order"
+        await asyncio.sleep(0.2)  # time for a (wrong) re-send after the reconnect
+        assert sim.stats.requests_by_op.get("order", 0) == 1
+        assert (await client.send_ws_api_request("private", "order", [order("lost2")]))[
+            "code"
+        ] == "0"
+
+
+async def test_partial_batch_failure_keeps_every_item(sim: Simulator) -> None:
+    async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
+        items = [order("part1"), order("part2", sz="100000000"), order("part3")]
+        with pytest.raises(OkxApiError) as info:
+            await client.send_ws_api_request("private", "batch-orders", items)
+        assert info.value.code == "2"
+        assert [i["clOrdId"] for i in info.value.succeeded] == ["part1", "part3"]
+        assert [i["sCode"] for i in info.value.failed] == ["51008"]
+
+
+async def test_tag_is_sent_as_given_and_exp_time_is_honoured(sim: Simulator) -> None:
+    async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
+        await client.send_ws_api_request("private", "order", [order("tag1", tag="mybot7")])
+        placed = sim.find_order(cl_ord_id="tag1")
+        assert placed is not None and placed["tag"] == "mybot7"
+        with pytest.raises(OkxApiError):
+            await client.send_ws_api_request("private", "order", [order("exp1")], exp_time=1_000)
+        assert sim.find_order(cl_ord_id="exp1") is None
+
+
+async def test_malformed_frames_are_reported_and_do_not_kill_the_reader(sim: Simulator) -> None:
+    async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
+        problems = recorder(client, "exception")
+        await client.connect("private")
+        sim.faults.send_malformed(2)
+        await wait_until(lambda: len(problems) >= 2)
+        assert (await client.send_ws_api_request("private", "order", [order("mal1")]))[
+            "code"
+        ] == "0"
+
+
+async def test_notice_64008_moves_to_a_fresh_connection_before_the_close(sim: Simulator) -> None:
+    async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
+        events = recorder(client, "reconnect", "reconnected", "close")
+        await client.connect("private")
+        sim.faults.send_notice(close_after=0.3)
+        await wait_until(lambda: any(e.name == "reconnected" for e in events))
+        assert not any(
+            e.name == "close" for e in events
+        )  # moved before the server closed the old one
+        assert (await client.send_ws_api_request("private", "order", [order("notice1")]))[
+            "code"
+        ] == "0"
+
+
+async def test_close_fails_in_flight_requests_and_leaves_no_tasks(sim: Simulator) -> None:
+    before = asyncio.all_tasks()
+    client = AsyncWebsocketClient(**client_options(sim.base_url))
+    await client.connect_ws_api()
+    sim.faults.delay_replies(0.5)
+    pending = asyncio.ensure_future(
+        client.send_ws_api_request("private", "order", [order("close1")])
+    )
+    await asyncio.sleep(0.05)
+    await client.close()
+    with pytest.raises(ConnectionLost):
+        await pending
+    with pytest.raises(ClientClosed):
+        await client.send_ws_api_request("private", "order", [order("close2")])
+    await asyncio.sleep(0)
+    leftover = {
+        t for t in asyncio.all_tasks() - before if not t.done() and "okx-ws" in t.get_name()
+    }
+    assert not leftover
+
+
+def test_blocking_client_round_trip_and_thread_shutdown(sim_thread: Any) -> None:
+    threads_before = threading.active_count()
+    with WebsocketClient(**client_options(sim_thread.base_url)) as client:
+        client.connect_ws_api()
+        reply = client.send_ws_api_request("private", "order", [order("sync1")])
+        assert reply["data"][0]["clOrdId"] == "sync1"
+        with pytest.raises(OkxApiError):
+            client.send_ws_api_request(
+                "private", "cancel-order", [{"instId": "BTC-USDT", "ordId": "999999"}]
+            )
+    assert threading.active_count() == threads_before
+    with pytest.raises(ClientClosed):
+        client.send_ws_api_request("private", "order", [order("sync2")])
+
+
+def test_blocking_client_is_thread_safe(sim_thread: Any) -> None:
+    with WebsocketClient(**client_options(sim_thread.base_url)) as client:
+        errors: list[BaseException] = []
+
+        def worker(n: int) -> None:
+            try:
+                for i in range(20):
+                    client.send_ws_api_request("private", "order", [order(f"t{n}x{i}")])
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert len(sim_thread.orders()) == 80
