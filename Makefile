@@ -27,8 +27,8 @@ test: $(STAMP)
 	$(PYTHON) -m pytest -q
 
 lint: $(STAMP)
-	$(PYTHON) -m ruff check okx_ws_core okx_ws_sim codegen generated tests bench
-	$(PYTHON) -m ruff format --check okx_ws_core okx_ws_sim codegen tests
+	$(PYTHON) -m ruff check okx_ws_core okx_ws_sim codegen generated tests bench examples tools
+	$(PYTHON) -m ruff format --check okx_ws_core okx_ws_sim codegen tests examples
 
 typecheck: $(STAMP)
 	MYPYPATH=. $(PYTHON) -m mypy okx_ws_core okx_ws_sim generated/okx_ws

@@ -1,0 +1,233 @@
+"""A narrated okx-ws session against the embedded OKX simulator (no network, no money).
+
+Run it with ``make demo``. It starts the simulator on a loopback port, then
+trades with the blocking ``WebsocketAPIClient`` and with the asyncio
+``AsyncWebsocketAPIClient``: single, batch and partially failing orders,
+amends, cancels, mass cancels and the four spread operations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from typing import Any
+
+from okx_ws import AsyncWebsocketAPIClient, OkxApiError, WebsocketAPIClient
+from pydantic import BaseModel
+
+from okx_ws_sim import DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_PASSPHRASE, SimulatorThread
+
+_ids = itertools.count(1)
+
+
+def cl_ord_id(prefix: str) -> str:
+    return f"{prefix}{next(_ids)}"
+
+
+def step(title: str, request: Any) -> None:
+    print(f"\n-> {title}")
+    shown = (
+        [
+            r.model_dump(by_alias=True, exclude_none=True) if isinstance(r, BaseModel) else r
+            for r in request
+        ]
+        if isinstance(request, list)
+        else request
+    )
+    print(f"   request: {json.dumps(shown)}")
+
+
+def result(reply: BaseModel) -> None:
+    data = reply.model_dump(by_alias=True, exclude_none=True)
+    print(f"   reply:   code={data['code']} id={data['id']} op={data['op']}")
+    for item in data.get("data", []):
+        print(f"            {json.dumps(item)}")
+
+
+def rejected(error: OkxApiError) -> None:
+    print(
+        f"   OKX answered code={error.code}: {len(error.succeeded)} accepted, {len(error.failed)} rejected"
+    )
+    for item in error.data:
+        mark = "ok " if item.get("sCode") == "0" else "ERR"
+        print(
+            f"     {mark} clOrdId={item.get('clOrdId')} ordId={item.get('ordId') or '-'} sCode={item.get('sCode')} {item.get('sMsg') or ''}"
+        )
+
+
+def limit_order(prefix: str, px: str = "20000", sz: str = "0.01", **extra: Any) -> dict[str, Any]:
+    return {
+        "instId": "BTC-USDT",
+        "tdMode": "cash",
+        "side": "buy",
+        "ordType": "limit",
+        "px": px,
+        "sz": sz,
+        "clOrdId": cl_ord_id(prefix),
+        **extra,
+    }
+
+
+def blocking_session(base_url: str) -> None:
+    print("\n=== Blocking client: WebsocketAPIClient ===")
+    options = dict(
+        api_key=DEFAULT_API_KEY,
+        api_secret=DEFAULT_API_SECRET,
+        api_passphrase=DEFAULT_PASSPHRASE,
+        base_url=base_url,
+        attach_event_listeners=False,
+    )
+    with WebsocketAPIClient(**options) as client:
+        print(
+            "-> connect_ws_api(): opening and logging in to private and business ahead of the first order"
+        )
+        client.connect_ws_api()
+
+        order = limit_order("demoS", tag="demo")
+        step("submit_new_order (a resting limit buy)", order)
+        placed = client.submit_new_order(order)
+        result(placed)
+        ord_id = placed.data[0].ord_id
+
+        amend = {"instId": "BTC-USDT", "ordId": ord_id, "newPx": "21000", "reqId": "amend1"}
+        step("amend_order", amend)
+        result(client.amend_order(amend))
+
+        cancel = {"instId": "BTC-USDT", "ordId": ord_id}
+        step("cancel_order", cancel)
+        result(client.cancel_order(cancel))
+
+        batch = [limit_order("demoB", px=str(19000 + i)) for i in range(5)]
+        step("submit_multiple_orders (a batch of five)", batch)
+        placed_batch = client.submit_multiple_orders(batch)
+        result(placed_batch)
+
+        partial = [limit_order("demoP"), limit_order("demoP", sz="1000000"), {**batch[0]}]
+        step("submit_multiple_orders (partially failing: no balance, duplicate clOrdId)", partial)
+        try:
+            client.submit_multiple_orders(partial)
+        except OkxApiError as error:
+            rejected(error)
+
+        cancels = [{"instId": "BTC-USDT", "clOrdId": o["clOrdId"]} for o in batch]
+        step("cancel_multiple_orders", cancels)
+        result(client.cancel_multiple_orders(cancels))
+
+        option = {
+            "instId": "BTC-USD-251226-60000-C",
+            "tdMode": "isolated",
+            "side": "buy",
+            "ordType": "limit",
+            "px": "0.01",
+            "sz": "1",
+            "clOrdId": cl_ord_id("demoO"),
+        }
+        step("submit_new_order (an option, to be mass-cancelled)", option)
+        result(client.submit_new_order(option))
+        mass = {"instType": "OPTION", "instFamily": "BTC-USD"}
+        step("mass_cancel_orders", mass)
+        result(client.mass_cancel_orders(mass))
+
+        spread_session_sync(client)
+
+
+def spread_session_sync(client: WebsocketAPIClient) -> None:
+    spread = {
+        "sprdId": "BTC-USDT_BTC-USDT-SWAP",
+        "side": "buy",
+        "ordType": "limit",
+        "px": "-5",
+        "sz": "1",
+        "clOrdId": cl_ord_id("demoSp"),
+    }
+    step("submit_spread_order (business connection)", spread)
+    placed = client.submit_spread_order(spread)
+    result(placed)
+    amend = {"clOrdId": spread["clOrdId"], "newPx": "-6", "reqId": "sprdAmend1"}
+    step("amend_spread_order", amend)
+    result(client.amend_spread_order(amend))
+    cancel = {"ordId": placed.data[0].ord_id}
+    step("cancel_spread_order", cancel)
+    result(client.cancel_spread_order(cancel))
+    step("mass_cancel_spread_orders", {"sprdId": "BTC-USDT_BTC-USDT-SWAP"})
+    result(client.mass_cancel_spread_orders({"sprdId": "BTC-USDT_BTC-USDT-SWAP"}))
+
+
+async def async_session(base_url: str) -> None:
+    print("\n=== Async client: AsyncWebsocketAPIClient ===")
+    options = dict(
+        api_key=DEFAULT_API_KEY,
+        api_secret=DEFAULT_API_SECRET,
+        api_passphrase=DEFAULT_PASSPHRASE,
+        base_url=base_url,
+        attach_event_listeners=False,
+    )
+    async with AsyncWebsocketAPIClient(**options) as client:
+        await client.connect_ws_api()
+        pushes: list[str] = []
+        ws = client.get_ws_client()
+        ws.on(
+            "update",
+            lambda event: (
+                pushes.append(event.message["data"][0]["state"]) if event.message else None
+            ),
+        )
+        await ws.subscribe({"channel": "orders", "instType": "ANY"}, "private")
+        print("-> subscribed to the private 'orders' channel")
+
+        orders = [limit_order("demoA", px=str(18000 + i)) for i in range(3)]
+        step("three submit_new_order calls in flight at once (asyncio.gather)", orders)
+        replies = await asyncio.gather(*(client.submit_new_order(o) for o in orders))
+        for reply in replies:
+            result(reply)
+
+        amend = [{"instId": "BTC-USDT", "clOrdId": o["clOrdId"], "newSz": "0.02"} for o in orders]
+        step("amend_multiple_orders", amend)
+        result(await client.amend_multiple_orders(amend))
+
+        bad = {
+            "instId": "BTC-USDT",
+            "tdMode": "cash",
+            "side": "hold",
+            "ordType": "limit",
+            "sz": "1",
+        }
+        step("submit_new_order with a bad 'side' (validated locally, nothing sent)", bad)
+        try:
+            await client.submit_new_order(bad)
+        except ValueError as error:
+            print(f"   refused before sending: {error}")
+
+        cancels = [{"instId": "BTC-USDT", "clOrdId": o["clOrdId"]} for o in orders]
+        step("cancel_multiple_orders", cancels)
+        result(await client.cancel_multiple_orders(cancels))
+
+        spread = {
+            "sprdId": "BTC-USDT_BTC-USDT-SWAP",
+            "side": "sell",
+            "ordType": "limit",
+            "px": "50",
+            "sz": "2",
+            "clOrdId": cl_ord_id("demoAsp"),
+        }
+        step("submit_spread_order", spread)
+        result(await client.submit_spread_order(spread))
+        step("mass_cancel_spread_orders (all spreads)", {})
+        result(await client.mass_cancel_spread_orders({}))
+        await asyncio.sleep(0.05)
+        print(f"\n-> 'orders' channel pushed {len(pushes)} updates: {', '.join(pushes)}")
+
+
+def main() -> None:
+    with SimulatorThread() as sim:
+        print(f"OKX simulator listening on {sim.base_url} (paths /ws/v5/public|private|business)")
+        blocking_session(sim.base_url)
+        asyncio.run(async_session(sim.base_url))
+        print(
+            f"\nDone: the simulator holds {len(sim.orders())} orders; every request above got its typed reply."
+        )
+
+
+if __name__ == "__main__":
+    main()
