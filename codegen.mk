@@ -13,7 +13,7 @@ generate:
 check-generated:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(PYTHON) -m codegen --spec spec --out "$$tmp" >/dev/null && \
-	if diff -r "$$tmp/okx_ws" generated/okx_ws; then \
+	if diff -r -x __pycache__ "$$tmp/okx_ws" generated/okx_ws; then \
 		echo "check-generated: generated/okx_ws is up to date with spec/"; \
 	else \
 		echo "check-generated: generated/okx_ws is stale or hand-edited; run 'make generate' and commit the result" >&2; \

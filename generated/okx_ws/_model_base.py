@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic_core import PydanticCustomError
 from typing_extensions import Self
 
 
@@ -40,5 +41,9 @@ class RequireOrdIdOrClOrdId(OkxModel):
     @model_validator(mode="after")
     def _check_required_any_of(self) -> Self:
         for group in _missing_groups(self, self.required_any_of):
-            raise ValueError(f"at least one of {', '.join(group)} is required")
+            raise PydanticCustomError(
+                "missing_any_of",
+                "at least one of {fields} is required",
+                {"fields": ", ".join(group)},
+            )
         return self
