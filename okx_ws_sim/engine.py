@@ -16,6 +16,7 @@ fills when an amend makes it marketable.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -43,6 +44,10 @@ LIVE_STATES: Final = frozenset({"live", "partially_filled"})
 # checked, never moved, for SWAP / OPTION / SPREAD ("keep it simple").
 DERIV_MARGIN_RATE: Final = Decimal("0.1")
 FIRST_ORD_ID: Final = 700_000_000_000_000_000
+# Finished (filled / canceled) orders kept per account for orders() / find_order()
+# and cancel-after-fill answers; older ones are forgotten so long soaks and
+# benchmarks run in bounded memory.
+MAX_FINISHED_ORDERS: Final = 100_000
 
 
 class ItemError(Exception):
@@ -266,6 +271,7 @@ class AccountState:
     frozen: dict[str, Decimal] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)  # ordId -> order
     by_cl_ord_id: dict[str, Order] = field(default_factory=dict)  # latest with that id
+    finished: deque[Order] = field(default_factory=deque)  # oldest first
 
     def balance_snapshot(self) -> dict[str, dict[str, str]]:
         ccys = set(self.avail) | set(self.frozen)
@@ -286,9 +292,13 @@ class Engine:
         self,
         accounts: Iterable[Account],
         instruments: dict[str, Instrument] | None = None,
+        *,
+        first_ord_id: int = FIRST_ORD_ID,
+        max_finished_orders: int = MAX_FINISHED_ORDERS,
     ) -> None:
         self.instruments = instruments if instruments is not None else default_instruments()
-        self._next_id = FIRST_ORD_ID
+        self._next_id = first_ord_id
+        self.max_finished_orders = max_finished_orders
         self.accounts: dict[str, AccountState] = {}
         for n, acct in enumerate(accounts):
             self.add_account(acct, n)
@@ -323,7 +333,21 @@ class Engine:
         acct = self.accounts.get(api_key)
         return acct.balance_snapshot() if acct is not None else {}
 
+    @property
+    def last_ord_id(self) -> int:
+        return self._next_id
+
     # -- ops --------------------------------------------------------------------
+    def _retire(self, acct: AccountState, order: Order) -> None:
+        """Note a finished order; forget the oldest beyond max_finished_orders."""
+        finished = acct.finished
+        finished.append(order)
+        while len(finished) > self.max_finished_orders:
+            old = finished.popleft()
+            acct.orders.pop(old.ord_id, None)
+            if old.cl_ord_id and acct.by_cl_ord_id.get(old.cl_ord_id) is old:
+                del acct.by_cl_ord_id[old.cl_ord_id]
+
     def _new_ord_id(self) -> str:
         self._next_id += 1
         return str(self._next_id)
@@ -561,6 +585,7 @@ class Engine:
         order.state = state
         order.fill_sz = ZERO
         order.u_time = now_ms
+        self._retire(acct, order)
 
     def _match(self, acct: AccountState, order: Order) -> None:
         inst = order.inst
@@ -596,6 +621,7 @@ class Engine:
         if order.remaining <= 0:
             self._release(acct, order)
             order.state = "filled"
+            self._retire(acct, order)
         elif order.ord_type in IMMEDIATE:
             fill_sz = order.fill_sz
             self._finish(acct, order, "canceled", order.u_time)

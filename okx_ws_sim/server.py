@@ -73,10 +73,11 @@ CHANNELS: Final[dict[str, dict[str, bool]]] = {
     "business": {"sprd-orders": True, "sprd-trades": True, "candle1m": False},
 }
 ORDER_CHANNELS: Final = {"orders": "private", "sprd-orders": "business"}
-# OKX closes idle connections with 4004 "No data received in 30s." (observed in
-# SDK issue reports); *uncertain* but harmless.
+# Close code of an idle connection: *uncertain* (OKX's is undocumented; reports
+# show clients seeing 1006).  4004 "No data received in 30s." is our choice.
 IDLE_CLOSE_CODE: Final = 4004
-NOTICE_CLOSE_CODE: Final = 1012  # service restart
+# Close code after the 64008 notice: *uncertain*, 1012 (service restart).
+NOTICE_CLOSE_CODE: Final = 1012
 MALFORMED_FRAMES: Final = ("{not json", '{"unexpected": true}')
 MAX_ID_LEN: Final = 32
 # Rate limits (Simulator(rate_limits=True)): op group -> (requests, window s).
@@ -223,7 +224,10 @@ class Simulator:
         """Clear faults, counters, orders and balances (back to the initial accounts)."""
         self.faults.reset()
         self.stats = SimStats()
-        self.engine = Engine(self._initial_accounts, self._instruments)
+        # ordIds keep growing across resets: a client may still hold old ones
+        self.engine = Engine(
+            self._initial_accounts, self._instruments, first_ord_id=self.engine.last_ord_id
+        )
         self.accounts = {a.api_key: a for a in self._initial_accounts}
         self._rate.clear()
         for conn in self._conns:

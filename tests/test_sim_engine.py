@@ -116,3 +116,21 @@ def test_to_dict_shapes() -> None:
     assert s["sprdId"] == "BTC-USDT_BTC-USDT-SWAP" and "instId" not in s and s["state"] == "filled"
     assert eng.find_order("nobody", cl_ord_id="a1") is None and eng.orders("nobody") == []
     assert eng.orders(DEFAULT_API_KEY, state="filled") != []
+
+
+def test_finished_orders_are_pruned_beyond_the_cap() -> None:
+    eng = Engine([default_account()], max_finished_orders=2)
+    acct = eng.accounts[DEFAULT_API_KEY]
+    for i in range(4):
+        place(eng, acct, clOrdId=f"f{i}", px="60000", sz="0.01")  # fills at once
+    place(eng, acct, clOrdId="live1")
+    assert [o["clOrdId"] for o in eng.orders(DEFAULT_API_KEY)] == ["f2", "f3", "live1"]
+    assert eng.find_order(DEFAULT_API_KEY, cl_ord_id="f0") is None
+
+
+def test_ord_ids_continue_after_engine_swap() -> None:
+    eng, acct = make()
+    first, _ = place(eng, acct)
+    eng2 = Engine([default_account()], first_ord_id=eng.last_ord_id)
+    second, _ = place(eng2, eng2.accounts[DEFAULT_API_KEY])
+    assert int(second["ordId"]) > int(first["ordId"])
