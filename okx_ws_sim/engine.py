@@ -536,7 +536,7 @@ class Engine:
         order = acct.orders.get(ord_id) if ord_id else acct.by_cl_ord_id.get(cl_ord_id)
         if (
             order is None
-            or (inst_id is not None and order.inst.inst_id != inst_id)
+            or (inst_id is not None and (order.inst.inst_id != inst_id or order.is_spread))
             or (inst_id is None and not order.is_spread)
             or (ord_id and cl_ord_id and order.cl_ord_id != cl_ord_id)
         ):

@@ -132,6 +132,7 @@ class Simulator:
         instruments: dict[str, Instrument] | None = None,
         rate_limits: bool = False,
         channel_conn_count: bool = False,
+        track_request_ids: bool = True,
     ) -> None:
         self.host = host
         self.port = port
@@ -139,6 +140,9 @@ class Simulator:
         self.timestamp_window = timestamp_window
         self.rate_limits = rate_limits
         self.channel_conn_count = channel_conn_count
+        # stats.request_ids grows by one entry per distinct id: turn off for
+        # multi-million-request benchmarks.
+        self.track_request_ids = track_request_ids
         self._initial_accounts = list(accounts) if accounts is not None else [default_account()]
         self._instruments = instruments
         self._rng = random.Random(seed)
@@ -486,7 +490,8 @@ class Simulator:
             await conn.ws.send(self._error_reply(
                 rid, op, codes.BAD_REQUEST_ID_CODE, "Invalid args: id must be 1-32 alphanumerics", in_us))
             return True
-        st.request_ids[rid] += 1
+        if self.track_request_ids:
+            st.request_ids[rid] += 1
         spec = OPS.get(op) if isinstance(op, str) else None
         if spec is None:
             await conn.ws.send(self._error_reply(rid, op, codes.UNKNOWN_OP_CODE, "Invalid args", in_us))

@@ -331,3 +331,17 @@ async def test_channel_conn_count_opt_in() -> None:
         await c.login()
         await c.subscribe({"channel": "orders", "instType": "ANY"})
         assert (await c.recv())["event"] == "channel-conn-count"
+
+
+async def test_private_cancel_cannot_touch_spread_orders(osim: Simulator, priv: RawClient, biz: RawClient) -> None:
+    await biz.request("sprd-order", sprd(clOrdId="spx1"))
+    r = await priv.request("cancel-order", {"instId": SPREAD, "clOrdId": "spx1"})
+    assert item0(r)["sCode"] == "51400"
+    assert osim.find_order("spx1")["state"] == "live"  # type: ignore[index]
+
+
+async def test_request_id_tracking_can_be_off() -> None:
+    async with Simulator(track_request_ids=False) as s, await RawClient.open(s.url("private")) as c:
+        await c.login()
+        await c.request("order", order(), rid="id1")
+        assert s.stats.request_ids == {} and s.stats.requests_total == 1
