@@ -20,6 +20,9 @@ install: $(STAMP)
 -include codegen.mk
 -include bench.mk
 
+# The fragments' targets need the venv too.
+generate check-generated bench: $(STAMP)
+
 demo: $(STAMP)
 	$(PYTHON) examples/demo.py
 
