@@ -134,3 +134,16 @@ def test_ord_ids_continue_after_engine_swap() -> None:
     eng2 = Engine([default_account()], first_ord_id=eng.last_ord_id)
     second, _ = place(eng2, eng2.accounts[DEFAULT_API_KEY])
     assert int(second["ordId"]) > int(first["ordId"])
+
+
+def test_minimal_fallback_validator() -> None:
+    from okx_ws_sim.validation import _minimal
+
+    check = _minimal("order")
+    good = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "market", "sz": "1"}
+    assert check(good) is None
+    assert check({**good, "sz": 1}) == ("51000", "Parameter sz error")
+    assert check({k: v for k, v in good.items() if k != "side"}) == ("51000", "Parameter side error")
+    assert _minimal("cancel-order")({"instId": "BTC-USDT"}) == ("51000", "Parameter ordId error")
+    assert _minimal("amend-order")({"instId": "BTC-USDT", "ordId": "1", "cxlOnFail": 3}) == (
+        "51000", "Parameter cxlOnFail error")
