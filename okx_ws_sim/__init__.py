@@ -12,6 +12,13 @@ and benchmarks against it::
     with SimulatorThread() as sim:                # blocking code, demo
         ...
 
+Faults (``sim.faults``, a FaultPlan; each counted in ``sim.stats.faults_injected``):
+``close_after_frames(n, each=False)``, ``drop_next_request(op=None, count=1)``,
+``drop_after_execute(op=None, count=1)``, ``swallow_pongs(on=True)``,
+``delay_replies(seconds, jitter=0.0)``, ``refuse_logins(count=1, code="60009")``,
+``send_notice(close_after=0.2, kinds=("private", "business"))``,
+``send_malformed(n=1, kinds=(all))``, ``reset()``; plus ``await sim.restart()``.
+
 See ``codes.py`` for every error code it answers with (uncertain ones marked).
 """
 
