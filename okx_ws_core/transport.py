@@ -9,18 +9,18 @@ httpx-ws's anyio task group must be exited by the task that entered it.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any, Literal, Protocol
 
+import anyio
+import httpcore
 import httpx
-from httpx_ws import (
-    AsyncWebSocketSession,
-    HTTPXWSException,
-    WebSocketDisconnect,
-    WebSocketInvalidTypeReceived,
-    aconnect_ws,
-)
+import wsproto.events
+import wsproto.utilities
+from httpx_ws import AsyncWebSocketSession, aconnect_ws
 
 TransportName = Literal["httpx-ws", "websockets"]
 TRANSPORTS: tuple[TransportName, ...] = ("httpx-ws", "websockets")
@@ -40,30 +40,82 @@ class Transport(Protocol):
     async def close(self) -> None: ...
 
 
-class _HttpxWs:
-    __slots__ = ("_session",)
+class _LeanSession(AsyncWebSocketSession):
+    """An httpx-ws session without its background reader task.
 
-    def __init__(self, session: AsyncWebSocketSession) -> None:
+    httpx-ws reads in a task of its own and hands every message over through
+    an anyio memory stream, with a cancel scope per call: on loopback that
+    costs more than the socket itself (../shared/perf-notes.md).  A link
+    already owns one reader task, so :class:`_HttpxWs` reads the session's
+    network stream and feeds its wsproto connection directly.  This uses the
+    documented ``session_class`` hook and the public ``stream`` and
+    ``connection`` attributes; the handshake stays httpx's.
+    """
+
+    @contextlib.asynccontextmanager
+    async def __asynccontextmanager__(self) -> AsyncIterator[_LeanSession]:
+        try:
+            yield self
+        finally:
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await self.close()
+
+
+class _HttpxWs:
+    __slots__ = ("_session", "_stream", "_ws", "_events", "_parts", "_write_lock")
+
+    def __init__(self, session: _LeanSession) -> None:
         self._session = session
+        self._stream = session.stream
+        self._ws = session.connection
+        self._events: collections.deque[wsproto.events.Event] = collections.deque()
+        self._parts: list[str] = []
+        self._write_lock = asyncio.Lock()  # anyio streams refuse concurrent writers
+
+    async def _write(self, data: bytes) -> None:
+        async with self._write_lock:
+            try:
+                await self._stream.write(data)
+            except (httpcore.NetworkError, anyio.ClosedResourceError) as exc:
+                raise TransportClosed(f"send failed: {exc!r}") from exc
 
     async def send(self, text: str) -> None:
         try:
-            await self._session.send_text(text)
-        except HTTPXWSException as exc:
-            raise TransportClosed(f"send failed: {exc!r}") from exc
+            data = self._ws.send(wsproto.events.TextMessage(data=text))
+        except wsproto.utilities.LocalProtocolError as exc:
+            raise TransportClosed(f"send after close: {exc}") from exc
+        await self._write(data)
 
     async def recv(self) -> str:
+        events = self._events
         while True:
+            while events:
+                event = events.popleft()
+                if type(event) is wsproto.events.TextMessage:
+                    if event.message_finished and not self._parts:
+                        return event.data
+                    self._parts.append(event.data)
+                    if event.message_finished:
+                        text = "".join(self._parts)
+                        self._parts.clear()
+                        return text
+                elif isinstance(event, wsproto.events.Ping):
+                    await self._write(self._ws.send(event.response()))
+                elif isinstance(event, wsproto.events.CloseConnection):
+                    with contextlib.suppress(Exception):
+                        await self._write(self._ws.send(event.response()))
+                    raise TransportClosed(f"closed by server: code={event.code} {event.reason}")
             try:
-                return await self._session.receive_text()
-            except WebSocketInvalidTypeReceived:
-                continue  # binary frames are not part of OKX's protocol
-            except WebSocketDisconnect as exc:
-                raise TransportClosed(
-                    f"closed by server: code={exc.code} {exc.reason or ''}"
-                ) from exc
-            except HTTPXWSException as exc:
+                data = await self._stream.read(MAX_MESSAGE_BYTES)
+            except (httpcore.NetworkError, anyio.ClosedResourceError) as exc:
                 raise TransportClosed(f"receive failed: {exc!r}") from exc
+            if not data:
+                raise TransportClosed("connection closed (EOF)")
+            try:
+                self._ws.receive_data(data)
+            except wsproto.utilities.RemoteProtocolError as exc:
+                raise TransportClosed(f"protocol error: {exc}") from exc
+            events.extend(self._ws.events())
 
     async def close(self) -> None:
         await self._session.close()
@@ -107,7 +159,7 @@ async def open_transport(
                 http,
                 max_message_size_bytes=MAX_MESSAGE_BYTES,
                 keepalive_ping_interval_seconds=None,  # OKX uses text "ping", see Heartbeat
-                session_class=AsyncWebSocketSession,
+                session_class=_LeanSession,
             ) as session:
                 yield _HttpxWs(session)
     elif name == "websockets":
