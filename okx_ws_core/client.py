@@ -46,7 +46,7 @@ from .protocol import (
     parse_frame,
 )
 from .timing import Backoff, Heartbeat
-from .transport import TRANSPORTS, TransportClosed, TransportName
+from .transport import TRANSPORTS, TransportName
 
 DEFAULT_LOGGER = logging.getLogger("okx_ws")
 _UPDATE_QUEUE_SIZE = 10_000
@@ -284,8 +284,8 @@ class AsyncWebsocketClient:
         pending.timer = loop.call_at(deadline, self._expire, request_id, timeout)
         try:
             await link.send(frame)
-        except TransportClosed as exc:
-            self._fail(request_id, reason=f"send failed: {exc}")
+        except Exception as exc:  # the frame may be partly written: fate unknown, never hang
+            self._fail(request_id, reason=f"send failed: {exc!r}")
         try:
             reply = await future
         finally:

@@ -76,7 +76,11 @@ class _HttpxWs:
         async with self._write_lock:
             try:
                 await self._stream.write(data)
-            except (httpcore.NetworkError, anyio.ClosedResourceError) as exc:
+            except (
+                httpcore.NetworkError,
+                anyio.ClosedResourceError,
+                anyio.BrokenResourceError,
+            ) as exc:
                 raise TransportClosed(f"send failed: {exc!r}") from exc
 
     async def send(self, text: str) -> None:
@@ -107,7 +111,11 @@ class _HttpxWs:
                     raise TransportClosed(f"closed by server: code={event.code} {event.reason}")
             try:
                 data = await self._stream.read(MAX_MESSAGE_BYTES)
-            except (httpcore.NetworkError, anyio.ClosedResourceError) as exc:
+            except (
+                httpcore.NetworkError,
+                anyio.ClosedResourceError,
+                anyio.BrokenResourceError,
+            ) as exc:
                 raise TransportClosed(f"receive failed: {exc!r}") from exc
             if not data:
                 raise TransportClosed("connection closed (EOF)")

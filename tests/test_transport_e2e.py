@@ -334,3 +334,20 @@ def test_blocking_client_is_thread_safe(sim_thread: Any) -> None:
             t.join()
         assert errors == []
         assert len(sim_thread.orders()) == 80
+
+
+async def test_failed_send_fails_the_request_at_once_instead_of_hanging(sim: Simulator) -> None:
+    async with AsyncWebsocketClient(**client_options(sim.base_url, request_timeout=5.0)) as client:
+        await client.connect("private")
+        link = client._connections["private"].link
+        assert link is not None and link.transport is not None
+
+        async def broken_send(text: str) -> None:
+            raise OSError("EPIPE")
+
+        link.transport.send = broken_send  # type: ignore[method-assign]
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(ConnectionLost) as info:
+            await client.send_ws_api_request("private", "order", [order("send1")])
+        assert asyncio.get_running_loop().time() - started < 1.0
+        assert info.value.cl_ord_ids == ("send1",) and "EPIPE" in str(info.value)
