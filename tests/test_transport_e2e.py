@@ -336,16 +336,18 @@ def test_blocking_client_is_thread_safe(sim_thread: Any) -> None:
         assert len(sim_thread.orders()) == 80
 
 
-async def test_failed_send_fails_the_request_at_once_instead_of_hanging(sim: Simulator) -> None:
+async def test_failed_send_fails_the_request_at_once_instead_of_hanging(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with AsyncWebsocketClient(**client_options(sim.base_url, request_timeout=5.0)) as client:
         await client.connect("private")
         link = client._connections["private"].link
         assert link is not None and link.transport is not None
 
-        async def broken_send(text: str) -> None:
+        async def broken_send(self: object, text: str) -> None:
             raise OSError("EPIPE")
 
-        link.transport.send = broken_send  # type: ignore[method-assign]
+        monkeypatch.setattr(type(link.transport), "send", broken_send)
         started = asyncio.get_running_loop().time()
         with pytest.raises(ConnectionLost) as info:
             await client.send_ws_api_request("private", "order", [order("send1")])
