@@ -1,0 +1,170 @@
+"""``python -m bench [--quick] [--server sim|echo] [--clients a,b]``: the whole benchmark.
+
+For each client: a fresh server subprocess, then a fresh worker subprocess for
+latency/throughput/CPU, then another for memory.  Import and ``make generate``
+times are taken first, while nothing else runs.  Prints the tables and writes
+``bench/results.json`` (``--out`` to change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .drivers import CLIENTS
+from .merge import merge_passes
+from .procs import ServerProcess
+from .report import ratios, render
+from .sizes import FULL, QUICK
+from .startup import generate_time_s, import_times_ms
+
+REPO = Path(__file__).resolve().parent.parent
+WORKER_TIMEOUT_S = 240
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _worker(client: str, server: ServerProcess, mode: str, quick: bool) -> dict[str, Any]:
+    argv = [
+        sys.executable,
+        "-m",
+        "bench.worker",
+        "--client",
+        client,
+        "--url",
+        server.url,
+        "--server-pid",
+        str(server.pid),
+        "--mode",
+        mode,
+    ] + (["--quick"] if quick else [])
+    try:
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, timeout=WORKER_TIMEOUT_S, cwd=REPO
+        )
+    except subprocess.TimeoutExpired:
+        return {"unavailable": f"{mode} worker timed out after {WORKER_TIMEOUT_S} s"}
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("RESULT "):
+            result: dict[str, Any] = json.loads(line[len("RESULT ") :])
+            return result
+    tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+    return {"unavailable": f"{mode} worker failed (exit {proc.returncode}): {tail}"}
+
+
+def measure_perf(key: str, server_kind: str, quick: bool) -> dict[str, Any]:
+    with ServerProcess(server_kind) as server:
+        return _worker(key, server, "perf", quick)
+
+
+def measure_memory(key: str, server_kind: str, quick: bool) -> dict[str, Any]:
+    with ServerProcess(server_kind) as server:
+        return _worker(key, server, "memory", quick)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller runs (about a minute)")
+    parser.add_argument(
+        "--server",
+        choices=("sim", "echo"),
+        default="sim",
+        help="okx_ws_sim (default) or the bench's minimal stand-in server",
+    )
+    parser.add_argument(
+        "--clients",
+        default=",".join(CLIENTS),
+        help=f"comma-separated subset of: {', '.join(CLIENTS)}",
+    )
+    parser.add_argument("--no-memory", action="store_true", help="skip memory per client")
+    parser.add_argument(
+        "--passes",
+        type=int,
+        default=None,
+        help="interleaved passes per client, best kept (default: 3 full, 1 quick)",
+    )
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.json")
+    args = parser.parse_args()
+    keys = [k.strip() for k in args.clients.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in CLIENTS]
+    if unknown:
+        parser.error(f"unknown clients {unknown}; choose from {list(CLIENTS)}")
+    sizes = QUICK if args.quick else FULL
+    started = time.perf_counter()
+
+    _log("bench: import times and make generate ...")
+    imports = import_times_ms(sorted({CLIENTS[k].import_module for k in keys}), sizes.import_runs)
+    generate_s = generate_time_s(REPO, sizes.generate_runs)
+
+    passes = args.passes or (1 if args.quick else 3)
+    runs: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
+    for n in range(passes):
+        for key in keys:
+            if n and all("unavailable" in r for r in runs[key]):
+                continue  # a peer that cannot run will not start running
+            t0 = time.perf_counter()
+            runs[key].append(measure_perf(key, args.server, args.quick))
+            status = runs[key][-1].get("unavailable") or "ok"
+            _log(f"bench: pass {n + 1}/{passes} {key}: {status} ({time.perf_counter() - t0:.1f} s)")
+
+    clients: dict[str, dict[str, Any]] = {}
+    for key in keys:
+        result = merge_passes(runs[key])
+        if not args.no_memory and "unavailable" not in result:
+            mem = measure_memory(key, args.server, args.quick)
+            result["memory"] = None if "unavailable" in mem else mem
+            result["memory_error"] = mem.get("unavailable")
+            _log(f"bench: memory {key}: {result['memory_error'] or 'ok'}")
+        result.setdefault("name", key)
+        result["import_module"] = CLIENTS[key].import_module
+        result["import_ms"] = imports.get(CLIENTS[key].import_module)
+        clients[key] = result
+
+    meta = {
+        "server": "okx_ws_sim (separate process)"
+        if args.server == "sim"
+        else "bench echo stand-in",
+        "quick": args.quick,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "sizes": sizes.__dict__,
+        "passes": passes,
+        "versions": {
+            d: _version(d)
+            for d in ("okx-ws", "websockets", "httpx-ws", "python-okx", "ccxt", "aiohttp")
+        },
+        "runtime_s": None,
+    }
+    print(render(clients, generate_s, meta))
+    meta["runtime_s"] = round(time.perf_counter() - started, 1)
+    payload = {
+        "meta": meta,
+        "generate_s": generate_s,
+        "clients": clients,
+        "ratios": ratios(clients),
+    }
+    args.out.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    _log(f"bench: wrote {args.out} in {meta['runtime_s']} s total")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""Turn per-client results into two tables (figures, ratios to the floor) and notes.
+
+Ratios are always ``client / floor``: above 1 means more time, CPU or memory
+than the floor, except throughput where above 1 means faster than the floor.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+FLOOR = "floor"
+SERVER_BOUND_UTIL = 0.85  # the server process used >= this share of one core
+
+Getter = Callable[[dict[str, Any]], float | None]
+
+
+def _phase(result: dict[str, Any], name: str) -> dict[str, Any] | None:
+    for phase in result.get("phases", ()):
+        if phase["phase"] == name:
+            return dict(phase)
+    return None
+
+
+def _get(phase: str, field: str) -> Getter:
+    def get(result: dict[str, Any]) -> float | None:
+        p = _phase(result, phase)
+        return None if p is None else p.get(field)
+
+    return get
+
+
+def _mem(field: str) -> Getter:
+    def get(result: dict[str, Any]) -> float | None:
+        value = (result.get("memory") or {}).get(field)
+        return None if value is None else value / 1024
+
+    return get
+
+
+def _lost(result: dict[str, Any]) -> float | None:
+    p = _phase(result, "inflight-1000")
+    return None if p is None else p["lost"] + p["errors"] + p["mismatched"]
+
+
+# (column header, getter, decimals, ratio makes sense)
+COLUMNS: list[tuple[str, Getter, int, bool]] = [
+    ("p50 µs", _get("sequential", "p50_us"), 0, True),
+    ("p99 µs", _get("sequential", "p99_us"), 0, True),
+    ("req/s @1", _get("inflight-1", "req_per_s"), 0, True),
+    ("req/s @100", _get("inflight-100", "req_per_s"), 0, True),
+    ("req/s @1000", _get("inflight-1000", "req_per_s"), 0, True),
+    ("bad @1000", _lost, 0, False),
+    ("CPU µs/req seq", _get("sequential", "cpu_us_per_req"), 0, True),
+    ("CPU µs/req @1000", _get("inflight-1000", "cpu_us_per_req"), 1, True),
+    ("KiB/client heap", _mem("traced_bytes_per_client"), 0, True),
+    ("KiB/client RSS", _mem("rss_bytes_per_client"), 0, True),
+    ("import ms", lambda r: r.get("import_ms"), 0, True),
+]
+
+
+def _fmt(value: float | None, decimals: int) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:,.{decimals}f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    line = "  ".join(
+        h.ljust(w) if i == 0 else h.rjust(w)
+        for i, (h, w) in enumerate(zip(header, widths, strict=True))
+    )
+    out = [line, "-" * len(line)]
+    for row in rows:
+        out.append(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+    return "\n".join(out)
+
+
+def ratios(clients: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | None]]:
+    floor = clients.get(FLOOR, {})
+    table: dict[str, dict[str, float | None]] = {}
+    for key, result in clients.items():
+        row: dict[str, float | None] = {}
+        for header, get, _, ratio_ok in COLUMNS:
+            if not ratio_ok:
+                continue
+            mine, base = get(result), get(floor)
+            row[header] = mine / base if mine is not None and base else None
+        table[key] = row
+    return table
+
+
+def render(
+    clients: dict[str, dict[str, Any]], generate_s: float | None, meta: dict[str, Any]
+) -> str:
+    names = {k: r.get("name", k) for k, r in clients.items()}
+    header = ["client"] + [c[0] for c in COLUMNS]
+    figures = [
+        [names[k]] + [_fmt(get(r), d) for _, get, d, _ in COLUMNS] for k, r in clients.items()
+    ]
+    ratio_cols = [c[0] for c in COLUMNS if c[3]]
+    ratio_rows = [
+        [names[k]] + [_fmt(row[h], 2) for h in ratio_cols] for k, row in ratios(clients).items()
+    ]
+    parts = [
+        f"okx-ws benchmark — server: {meta['server']}, {'quick' if meta['quick'] else 'full'} run, "
+        f"best of {meta['passes']} interleaved passes, Python {meta['python']}, {meta['cpus']} CPUs",
+        "",
+        "Figures (sequential = one order at a time; @N = N requests in flight on one connection;",
+        "bad = lost + errors + mismatched replies; memory per open, logged-in client:",
+        "okx-ws typed clients' connect_ws_api opens private + business, all others open private only):",
+        _table(header, figures),
+        "",
+        "Ratio to the floor (client / floor; for req/s above 1 is faster, elsewhere above 1 costs more):",
+        _table(["client", *ratio_cols], ratio_rows),
+        "",
+        f"make generate (python -m codegen --out <tmp>): {_fmt(generate_s, 2)} s",
+        "",
+        *_notes(clients),
+        "",
+        *_targets(clients),
+    ]
+    return "\n".join(parts)
+
+
+def _notes(clients: dict[str, dict[str, Any]]) -> list[str]:
+    lines = ["Notes:"]
+    for key, r in clients.items():
+        name = r.get("name", key)
+        if r.get("unavailable"):
+            lines.append(f"- {name}: NOT MEASURED: {r['unavailable']}")
+            continue
+        if r.get("probe") and r["probe"] != "ok":
+            lines.append(f"- {name}: order+cancel probe: {r['probe']}")
+        if r.get("note"):
+            lines.append(f"- {name}: {r['note']}")
+        for p in r.get("phases", ()):
+            bad = p["lost"] + p["errors"] + p["mismatched"]
+            if bad:
+                lines.append(
+                    f"- {name} {p['phase']}: lost={p['lost']} errors={p['errors']} "
+                    f"mismatched={p['mismatched']} {p['first_error']}"
+                )
+            if p["phase"].startswith("inflight") and p["server_cpu_util"] >= SERVER_BOUND_UTIL:
+                lines.append(
+                    f"- {name} {p['phase']}: server at {p['server_cpu_util']:.0%} of a core: "
+                    "server-bound, the client may be faster than shown"
+                )
+    return lines
+
+
+def _targets(clients: dict[str, dict[str, Any]]) -> list[str]:
+    """The issue's targets, as measured (reported, never asserted)."""
+    lines = ["Targets (measured, not asserted):"]
+    floor = clients.get(FLOOR)
+    p50 = _get("sequential", "p50_us")
+    if floor is None or p50(floor) is None:
+        return lines + ["- no floor figures"]
+    base = p50(floor) or 1.0
+    for key, limit in (("okx-ws-async", 1.3), ("okx-ws-blocking", 1.6)):
+        for ck, r in clients.items():
+            if ck.startswith(key) and p50(r) is not None:
+                ratio = (p50(r) or 0) / base
+                verdict = "meets" if ratio <= limit else "MISSES"
+                lines.append(
+                    f"- {r['name']} p50 = {ratio:.2f}× floor (target ≤ {limit}×): {verdict}"
+                )
+    tput = _get("inflight-1000", "req_per_s")
+    ours = [(r["name"], tput(r)) for k, r in clients.items() if k.startswith("okx-ws-async")]
+    peers = [(r["name"], tput(r)) for k, r in clients.items() if k in ("python-okx", "ccxt-pro")]
+    for our_name, our in ours:
+        for peer_name, peer in peers:
+            if our and peer:
+                ratio = our / peer
+                verdict = "meets" if ratio >= 3 else "MISSES"
+                lines.append(
+                    f"- {our_name} @1000 = {ratio:.2f}× {peer_name} (target ≥ 3×): {verdict}"
+                )
+    return lines

@@ -1,0 +1,49 @@
+"""Cold-start costs: ``import <library>`` and ``make generate``, each in fresh processes.
+
+Import time is the wall time of ``python -c 'import X'`` minus that of
+``python -c pass`` (interpreter start-up), median of several runs, so it is
+what a user's process pays for the import and nothing else.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _wall(argv: list[str], cwd: Path | None = None) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(argv, check=True, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def import_times_ms(modules: list[str], runs: int) -> dict[str, float | None]:
+    """Median import time per module in ms; None when the module is not installed."""
+    bare = statistics.median(_wall([sys.executable, "-c", "pass"]) for _ in range(runs))
+    times: dict[str, float | None] = {}
+    for module in modules:
+        try:
+            _wall([sys.executable, "-c", f"import {module}"])  # warm the page cache / pyc
+        except subprocess.CalledProcessError:
+            times[module] = None
+            continue
+        runs_s = [_wall([sys.executable, "-c", f"import {module}"]) for _ in range(runs)]
+        times[module] = max(0.0, statistics.median(runs_s) - bare) * 1e3
+    return times
+
+
+def generate_time_s(repo: Path, runs: int) -> float | None:
+    """Median wall time of ``python -m codegen --spec spec --out <tmp>``; None if absent."""
+    if not (repo / "codegen").is_dir() or not (repo / "spec").is_dir():
+        return None
+    samples = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as out:
+            samples.append(
+                _wall([sys.executable, "-m", "codegen", "--spec", "spec", "--out", out], cwd=repo)
+            )
+    return statistics.median(samples)

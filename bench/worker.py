@@ -1,0 +1,181 @@
+"""``python -m bench.worker``: measure ONE client in this fresh process; print JSON.
+
+One process per client keeps ``process_time()`` and RSS this client's alone
+and lets no client warm another's imports or caches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import logging
+import sys
+import tracemalloc
+from typing import Any
+
+from . import measure
+from .drivers import CLIENTS, ClientSpec, DriverUnavailable
+from .procs import rss_bytes
+from .sizes import FULL, QUICK, Sizes
+from .workload import cl_ord_id
+
+
+def _check_round_trip(sent: str, echoed: tuple[str, str], cancelled: str | Exception) -> str:
+    """A one-off, untimed probe that the client can both place and cancel the right order."""
+    got_cl, ord_id = echoed
+    if isinstance(cancelled, Exception):
+        return f"order ok, cancel failed: {type(cancelled).__name__}: {cancelled}"[:400]
+    if got_cl != sent or cancelled != ord_id:
+        return f"mismatch: sent {sent}, got {got_cl}, ordId {ord_id}, cancel {cancelled}"
+    return "ok"
+
+
+async def _probe_async(d: Any) -> str:
+    sent = cl_ord_id("probe", 0)
+    echoed = await d.order(sent)
+    try:
+        cancelled: str | Exception = await d.cancel(echoed[1])
+    except Exception as exc:  # noqa: BLE001 - reported, measurement continues
+        cancelled = exc
+    return _check_round_trip(sent, echoed, cancelled)
+
+
+def _probe_sync(d: Any) -> str:
+    sent = cl_ord_id("probe", 0)
+    echoed = d.order(sent)
+    try:
+        cancelled: str | Exception = d.cancel(echoed[1])
+    except Exception as exc:  # noqa: BLE001
+        cancelled = exc
+    return _check_round_trip(sent, echoed, cancelled)
+
+
+async def _perf_async(spec: ClientSpec, url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
+    d = spec.make()
+    await d.open(url)
+    try:
+        probe = await _probe_async(d)
+        phases = [await measure.latency_async(d, sizes.sequential, sizes.warmup, pid)]
+        for window, total in sizes.inflight:
+            phases.append(
+                await measure.throughput_async(d, window, total, sizes.inflight_timeout_s, pid)
+            )
+        # Untimed facts about a peer's default behaviour (e.g. ccxt's rate limiter).
+        side_note = getattr(d, "side_note", None)
+        notes = [getattr(d, "note", ""), await side_note() if side_note else ""]
+    finally:
+        await d.close()
+    return {
+        "name": d.name,
+        "probe": probe,
+        "note": "; ".join(n for n in notes if n),
+        "phases": phases,
+    }
+
+
+def _perf_sync(spec: ClientSpec, url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
+    d = spec.make()
+    d.open(url)
+    try:
+        probe = _probe_sync(d)
+        phases = [measure.latency_sync(d, sizes.sequential, sizes.warmup, pid)]
+        phases.append(measure.throughput_sync(d, sizes.inflight[0][1], pid))
+    finally:
+        d.close()
+    return {
+        "name": d.name,
+        "probe": probe,
+        "note": "blocking API: one call in flight per thread; 100/1,000 in flight not applicable",
+        "phases": phases,
+    }
+
+
+async def _open_many_async(spec: ClientSpec, url: str, n: int) -> list[Any]:
+    drivers = [spec.make() for _ in range(n)]
+    for d in drivers:  # one at a time, like an application starting clients
+        await d.open(url)
+    return drivers
+
+
+async def _memory_async(spec: ClientSpec, url: str, n: int) -> dict[str, Any]:
+    first = await _open_many_async(spec, url, 1)  # lazy imports and caches paid here
+    gc.collect()
+    rss0 = rss_bytes()
+    many = await _open_many_async(spec, url, n)
+    gc.collect()
+    rss_per = (rss_bytes() - rss0) / n
+    for d in many:
+        await d.close()
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    more = await _open_many_async(spec, url, n)
+    gc.collect()
+    traced_per = (tracemalloc.get_traced_memory()[0] - base) / n
+    tracemalloc.stop()
+    for d in more + first:
+        await d.close()
+    return {"clients": n, "rss_bytes_per_client": rss_per, "traced_bytes_per_client": traced_per}
+
+
+def _memory_sync(spec: ClientSpec, url: str, n: int) -> dict[str, Any]:
+    def open_many(k: int) -> list[Any]:
+        drivers = [spec.make() for _ in range(k)]
+        for d in drivers:
+            d.open(url)
+        return drivers
+
+    first = open_many(1)
+    gc.collect()
+    rss0 = rss_bytes()
+    many = open_many(n)
+    gc.collect()
+    rss_per = (rss_bytes() - rss0) / n
+    for d in many:
+        d.close()
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    more = open_many(n)
+    gc.collect()
+    traced_per = (tracemalloc.get_traced_memory()[0] - base) / n
+    tracemalloc.stop()
+    for d in more + first:
+        d.close()
+    return {"clients": n, "rss_bytes_per_client": rss_per, "traced_bytes_per_client": traced_per}
+
+
+def run(client: str, url: str, server_pid: int, quick: bool, mode: str) -> dict[str, Any]:
+    spec = CLIENTS[client]
+    sizes = QUICK if quick else FULL
+    try:
+        if mode == "memory":
+            if spec.blocking:
+                return _memory_sync(spec, url, sizes.memory_clients)
+            return asyncio.run(_memory_async(spec, url, sizes.memory_clients))
+        if spec.blocking:
+            return _perf_sync(spec, url, server_pid, sizes)
+        return asyncio.run(_perf_async(spec, url, server_pid, sizes))
+    except DriverUnavailable as exc:
+        return {"unavailable": str(exc)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.worker")
+    parser.add_argument("--client", required=True, choices=sorted(CLIENTS))
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--server-pid", type=int, required=True)
+    parser.add_argument("--mode", choices=("perf", "memory"), default="perf")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    # Peers log at ERROR on expected events (e.g. python-okx's refused ssl connect);
+    # keep the run's output to the report.
+    logging.basicConfig(level=logging.CRITICAL)
+    result = run(args.client, args.url, args.server_pid, args.quick, args.mode)
+    sys.stdout.write("RESULT " + json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()
