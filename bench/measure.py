@@ -39,9 +39,17 @@ class Tally:
         if not self.first_error:
             self.first_error = f"{type(exc).__name__}: {exc}"[:300]
 
+    # Requests sent whose reply never came before the phase deadline.  A stuck
+    # request holds back its worker, whose later requests are ``not_sent``.
+    unanswered: int = 0
+
     @property
     def lost(self) -> int:
-        return self.sent - self.ok - self.errors - self.mismatched
+        return self.unanswered
+
+    @property
+    def not_sent(self) -> int:
+        return self.sent - self.ok - self.errors - self.mismatched - self.unanswered
 
 
 @dataclass
@@ -81,6 +89,7 @@ def _summary(phase: str, tally: Tally, clock: Clock, extra: dict[str, Any]) -> d
         "errors": tally.errors,
         "mismatched": tally.mismatched,
         "lost": tally.lost,
+        "not_sent": tally.not_sent,
         "first_error": tally.first_error,
         "wall_s": clock.wall,
         "req_per_s": done / clock.wall if clock.wall else 0.0,
@@ -100,23 +109,36 @@ def _latency_extra(lat_ns: list[int]) -> dict[str, Any]:
     }
 
 
-async def latency_async(d: AsyncDriver, n: int, warmup: int, server_pid: int) -> dict[str, Any]:
-    for i in range(warmup):
-        await d.order(cl_ord_id("w", i))
+async def latency_async(
+    d: AsyncDriver, n: int, warmup: int, server_pid: int, timeout: float
+) -> dict[str, Any]:
+    """One order at a time; a reply that never comes ends the phase at ``timeout``."""
     tally, clock, lat = Tally(sent=n), Clock(server_pid), [0] * n
     now = time.perf_counter_ns
-    clock.start()
-    for i in range(n):
-        sent = cl_ord_id("s", i)
-        t0 = now()
-        try:
-            echoed, _ = await d.order(sent)
-        except Exception as exc:  # noqa: BLE001 - counted, run continues
-            tally.error(exc)
-            continue
-        lat[i] = now() - t0
-        tally.check(sent, echoed)
-    clock.stop()
+
+    async def run() -> None:
+        for i in range(warmup):
+            await d.order(cl_ord_id("w", i))
+        clock.start()
+        for i in range(n):
+            sent = cl_ord_id("s", i)
+            t0 = now()
+            try:
+                echoed, _ = await d.order(sent)
+            except Exception as exc:  # noqa: BLE001 - counted, run continues
+                tally.error(exc)
+                continue
+            lat[i] = now() - t0
+            tally.check(sent, echoed)
+        clock.stop()
+
+    task = asyncio.get_running_loop().create_task(run())
+    _, pending = await asyncio.wait([task], timeout=timeout)
+    if pending:
+        clock.stop()
+        tally.unanswered = 1
+        task.cancel()
+        await asyncio.wait(pending, timeout=2.0)
     return _summary("sequential", tally, clock, _latency_extra(lat))
 
 
@@ -163,9 +185,11 @@ async def throughput_async(
     tasks = [loop.create_task(worker(k)) for k in range(window)]
     _, pending = await asyncio.wait(tasks, timeout=timeout)
     clock.stop()
+    tally.unanswered = len(pending)  # each pending worker waits on exactly one request
     for task in pending:
         task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
+    if pending:  # a peer's future may ignore cancellation: do not wait forever
+        await asyncio.wait(pending, timeout=2.0)
     return _summary(
         f"inflight-{window}", tally, clock, {"window": window, "timed_out": bool(pending)}
     )

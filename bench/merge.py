@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-BAD_FIELDS = ("lost", "errors", "mismatched")
+BAD_FIELDS = ("lost", "not_sent", "errors", "mismatched")
 
 
 def _better(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -36,7 +36,7 @@ def merge_passes(passes: list[dict[str, Any]]) -> dict[str, Any]:
                 best[name] = phase
             counts = worst.setdefault(name, dict.fromkeys(BAD_FIELDS, 0))
             for field in BAD_FIELDS:
-                counts[field] = max(counts[field], phase[field])
+                counts[field] = max(counts[field], phase.get(field, 0))
     phases = []
     for name, phase in best.items():
         chosen = dict(phase)
@@ -54,5 +54,6 @@ def merge_passes(passes: list[dict[str, Any]]) -> dict[str, Any]:
         phases.append(chosen)
     merged["phases"] = phases
     merged["passes"] = len(ok)
+    merged["failed_passes"] = [p["unavailable"] for p in passes if "unavailable" in p]
     merged["all_passes"] = [r["phases"] for r in ok]
     return merged

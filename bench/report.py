@@ -141,12 +141,18 @@ def _notes(clients: dict[str, dict[str, Any]]) -> list[str]:
             lines.append(f"- {name}: order+cancel probe: {r['probe']}")
         if r.get("note"):
             lines.append(f"- {name}: {r['note']}")
+        for failure in r.get("failed_passes") or ():
+            lines.append(f"- {name}: one pass failed: {failure}")
+        if r.get("memory_error"):
+            lines.append(f"- {name}: memory not measured: {r['memory_error']}")
         for p in r.get("phases", ()):
             bad = p["lost"] + p["errors"] + p["mismatched"]
             if bad:
                 lines.append(
-                    f"- {name} {p['phase']}: lost={p['lost']} errors={p['errors']} "
-                    f"mismatched={p['mismatched']} {p['first_error']}"
+                    f"- {name} {p['phase']}: lost={p['lost']} (never answered; "
+                    f"{p.get('not_sent', 0)} not sent behind them) errors={p['errors']} "
+                    f"mismatched={p['mismatched']} (reply carried another request's clOrdId) "
+                    f"{p['first_error']}"
                 )
             if p["phase"].startswith("inflight") and p["server_cpu_util"] >= SERVER_BOUND_UTIL:
                 lines.append(

@@ -52,21 +52,38 @@ def _probe_sync(d: Any) -> str:
     return _check_round_trip(sent, echoed, cancelled)
 
 
+async def _close_async(d: Any) -> None:
+    """Close, but never let a peer's hanging close stall the whole benchmark."""
+    try:
+        await asyncio.wait_for(d.close(), 5)
+    except (asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001
+        print(f"close of {d.name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+
 async def _perf_async(spec: ClientSpec, url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
     d = spec.make()
     await d.open(url)
     try:
         probe = await _probe_async(d)
-        phases = [await measure.latency_async(d, sizes.sequential, sizes.warmup, pid)]
+        phases = [
+            await measure.latency_async(
+                d, sizes.sequential, sizes.warmup, pid, sizes.inflight_timeout_s
+            )
+        ]
         for window, total in sizes.inflight:
             phases.append(
                 await measure.throughput_async(d, window, total, sizes.inflight_timeout_s, pid)
             )
         # Untimed facts about a peer's default behaviour (e.g. ccxt's rate limiter).
         side_note = getattr(d, "side_note", None)
-        notes = [getattr(d, "note", ""), await side_note() if side_note else ""]
+        notes = [getattr(d, "note", "")]
+        if side_note is not None:
+            try:
+                notes.append(await asyncio.wait_for(side_note(), 20))
+            except (asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001
+                notes.append(f"side note failed: {type(exc).__name__}: {exc}")
     finally:
-        await d.close()
+        await _close_async(d)
     return {
         "name": d.name,
         "probe": probe,
@@ -107,7 +124,7 @@ async def _memory_async(spec: ClientSpec, url: str, n: int) -> dict[str, Any]:
     gc.collect()
     rss_per = (rss_bytes() - rss0) / n
     for d in many:
-        await d.close()
+        await _close_async(d)
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
@@ -116,7 +133,7 @@ async def _memory_async(spec: ClientSpec, url: str, n: int) -> dict[str, Any]:
     traced_per = (tracemalloc.get_traced_memory()[0] - base) / n
     tracemalloc.stop()
     for d in more + first:
-        await d.close()
+        await _close_async(d)
     return {"clients": n, "rss_bytes_per_client": rss_per, "traced_bytes_per_client": traced_per}
 
 
@@ -159,7 +176,7 @@ def run(client: str, url: str, server_pid: int, quick: bool, mode: str) -> dict[
             return _perf_sync(spec, url, server_pid, sizes)
         return asyncio.run(_perf_async(spec, url, server_pid, sizes))
     except DriverUnavailable as exc:
-        return {"unavailable": str(exc)}
+        return {"unavailable": str(exc), "permanent": True}
 
 
 def main() -> None:
