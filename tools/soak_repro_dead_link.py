@@ -8,8 +8,8 @@ import sys
 import time
 
 sys.path[:0] = [str(__import__("pathlib").Path(__file__).resolve().parent.parent)]
-from okx_ws_core import AsyncWebsocketClient, AuthenticationError, ConnectionLost, RequestTimeout
-from okx_ws_sim import DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_PASSPHRASE, Simulator
+from okx_ws_core import AsyncWebsocketClient, AuthenticationError, ConnectionLost, RequestTimeout  # noqa: E402
+from okx_ws_sim import DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_PASSPHRASE, Simulator  # noqa: E402
 
 ids = itertools.count()
 

@@ -7,10 +7,10 @@ import gc
 import sys
 
 sys.path[:0] = [str(__import__("pathlib").Path(__file__).resolve().parent.parent)]
-from okx_ws_core import AsyncWebsocketClient
-from okx_ws_core.link import Link
-from okx_ws_core.transport import TransportClosed
-from okx_ws_sim import DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_PASSPHRASE, Simulator
+from okx_ws_core import AsyncWebsocketClient  # noqa: E402
+from okx_ws_core.link import Link  # noqa: E402
+from okx_ws_core.transport import TransportClosed  # noqa: E402
+from okx_ws_sim import DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_PASSPHRASE, Simulator  # noqa: E402
 
 original_send = Link.send
 
