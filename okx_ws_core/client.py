@@ -267,7 +267,7 @@ class AsyncWebsocketClient:
         deadline = loop.time() + timeout
         request_id = self._ids.next()
         link = conn.usable_link()
-        while link is None or link.closed:
+        while link is None or not link.usable:
             if conn.needs_login and self.credentials is None:
                 raise ConfigurationError(f"{op!r} needs api_key, api_secret and api_passphrase")
             try:
@@ -286,6 +286,7 @@ class AsyncWebsocketClient:
             await link.send(frame)
         except Exception as exc:  # the frame may be partly written: fate unknown, never hang
             self._fail(request_id, reason=f"send failed: {exc!r}")
+            await asyncio.sleep(0)  # let the reader and reconnect run before the caller retries
         try:
             reply = await future
         finally:

@@ -147,8 +147,10 @@ class Connection:
         timestamp = login_timestamp(client.time_offset_ms)
         waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         link.login_waiter = waiter
-        await link.send(encode_op("login", [login_args(creds[0], creds[1], creds[2], timestamp)]))
         try:
+            await link.send(
+                encode_op("login", [login_args(creds[0], creds[1], creds[2], timestamp)])
+            )
             await asyncio.wait_for(waiter, client.options.request_timeout)
         finally:
             link.login_waiter = None

@@ -60,10 +60,21 @@ class Link:
         self._task = self._loop.create_task(self._run(), name=f"okx-ws-{owner.key}-link")
 
     async def send(self, text: str) -> None:
+        """Write one frame.  A failed write retires the link at once.
+
+        Marking it unusable right away (not when the reader notices) stops new
+        requests from being thrown at a socket that is already gone: they wait
+        for the reconnect instead of failing one after another.
+        """
         transport = self.transport
         if transport is None or self.closed:
             raise TransportClosed("link is closed")
-        await transport.send(text)
+        try:
+            await transport.send(text)
+        except Exception as exc:
+            self.usable = False
+            self.abort(f"send failed: {exc!r}")
+            raise
         self.heartbeat.last_send = self._loop.time()
 
     def abort(self, reason: str) -> None:
@@ -132,8 +143,8 @@ class Link:
             if action == "ping":
                 try:
                     await self.send(PING)
-                except TransportClosed:
-                    return
+                except Exception:
+                    return  # send() has aborted the link
             elif action == "dead":
                 self.abort(f"no pong within {self.heartbeat.pong_timeout:g}s of ping")
                 return

@@ -73,6 +73,7 @@ class LoopThread:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.sleep(0)  # run transports' pending connection_lost (socket close)
 
         if self._thread.is_alive():
             asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result()

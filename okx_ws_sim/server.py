@@ -201,6 +201,12 @@ class Simulator:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+        for conn in list(self._conns):
+            conn.ws.transport.abort()
+        # abort() closes the socket in a call_soon callback: let it run, or a loop
+        # stopped right after this leaves the socket to the GC (ResourceWarning).
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
 
     async def _close_server(self) -> None:
         server, self._server = self._server, None

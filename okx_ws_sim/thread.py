@@ -101,6 +101,7 @@ class SimulatorThread:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await loop.shutdown_asyncgens()
+            await asyncio.sleep(0)  # run transports' pending connection_lost (socket close)
 
         asyncio.run_coroutine_threadsafe(drain(), loop).result(timeout=10)
         loop.call_soon_threadsafe(loop.stop)
