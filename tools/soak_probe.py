@@ -301,8 +301,8 @@ def client_objects() -> dict[str, int]:
             kind = type(obj)
         except ReferenceError:  # a dead weakref proxy
             continue
-        module = kind.__module__ or ""
-        if module.split(".", 1)[0] in CENSUS_MODULES:
+        module = getattr(kind, "__module__", None)  # a descriptor on some metaclasses
+        if isinstance(module, str) and module.split(".", 1)[0] in CENSUS_MODULES:
             name = f"{module}.{kind.__qualname__}"
             counts[name] = counts.get(name, 0) + 1
     return counts
