@@ -12,6 +12,7 @@ import asyncio
 import json
 import random
 import time
+import weakref
 from collections import deque
 from collections.abc import Iterable
 from http import HTTPStatus
@@ -66,10 +67,16 @@ RESULT_OPS: Final = frozenset({"mass-cancel", "sprd-mass-cancel"})
 # channel -> needs login, per connection kind.  Only orders / sprd-orders push
 # order updates and tickers pushes one snapshot; the others are acked only.
 CHANNELS: Final[dict[str, dict[str, bool]]] = {
-    "public": {"tickers": False, "instruments": False, "trades": False, "books": False,
-               "books5": False, "bbo-tbt": False, "mark-price": False},
-    "private": {"orders": True, "account": True, "positions": True,
-                "balance_and_position": True},
+    "public": {
+        "tickers": False,
+        "instruments": False,
+        "trades": False,
+        "books": False,
+        "books5": False,
+        "bbo-tbt": False,
+        "mark-price": False,
+    },
+    "private": {"orders": True, "account": True, "positions": True, "balance_and_position": True},
     "business": {"sprd-orders": True, "sprd-trades": True, "candle1m": False},
 }
 ORDER_CHANNELS: Final = {"orders": "private", "sprd-orders": "business"}
@@ -83,10 +90,16 @@ MAX_ID_LEN: Final = 32
 # Rate limits (Simulator(rate_limits=True)): op group -> (requests, window s).
 # Per account and op group rather than per instrument (*uncertain*, simpler).
 RATE_LIMITS: Final[dict[str, tuple[int, float]]] = {
-    "order": (60, 2.0), "batch-orders": (300, 2.0), "cancel-order": (60, 2.0),
-    "batch-cancel-orders": (300, 2.0), "amend-order": (60, 2.0),
-    "batch-amend-orders": (300, 2.0), "mass-cancel": (5, 2.0), "sprd-order": (20, 2.0),
-    "sprd-amend-order": (20, 2.0), "sprd-cancel-order": (20, 2.0),
+    "order": (60, 2.0),
+    "batch-orders": (300, 2.0),
+    "cancel-order": (60, 2.0),
+    "batch-cancel-orders": (300, 2.0),
+    "amend-order": (60, 2.0),
+    "batch-amend-orders": (300, 2.0),
+    "mass-cancel": (5, 2.0),
+    "sprd-order": (20, 2.0),
+    "sprd-amend-order": (20, 2.0),
+    "sprd-cancel-order": (20, 2.0),
     "sprd-mass-cancel": (20, 2.0),
 }
 
@@ -96,8 +109,15 @@ _loads = json.loads
 
 class _Conn:
     __slots__ = (
-        "ws", "kind", "conn_id", "acct", "last_rx", "frames_left", "close_epoch",
-        "closing", "subs",
+        "ws",
+        "kind",
+        "conn_id",
+        "acct",
+        "last_rx",
+        "frames_left",
+        "close_epoch",
+        "closing",
+        "subs",
     )
 
     def __init__(self, ws: ServerConnection, kind: str, conn_id: str, now: float) -> None:
@@ -153,6 +173,9 @@ class Simulator:
         self._server: Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._conns: set[_Conn] = set()
+        # Every accepted socket, handshake done or not: websockets aborts a failed
+        # handshake only on Exception, not on cancellation, so stop() sweeps these.
+        self._sockets: weakref.WeakSet[ServerConnection] = weakref.WeakSet()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sweeper: asyncio.Task[None] | None = None
         # api_key -> connections with an orders / sprd-orders subscription
@@ -185,10 +208,32 @@ class Simulator:
             compression=None,
             close_timeout=1.0,
             max_queue=256,
+            create_connection=self._connection_class(),
         )
         self.port = self._server.sockets[0].getsockname()[1]
         if self._sweeper is None:
             self._sweeper = self._loop.create_task(self._sweep())
+
+    def _connection_class(self) -> type[ServerConnection]:
+        """A ServerConnection that registers itself in ``self._sockets`` when created."""
+        registry = self._sockets
+
+        class TrackedConnection(ServerConnection):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                registry.add(self)
+
+        return TrackedConnection
+
+    async def _abort_leftovers(self) -> None:
+        for connection in list(self._sockets):
+            transport = connection.transport
+            if transport is not None and not transport.is_closing():
+                transport.abort()
+        # abort() closes the socket in a call_soon callback: let it run, or a loop
+        # stopped right after this leaves the socket to the GC (ResourceWarning).
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
 
     async def stop(self) -> None:
         if self._sweeper is not None:
@@ -201,12 +246,7 @@ class Simulator:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-        for conn in list(self._conns):
-            conn.ws.transport.abort()
-        # abort() closes the socket in a call_soon callback: let it run, or a loop
-        # stopped right after this leaves the socket to the GC (ResourceWarning).
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
+        await self._abort_leftovers()
 
     async def _close_server(self) -> None:
         server, self._server = self._server, None
@@ -219,6 +259,7 @@ class Simulator:
         the same port, after ``down_for`` seconds.  State (orders, balances) is kept."""
         self.stats.faults_injected["restart"] += 1
         await self._close_server()
+        await self._abort_leftovers()
         if down_for > 0:
             await asyncio.sleep(down_for)
         await self.start()
@@ -361,7 +402,9 @@ class Simulator:
             msg = None
         if not isinstance(msg, dict):
             st.malformed_received += 1
-            await self._send_event_error(conn, codes.INVALID_REQUEST, f"Invalid request: {message[:200]}")
+            await self._send_event_error(
+                conn, codes.INVALID_REQUEST, f"Invalid request: {message[:200]}"
+            )
             return True
         op = msg.get("op")
         if op == "login":
@@ -371,7 +414,9 @@ class Simulator:
         elif "id" in msg:
             return await self._on_request(conn, msg, op)
         else:
-            await self._send_event_error(conn, codes.INVALID_REQUEST, f"Invalid request: {message[:200]}")
+            await self._send_event_error(
+                conn, codes.INVALID_REQUEST, f"Invalid request: {message[:200]}"
+            )
         return True
 
     async def _send_event_error(self, conn: _Conn, code: str, msg: str, rid: Any = None) -> None:
@@ -387,13 +432,17 @@ class Simulator:
             st.logins_failed += 1
             st.login_failures_by_code[codes.LOGIN_ON_PUBLIC_CODE] += 1
             await self._send_event_error(
-                conn, codes.LOGIN_ON_PUBLIC_CODE,
-                "Invalid request: login is not supported on /ws/v5/public", rid,
+                conn,
+                codes.LOGIN_ON_PUBLIC_CODE,
+                "Invalid request: login is not supported on /ws/v5/public",
+                rid,
             )
             return
         refusal = self.faults.take_refusal() if self.faults.active else None
         try:
-            account = verify_login(msg.get("args"), self.accounts, time.time(), self.timestamp_window)
+            account = verify_login(
+                msg.get("args"), self.accounts, time.time(), self.timestamp_window
+            )
             if refusal is not None:
                 st.faults_injected["refuse_login"] += 1
                 raise LoginError(refusal, "Login failed.")
@@ -414,8 +463,10 @@ class Simulator:
     async def _on_subscribe(self, conn: _Conn, msg: dict[str, Any], op: str) -> None:
         rid = msg.get("id")
         args = msg.get("args")
-        if not isinstance(args, list) or not args or not all(
-            isinstance(a, dict) and isinstance(a.get("channel"), str) for a in args
+        if (
+            not isinstance(args, list)
+            or not args
+            or not all(isinstance(a, dict) and isinstance(a.get("channel"), str) for a in args)
         ):
             await self._send_event_error(
                 conn, codes.INVALID_REQUEST, f"Invalid request: {_dumps(msg)[:200]}", rid
@@ -430,8 +481,10 @@ class Simulator:
                 channel == "tickers" and inst_id not in self.engine.instruments
             ):
                 await self._send_event_error(
-                    conn, codes.CHANNEL_NOT_FOUND,
-                    f"Wrong URL or channel:{channel},instId:{inst_id or ''} doesn't exist.", rid,
+                    conn,
+                    codes.CHANNEL_NOT_FOUND,
+                    f"Wrong URL or channel:{channel},instId:{inst_id or ''} doesn't exist.",
+                    rid,
                 )
                 continue
             if needs_login and conn.acct is None:
@@ -450,10 +503,16 @@ class Simulator:
                 conn.subs[key] = push_arg
                 await conn.ws.send(_dumps(ack))
                 if self.channel_conn_count and needs_login:
-                    await conn.ws.send(_dumps({
-                        "event": "channel-conn-count", "channel": channel,
-                        "connCount": "1", "connId": conn.conn_id,
-                    }))
+                    await conn.ws.send(
+                        _dumps(
+                            {
+                                "event": "channel-conn-count",
+                                "channel": channel,
+                                "connCount": "1",
+                                "connId": conn.conn_id,
+                            }
+                        )
+                    )
                 if channel == "tickers":
                     await self._push_ticker(conn, push_arg)
             else:
@@ -465,8 +524,14 @@ class Simulator:
         inst = self.engine.instruments[arg["instId"]]
         px = fmt(inst.ref_px)
         data = {
-            "instType": inst.inst_type, "instId": inst.inst_id, "last": px, "lastSz": "1",
-            "askPx": px, "askSz": fmt(inst.depth), "bidPx": px, "bidSz": fmt(inst.depth),
+            "instType": inst.inst_type,
+            "instId": inst.inst_id,
+            "last": px,
+            "lastSz": "1",
+            "askPx": px,
+            "askSz": fmt(inst.depth),
+            "bidPx": px,
+            "bidSz": fmt(inst.depth),
             "ts": str(time.time_ns() // 1_000_000),
         }
         self.stats.pushes_sent += 1
@@ -481,10 +546,17 @@ class Simulator:
     # -- WS API requests -----------------------------------------------------------------
     def _error_reply(self, rid: Any, op: Any, code: str, msg: str, in_us: int) -> str:
         self.stats.request_errors_by_code[code] += 1
-        return _dumps({
-            "id": rid, "op": op, "code": code, "msg": msg, "data": [],
-            "inTime": str(in_us), "outTime": str(time.time_ns() // 1000),
-        })
+        return _dumps(
+            {
+                "id": rid,
+                "op": op,
+                "code": code,
+                "msg": msg,
+                "data": [],
+                "inTime": str(in_us),
+                "outTime": str(time.time_ns() // 1000),
+            }
+        )
 
     async def _on_request(self, conn: _Conn, msg: dict[str, Any], op: Any) -> bool:
         in_us = time.time_ns() // 1000
@@ -493,23 +565,40 @@ class Simulator:
         st.requests_total += 1
         st.requests_by_op[str(op)] += 1
         if not _valid_id(rid):
-            await conn.ws.send(self._error_reply(
-                rid, op, codes.BAD_REQUEST_ID_CODE, "Invalid args: id must be 1-32 alphanumerics", in_us))
+            await conn.ws.send(
+                self._error_reply(
+                    rid,
+                    op,
+                    codes.BAD_REQUEST_ID_CODE,
+                    "Invalid args: id must be 1-32 alphanumerics",
+                    in_us,
+                )
+            )
             return True
         if self.track_request_ids:
             st.request_ids[rid] += 1
         spec = OPS.get(op) if isinstance(op, str) else None
         if spec is None:
-            await conn.ws.send(self._error_reply(rid, op, codes.UNKNOWN_OP_CODE, "Invalid args", in_us))
+            await conn.ws.send(
+                self._error_reply(rid, op, codes.UNKNOWN_OP_CODE, "Invalid args", in_us)
+            )
             return True
         if spec[0] != conn.kind:
-            await conn.ws.send(self._error_reply(
-                rid, op, codes.WRONG_CONNECTION_CODE,
-                f"Invalid args: op {op} is only supported on /ws/v5/{spec[0]}", in_us))
+            await conn.ws.send(
+                self._error_reply(
+                    rid,
+                    op,
+                    codes.WRONG_CONNECTION_CODE,
+                    f"Invalid args: op {op} is only supported on /ws/v5/{spec[0]}",
+                    in_us,
+                )
+            )
             return True
         acct = conn.acct
         if acct is None:
-            await conn.ws.send(self._error_reply(rid, op, codes.PLEASE_LOG_IN, "Please log in.", in_us))
+            await conn.ws.send(
+                self._error_reply(rid, op, codes.PLEASE_LOG_IN, "Please log in.", in_us)
+            )
             return True
         drop = None
         faults = self.faults
@@ -525,20 +614,29 @@ class Simulator:
             try:
                 exp_ms = int(exp)
             except (TypeError, ValueError):
-                await conn.ws.send(self._error_reply(rid, op, codes.INVALID_ARGS, "Invalid args: expTime", in_us))
+                await conn.ws.send(
+                    self._error_reply(rid, op, codes.INVALID_ARGS, "Invalid args: expTime", in_us)
+                )
                 return True
             if exp_ms < now_ms:
-                await conn.ws.send(self._error_reply(
-                    rid, op, codes.EXPIRED_REQUEST_CODE, codes.EXPIRED_REQUEST_MSG, in_us))
+                await conn.ws.send(
+                    self._error_reply(
+                        rid, op, codes.EXPIRED_REQUEST_CODE, codes.EXPIRED_REQUEST_MSG, in_us
+                    )
+                )
                 return True
         args = msg.get("args")
         if not isinstance(args, list) or not args or len(args) > spec[1]:
-            code = codes.TOO_MANY_ITEMS_CODE if isinstance(args, list) and args else codes.INVALID_ARGS
+            code = (
+                codes.TOO_MANY_ITEMS_CODE if isinstance(args, list) and args else codes.INVALID_ARGS
+            )
             await conn.ws.send(self._error_reply(rid, op, code, "Invalid args", in_us))
             return True
         if self.rate_limits and self._rate_limited(acct.account.api_key, op, len(args)):
             st.rate_limited += 1
-            await conn.ws.send(self._error_reply(rid, op, codes.RATE_LIMIT_CODE, codes.RATE_LIMIT_MSG, in_us))
+            await conn.ws.send(
+                self._error_reply(rid, op, codes.RATE_LIMIT_CODE, codes.RATE_LIMIT_MSG, in_us)
+            )
             return True
 
         changed: list[Order] = []
@@ -559,7 +657,13 @@ class Simulator:
         return True
 
     def _execute(
-        self, acct: AccountState, rid: str, op: str, args: list[Any], now_ms: int, in_us: int,
+        self,
+        acct: AccountState,
+        rid: str,
+        op: str,
+        args: list[Any],
+        now_ms: int,
+        in_us: int,
         changed: list[Order],
     ) -> str:
         handler = Engine.HANDLERS[op]
@@ -578,10 +682,17 @@ class Simulator:
             except ItemError as exc:
                 st.item_errors_by_code[exc.code] += 1
                 return self._error_reply(rid, op, exc.code, exc.msg, in_us)
-            return _dumps({
-                "id": rid, "op": op, "code": "0", "msg": "", "data": [result],
-                "inTime": str(in_us), "outTime": str(time.time_ns() // 1000),
-            })
+            return _dumps(
+                {
+                    "id": rid,
+                    "op": op,
+                    "code": "0",
+                    "msg": "",
+                    "data": [result],
+                    "inTime": str(in_us),
+                    "outTime": str(time.time_ns() // 1000),
+                }
+            )
         echo, with_ts = ECHO[op]
         ts = str(now_ms)
         items: list[dict[str, Any]] = []
@@ -613,10 +724,17 @@ class Simulator:
             code, text = "1", codes.ALL_FAILED_MSG
         else:
             code, text = "2", codes.PARTIAL_MSG
-        return _dumps({
-            "id": rid, "op": op, "code": code, "msg": text, "data": items,
-            "inTime": str(in_us), "outTime": str(time.time_ns() // 1000),
-        })
+        return _dumps(
+            {
+                "id": rid,
+                "op": op,
+                "code": code,
+                "msg": text,
+                "data": items,
+                "inTime": str(in_us),
+                "outTime": str(time.time_ns() // 1000),
+            }
+        )
 
     async def _send_later(self, conn: _Conn, text: str, delay: float) -> None:
         await asyncio.sleep(delay)
@@ -667,10 +785,17 @@ class Simulator:
             raise ValueError(kind)
 
     async def _notice(self, conn: _Conn, close_after: float) -> None:
-        await self._send(conn, _dumps({
-            "event": "notice", "code": codes.NOTICE_RECONNECT,
-            "msg": codes.NOTICE_RECONNECT_MSG, "connId": conn.conn_id,
-        }))
+        await self._send(
+            conn,
+            _dumps(
+                {
+                    "event": "notice",
+                    "code": codes.NOTICE_RECONNECT,
+                    "msg": codes.NOTICE_RECONNECT_MSG,
+                    "connId": conn.conn_id,
+                }
+            ),
+        )
         await asyncio.sleep(close_after)
         conn.closing = True
         await conn.ws.close(NOTICE_CLOSE_CODE, "service upgrade")
