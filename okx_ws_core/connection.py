@@ -18,7 +18,6 @@ from .link import Link, LinkFailed, SubscriptionWaiter
 from .protocol import encode_op
 from .signing import login_args, login_timestamp
 from .timing import Backoff, Heartbeat
-from .transport import TransportClosed
 
 if TYPE_CHECKING:
     from .client import AsyncWebsocketClient
@@ -81,7 +80,7 @@ class Connection:
                 if not ready.done():
                     ready.set_exception(exc)
                 return
-            except (LinkFailed, TransportClosed, OSError, asyncio.TimeoutError) as exc:
+            except Exception as exc:  # refused, reset, handshake rejected, timed out...
                 delay = self.backoff.next_delay()
                 client.emit(
                     Event(

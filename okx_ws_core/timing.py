@@ -79,7 +79,8 @@ class Backoff:
             raise ValueError("need 0 <= reconnect_delay <= reconnect_max_delay")
 
     def next_delay(self) -> float:
-        ceiling = min(self.maximum, self.initial * self.factor**self.attempt)
+        # The exponent is capped: after ~1000 failed attempts factor**attempt overflows.
+        ceiling = min(self.maximum, self.initial * self.factor ** min(self.attempt, 64))
         self.attempt += 1
         return ceiling * (0.5 + 0.5 * self.rng.random())
 

@@ -227,7 +227,7 @@ class Simulator:
 
     async def _abort_leftovers(self) -> None:
         for connection in list(self._sockets):
-            transport = connection.transport
+            transport = getattr(connection, "transport", None)  # set by connection_made
             if transport is not None and not transport.is_closing():
                 transport.abort()
         # abort() closes the socket in a call_soon callback: let it run, or a loop

@@ -230,3 +230,9 @@ def test_prepare_args_names_the_failing_field_and_item() -> None:
         )
     with pytest.raises(ParamsValidationError, match="expected a list"):
         prepare_args({"instId": "A", "side": "b"}, _Order, operation="t", batch=True, max_items=2)
+
+
+def test_backoff_survives_thousands_of_failed_attempts() -> None:
+    backoff = Backoff(initial=0.01, maximum=0.1)
+    delays = [backoff.next_delay() for _ in range(5_000)]  # 2.0**1024 would overflow
+    assert 0.05 <= delays[-1] <= 0.1
