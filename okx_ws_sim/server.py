@@ -337,6 +337,10 @@ class Simulator:
             self._conns.discard(conn)
             self._forget_subs(conn)
             self.stats.connections_closed += 1
+            # Cancelled handlers skip websockets' own cleanup; never leave the
+            # socket to the GC (a paused reader is not even held by the loop).
+            if not ws.transport.is_closing():
+                ws.transport.abort()
 
     def _abort(self, conn: _Conn) -> None:
         conn.closing = True
