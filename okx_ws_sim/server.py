@@ -176,6 +176,7 @@ class Simulator:
         # Every accepted socket, handshake done or not: websockets aborts a failed
         # handshake only on Exception, not on cancellation, so stop() sweeps these.
         self._sockets: weakref.WeakSet[ServerConnection] = weakref.WeakSet()
+        self._server_closed = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sweeper: asyncio.Task[None] | None = None
         # api_key -> connections with an orders / sprd-orders subscription
@@ -215,13 +216,24 @@ class Simulator:
             self._sweeper = self._loop.create_task(self._sweep())
 
     def _connection_class(self) -> type[ServerConnection]:
-        """A ServerConnection that registers itself in ``self._sockets`` when created."""
+        """A ServerConnection that registers itself in ``self._sockets``.
+
+        One class per listening server: once that server is closed, a socket it
+        had already accepted but not yet set up is aborted as soon as it is
+        made, instead of lingering unread until the GC finds it.
+        """
         registry = self._sockets
+        server_closed = self._server_closed = asyncio.Event()
 
         class TrackedConnection(ServerConnection):
             def __init__(self, *args: Any, **kwargs: Any) -> None:
                 super().__init__(*args, **kwargs)
                 registry.add(self)
+
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                super().connection_made(transport)
+                if server_closed.is_set():
+                    transport.abort()  # type: ignore[attr-defined]
 
         return TrackedConnection
 
@@ -251,6 +263,7 @@ class Simulator:
     async def _close_server(self) -> None:
         server, self._server = self._server, None
         if server is not None:
+            self._server_closed.set()
             server.close()
             await server.wait_closed()
 
