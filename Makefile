@@ -31,7 +31,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(PYTHON) -m ruff check okx_ws_core okx_ws_sim codegen generated tests bench examples tools
-	$(PYTHON) -m ruff format --check okx_ws_core okx_ws_sim codegen tests examples
+	$(PYTHON) -m ruff format --check okx_ws_core okx_ws_sim codegen tests examples tools bench
 
 typecheck: $(STAMP)
 	MYPYPATH=. $(PYTHON) -m mypy okx_ws_core okx_ws_sim generated/okx_ws

@@ -12,8 +12,12 @@ from .server import Simulator
 
 async def _main(args: argparse.Namespace) -> None:
     sim = Simulator(
-        host=args.host, port=args.port, idle_timeout=args.idle_timeout,
-        timestamp_window=args.timestamp_window, seed=args.seed, rate_limits=args.rate_limits,
+        host=args.host,
+        port=args.port,
+        idle_timeout=args.idle_timeout,
+        timestamp_window=args.timestamp_window,
+        seed=args.seed,
+        rate_limits=args.rate_limits,
     )
     async with sim:
         print(f"okx_ws_sim listening on {sim.base_url}", flush=True)

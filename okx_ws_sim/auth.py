@@ -69,9 +69,7 @@ class LoginError(Exception):
         self.msg = msg
 
 
-def verify_login(
-    args: Any, accounts: dict[str, Account], now: float, window: float
-) -> Account:
+def verify_login(args: Any, accounts: dict[str, Account], now: float, window: float) -> Account:
     """Check a login frame's ``args``; returns the account or raises LoginError."""
     if not isinstance(args, list) or len(args) != 1 or not isinstance(args[0], dict):
         raise LoginError(codes.LOGIN_FAILED, "Login failed.")
@@ -94,9 +92,7 @@ def verify_login(
     if item.get("passphrase") != account.passphrase:
         raise LoginError(codes.WRONG_PASSPHRASE, "Incorrect passphrase.")
     given = item.get("sign")
-    if not isinstance(given, str) or not hmac.compare_digest(
-        given, sign(account.api_secret, ts)
-    ):
+    if not isinstance(given, str) or not hmac.compare_digest(given, sign(account.api_secret, ts)):
         raise LoginError(codes.INVALID_SIGN, "Invalid sign.")
     return account
 

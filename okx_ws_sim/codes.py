@@ -53,7 +53,9 @@ EXPIRED_REQUEST_MSG: Final = "Endpoint request timeout (expTime passed)."
 # Rate limit (only when Simulator(rate_limits=True)): doc lists 60014 or 50011;
 # *uncertain*, 50011 as OKX's trading endpoints use.
 RATE_LIMIT_CODE: Final = "50011"
-RATE_LIMIT_MSG: Final = "Rate limit reached. Please refer to API documentation and throttle requests accordingly."
+RATE_LIMIT_MSG: Final = (
+    "Rate limit reached. Please refer to API documentation and throttle requests accordingly."
+)
 # Top-level msg of a reply whose items failed (code "1" / "2").  OKX's WS examples
 # show an empty msg (*uncertain*).
 ALL_FAILED_MSG: Final = ""

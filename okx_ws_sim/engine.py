@@ -31,8 +31,15 @@ SPOT_TD_MODES: Final = frozenset({"cash", "spot_isolated", "cross", "isolated"})
 DERIV_TD_MODES: Final = frozenset({"cross", "isolated"})
 ORD_TYPES: Final = frozenset(
     {
-        "market", "limit", "post_only", "fok", "ioc", "optimal_limit_ioc",
-        "mmp", "mmp_and_post_only", "elp",
+        "market",
+        "limit",
+        "post_only",
+        "fok",
+        "ioc",
+        "optimal_limit_ioc",
+        "mmp",
+        "mmp_and_post_only",
+        "elp",
     }
 )
 SPRD_ORD_TYPES: Final = frozenset({"market", "limit", "post_only", "ioc"})
@@ -83,34 +90,88 @@ def default_instruments() -> dict[str, Instrument]:
         Instrument("ETH-USDT", "SPOT", d("3000"), d("10"), "ETH", "USDT", "USDT"),
         Instrument("ETH-BTC", "SPOT", d("0.06"), d("100"), "ETH", "BTC", "BTC"),
         Instrument(
-            "BTC-USDT-SWAP", "SWAP", d("50000"), d("1000"), "BTC", "USDT", "USDT",
-            "BTC-USDT", d("0.01"),
+            "BTC-USDT-SWAP",
+            "SWAP",
+            d("50000"),
+            d("1000"),
+            "BTC",
+            "USDT",
+            "USDT",
+            "BTC-USDT",
+            d("0.01"),
         ),
         Instrument(
-            "ETH-USDT-SWAP", "SWAP", d("3000"), d("1000"), "ETH", "USDT", "USDT",
-            "ETH-USDT", d("0.1"),
+            "ETH-USDT-SWAP",
+            "SWAP",
+            d("3000"),
+            d("1000"),
+            "ETH",
+            "USDT",
+            "USDT",
+            "ETH-USDT",
+            d("0.1"),
         ),
         Instrument(
-            "BTC-USD-251226-60000-C", "OPTION", d("0.05"), d("100"), "BTC", "USD", "BTC",
-            "BTC-USD", d("0.01"),
+            "BTC-USD-251226-60000-C",
+            "OPTION",
+            d("0.05"),
+            d("100"),
+            "BTC",
+            "USD",
+            "BTC",
+            "BTC-USD",
+            d("0.01"),
         ),
         Instrument(
-            "BTC-USD-251226-60000-P", "OPTION", d("0.08"), d("100"), "BTC", "USD", "BTC",
-            "BTC-USD", d("0.01"),
+            "BTC-USD-251226-60000-P",
+            "OPTION",
+            d("0.08"),
+            d("100"),
+            "BTC",
+            "USD",
+            "BTC",
+            "BTC-USD",
+            d("0.01"),
         ),
         Instrument(
-            "BTC-USD-251226-40000-P", "OPTION", d("0.01"), d("100"), "BTC", "USD", "BTC",
-            "BTC-USD", d("0.01"),
+            "BTC-USD-251226-40000-P",
+            "OPTION",
+            d("0.01"),
+            d("100"),
+            "BTC",
+            "USD",
+            "BTC",
+            "BTC-USD",
+            d("0.01"),
         ),
         Instrument(
-            "ETH-USD-251226-4000-C", "OPTION", d("0.04"), d("100"), "ETH", "USD", "ETH",
-            "ETH-USD", d("0.1"),
+            "ETH-USD-251226-4000-C",
+            "OPTION",
+            d("0.04"),
+            d("100"),
+            "ETH",
+            "USD",
+            "ETH",
+            "ETH-USD",
+            d("0.1"),
         ),
         Instrument(
-            "BTC-USDT_BTC-USDT-SWAP", "SPREAD", d("25"), d("100"), "BTC", "USDT", "USDT",
+            "BTC-USDT_BTC-USDT-SWAP",
+            "SPREAD",
+            d("25"),
+            d("100"),
+            "BTC",
+            "USDT",
+            "USDT",
         ),
         Instrument(
-            "ETH-USDT_ETH-USDT-SWAP", "SPREAD", d("2"), d("1000"), "ETH", "USDT", "USDT",
+            "ETH-USDT_ETH-USDT-SWAP",
+            "SPREAD",
+            d("2"),
+            d("1000"),
+            "ETH",
+            "USDT",
+            "USDT",
         ),
     ]
     return {i.inst_id: i for i in items}
@@ -125,7 +186,9 @@ def fmt(value: Decimal | None) -> str:
     return format(value.normalize(), "f")
 
 
-def _dec(item: dict[str, Any], name: str, *, required: bool, positive: bool = True) -> Decimal | None:
+def _dec(
+    item: dict[str, Any], name: str, *, required: bool, positive: bool = True
+) -> Decimal | None:
     raw = item.get(name)
     if raw is None or raw == "":
         if required:
@@ -359,7 +422,9 @@ class Engine:
             raise ItemError(codes.INSTRUMENT_NOT_FOUND, f"{name} {inst_id} doesn't exist.")
         return inst
 
-    def place(self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]) -> dict[str, Any]:
+    def place(
+        self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]
+    ) -> dict[str, Any]:
         inst = self._instrument(_str(item, "instId", required=True), spread=False)
         td_mode = _str(item, "tdMode", required=True)
         allowed_modes = SPOT_TD_MODES if inst.inst_type == "SPOT" else DERIV_TD_MODES
@@ -380,13 +445,27 @@ class Engine:
         reduce_only = _bool(item, "reduceOnly")
         cl_ord_id, tag = _cl_ord_id_tag(acct, item)
         order = Order(
-            ord_id="", cl_ord_id=cl_ord_id, tag=tag, inst=inst, side=side, ord_type=ord_type,
-            sz=sz, px=px, td_mode=td_mode, pos_side=pos_side, tgt_ccy=tgt_ccy,
-            reduce_only=reduce_only, c_time=now_ms, u_time=now_ms, uid=acct.uid,
+            ord_id="",
+            cl_ord_id=cl_ord_id,
+            tag=tag,
+            inst=inst,
+            side=side,
+            ord_type=ord_type,
+            sz=sz,
+            px=px,
+            td_mode=td_mode,
+            pos_side=pos_side,
+            tgt_ccy=tgt_ccy,
+            reduce_only=reduce_only,
+            c_time=now_ms,
+            u_time=now_ms,
+            uid=acct.uid,
         )
         if inst.inst_type == "SPOT" and ord_type == "market":
             # OKX: spot market buys are sized in quote currency unless tgtCcy says otherwise.
-            order.sz_in_quote = (tgt_ccy or ("quote_ccy" if side == "buy" else "base_ccy")) == "quote_ccy"
+            order.sz_in_quote = (
+                tgt_ccy or ("quote_ccy" if side == "buy" else "base_ccy")
+            ) == "quote_ccy"
         self._reserve(acct, order)
         order.ord_id = self._new_ord_id()
         acct.orders[order.ord_id] = order
@@ -396,7 +475,9 @@ class Engine:
         changed.append(order)
         return {"ordId": order.ord_id, "sCode": codes.OK, "sMsg": "Order placed"}
 
-    def place_spread(self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]) -> dict[str, Any]:
+    def place_spread(
+        self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]
+    ) -> dict[str, Any]:
         inst = self._instrument(_str(item, "sprdId", required=True), spread=True)
         side, ord_type = _side_type(item, SPRD_ORD_TYPES)
         sz = _dec(item, "sz", required=True)
@@ -404,8 +485,17 @@ class Engine:
         px = _dec(item, "px", required=True, positive=False) if ord_type != "market" else None
         cl_ord_id, tag = _cl_ord_id_tag(acct, item)
         order = Order(
-            ord_id="", cl_ord_id=cl_ord_id, tag=tag, inst=inst, side=side, ord_type=ord_type,
-            sz=sz, px=px, c_time=now_ms, u_time=now_ms, uid=acct.uid,
+            ord_id="",
+            cl_ord_id=cl_ord_id,
+            tag=tag,
+            inst=inst,
+            side=side,
+            ord_type=ord_type,
+            sz=sz,
+            px=px,
+            c_time=now_ms,
+            u_time=now_ms,
+            uid=acct.uid,
         )
         self._reserve(acct, order)
         order.ord_id = self._new_ord_id()
@@ -416,7 +506,9 @@ class Engine:
         changed.append(order)
         return {"ordId": order.ord_id, "sCode": codes.OK, "sMsg": ""}
 
-    def cancel(self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]) -> dict[str, Any]:
+    def cancel(
+        self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]
+    ) -> dict[str, Any]:
         inst_id = _str(item, "instId", required=True)
         order = self._lookup(acct, item, inst_id, codes.CANCEL_FAILED)
         if not order.is_live:
@@ -429,7 +521,9 @@ class Engine:
         changed.append(order)
         return {"ordId": order.ord_id, "clOrdId": order.cl_ord_id, "sCode": codes.OK, "sMsg": ""}
 
-    def cancel_spread(self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]) -> dict[str, Any]:
+    def cancel_spread(
+        self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]
+    ) -> dict[str, Any]:
         order = self._lookup(acct, item, None, codes.SPRD_CANCEL_FAILED)
         if not order.is_live:
             raise ItemError(
@@ -441,16 +535,25 @@ class Engine:
         changed.append(order)
         return {"ordId": order.ord_id, "clOrdId": order.cl_ord_id, "sCode": codes.OK, "sMsg": ""}
 
-    def amend(self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]) -> dict[str, Any]:
+    def amend(
+        self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]
+    ) -> dict[str, Any]:
         inst_id = _str(item, "instId", required=True)
         return self._amend(acct, item, inst_id, now_ms, changed, codes.AMEND_FAILED)
 
-    def amend_spread(self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]) -> dict[str, Any]:
+    def amend_spread(
+        self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]
+    ) -> dict[str, Any]:
         return self._amend(acct, item, None, now_ms, changed, codes.SPRD_AMEND_FAILED)
 
     def _amend(
-        self, acct: AccountState, item: dict[str, Any], inst_id: str | None, now_ms: int,
-        changed: list[Order], fail_code: str,
+        self,
+        acct: AccountState,
+        item: dict[str, Any],
+        inst_id: str | None,
+        now_ms: int,
+        changed: list[Order],
+        fail_code: str,
     ) -> dict[str, Any]:
         req_id = _str(item, "reqId")
         new_sz = _dec(item, "newSz", required=False)
@@ -493,7 +596,9 @@ class Engine:
         changed.append(order)
         return {"ordId": order.ord_id, "clOrdId": order.cl_ord_id, "sCode": codes.OK, "sMsg": ""}
 
-    def mass_cancel(self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]) -> dict[str, Any]:
+    def mass_cancel(
+        self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]
+    ) -> dict[str, Any]:
         inst_type = _str(item, "instType", required=True)
         inst_family = _str(item, "instFamily", required=True)
         if "lockInterval" in item:
@@ -514,7 +619,9 @@ class Engine:
                 changed.append(order)
         return {"result": True}
 
-    def mass_cancel_spread(self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]) -> dict[str, Any]:
+    def mass_cancel_spread(
+        self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]
+    ) -> dict[str, Any]:
         sprd_id = _str(item, "sprdId")
         if sprd_id:
             self._instrument(sprd_id, spread=True)
@@ -672,7 +779,9 @@ Engine.HANDLERS = {
 
 
 def _insufficient(ccy: str) -> ItemError:
-    return ItemError(codes.INSUFFICIENT_BALANCE, f"Order failed. Insufficient {ccy} balance in account.")
+    return ItemError(
+        codes.INSUFFICIENT_BALANCE, f"Order failed. Insufficient {ccy} balance in account."
+    )
 
 
 def _side_type(item: dict[str, Any], ord_types: frozenset[str]) -> tuple[str, str]:
@@ -688,7 +797,9 @@ def _side_type(item: dict[str, Any], ord_types: frozenset[str]) -> tuple[str, st
 def _cl_ord_id_tag(acct: AccountState, item: dict[str, Any]) -> tuple[str, str]:
     cl_ord_id = _str(item, "clOrdId")
     if cl_ord_id and (
-        len(cl_ord_id) > 32 or not cl_ord_id.isascii() or not cl_ord_id.isalnum()
+        len(cl_ord_id) > 32
+        or not cl_ord_id.isascii()
+        or not cl_ord_id.isalnum()
         or not cl_ord_id[0].isalpha()
     ):
         raise param_error("clOrdId")

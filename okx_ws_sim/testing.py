@@ -56,7 +56,11 @@ class RawClient:
         return await self.recv()
 
     async def request(
-        self, op: str, *args: dict[str, Any], rid: str | None = None, timeout: float = 2.0,
+        self,
+        op: str,
+        *args: dict[str, Any],
+        rid: str | None = None,
+        timeout: float = 2.0,
         **extra: Any,
     ) -> dict[str, Any]:
         """Send one WS API request and return its reply; other frames go to ``pushes``."""

@@ -35,9 +35,29 @@ _REQUIRED: Final[dict[str, tuple[str, ...]]] = {
 }
 _STRING_FIELDS: Final = frozenset(
     {
-        "instId", "sprdId", "tdMode", "side", "ordType", "sz", "px", "ccy", "clOrdId", "tag",
-        "posSide", "tgtCcy", "pxUsd", "pxVol", "stpMode", "ordId", "reqId", "newSz", "newPx",
-        "newPxUsd", "newPxVol", "instType", "instFamily",
+        "instId",
+        "sprdId",
+        "tdMode",
+        "side",
+        "ordType",
+        "sz",
+        "px",
+        "ccy",
+        "clOrdId",
+        "tag",
+        "posSide",
+        "tgtCcy",
+        "pxUsd",
+        "pxVol",
+        "stpMode",
+        "ordId",
+        "reqId",
+        "newSz",
+        "newPx",
+        "newPxUsd",
+        "newPxVol",
+        "instType",
+        "instFamily",
     }
 )
 _BOOL_FIELDS: Final = frozenset({"reduceOnly", "banAmend", "cxlOnFail"})
@@ -60,8 +80,14 @@ def _minimal(op: str) -> Validator:
                 return _param_error(name)
             if name in _BOOL_FIELDS and not isinstance(value, bool | str):
                 return _param_error(name)
-        if op in ("cancel-order", "batch-cancel-orders", "amend-order", "batch-amend-orders",
-                  "sprd-amend-order", "sprd-cancel-order"):
+        if op in (
+            "cancel-order",
+            "batch-cancel-orders",
+            "amend-order",
+            "batch-amend-orders",
+            "sprd-amend-order",
+            "sprd-cancel-order",
+        ):
             if not item.get("ordId") and not item.get("clOrdId"):
                 return _param_error("ordId")
         return None

@@ -18,7 +18,14 @@ def make() -> tuple[Engine, Any]:
 
 
 def place(eng: Engine, acct: Any, **item: Any) -> tuple[dict[str, Any], list[Order]]:
-    base = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "40000", "sz": "1"}
+    base = {
+        "instId": "BTC-USDT",
+        "tdMode": "cash",
+        "side": "buy",
+        "ordType": "limit",
+        "px": "40000",
+        "sz": "1",
+    }
     base.update(item)
     changed: list[Order] = []
     return eng.place(acct, {k: v for k, v in base.items() if v is not None}, 1000, changed), changed
@@ -99,7 +106,9 @@ def test_option_sell_needs_no_premium_and_buy_checks_settle_ccy() -> None:
     acct = eng.accounts["k"]
     with pytest.raises(ItemError):
         place(eng, acct, instId="BTC-USD-251226-60000-C", tdMode="cross", px="0.01")
-    out, _ = place(eng, acct, instId="BTC-USD-251226-60000-C", tdMode="cross", px="0.1", side="sell")
+    out, _ = place(
+        eng, acct, instId="BTC-USD-251226-60000-C", tdMode="cross", px="0.1", side="sell"
+    )
     assert out["sCode"] == "0"
 
 
@@ -108,10 +117,34 @@ def test_to_dict_shapes() -> None:
     place(eng, acct, clOrdId="a1", tag="t")
     d = eng.find_order(DEFAULT_API_KEY, cl_ord_id="a1")
     assert d is not None
-    for key in ("instType", "instId", "ordId", "clOrdId", "tag", "px", "sz", "state", "accFillSz", "avgPx", "cTime", "uTime"):
+    for key in (
+        "instType",
+        "instId",
+        "ordId",
+        "clOrdId",
+        "tag",
+        "px",
+        "sz",
+        "state",
+        "accFillSz",
+        "avgPx",
+        "cTime",
+        "uTime",
+    ):
         assert isinstance(d[key], str)
     changed: list[Order] = []
-    eng.place_spread(acct, {"sprdId": "BTC-USDT_BTC-USDT-SWAP", "side": "sell", "ordType": "limit", "px": "-5", "sz": "1"}, 1, changed)
+    eng.place_spread(
+        acct,
+        {
+            "sprdId": "BTC-USDT_BTC-USDT-SWAP",
+            "side": "sell",
+            "ordType": "limit",
+            "px": "-5",
+            "sz": "1",
+        },
+        1,
+        changed,
+    )
     s = changed[0].to_dict()
     assert s["sprdId"] == "BTC-USDT_BTC-USDT-SWAP" and "instId" not in s and s["state"] == "filled"
     assert eng.find_order("nobody", cl_ord_id="a1") is None and eng.orders("nobody") == []
@@ -143,7 +176,12 @@ def test_minimal_fallback_validator() -> None:
     good = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "market", "sz": "1"}
     assert check(good) is None
     assert check({**good, "sz": 1}) == ("51000", "Parameter sz error")
-    assert check({k: v for k, v in good.items() if k != "side"}) == ("51000", "Parameter side error")
+    assert check({k: v for k, v in good.items() if k != "side"}) == (
+        "51000",
+        "Parameter side error",
+    )
     assert _minimal("cancel-order")({"instId": "BTC-USDT"}) == ("51000", "Parameter ordId error")
     assert _minimal("amend-order")({"instId": "BTC-USDT", "ordId": "1", "cxlOnFail": 3}) == (
-        "51000", "Parameter cxlOnFail error")
+        "51000",
+        "Parameter cxlOnFail error",
+    )

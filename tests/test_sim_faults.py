@@ -13,7 +13,14 @@ from websockets.exceptions import ConnectionClosed
 from okx_ws_sim import Simulator
 from okx_ws_sim.testing import RawClient
 
-ORDER: dict[str, Any] = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "40000", "sz": "0.01"}
+ORDER: dict[str, Any] = {
+    "instId": "BTC-USDT",
+    "tdMode": "cash",
+    "side": "buy",
+    "ordType": "limit",
+    "px": "40000",
+    "sz": "0.01",
+}
 
 
 @pytest.fixture
@@ -64,7 +71,9 @@ async def test_close_after_frames_each(fsim: Simulator) -> None:
 async def test_drop_next_request_in_flight(fsim: Simulator) -> None:
     async with await logged_in(fsim) as c:
         fsim.faults.drop_next_request("order")
-        await c.request("cancel-order", {"instId": "BTC-USDT", "clOrdId": "zz1"})  # other op: untouched
+        await c.request(
+            "cancel-order", {"instId": "BTC-USDT", "clOrdId": "zz1"}
+        )  # other op: untouched
         await c.send({"id": "lost1", "op": "order", "args": [dict(ORDER, clOrdId="lost1")]})
         await assert_dropped(c)
     assert fsim.find_order("lost1") is None  # never executed
@@ -130,8 +139,11 @@ async def test_delay_with_jitter_reorders(fsim: Simulator) -> None:
 
 
 async def test_send_notice_then_close(fsim: Simulator) -> None:
-    async with await logged_in(fsim) as p, await logged_in(fsim, "business") as b, \
-            await RawClient.open(fsim.url("public")) as pub:
+    async with (
+        await logged_in(fsim) as p,
+        await logged_in(fsim, "business") as b,
+        await RawClient.open(fsim.url("public")) as pub,
+    ):
         fsim.faults.send_notice(close_after=0.05)
         for c in (p, b):
             notice = await c.recv()

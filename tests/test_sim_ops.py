@@ -14,13 +14,26 @@ SPREAD = "BTC-USDT_BTC-USDT-SWAP"
 
 
 def order(**over: Any) -> dict[str, Any]:
-    item: dict[str, Any] = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "40000", "sz": "0.01"}
+    item: dict[str, Any] = {
+        "instId": "BTC-USDT",
+        "tdMode": "cash",
+        "side": "buy",
+        "ordType": "limit",
+        "px": "40000",
+        "sz": "0.01",
+    }
     item.update(over)
     return {k: v for k, v in item.items() if v is not None}
 
 
 def sprd(**over: Any) -> dict[str, Any]:
-    item: dict[str, Any] = {"sprdId": SPREAD, "side": "buy", "ordType": "limit", "px": "20", "sz": "1"}
+    item: dict[str, Any] = {
+        "sprdId": SPREAD,
+        "side": "buy",
+        "ordType": "limit",
+        "px": "20",
+        "sz": "1",
+    }
     item.update(over)
     return item
 
@@ -66,7 +79,14 @@ async def test_order_rests_and_echoes(osim: Simulator, priv: RawClient) -> None:
     o = osim.find_order(cl_ord_id="abc1")
     assert o is not None
     assert (o["ordId"], o["state"], o["px"], o["sz"], o["accFillSz"], o["tag"], o["instId"]) == (
-        it["ordId"], "live", "40000", "0.01", "0", "mytag", "BTC-USDT")
+        it["ordId"],
+        "live",
+        "40000",
+        "0.01",
+        "0",
+        "mytag",
+        "BTC-USDT",
+    )
     assert osim.balances()["USDT"] == {"availBal": "99600", "frozenBal": "400"}
 
 
@@ -78,7 +98,11 @@ async def test_ord_ids_unique(priv: RawClient) -> None:
 
 async def test_market_and_marketable_fill_at_ref(osim: Simulator, priv: RawClient) -> None:
     item0(await priv.request("order", order(px="55000", sz="1", clOrdId="m1")))
-    item0(await priv.request("order", order(ordType="market", px=None, side="sell", sz="2", clOrdId="m2")))
+    item0(
+        await priv.request(
+            "order", order(ordType="market", px=None, side="sell", sz="2", clOrdId="m2")
+        )
+    )
     m1, m2 = osim.find_order("m1"), osim.find_order("m2")
     assert m1 is not None and m2 is not None
     assert (m1["state"], m1["avgPx"], m1["accFillSz"]) == ("filled", "50000", "1")
@@ -124,7 +148,9 @@ async def test_duplicate_live_cl_ord_id(priv: RawClient) -> None:
         (order(instId="BTC-USDT-SWAP", tdMode="cash"), "51000", "tdMode"),
     ],
 )
-async def test_order_item_errors(priv: RawClient, item: dict[str, Any], code: str, field: str | None) -> None:
+async def test_order_item_errors(
+    priv: RawClient, item: dict[str, Any], code: str, field: str | None
+) -> None:
     r = await priv.request("order", item)
     it = item0(r)
     assert r["code"] == "1" and it["sCode"] == code
@@ -147,9 +173,18 @@ async def test_batch_partial_and_all_failed(priv: RawClient) -> None:
 
 
 async def test_swap_and_option_orders(osim: Simulator, priv: RawClient) -> None:
-    it = item0(await priv.request("order", order(instId="BTC-USDT-SWAP", tdMode="cross", posSide="net", sz="3", px="49000")))
+    it = item0(
+        await priv.request(
+            "order",
+            order(instId="BTC-USDT-SWAP", tdMode="cross", posSide="net", sz="3", px="49000"),
+        )
+    )
     assert it["sCode"] == "0"
-    it = item0(await priv.request("order", order(instId="BTC-USD-251226-60000-C", tdMode="cross", px="0.04", sz="5")))
+    it = item0(
+        await priv.request(
+            "order", order(instId="BTC-USD-251226-60000-C", tdMode="cross", px="0.04", sz="5")
+        )
+    )
     assert it["sCode"] == "0"
     states = {o["instId"]: o["state"] for o in osim.orders()}
     assert states == {"BTC-USDT-SWAP": "live", "BTC-USD-251226-60000-C": "live"}
@@ -161,7 +196,9 @@ async def test_cancel(osim: Simulator, priv: RawClient) -> None:
     ord_id = item0(await priv.request("order", order(clOrdId="c1")))["ordId"]
     r = await priv.request("cancel-order", {"instId": "BTC-USDT", "ordId": ord_id})
     it = item0(r)
-    assert r["code"] == "0" and it["sCode"] == "0" and it["ordId"] == ord_id and it["clOrdId"] == "c1"
+    assert (
+        r["code"] == "0" and it["sCode"] == "0" and it["ordId"] == ord_id and it["clOrdId"] == "c1"
+    )
     assert list(it) == ["clOrdId", "ordId", "ts", "sCode", "sMsg"]
     assert osim.find_order("c1")["state"] == "canceled"  # type: ignore[index]
     assert osim.balances()["USDT"] == {"availBal": "100000", "frozenBal": "0"}
@@ -177,14 +214,18 @@ async def test_cancel(osim: Simulator, priv: RawClient) -> None:
 
 async def test_cancel_filled_order_fails(priv: RawClient) -> None:
     ord_id = item0(await priv.request("order", order(px="60000")))["ordId"]
-    assert item0(await priv.request("cancel-order", {"instId": "BTC-USDT", "ordId": ord_id}))["sCode"] == "51400"
+    assert (
+        item0(await priv.request("cancel-order", {"instId": "BTC-USDT", "ordId": ord_id}))["sCode"]
+        == "51400"
+    )
 
 
 async def test_batch_cancel(priv: RawClient) -> None:
     r = await priv.request("batch-orders", order(clOrdId="x1"), order(clOrdId="x2"))
     r = await priv.request(
         "batch-cancel-orders",
-        {"instId": "BTC-USDT", "clOrdId": "x1"}, {"instId": "BTC-USDT", "clOrdId": "x2"},
+        {"instId": "BTC-USDT", "clOrdId": "x1"},
+        {"instId": "BTC-USDT", "clOrdId": "x2"},
         {"instId": "BTC-USDT", "clOrdId": "x3"},
     )
     assert r["code"] == "2" and [it["sCode"] for it in r["data"]] == ["0", "0", "51400"]
@@ -192,15 +233,25 @@ async def test_batch_cancel(priv: RawClient) -> None:
 
 async def test_amend(osim: Simulator, priv: RawClient) -> None:
     item0(await priv.request("order", order(clOrdId="a1")))
-    r = await priv.request("amend-order", {"instId": "BTC-USDT", "clOrdId": "a1", "newPx": "41000", "newSz": "0.02", "reqId": "req1"})
+    r = await priv.request(
+        "amend-order",
+        {"instId": "BTC-USDT", "clOrdId": "a1", "newPx": "41000", "newSz": "0.02", "reqId": "req1"},
+    )
     it = item0(r)
     assert r["code"] == "0" and it["reqId"] == "req1" and it["clOrdId"] == "a1"
     assert list(it) == ["clOrdId", "ordId", "reqId", "ts", "sCode", "sMsg"]
     o = osim.find_order("a1")
-    assert o is not None and (o["px"], o["sz"], o["state"], o["amendResult"]) == ("41000", "0.02", "live", "0")
+    assert o is not None and (o["px"], o["sz"], o["state"], o["amendResult"]) == (
+        "41000",
+        "0.02",
+        "live",
+        "0",
+    )
     assert osim.balances()["USDT"]["frozenBal"] == "820"
     # amend into the market: fills
-    item0(await priv.request("amend-order", {"instId": "BTC-USDT", "clOrdId": "a1", "newPx": "51000"}))
+    item0(
+        await priv.request("amend-order", {"instId": "BTC-USDT", "clOrdId": "a1", "newPx": "51000"})
+    )
     assert osim.find_order("a1")["state"] == "filled"  # type: ignore[index]
     r = await priv.request("amend-order", {"instId": "BTC-USDT", "clOrdId": "a1", "newPx": "1"})
     assert item0(r)["sCode"] == "51503"
@@ -217,7 +268,9 @@ async def test_amend_errors(osim: Simulator, priv: RawClient) -> None:
     assert item0(r)["sCode"] == "51008"
     assert osim.find_order("a2")["state"] == "live"  # type: ignore[index]
     # ... unless cxlOnFail
-    r = await priv.request("amend-order", {"instId": "BTC-USDT", "clOrdId": "a2", "newSz": "100", "cxlOnFail": True})
+    r = await priv.request(
+        "amend-order", {"instId": "BTC-USDT", "clOrdId": "a2", "newSz": "100", "cxlOnFail": True}
+    )
     assert item0(r)["sCode"] == "51008"
     assert osim.find_order("a2")["state"] == "canceled"  # type: ignore[index]
     assert osim.balances()["USDT"] == {"availBal": "100000", "frozenBal": "0"}
@@ -235,8 +288,12 @@ async def test_batch_amend(priv: RawClient) -> None:
 
 async def test_mass_cancel(osim: Simulator, priv: RawClient) -> None:
     opt = order(instId="BTC-USD-251226-60000-C", tdMode="cross", px="0.01", sz="1")
-    await priv.request("batch-orders", dict(opt, clOrdId="o1"), dict(opt, clOrdId="o2"), order(clOrdId="s1"))
-    r = await priv.request("mass-cancel", {"instType": "OPTION", "instFamily": "BTC-USD", "lockInterval": "0"})
+    await priv.request(
+        "batch-orders", dict(opt, clOrdId="o1"), dict(opt, clOrdId="o2"), order(clOrdId="s1")
+    )
+    r = await priv.request(
+        "mass-cancel", {"instType": "OPTION", "instFamily": "BTC-USD", "lockInterval": "0"}
+    )
     assert r["code"] == "0" and r["data"] == [{"result": True}]
     states = {o["clOrdId"]: o["state"] for o in osim.orders()}
     assert states == {"o1": "canceled", "o2": "canceled", "s1": "live"}
@@ -256,7 +313,10 @@ async def test_spread_ops(osim: Simulator, biz: RawClient) -> None:
     assert item0(r)["sCode"] == "0"
     assert osim.find_order("sp1")["state"] == "canceled"  # type: ignore[index]
     assert item0(await biz.request("sprd-cancel-order", {"clOrdId": "sp1"}))["sCode"] == "51400"
-    assert item0(await biz.request("sprd-amend-order", {"clOrdId": "sp1", "newSz": "3"}))["sCode"] == "51503"
+    assert (
+        item0(await biz.request("sprd-amend-order", {"clOrdId": "sp1", "newSz": "3"}))["sCode"]
+        == "51503"
+    )
     assert item0(await biz.request("sprd-order", sprd(sprdId="NOPE_NOPE")))["sCode"] == "51001"
     # marketable spread order fills
     await biz.request("sprd-order", sprd(px="30", clOrdId="sp2"))
@@ -275,7 +335,11 @@ async def test_spread_mass_cancel(osim: Simulator, biz: RawClient) -> None:
 
 async def test_orders_channel_pushes(osim: Simulator, priv: RawClient) -> None:
     ack = await priv.subscribe({"channel": "orders", "instType": "ANY"})
-    assert ack["event"] == "subscribe" and ack["arg"] == {"channel": "orders", "instType": "ANY"} and "connId" in ack
+    assert (
+        ack["event"] == "subscribe"
+        and ack["arg"] == {"channel": "orders", "instType": "ANY"}
+        and "connId" in ack
+    )
     ord_id = item0(await priv.request("order", order(clOrdId="push1")))["ordId"]
     push = await priv.next_push()
     assert push["arg"]["channel"] == "orders" and push["arg"]["uid"]
@@ -289,7 +353,10 @@ async def test_orders_channel_pushes(osim: Simulator, priv: RawClient) -> None:
         await priv.request("order", order(clOrdId="spot2"))
         await priv.request("order", order(instId="BTC-USDT-SWAP", tdMode="cross", clOrdId="swap1"))
         assert (await other.next_push())["data"][0]["clOrdId"] == "swap1"
-    assert [p["data"][0]["clOrdId"] for p in [await priv.next_push(), await priv.next_push()]] == ["spot2", "swap1"]
+    assert [p["data"][0]["clOrdId"] for p in [await priv.next_push(), await priv.next_push()]] == [
+        "spot2",
+        "swap1",
+    ]
     await priv.send({"op": "unsubscribe", "args": [{"channel": "orders", "instType": "ANY"}]})
     assert (await priv.recv())["event"] == "unsubscribe"
     await priv.request("order", order(clOrdId="quiet1"))
@@ -322,7 +389,10 @@ async def test_public_tickers(osim: Simulator) -> None:
         ack = await c.subscribe({"channel": "tickers", "instId": "BTC-USDT"})
         assert ack["event"] == "subscribe"
         push = await c.recv()
-        assert push["arg"] == {"channel": "tickers", "instId": "BTC-USDT"} and push["data"][0]["last"] == "50000"
+        assert (
+            push["arg"] == {"channel": "tickers", "instId": "BTC-USDT"}
+            and push["data"][0]["last"] == "50000"
+        )
         assert (await c.subscribe({"channel": "tickers", "instId": "NOPE"}))["code"] == "60018"
 
 
@@ -333,7 +403,9 @@ async def test_channel_conn_count_opt_in() -> None:
         assert (await c.recv())["event"] == "channel-conn-count"
 
 
-async def test_private_cancel_cannot_touch_spread_orders(osim: Simulator, priv: RawClient, biz: RawClient) -> None:
+async def test_private_cancel_cannot_touch_spread_orders(
+    osim: Simulator, priv: RawClient, biz: RawClient
+) -> None:
     await biz.request("sprd-order", sprd(clOrdId="spx1"))
     r = await priv.request("cancel-order", {"instId": SPREAD, "clOrdId": "spx1"})
     assert item0(r)["sCode"] == "51400"

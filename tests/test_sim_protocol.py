@@ -21,7 +21,14 @@ from okx_ws_sim import (
 )
 from okx_ws_sim.testing import RawClient
 
-ORDER = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "40000", "sz": "0.01"}
+ORDER = {
+    "instId": "BTC-USDT",
+    "tdMode": "cash",
+    "side": "buy",
+    "ordType": "limit",
+    "px": "40000",
+    "sz": "0.01",
+}
 
 
 @pytest.fixture
@@ -68,8 +75,12 @@ async def test_login_ok(fsim: Simulator) -> None:
 
 def _args(**over: str) -> dict[str, str]:
     ts = str(int(time.time()))
-    base = {"apiKey": DEFAULT_API_KEY, "passphrase": DEFAULT_PASSPHRASE, "timestamp": ts,
-            "sign": sign(DEFAULT_API_SECRET, ts)}
+    base = {
+        "apiKey": DEFAULT_API_KEY,
+        "passphrase": DEFAULT_PASSPHRASE,
+        "timestamp": ts,
+        "sign": sign(DEFAULT_API_SECRET, ts),
+    }
     base.update(over)
     return base
 
@@ -186,11 +197,26 @@ async def test_bad_request_id(priv: RawClient, rid: object) -> None:
 
 async def test_unknown_op(priv: RawClient) -> None:
     r = await priv.request("teleport", {"x": "1"}, rid="u1")
-    assert (r["id"], r["op"], r["code"], r["msg"], r["data"]) == ("u1", "teleport", "60013", "Invalid args", [])
+    assert (r["id"], r["op"], r["code"], r["msg"], r["data"]) == (
+        "u1",
+        "teleport",
+        "60013",
+        "Invalid args",
+        [],
+    )
 
 
 async def test_op_on_wrong_connection(fsim: Simulator, priv: RawClient) -> None:
-    r = await priv.request("sprd-order", {"sprdId": "BTC-USDT_BTC-USDT-SWAP", "side": "buy", "ordType": "limit", "px": "20", "sz": "1"})
+    r = await priv.request(
+        "sprd-order",
+        {
+            "sprdId": "BTC-USDT_BTC-USDT-SWAP",
+            "side": "buy",
+            "ordType": "limit",
+            "px": "20",
+            "sz": "1",
+        },
+    )
     assert r["code"] == "60013"
     async with await RawClient.open(fsim.url("business")) as biz:
         await biz.login()

@@ -14,7 +14,14 @@ from websockets.sync.client import connect
 
 from okx_ws_sim import SimulatorThread, login_args
 
-ORDER = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "40000", "sz": "0.01"}
+ORDER = {
+    "instId": "BTC-USDT",
+    "tdMode": "cash",
+    "side": "buy",
+    "ordType": "limit",
+    "px": "40000",
+    "sz": "0.01",
+}
 
 
 def test_thread_blocking_roundtrip() -> None:
@@ -66,10 +73,15 @@ def test_thread_not_started() -> None:
 
 
 def test_main_prints_url_and_credentials() -> None:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([".", "generated", os.environ.get("PYTHONPATH", "")]))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([".", "generated", os.environ.get("PYTHONPATH", "")])
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "okx_ws_sim", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         assert proc.stdout is not None
