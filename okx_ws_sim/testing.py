@@ -15,6 +15,16 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from .auth import Account, login_args
 
+#: A resting spot limit buy on the default account (tests add clOrdId and tweaks).
+SAMPLE_ORDER: dict[str, Any] = {
+    "instId": "BTC-USDT",
+    "tdMode": "cash",
+    "side": "buy",
+    "ordType": "limit",
+    "px": "40000",
+    "sz": "0.01",
+}
+
 _ids = itertools.count(1)
 
 

@@ -11,16 +11,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from okx_ws_sim import Simulator
-from okx_ws_sim.testing import RawClient
+from okx_ws_sim.testing import SAMPLE_ORDER, RawClient
 
-ORDER: dict[str, Any] = {
-    "instId": "BTC-USDT",
-    "tdMode": "cash",
-    "side": "buy",
-    "ordType": "limit",
-    "px": "40000",
-    "sz": "0.01",
-}
+ORDER: dict[str, Any] = dict(SAMPLE_ORDER)
 
 
 @pytest.fixture

@@ -8,20 +8,13 @@ from typing import Any
 import pytest
 
 from okx_ws_sim import Simulator
-from okx_ws_sim.testing import RawClient
+from okx_ws_sim.testing import SAMPLE_ORDER, RawClient
 
 SPREAD = "BTC-USDT_BTC-USDT-SWAP"
 
 
 def order(**over: Any) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "instId": "BTC-USDT",
-        "tdMode": "cash",
-        "side": "buy",
-        "ordType": "limit",
-        "px": "40000",
-        "sz": "0.01",
-    }
+    item: dict[str, Any] = dict(SAMPLE_ORDER)
     item.update(over)
     return {k: v for k, v in item.items() if v is not None}
 

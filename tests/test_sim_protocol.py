@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
@@ -19,16 +20,9 @@ from okx_ws_sim import (
     Simulator,
     sign,
 )
-from okx_ws_sim.testing import RawClient
+from okx_ws_sim.testing import SAMPLE_ORDER, RawClient
 
-ORDER = {
-    "instId": "BTC-USDT",
-    "tdMode": "cash",
-    "side": "buy",
-    "ordType": "limit",
-    "px": "40000",
-    "sz": "0.01",
-}
+ORDER: dict[str, Any] = dict(SAMPLE_ORDER)
 
 
 @pytest.fixture

@@ -7,21 +7,16 @@ import os
 import subprocess
 import sys
 import time
+from typing import Any
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from okx_ws_sim import SimulatorThread, login_args
+from okx_ws_sim.testing import SAMPLE_ORDER
 
-ORDER = {
-    "instId": "BTC-USDT",
-    "tdMode": "cash",
-    "side": "buy",
-    "ordType": "limit",
-    "px": "40000",
-    "sz": "0.01",
-}
+ORDER: dict[str, Any] = dict(SAMPLE_ORDER)
 
 
 def test_thread_blocking_roundtrip() -> None:
