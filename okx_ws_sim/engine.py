@@ -466,14 +466,11 @@ class Engine:
             order.sz_in_quote = (
                 tgt_ccy or ("quote_ccy" if side == "buy" else "base_ccy")
             ) == "quote_ccy"
-        self._reserve(acct, order)
-        order.ord_id = self._new_ord_id()
-        acct.orders[order.ord_id] = order
-        if cl_ord_id:
-            acct.by_cl_ord_id[cl_ord_id] = order
-        self._match(acct, order)
-        changed.append(order)
-        return {"ordId": order.ord_id, "sCode": codes.OK, "sMsg": "Order placed"}
+        return {
+            "ordId": self._book(acct, order, changed),
+            "sCode": codes.OK,
+            "sMsg": "Order placed",
+        }
 
     def place_spread(
         self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]
@@ -497,14 +494,18 @@ class Engine:
             u_time=now_ms,
             uid=acct.uid,
         )
+        return {"ordId": self._book(acct, order, changed), "sCode": codes.OK, "sMsg": ""}
+
+    def _book(self, acct: AccountState, order: Order, changed: list[Order]) -> str:
+        """Reserve funds, assign the ordId, index the order, match it; returns the ordId."""
         self._reserve(acct, order)
         order.ord_id = self._new_ord_id()
         acct.orders[order.ord_id] = order
-        if cl_ord_id:
-            acct.by_cl_ord_id[cl_ord_id] = order
+        if order.cl_ord_id:
+            acct.by_cl_ord_id[order.cl_ord_id] = order
         self._match(acct, order)
         changed.append(order)
-        return {"ordId": order.ord_id, "sCode": codes.OK, "sMsg": ""}
+        return order.ord_id
 
     def cancel(
         self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]
