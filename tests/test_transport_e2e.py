@@ -353,3 +353,71 @@ async def test_failed_send_fails_the_request_at_once_instead_of_hanging(
             await client.send_ws_api_request("private", "order", [order("send1")])
         assert asyncio.get_running_loop().time() - started < 1.0
         assert info.value.cl_ord_ids == ("send1",) and "EPIPE" in str(info.value)
+
+
+async def test_restarts_under_load_do_not_turn_a_dead_link_into_a_failure_storm(
+    sim: Simulator,
+) -> None:
+    """Regression (found by the soak): after a server close, every request failed at once on
+    the dead link and callers retrying in a loop starved the event loop."""
+    async with AsyncWebsocketClient(**client_options(sim.base_url, request_timeout=1.0)) as client:
+        await client.connect("private")
+        lost = 0
+        loop = asyncio.get_running_loop()
+        stop = loop.time() + 2.6
+        counter = iter(range(10**6))
+
+        async def worker() -> None:
+            nonlocal lost
+            while loop.time() < stop:
+                try:
+                    await client.send_ws_api_request(
+                        "private", "order", [order(f"storm{next(counter)}")]
+                    )
+                except ConnectionLost:
+                    lost += 1
+                except RequestTimeout:
+                    pass
+
+        workers = [asyncio.create_task(worker()) for _ in range(8)]
+        for _ in range(8):
+            await asyncio.sleep(0.3)
+            await sim.restart()
+        await asyncio.gather(*workers)
+        assert lost <= 8 * 8 * 2  # at most the requests in flight on each dead link, not thousands
+        assert (await client.send_ws_api_request("private", "order", [order("stormEnd")]))[
+            "code"
+        ] == "0"
+
+
+async def test_failed_login_send_leaves_no_unretrieved_future(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (found by the soak): a login frame that failed to send left its waiter
+    failed but never awaited ("Future exception was never retrieved")."""
+    from okx_ws_core.link import Link
+    from okx_ws_core.transport import TransportClosed
+
+    original_send = Link.send
+
+    async def send(self: Link, text: str) -> None:
+        if '"op":"login"' in text:
+            raise TransportClosed("socket broke while writing the login")
+        await original_send(self, text)
+
+    monkeypatch.setattr(Link, "send", send)
+    problems: list[str] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _loop, ctx: problems.append(str(ctx.get("message"))))
+    try:
+        client = AsyncWebsocketClient(**client_options(sim.base_url))
+        with pytest.raises(RequestTimeout):
+            await client.send_ws_api_request("private", "order", [order("login1")], timeout=0.2)
+        await client.close()
+        import gc
+
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(None)
+    assert problems == []
