@@ -75,7 +75,7 @@ class Link:
             self.usable = False
             self.abort(f"send failed: {exc!r}")
             raise
-        self.heartbeat.last_send = self._loop.time()
+        self.heartbeat.sent(self._loop.time())
 
     def abort(self, reason: str) -> None:
         """Drop the link at once (heartbeat dead, setup failed): no close handshake."""

@@ -142,11 +142,7 @@ class _HttpxWs:
                     raise TransportClosed(f"closed by server: code={event.code} {event.reason}")
             try:
                 data = await self._stream.read(MAX_MESSAGE_BYTES)
-            except (
-                httpcore.NetworkError,
-                anyio.ClosedResourceError,
-                anyio.BrokenResourceError,
-            ) as exc:
+            except _NETWORK_ERRORS as exc:
                 raise TransportClosed(f"receive failed: {exc!r}") from exc
             if not data:
                 raise TransportClosed("connection closed (EOF)")
