@@ -1,4 +1,5 @@
-"""OKX WebSocket endpoints per market and trading mode.
+"""OKX endpoints per market and trading mode: the WebSocket URLs, and the REST
+host used for OKX's public instrument list (the source of ``instIdCode``).
 
 A key only works on its own market's hosts (an EEA key on global hosts fails
 login with 60032), hence ``market`` is an explicit option and login errors hint
@@ -58,3 +59,80 @@ def resolve_url(
     if demo_trading and connection == "business":
         url += "?" + DEMO_BUSINESS_QUERY
     return url
+
+
+# REST hosts for the public endpoints (the instrument list). Demo trading uses
+# the live host plus DEMO_HEADERS, so live and demo differ by header, not host.
+REST_HOST_PROD: Final = "https://www.okx.com"
+# Uncertain: the EEA and US REST hosts are inferred from OKX's WS host naming
+# and peers' configuration, not confirmed by OKX's docs; change them here.
+REST_HOST_EEA: Final = "https://eea.okx.com"
+REST_HOST_US: Final = "https://us.okx.com"
+REST_HOSTS: Final[dict[str, str]] = {
+    "prod": REST_HOST_PROD,
+    "eea": REST_HOST_EEA,
+    "us": REST_HOST_US,
+}
+DEMO_HEADER: Final = "x-simulated-trading"
+DEMO_HEADERS: Final[dict[str, str]] = {DEMO_HEADER: "1"}
+_WS_TO_HTTP: Final[dict[str, str]] = {"ws": "http", "wss": "https"}
+
+
+def _split_root(
+    url: str, schemes: tuple[str, str], what: str, example: str
+) -> tuple[str, str, bool]:
+    """Return (scheme, netloc, has_extras) of ``url``; extras = path, query or fragment.
+
+    ValueError unless the scheme is one of ``schemes`` and the host (and port,
+    if any) is valid; a URL with credentials is refused without being echoed.
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a non-numeric or out-of-range port
+    except (ValueError, TypeError, AttributeError):
+        raise ValueError(f"{what} must look like {example}, got {url!r}") from None
+    if "@" in parts.netloc:  # never echo a URL that may carry a password
+        raise ValueError(f"{what} must look like {example}, without credentials")
+    scheme = parts.scheme.lower()
+    if scheme not in schemes or not parts.hostname:
+        raise ValueError(f"{what} must look like {example}, got {url!r}")
+    extras = parts.path not in ("", "/") or bool(parts.query) or bool(parts.fragment)
+    return scheme, parts.netloc, extras
+
+
+def rest_url(
+    *,
+    market: str = "prod",
+    demo_trading: bool = False,
+    base_url: str | None = None,
+    rest_url: str | None = None,
+) -> str:
+    """Return the REST base URL (``scheme://host[:port]``, no path) for public endpoints.
+
+    An explicit ``rest_url`` wins; otherwise a WS ``base_url`` (e.g. the
+    simulator's ``ws://127.0.0.1:8765``) maps to the same host and port over
+    HTTP (``ws`` -> ``http``, ``wss`` -> ``https``, its path dropped, as
+    :func:`resolve_url` drops it) so REST follows the WS override; otherwise
+    the market's host. ``demo_trading`` does not change the host: send
+    :func:`rest_headers` with every request instead.
+    """
+    if market not in REST_HOSTS:
+        raise ValueError(f"market must be one of {tuple(REST_HOSTS)}, got {market!r}")
+    if rest_url is not None:
+        example = "https://host[:port]"
+        scheme, netloc, extras = _split_root(rest_url, ("http", "https"), "rest_url", example)
+        if extras:  # a path here would be silently replaced by /api/v5/...: refuse it
+            raise ValueError(f"rest_url must look like {example} (no path), got {rest_url!r}")
+        return f"{scheme}://{netloc}"
+    if base_url is not None:
+        scheme, netloc, _ = _split_root(base_url, ("ws", "wss"), "base_url", "ws://host:port")
+        return f"{_WS_TO_HTTP[scheme]}://{netloc}"
+    return REST_HOSTS[market]
+
+
+def rest_headers(*, demo_trading: bool = False) -> dict[str, str]:
+    """Headers every REST request needs: ``x-simulated-trading: 1`` for demo trading.
+
+    Without it OKX answers from live trading, whose instrument codes may differ.
+    """
+    return dict(DEMO_HEADERS) if demo_trading else {}
