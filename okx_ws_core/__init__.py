@@ -1,24 +1,32 @@
-"""okx-ws runtime: the hand-written transport core under the generated clients.
+"""okx-ws runtime: the hand-written core under the generated clients.
 
 Import the typed API from ``okx_ws``; this package holds what it is built on:
-connections, login, heartbeat, reconnect, request matching, events, errors.
+operations as data, connections, login, heartbeat, reconnect, request
+matching, the instrument registry, events and errors.  It never imports the
+generated package.
 """
 
-from .client import AsyncWebsocketClient, ClientOptions
+from .client import AsyncWebsocketClient
 from .endpoints import CONNECTION_KEYS, resolve_url
 from .errors import (
     AuthenticationError,
     ClientClosed,
     ConfigurationError,
     ConnectionLost,
+    ConnectTimeout,
+    InstrumentResolutionError,
     OkxApiError,
     OkxWsError,
+    ParamsValidationError,
     RequestTimeout,
     SubscriptionError,
+    UnknownInstrumentError,
 )
 from .events import Event
-from .params import ParamsValidationError, prepare_args
+from .operation import Operation, Resolved, prepare_args
+from .options import ClientOptions
 from .sync_client import WebsocketClient
+from .transport import Connector, Transport
 
 __all__ = [
     "CONNECTION_KEYS",
@@ -27,13 +35,20 @@ __all__ = [
     "ClientClosed",
     "ClientOptions",
     "ConfigurationError",
+    "ConnectTimeout",
     "ConnectionLost",
+    "Connector",
     "Event",
+    "InstrumentResolutionError",
     "OkxApiError",
     "OkxWsError",
+    "Operation",
     "ParamsValidationError",
     "RequestTimeout",
+    "Resolved",
     "SubscriptionError",
+    "Transport",
+    "UnknownInstrumentError",
     "WebsocketClient",
     "prepare_args",
     "resolve_url",

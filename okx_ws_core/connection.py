@@ -1,194 +1,231 @@
 """One logical OKX connection (``public``, ``private`` or ``business``).
 
-It owns the current :class:`~okx_ws_core.link.Link`, opens it on demand, logs
-in, restores subscriptions, and reconnects with backoff when the link dies.
-Concurrent callers share one connect attempt and one login.  A refused login
-is reported to every waiter and is *not* retried in a loop: the next request
-makes one fresh attempt.
+It keeps one usable link (open, logged in where needed, subscriptions
+restored) with its :class:`Session`, opens it on demand, and reconnects with
+backoff when it dies.  Concurrent callers share one connect attempt and one
+login.  A refused login is reported to every waiter and is *not* retried in
+a loop: the next call makes one fresh attempt.  OKX's 64008 notice moves to a
+fresh link while replies in flight on the old one still arrive.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-from .errors import AuthenticationError, ClientClosed, ConnectionLost, SubscriptionError
-from .events import Event
-from .link import Link, LinkFailed, SubscriptionWaiter
-from .protocol import encode_op
-from .signing import login_args, login_timestamp
-from .timing import Backoff, Heartbeat
-
-if TYPE_CHECKING:
-    from .client import AsyncWebsocketClient
-
-_MARKET_HINT = (
-    "Check api_key/api_secret/api_passphrase, demo_trading, and that `market` matches the"
-    " key's region (an EEA or US key fails on global hosts with 60032)."
+from .errors import (
+    AuthenticationError,
+    ClientClosed,
+    ConnectionLost,
+    ConnectTimeout,
+    RequestTimeout,
+    SubscriptionError,
 )
+from .events import Event
+from .link import Link
+from .options import ClientOptions
+from .protocol import NOTICE_RECONNECT_CODE, Inbound, Notice, cl_ord_ids, encode_op, encode_request
+from .session import Session
+from .timing import Backoff, Heartbeat
+from .transport import Connector, TransportClosed
+
 _RETIRE_POLL_S = 0.01
+LoginArgs = Callable[[], dict[str, Any]]
+Forward = Callable[[str, Inbound, bool], None]
 
 
 class Connection:
-    def __init__(self, client: AsyncWebsocketClient, key: str, url: str, needs_login: bool) -> None:
-        self.client = client
+    def __init__(
+        self,
+        key: str,
+        options: ClientOptions,
+        connector: Connector,
+        *,
+        login_args: LoginArgs | None,
+        emit: Callable[[Event], None],
+        forward: Forward,
+    ) -> None:
         self.key = key
-        self.url = url
-        self.needs_login = needs_login
-        self.link: Link | None = None
+        self.url = options.url(key)
         self.subscriptions: list[dict[str, Any]] = []
-        self.backoff = Backoff(client.options.reconnect_delay, client.options.reconnect_max_delay)
-        self._ready: asyncio.Future[Link] | None = None
+        self._options = options
+        self._connector = connector
+        self._login_args = login_args
+        self._emit = emit
+        self._forward = forward
+        self._backoff = Backoff(options.reconnect_delay, options.reconnect_max_delay)
+        self._active: tuple[Link, Session] | None = None  # usable: open, logged in, resubscribed
+        self._ready: asyncio.Future[tuple[Link, Session]] | None = None
         self._connect_task: asyncio.Task[None] | None = None
+        self._last_error: BaseException | None = None
         self._opened_before = False
         self._retiring: set[asyncio.Task[None]] = set()
+        self.closed = False
 
-    # -- readiness ------------------------------------------------------
+    @property
+    def usable(self) -> bool:
+        return self._active is not None
 
-    def usable_link(self) -> Link | None:
-        link = self.link
-        return link if link is not None and link.usable else None
+    # -- requests ---------------------------------------------------------
 
-    async def wait_usable(self, timeout: float) -> Link:
-        """The usable link, connecting (and logging in) first if needed."""
-        link = self.usable_link()
-        if link is not None:
-            return link
-        ready = self.start_connect()
-        return await asyncio.wait_for(asyncio.shield(ready), timeout)
+    async def request(
+        self,
+        request_id: str,
+        op: str,
+        args: list[dict[str, Any]],
+        exp_time: int | None,
+        deadline: float,
+        timeout: float,
+    ) -> dict[str, Any]:
+        """Send one request and return OKX's reply; never sends it twice."""
+        active = self._active
+        if active is None:
+            try:
+                active = await self._wait_usable(deadline)
+            except ConnectTimeout:
+                raise RequestTimeout(
+                    id=request_id, op=op, cl_ord_ids=cl_ord_ids(args), timeout=timeout, sent=False
+                ) from None
+        link, session = active
+        future = session.expect_reply(request_id, op, args, deadline, timeout)
+        try:
+            await link.send(encode_request(request_id, op, args, exp_time))
+        except TransportClosed as exc:  # may be partly written: fate unknown, never hang
+            session.fail(request_id, str(exc))
+            await asyncio.sleep(0)  # let the reconnect start before the caller retries
+        try:
+            return await future
+        finally:
+            session.discard(request_id)
 
-    def start_connect(self) -> asyncio.Future[Link]:
-        if self.client.closed:
+    # -- readiness --------------------------------------------------------
+
+    async def wait_usable(self, timeout: float) -> None:
+        await self._wait_usable(asyncio.get_running_loop().time() + timeout)
+
+    async def _wait_usable(self, deadline: float) -> tuple[Link, Session]:
+        ready = self._start_connect()
+        loop = asyncio.get_running_loop()
+        try:
+            return await asyncio.wait_for(asyncio.shield(ready), max(0.0, deadline - loop.time()))
+        except asyncio.TimeoutError:
+            last = self._last_error
+            why = f": last attempt failed with {last!r}" if last is not None else ""
+            raise ConnectTimeout(f"{self.key!r} was not usable in time{why}") from None
+
+    def _start_connect(self) -> asyncio.Future[tuple[Link, Session]]:
+        if self.closed:
             raise ClientClosed("the client is closed")
         if self._connect_task is None or self._connect_task.done():
-            ready = asyncio.get_running_loop().create_future()
+            loop = asyncio.get_running_loop()
+            self._ready = ready = loop.create_future()
             ready.add_done_callback(_mark_retrieved)
-            self._ready = ready
-            self._connect_task = asyncio.get_running_loop().create_task(
+            self._connect_task = loop.create_task(
                 self._connect_loop(ready), name=f"okx-ws-{self.key}-connect"
             )
         assert self._ready is not None
         return self._ready
 
-    async def _connect_loop(self, ready: asyncio.Future[Link]) -> None:
-        client = self.client
-        while not client.closed:
+    async def _connect_loop(self, ready: asyncio.Future[tuple[Link, Session]]) -> None:
+        while not self.closed:
             try:
-                link = await self._open_link()
+                active = await self._open()
             except AuthenticationError as exc:
-                client.emit(Event("exception", self.key, error=exc, detail="login refused"))
+                self._emit(Event("exception", self.key, error=exc, detail="login refused"))
                 if not ready.done():
                     ready.set_exception(exc)
                 return
             except Exception as exc:  # refused, reset, handshake rejected, timed out...
-                delay = self.backoff.next_delay()
-                client.emit(
-                    Event(
-                        "exception",
-                        self.key,
-                        error=exc,
-                        detail=f"connect failed, retry in {delay:.3f}s",
-                    )
-                )
+                self._last_error = exc
+                delay = self._backoff.next_delay()
+                detail = f"connect failed, retry in {delay:.3f}s"
+                self._emit(Event("exception", self.key, error=exc, detail=detail))
                 await asyncio.sleep(delay)
                 continue
-            self.backoff.reset()
-            previous, self.link = self.link, link
-            if previous is not None and previous is not link:
-                self._retire(previous)
-            reconnected = self._opened_before
+            self._backoff.reset()
+            self._last_error = None
+            previous, self._active = self._active, active
+            if previous is not None:
+                self._retire(*previous)
+            self._emit(Event("open", self.key, detail=self.url))
+            if self._opened_before:
+                restored = f"{len(self.subscriptions)} subscriptions restored"
+                self._emit(Event("reconnected", self.key, detail=restored))
             self._opened_before = True
-            client.emit(Event("open", self.key, detail=link.url))
-            if reconnected:
-                client.emit(
-                    Event(
-                        "reconnected",
-                        self.key,
-                        detail=f"{len(self.subscriptions)} subscriptions restored",
-                    )
-                )
             if not ready.done():
-                ready.set_result(link)
+                ready.set_result(active)
             return
 
-    async def _open_link(self) -> Link:
+    async def _open(self) -> tuple[Link, Session]:
         """Open, log in and resubscribe one new link; only then is it usable."""
-        options = self.client.options
+        options = self._options
+
+        def on_event(event: Inbound, consumed: bool) -> None:
+            if isinstance(event, Notice) and event.code == NOTICE_RECONNECT_CODE:
+                self._on_notice(link, event)
+            self._forward(self.key, event, consumed)
+
+        session = Session(self.key, on_event)
         link = Link(
-            self,
+            self.key,
             self.url,
-            options.transport,
+            self._connector,
             options.request_timeout,
             Heartbeat(options.ping_interval, options.pong_timeout),
+            session.on_frame,
+            self._on_link_closed_for(session),
         )
         try:
             await link.opened
-            if self.needs_login:
-                await self._login(link)
+            if self._login_args is not None:
+                login = session.expect_login()
+                await link.send(encode_op("login", [self._login_args()]))
+                await asyncio.wait_for(login, options.request_timeout)
+                self._emit(Event("authenticated", self.key))
             if self.subscriptions:
-                await self._restore_subscriptions(link)
+                await self._restore_subscriptions(link, session)
         except BaseException:
             link.abort("setup failed")
             raise
-        link.usable = True
-        return link
+        return link, session
 
-    async def _restore_subscriptions(self, link: Link) -> None:
+    async def _restore_subscriptions(self, link: Link, session: Session) -> None:
         try:
-            await self._send_subscription(link, "subscribe", list(self.subscriptions))
+            await self._send_subscription(link, session, "subscribe", list(self.subscriptions))
         except SubscriptionError as exc:  # OKX refused one now: report it, keep the link
-            self.client.emit(Event("exception", self.key, error=exc, detail="resubscribe refused"))
+            self._emit(Event("exception", self.key, error=exc, detail="resubscribe refused"))
 
-    async def _login(self, link: Link) -> None:
-        client = self.client
-        creds = client.credentials
-        assert creds is not None
-        timestamp = login_timestamp(client.time_offset_ms)
-        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        link.login_waiter = waiter
-        try:
-            await link.send(
-                encode_op("login", [login_args(creds[0], creds[1], creds[2], timestamp)])
-            )
-            await asyncio.wait_for(waiter, client.options.request_timeout)
-        finally:
-            link.login_waiter = None
-        client.emit(Event("authenticated", self.key))
+    # -- subscriptions ------------------------------------------------------
 
-    def on_login_error(self, link: Link, code: str, msg: str) -> bool:
-        waiter = link.login_waiter
-        if waiter is None or waiter.done():
-            return False
-        hint = _MARKET_HINT if code in ("60005", "60009", "60024", "60032", "60007") else ""
-        if code in ("60004", "60006"):
-            hint = "The login timestamp is off: correct the clock with set_time_offset_ms()."
-        waiter.set_exception(AuthenticationError(code, msg, connection=self.key, hint=hint))
-        return True
-
-    # -- subscriptions --------------------------------------------------
-
-    async def _send_subscription(self, link: Link, event: str, args: list[dict[str, Any]]) -> None:
-        waiter = SubscriptionWaiter(event, list(args))
-        link.subscription_waiters.append(waiter)
+    async def _send_subscription(
+        self, link: Link, session: Session, event: str, args: list[dict[str, Any]]
+    ) -> None:
+        acked = session.expect_subscription(event, args)
+        timeout = self._options.request_timeout
         try:
             await link.send(encode_op(event, args))
-            await asyncio.wait_for(
-                asyncio.shield(waiter.future), self.client.options.request_timeout
-            )
+            await asyncio.wait_for(asyncio.shield(acked), timeout)
+        except TransportClosed as exc:
+            raise ConnectionLost(id="", op=event, cl_ord_ids=(), reason=str(exc)) from None
+        except asyncio.TimeoutError:
+            raise RequestTimeout(id="", op=event, cl_ord_ids=(), timeout=timeout, sent=True) from None
         finally:
-            if waiter in link.subscription_waiters:
-                link.subscription_waiters.remove(waiter)
+            session.forget_subscription(acked)
+            if acked.done() and not acked.cancelled():
+                acked.exception()
 
     async def change_subscription(
         self, event: str, args: list[dict[str, Any]], timeout: float
     ) -> None:
-        link = await self.wait_usable(timeout)
+        await self.wait_usable(timeout)
+        assert self._active is not None
         if event == "subscribe":
             self.subscriptions.extend(a for a in args if a not in self.subscriptions)
         else:
             self.subscriptions[:] = [a for a in self.subscriptions if a not in args]
         try:
-            await self._send_subscription(link, event, args)
+            await self._send_subscription(*self._active, event, args)
         except ConnectionLost:
             raise  # still remembered: restored by the reconnect
         except Exception:
@@ -196,40 +233,34 @@ class Connection:
                 self.subscriptions[:] = [a for a in self.subscriptions if a not in args]
             raise
 
-    # -- link lifecycle -------------------------------------------------
+    # -- link lifecycle ------------------------------------------------------
 
-    def on_link_closed(self, link: Link, reason: str) -> None:
-        client = self.client
-        client.fail_in_flight(link, reason)
-        if link.login_waiter is not None and not link.login_waiter.done():
-            link.login_waiter.set_exception(LinkFailed(f"closed during login: {reason}"))
-        for waiter in link.subscription_waiters:
-            if not waiter.future.done():
-                waiter.future.set_exception(
-                    ConnectionLost(id="", op=waiter.event, cl_ord_ids=(), reason=reason)
-                )
-                waiter.future.exception()
-        if link is not self.link:
-            return  # never usable, or retired after a 64008 notice
-        self.link = None
-        client.emit(Event("close", self.key, detail=reason))
-        if not client.closed:
-            client.emit(Event("reconnect", self.key, detail=reason))
-            self.start_connect()
+    def _on_link_closed_for(self, session: Session) -> Callable[[Link, str], None]:
+        def closed(link: Link, reason: str) -> None:
+            session.close(reason)
+            if self._active is None or self._active[0] is not link:
+                return  # never usable, or retired after a 64008 notice
+            self._active = None
+            self._emit(Event("close", self.key, detail=reason))
+            if not self.closed:
+                self._emit(Event("reconnect", self.key, detail=reason))
+                self._start_connect()
 
-    def on_notice(self, link: Link, code: str, msg: str) -> None:
+        return closed
+
+    def _on_notice(self, link: Link, notice: Notice) -> None:
         """64008: OKX will close this link soon; open a fresh one now."""
-        if link is self.link and not self.client.closed:
-            self.client.emit(Event("reconnect", self.key, detail=f"notice {code}: {msg}"))
-            self.start_connect()
+        if self._active is not None and self._active[0] is link and not self.closed:
+            self._emit(Event("reconnect", self.key, detail=f"notice {notice.code}: {notice.msg}"))
+            self._start_connect()
 
-    def _retire(self, link: Link) -> None:
+    def _retire(self, link: Link, session: Session) -> None:
         """Let replies in flight on an old link arrive, then close it."""
 
         async def drain() -> None:
             loop = asyncio.get_running_loop()
-            deadline = loop.time() + self.client.options.request_timeout
-            while link.in_flight and not link.closed and loop.time() < deadline:
+            deadline = loop.time() + self._options.request_timeout
+            while session.in_flight and not link.closed and loop.time() < deadline:
                 await asyncio.sleep(_RETIRE_POLL_S)
             await link.aclose("retired")
 
@@ -238,20 +269,23 @@ class Connection:
         task.add_done_callback(self._retiring.discard)
 
     async def close(self) -> None:
+        """Close the link; requests still in flight fail with ``ConnectionLost``."""
+        self.closed = True
         if self._connect_task is not None:
             self._connect_task.cancel()
             await asyncio.gather(self._connect_task, return_exceptions=True)
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(ClientClosed("the client was closed"))
-        link, self.link = self.link, None
+        active, self._active = self._active, None
         for task in tuple(self._retiring):
             task.cancel()
         await asyncio.gather(*self._retiring, return_exceptions=True)
-        if link is not None:
+        if active is not None:
+            link, session = active
             await link.aclose("client closed")
-            self.client.fail_in_flight(link, "client closed")
+            session.close("client closed")
 
 
-def _mark_retrieved(future: asyncio.Future[Link]) -> None:
+def _mark_retrieved(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()

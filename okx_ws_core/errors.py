@@ -36,6 +36,10 @@ class AuthenticationError(OkxWsError):
         super().__init__(f"{text}. {hint}" if hint else text)
 
 
+class ConnectTimeout(OkxWsError, TimeoutError):
+    """A connection could not be opened (and logged in) in time; nothing was sent on it."""
+
+
 class _RequestFailure(OkxWsError):
     """A request whose outcome is tied to one request id."""
 
@@ -140,3 +144,45 @@ class SubscriptionError(OkxWsError):
 
 class ClientClosed(OkxWsError):
     """The client was closed; no further requests are accepted."""
+
+
+class ParamsValidationError(OkxWsError, ValueError):
+    """Parameters failed validation; nothing was sent.
+
+    ``errors`` lists ``(location, message)`` pairs, location in OKX field names
+    and prefixed by the item index for batch operations (``"[2].clOrdId"``).
+    """
+
+    def __init__(self, operation: str, errors: Sequence[tuple[str, str]]) -> None:
+        self.operation = operation
+        self.errors = list(errors)
+        lines = "; ".join(f"{loc}: {msg}" for loc, msg in self.errors)
+        super().__init__(f"invalid parameters for {operation}: {lines}")
+
+
+class UnknownInstrumentError(OkxWsError, LookupError):
+    """OKX does not list ``inst_id`` (in the instrument types we loaded); nothing was sent.
+
+    A new listing is found by one refresh of its instrument type; a typo is not.
+    """
+
+    def __init__(self, inst_id: str, *, inst_type: str, detail: str = "") -> None:
+        self.inst_id = inst_id
+        self.inst_type = inst_type
+        text = f"OKX lists no {inst_type} instrument {inst_id!r}, so its instIdCode is unknown"
+        super().__init__(f"{text}: {detail}" if detail else f"{text}; nothing was sent")
+
+
+class InstrumentResolutionError(OkxWsError):
+    """The instIdCode of ``inst_id`` could not be resolved (REST unreachable...); nothing was sent.
+
+    Pass ``instIdCode`` yourself, or give the client an ``instruments={instId: code}``
+    mapping, to trade without OKX's instrument list.
+    """
+
+    def __init__(self, inst_id: str, reason: str) -> None:
+        self.inst_id = inst_id
+        self.reason = reason
+        super().__init__(
+            f"could not resolve the instIdCode of {inst_id!r}: {reason}; nothing was sent"
+        )

@@ -1,96 +1,80 @@
-"""One physical WebSocket: its reader task, heartbeat and in-flight request ids.
+"""One physical WebSocket: its reader task and its heartbeat.
 
-A :class:`Link` knows nothing about reconnecting; it reports what it reads and
-when it dies to its owner (:class:`okx_ws_core.connection.Connection`), which
-decides what happens next.  The transport is entered and exited inside the
-link's own task, as httpx-ws requires.
+A link reads, writes and reports: every inbound text frame goes to
+``on_frame``, and its death (once, with a reason) to ``on_closed``.  It knows
+nothing of requests, logins or reconnects; its owner decides what a frame
+means and what happens after a death.  The transport is opened and closed
+inside the link's own task, as httpx-ws requires.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from .protocol import PING
 from .timing import Heartbeat
-from .transport import CLOSE_TIMEOUT_S, Transport, TransportClosed, TransportName, open_transport
-
-if TYPE_CHECKING:
-    from .connection import Connection
+from .transport import CLOSE_TIMEOUT_S, Connector, Transport, TransportClosed
 
 
 class LinkFailed(Exception):
-    """The link could not open or died before it became usable."""
-
-
-@dataclass(slots=True)
-class SubscriptionWaiter:
-    event: str  # "subscribe" | "unsubscribe"
-    remaining: list[dict[str, Any]]
-    future: asyncio.Future[None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
+    """The link could not open, or died before it became usable (internal)."""
 
 
 class Link:
     def __init__(
         self,
-        owner: Connection,
+        name: str,
         url: str,
-        transport: TransportName,
+        connector: Connector,
         connect_timeout: float,
         heartbeat: Heartbeat,
+        on_frame: Callable[[str], None],
+        on_closed: Callable[[Link, str], None],
     ) -> None:
-        self.owner = owner
         self.url = url
-        self._transport_name = transport
-        self._connect_timeout = connect_timeout
         self.heartbeat = heartbeat
-        self._loop = asyncio.get_running_loop()
-        self.opened: asyncio.Future[None] = self._loop.create_future()
-        self.transport: Transport | None = None
-        self.in_flight: set[str] = set()
-        self.usable = False  # open, logged in where needed
         self.closed = False
-        self.login_waiter: asyncio.Future[dict[str, Any]] | None = None
-        self.subscription_waiters: collections.deque[SubscriptionWaiter] = collections.deque()
+        self._connector = connector
+        self._connect_timeout = connect_timeout
+        self._on_frame = on_frame
+        self._on_closed = on_closed
+        self._loop = asyncio.get_running_loop()
+        self._transport: Transport | None = None
         self._abort_reason = ""
-        self._task = self._loop.create_task(self._run(), name=f"okx-ws-{owner.key}-link")
+        self.opened: asyncio.Future[None] = self._loop.create_future()
+        self._task = self._loop.create_task(self._run(), name=f"okx-ws-{name}-link")
 
     async def send(self, text: str) -> None:
-        """Write one frame.  A failed write retires the link at once.
+        """Write one frame.  A failed write kills the link at once.
 
-        Marking it unusable right away (not when the reader notices) stops new
-        requests from being thrown at a socket that is already gone: they wait
-        for the reconnect instead of failing one after another.
+        Dying right away (not when the reader notices) stops new requests from
+        being thrown at a socket that is already gone.
         """
-        transport = self.transport
+        transport = self._transport
         if transport is None or self.closed:
             raise TransportClosed("link is closed")
         try:
             await transport.send(text)
         except Exception as exc:
-            self.usable = False
             self.abort(f"send failed: {exc!r}")
-            raise
+            raise TransportClosed(f"send failed: {exc!r}") from exc
         self.heartbeat.sent(self._loop.time())
 
     def abort(self, reason: str) -> None:
-        """Drop the link at once (heartbeat dead, setup failed): no close handshake."""
+        """Drop the link now (heartbeat dead, setup failed): no close handshake."""
         if not self._task.done():
-            self._abort_reason = reason
+            self._abort_reason = self._abort_reason or reason
             self._task.cancel()
 
     async def aclose(self, reason: str) -> None:
-        """Close politely (client closing, link retired), dropping it if the peer is slow."""
-        self._abort_reason = reason
-        transport = self.transport
+        """Close politely, dropping the link if the peer is slow."""
+        self._abort_reason = self._abort_reason or reason
+        transport = self._transport
         if transport is not None and not self.closed:
             try:
                 await asyncio.wait_for(transport.close(), CLOSE_TIMEOUT_S)
-            except Exception:  # already broken: abort below
+            except Exception:  # already broken: aborted below
                 pass
         try:
             await asyncio.wait_for(asyncio.shield(self._task), CLOSE_TIMEOUT_S)
@@ -104,20 +88,18 @@ class Link:
 
     async def _run(self) -> None:
         reason = "closed"
-        heartbeat_task: asyncio.Task[None] | None = None
+        keep_alive: asyncio.Task[None] | None = None
         try:
-            async with open_transport(self.url, self._transport_name, self._connect_timeout) as t:
-                self.transport = t
-                self.heartbeat.start(self._loop.time())
+            async with self._connector.open(self.url, self._connect_timeout) as transport:
+                self._transport = transport
+                heartbeat, loop_time, on_frame = self.heartbeat, self._loop.time, self._on_frame
+                heartbeat.start(loop_time())
                 self.opened.set_result(None)
-                heartbeat_task = self._loop.create_task(self._keep_alive())
-                on_text = self.owner.client.on_text
-                heartbeat = self.heartbeat
-                loop_time = self._loop.time
+                keep_alive = self._loop.create_task(self._keep_alive())
                 while True:
-                    text = await t.recv()
+                    text = await transport.recv()
                     heartbeat.received(loop_time())
-                    on_text(self, text)
+                    on_frame(text)
         except asyncio.CancelledError:
             reason = self._abort_reason or "cancelled"
             if not self._abort_reason:
@@ -125,16 +107,15 @@ class Link:
         except TransportClosed as exc:
             reason = self._abort_reason or str(exc)
         except Exception as exc:  # connect refused, handshake rejected, DNS...
-            reason = f"{type(exc).__name__}: {exc}"
+            reason = self._abort_reason or f"{type(exc).__name__}: {exc}"
         finally:
             self.closed = True
-            self.usable = False
-            if heartbeat_task is not None:
-                heartbeat_task.cancel()
+            if keep_alive is not None:
+                keep_alive.cancel()
             if not self.opened.done():
                 self.opened.set_exception(LinkFailed(reason))
                 self.opened.exception()  # retrieved here; the owner reads it via `opened`
-            self.owner.on_link_closed(self, reason)
+            self._on_closed(self, reason)
 
     async def _keep_alive(self) -> None:
         loop_time = self._loop.time
@@ -143,7 +124,7 @@ class Link:
             if action == "ping":
                 try:
                     await self.send(PING)
-                except Exception:
+                except TransportClosed:
                     return  # send() has aborted the link
             elif action == "dead":
                 self.abort(f"no pong within {self.heartbeat.pong_timeout:g}s of ping")

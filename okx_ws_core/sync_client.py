@@ -14,12 +14,16 @@ from collections.abc import Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
 from .client import AsyncWebsocketClient
 from .errors import ClientClosed
 from .events import Handler
-from .transport import TransportName
+from .operation import Operation
+from .options import ClientOptions
 
 T = TypeVar("T")
+R = TypeVar("R", bound=BaseModel)
 
 
 class LoopThread:
@@ -91,36 +95,13 @@ class WebsocketClient:
         api_secret: str | None = None,
         api_passphrase: str | None = None,
         *,
-        market: str = "prod",
-        demo_trading: bool = False,
-        base_url: str | None = None,
-        request_timeout: float = 10.0,
-        ping_interval: float = 10.0,
-        pong_timeout: float = 2.0,
-        reconnect_delay: float = 0.5,
-        reconnect_max_delay: float = 30.0,
-        transport: TransportName = "httpx-ws",
-        attach_event_listeners: bool = True,
-        logger: logging.Logger | None = None,
-        id_prefix: str | None = None,
+        options: ClientOptions | None = None,
+        **overrides: Any,
     ) -> None:
+        """Same arguments as :class:`AsyncWebsocketClient`."""
         # Validate on the caller's thread first, so bad options raise here and no thread leaks.
         self._async = AsyncWebsocketClient(
-            api_key,
-            api_secret,
-            api_passphrase,
-            market=market,
-            demo_trading=demo_trading,
-            base_url=base_url,
-            request_timeout=request_timeout,
-            ping_interval=ping_interval,
-            pong_timeout=pong_timeout,
-            reconnect_delay=reconnect_delay,
-            reconnect_max_delay=reconnect_max_delay,
-            transport=transport,
-            attach_event_listeners=attach_event_listeners,
-            logger=logger,
-            id_prefix=id_prefix,
+            api_key, api_secret, api_passphrase, options=options, **overrides
         )
         self._thread: LoopThread | None = LoopThread("okx-ws-loop")
         self._lock = threading.Lock()
@@ -164,6 +145,27 @@ class WebsocketClient:
 
     def connect_ws_api(self, *, timeout: float | None = None) -> None:
         self._run(self._async.connect_ws_api(timeout=timeout))
+
+    @property
+    def options(self) -> ClientOptions:
+        return self._async.options
+
+    def load_instruments(
+        self, inst_types: Iterable[str], *, inst_families: Iterable[str] = ()
+    ) -> None:
+        """Load the instIdCodes of ``inst_types`` (OPTION needs ``inst_families``) now."""
+        self._run(self._async.load_instruments(inst_types, inst_families=inst_families))
+
+    def call(
+        self,
+        operation: Operation[Any, R],
+        params: object,
+        *,
+        exp_time: int | None = None,
+        timeout: float | None = None,
+    ) -> R:
+        """Validate, send and type one operation (see :meth:`AsyncWebsocketClient.call`)."""
+        return self._run(self._async.call(operation, params, exp_time=exp_time, timeout=timeout))
 
     def send_ws_api_request(
         self,

@@ -1,32 +1,64 @@
-"""Turn user parameters into the ``args`` list of one OKX request, validating first.
+"""Operations as data: what the runtime needs to execute one OKX WS API call.
 
-The generated clients call :func:`prepare_args` with the operation's pydantic
-model, so every field is checked before anything touches a socket and errors
-name the field (``[3].side``) exactly.
+The spec declares each operation (its ``op``, connection, models, batch limit
+and the fields the client resolves itself); the generator turns each into one
+:class:`Operation` constant, and both runtime clients execute any of them with
+one ``call(operation, params)``.  So the runtime names no operation, and a new
+one is a spec edit.  Validation happens here, before anything touches a
+socket, with errors that name the field (``[3].side``) exactly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import OkxWsError
+from .endpoints import ConnectionKey
+from .errors import ParamsValidationError
+
+P = TypeVar("P", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
 
 
-class ParamsValidationError(OkxWsError, ValueError):
-    """Parameters failed validation; nothing was sent.
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A field the client fills in when the caller leaves it out (spec: ``x-resolve``).
 
-    ``errors`` lists ``(location, message)`` pairs, location in OKX field names
-    and prefixed by the item index for batch operations (``"[2].clOrdId"``).
+    ``target`` is looked up from ``source`` by the resolver named ``by``; today the
+    only one is ``"instruments"`` (``instIdCode`` from ``instId``).
     """
 
-    def __init__(self, operation: str, errors: Sequence[tuple[str, str]]) -> None:
-        self.operation = operation
-        self.errors = list(errors)
-        lines = "; ".join(f"{loc}: {msg}" for loc, msg in self.errors)
-        super().__init__(f"invalid parameters for {operation}: {lines}")
+    target: str
+    source: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Operation(Generic[P, R]):
+    """One WS API operation: everything ``call()`` needs, nothing it must guess."""
+
+    name: str
+    op: str
+    connection: ConnectionKey
+    params_model: type[P]
+    response_model: type[R]
+    batch: bool = False
+    max_items: int = 1
+    resolved: tuple[Resolved, ...] = ()
+    doc: str = ""
+
+    def prepare(self, params: object) -> list[dict[str, Any]]:
+        """Validate ``params`` and return the request's ``args``; raises ParamsValidationError."""
+        return prepare_args(
+            params,
+            self.params_model,
+            operation=self.name,
+            batch=self.batch,
+            max_items=self.max_items,
+        )
 
 
 def _location(prefix: str, loc: tuple[int | str, ...]) -> str:
@@ -73,7 +105,7 @@ def prepare_args(
     max_items: int = 1,
     min_items: int = 1,
 ) -> list[dict[str, Any]]:
-    """Validate ``params`` against ``model`` and return OKX's ``args`` list."""
+    """Validate ``params`` against ``model`` and return OKX's ``args`` list (OKX names)."""
     if not batch:
         return [_one(model, params, operation, "")]
     if isinstance(params, (Mapping, BaseModel, str, bytes)) or not isinstance(params, Sequence):
