@@ -1,14 +1,30 @@
-"""The runtime client's constructor options, spelled out in the generated clients.
+"""The generated clients' constructor options, derived from ``okx_ws_core.ClientOptions``.
 
-Listed here once (not in spec/, which describes OKX's protocol) so both
-generated clients expose the same typed keyword arguments to mypy and IDEs.
-Every option defaults to ``None`` meaning "the runtime's default", so the
-defaults live only in ``okx_ws_core`` and cannot drift.
+That dataclass is the one definition (name, type, default, doc); here each
+field becomes a typed keyword argument of both generated constructors, whose
+value ``None`` means "keep the default".  An option whose annotation names a
+type this module does not know how to import stops generation with a clear
+error instead of emitting code that does not type-check.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass
+
+from okx_ws_core.options import ClientOptions
+
+# Names an option annotation may use, and the import that provides each.
+KNOWN_NAMES: dict[str, str] = {
+    "logging": "import logging",
+    "Mapping": "from collections.abc import Mapping",
+    "Sequence": "from collections.abc import Sequence",
+    "TransportName": "from okx_ws_core.transport import TransportName",
+    "Connector": "from okx_ws_core.transport import Connector",
+}
+BUILTINS = frozenset({"str", "int", "float", "bool", "None", "tuple", "list", "dict"})
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")  # a dotted name counts by its first part
 
 
 @dataclass(frozen=True)
@@ -16,22 +32,35 @@ class ClientOption:
     name: str
     annotation: str  # without "| None"
     doc: str
+    default: str
 
 
-CLIENT_OPTIONS: tuple[ClientOption, ...] = (
-    ClientOption("api_key", "str", "API key (private and business connections)."),
-    ClientOption("api_secret", "str", "API secret used to sign the login."),
-    ClientOption("api_passphrase", "str", "API passphrase."),
-    ClientOption("market", "str", 'Market of the API key: "prod", "eea" or "us".'),
-    ClientOption("demo_trading", "bool", "Use OKX's demo-trading hosts."),
-    ClientOption("base_url", "str", "Override the host (e.g. a local simulator)."),
-    ClientOption("request_timeout", "float", "Default seconds to wait for a reply."),
-    ClientOption("ping_interval", "float", "Seconds of silence before sending ``ping``."),
-    ClientOption("pong_timeout", "float", "Seconds to wait for ``pong`` before reconnecting."),
-    ClientOption("reconnect_delay", "float", "First reconnect delay in seconds."),
-    ClientOption("reconnect_max_delay", "float", "Upper bound of the reconnect backoff."),
-    ClientOption("transport", "TransportName", 'WebSocket library: "httpx-ws" or "websockets".'),
-    ClientOption("attach_event_listeners", "bool", "Log connection lifecycle events."),
-    ClientOption("logger", "logging.Logger", "Logger for the client."),
-    ClientOption("id_prefix", "str", "Prefix of the request ids."),
-)
+def _strip_none(annotation: str) -> str:
+    parts = [p.strip() for p in annotation.split("|")]
+    return " | ".join(p for p in parts if p != "None")
+
+
+def client_options() -> tuple[ClientOption, ...]:
+    return tuple(
+        ClientOption(
+            name=f.name,
+            annotation=_strip_none(str(f.type)),
+            doc=f.metadata["doc"],
+            default=repr(f.default),
+        )
+        for f in dataclasses.fields(ClientOptions)
+    )
+
+
+def annotation_imports(options: tuple[ClientOption, ...]) -> str:
+    """The import lines the options' annotations (and the clients' ``Sequence``) need."""
+    needed = {"Sequence", "Mapping"}
+    for option in options:
+        needed.update(name.split(".")[0] for name in _NAME.findall(option.annotation))
+    unknown = sorted(needed - BUILTINS - set(KNOWN_NAMES))
+    if unknown:
+        raise RuntimeError(
+            f"ClientOptions annotations use {unknown}; add their imports to "
+            "codegen/client_options.py KNOWN_NAMES"
+        )
+    return "\n".join(sorted({KNOWN_NAMES[name] for name in needed - BUILTINS}))

@@ -4,11 +4,11 @@ datamodel-code-generator does the JSON Schema -> pydantic v2 mapping (strict
 types, snake_case attributes with OKX aliases, patterns, enums as Literal).
 Two things it cannot express are handled here, before it runs:
 
-* ``anyOf: [{required: [a]}, {required: [b]}]`` ("a or b") is removed from the
-  schema and becomes a base class (``RequireOrdIdOrClOrdId``, rendered into
+* ``anyOf: [{required: [a]}, {required: [b]}]`` ("a or b"; several such groups
+  under ``allOf``) is removed from the schema and becomes a base class (``RequireOrdIdOrClOrdId``, rendered into
   ``_model_base.py``) whose ``model_validator`` enforces it; the model gets
   that base via ``base_class_map``.
-* ``x-uncertain`` notes are folded into the field description.
+* ``x-uncertain`` and ``x-resolve`` notes are folded into the field description.
 
 Every model derives from ``OkxModel`` (``_model_base.py``): accept both names
 on input, emit OKX names on output.
@@ -23,6 +23,7 @@ from typing import Any
 from datamodel_code_generator import Formatter, InputFileType, LiteralType, PythonVersion, generate
 from datamodel_code_generator.enums import DataModelType, StrictTypes, TargetPydanticVersion
 
+from .schema_check import requirement_groups
 from .spec_loader import Spec, pascal_case
 from .spec_rules import ENVELOPE
 
@@ -47,7 +48,7 @@ def _clean(schema: Mapping[str, Any]) -> dict[str, Any]:
     """Copy ``schema`` without the keys datamodel-code-generator must not see."""
     cleaned: dict[str, Any] = {}
     for key, value in schema.items():
-        if key in ("anyOf", "x-uncertain"):
+        if key in ("anyOf", "allOf", "x-uncertain", "x-resolve"):
             continue
         if key == "properties":
             value = {name: _clean(sub) for name, sub in value.items()}
@@ -56,18 +57,22 @@ def _clean(schema: Mapping[str, Any]) -> dict[str, Any]:
         elif key == "$ref" and value == f"#/definitions/{ENVELOPE}":
             value = "#"
         cleaned[key] = value
+    notes = [cleaned.get("description", "")]
+    if "x-resolve" in schema:
+        notes.append(f"Filled in by the client from {schema['x-resolve']['from']} when omitted.")
     if "x-uncertain" in schema:
-        note = f"Uncertain: {schema['x-uncertain']}"
-        cleaned["description"] = f"{schema.get('description', '')} {note}".strip()
+        notes.append(f"Uncertain: {schema['x-uncertain']}")
+    if len(notes) > 1:
+        cleaned["description"] = " ".join(n for n in notes if n)
     return cleaned
 
 
 def _any_of_groups(schema: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
-    """``anyOf`` of single-``required`` alternatives, as one group of field names."""
-    alternatives = schema.get("anyOf") or ()
-    if not alternatives:
-        return ()
-    return (tuple(name for alt in alternatives for name in alt["required"]),)
+    """Each "at least one of" group (``anyOf``, ``allOf[*].anyOf``) as a tuple of names."""
+    return tuple(
+        tuple(name for alt in alternatives for name in alt["required"])
+        for _, alternatives in requirement_groups(schema)
+    )
 
 
 def build_input_schema(

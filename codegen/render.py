@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from .client_options import CLIENT_OPTIONS
+from .client_options import annotation_imports, client_options
 from .models_gen import HEADER, RequirementClass
 from .spec_loader import Spec
 from .spec_rules import ENVELOPE
@@ -19,13 +19,18 @@ RUNTIME_NAMES = (
     "AsyncWebsocketClient",
     "AuthenticationError",
     "ClientClosed",
+    "ClientOptions",
     "ConfigurationError",
+    "ConnectTimeout",
     "ConnectionLost",
+    "InstrumentResolutionError",
     "OkxApiError",
     "OkxWsError",
+    "Operation",
     "ParamsValidationError",
     "RequestTimeout",
     "SubscriptionError",
+    "UnknownInstrumentError",
     "WebsocketClient",
 )
 
@@ -72,10 +77,12 @@ def model_names(spec: Spec) -> list[str]:
 def render_package(spec: Spec, requirements: list[RequirementClass]) -> dict[str, str]:
     """File name -> source for everything in the package except ``models.py``."""
     env = _environment()
+    options = client_options()
     context = {
         "header": HEADER,
         "operations": spec.operations,
-        "options": CLIENT_OPTIONS,
+        "options": options,
+        "annotation_imports": annotation_imports(options),
         "requirements": requirements,
     }
     files = {
@@ -99,7 +106,6 @@ def render_package(spec: Spec, requirements: list[RequirementClass]) -> dict[str
         *models,
         "BY_OP",
         "OPERATIONS",
-        "Operation",
     ]
     files["__init__.py"] = env.get_template("__init__.py.j2").render(
         context, runtime_names=RUNTIME_NAMES, model_names=models, all_names=sorted(set(exported))

@@ -138,10 +138,26 @@ class SchemaChecker:
                 problems.append(Problem((*path, key), "unknown property"))
             elif isinstance(extra, Mapping):
                 problems += self.check(item, extra, (*path, key))
-        alternatives = schema.get("anyOf")
-        if alternatives and all(self.check(value, alt, path) for alt in alternatives):
-            problems.append(Problem(path, f"must match one of {_describe_any_of(alternatives)}"))
+        for _, alternatives in requirement_groups(schema):
+            if all(self.check(value, alt, path) for alt in alternatives):
+                problems.append(
+                    Problem(path, f"must match one of {_describe_any_of(alternatives)}")
+                )
         return problems
+
+
+def requirement_groups(schema: Mapping[str, Any]) -> list[tuple[Path, list[Mapping[str, Any]]]]:
+    """The "at least one of" groups of an object schema, each with its path in the schema.
+
+    One group is written ``anyOf: [{required: [a]}, {required: [b]}]``; several
+    are written ``allOf: [{anyOf: ...}, {anyOf: ...}]``.
+    """
+    groups: list[tuple[Path, list[Mapping[str, Any]]]] = []
+    if schema.get("anyOf"):
+        groups.append((("anyOf",), list(schema["anyOf"])))
+    for index, member in enumerate(schema.get("allOf") or ()):
+        groups.append((("allOf", index, "anyOf"), list(member["anyOf"])))
+    return groups
 
 
 def _describe_any_of(alternatives: list[Mapping[str, Any]]) -> str:

@@ -42,6 +42,7 @@ class OperationSpec:
     response_item_class: str
     response_class: str
     doc: str
+    resolved: tuple[tuple[str, str, str], ...] = ()  # (target, source, resolver) per x-resolve
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,16 @@ def _class_for(schema: Mapping[str, Any], fallback: str, definitions: dict[str, 
     return fallback
 
 
+def _resolved(schema: Mapping[str, Any], definitions: Mapping[str, Any]) -> tuple[Any, ...]:
+    """``(target, source, resolver)`` for each property of ``schema`` marked ``x-resolve``."""
+    schema = SchemaChecker({"definitions": definitions}).resolve(schema)
+    return tuple(
+        (name, prop["x-resolve"]["from"], prop["x-resolve"]["by"])
+        for name, prop in (schema.get("properties") or {}).items()
+        if "x-resolve" in prop
+    )
+
+
 def _build(raw: Mapping[str, Any]) -> Spec:
     definitions = dict(raw["definitions"])
     operations = []
@@ -133,6 +144,7 @@ def _build(raw: Mapping[str, Any]) -> Spec:
                 ),
                 response_class=f"{base}Response",
                 doc=" ".join(entry["doc"].split()),
+                resolved=_resolved(entry["params"], definitions),
             )
         )
     taken = set(definitions)

@@ -1,6 +1,7 @@
 """Checks on the spec that its meta-schema cannot express.
 
-Cross-references (``required`` names, ``$ref`` targets, ``anyOf`` fields),
+Cross-references (``required`` names, ``$ref`` targets, ``anyOf`` fields,
+``x-resolve`` sources),
 uniqueness of OKX ops, batch limits, and the examples themselves: a valid
 example must pass the operation's schema and an invalid one must fail *at the
 field it names*, so the spec cannot drift from the behaviour it documents.
@@ -13,11 +14,13 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .schema_check import Path, Problem, SchemaChecker, format_path
+from .schema_check import Path, Problem, SchemaChecker, format_path, requirement_groups
 
 ENVELOPE = "ResponseEnvelope"
 # Names the generated clients define themselves; an operation may not shadow them.
-RESERVED_METHODS = frozenset({"close", "connect_ws_api", "get_ws_client", "set_time_offset_ms"})
+RESERVED_METHODS = frozenset(
+    {"close", "connect_ws_api", "get_ws_client", "load_instruments", "set_time_offset_ms"}
+)
 WHOLE_REQUEST = "(params)"
 
 
@@ -80,15 +83,25 @@ def _check_schema(checker: SchemaChecker, path: Path, schema: Mapping[str, Any])
     for index, name in enumerate(schema.get("required") or ()):
         if name not in properties:
             problems.append(Problem((*path, "required", index), f"{name!r} is not a property"))
-    for alt_index, alternative in enumerate(schema.get("anyOf") or ()):
-        for index, name in enumerate(alternative["required"]):
-            if name not in properties:
-                problems.append(
-                    Problem(
-                        (*path, "anyOf", alt_index, "required", index),
-                        f"{name!r} is not a property",
+    for group_path, alternatives in requirement_groups(schema):
+        for alt_index, alternative in enumerate(alternatives):
+            for index, name in enumerate(alternative["required"]):
+                if name not in properties:
+                    problems.append(
+                        Problem(
+                            (*path, *group_path, alt_index, "required", index),
+                            f"{name!r} is not a property",
+                        )
                     )
+    for name, prop in properties.items():
+        source = (prop.get("x-resolve") or {}).get("from")
+        if source is not None and source not in properties:
+            problems.append(
+                Problem(
+                    (*path, "properties", name, "x-resolve", "from"),
+                    f"{source!r} is not a property of the same object",
                 )
+            )
     expected = schema.get("type")
     for index, value in enumerate(schema.get("enum") or ()):
         if expected is not None and checker.check(value, {"type": expected}):

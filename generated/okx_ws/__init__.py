@@ -10,13 +10,18 @@ from okx_ws_core import (
     AsyncWebsocketClient,
     AuthenticationError,
     ClientClosed,
+    ClientOptions,
     ConfigurationError,
     ConnectionLost,
+    ConnectTimeout,
+    InstrumentResolutionError,
     OkxApiError,
     OkxWsError,
+    Operation,
     ParamsValidationError,
     RequestTimeout,
     SubscriptionError,
+    UnknownInstrumentError,
     WebsocketClient,
 )
 
@@ -51,7 +56,7 @@ from .models import (
     SubmitNewOrderResponse,
     SubmitSpreadOrderResponse,
 )
-from .operations import BY_OP, OPERATIONS, Operation
+from .operations import BY_OP, OPERATIONS
 
 __all__ = [
     "AmendMultipleOrdersResponse",
@@ -69,8 +74,11 @@ __all__ = [
     "CancelOrderResult",
     "CancelSpreadOrderResponse",
     "ClientClosed",
+    "ClientOptions",
     "ConfigurationError",
+    "ConnectTimeout",
     "ConnectionLost",
+    "InstrumentResolutionError",
     "MassCancelOrdersResponse",
     "MassCancelParams",
     "MassCancelResult",
@@ -95,6 +103,7 @@ __all__ = [
     "SubmitNewOrderResponse",
     "SubmitSpreadOrderResponse",
     "SubscriptionError",
+    "UnknownInstrumentError",
     "WebsocketAPIClient",
     "WebsocketClient",
 ]

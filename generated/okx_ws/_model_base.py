@@ -33,6 +33,41 @@ def _missing_groups(model: BaseModel, groups: tuple[tuple[str, ...], ...]) -> li
     ]
 
 
+class RequireInstIdCodeOrInstId(OkxModel):
+    """Requires at least one of instIdCode, instId."""
+
+    required_any_of: ClassVar[tuple[tuple[str, ...], ...]] = (("instIdCode", "instId"),)
+
+    @model_validator(mode="after")
+    def _check_required_any_of(self) -> Self:
+        for group in _missing_groups(self, self.required_any_of):
+            raise PydanticCustomError(
+                "missing_any_of",
+                "at least one of {fields} is required",
+                {"fields": ", ".join(group)},
+            )
+        return self
+
+
+class RequireInstIdCodeOrInstIdAndRequireOrdIdOrClOrdId(OkxModel):
+    """Requires at least one of instIdCode, instId; and one of ordId, clOrdId."""
+
+    required_any_of: ClassVar[tuple[tuple[str, ...], ...]] = (
+        ("instIdCode", "instId"),
+        ("ordId", "clOrdId"),
+    )
+
+    @model_validator(mode="after")
+    def _check_required_any_of(self) -> Self:
+        for group in _missing_groups(self, self.required_any_of):
+            raise PydanticCustomError(
+                "missing_any_of",
+                "at least one of {fields} is required",
+                {"fields": ", ".join(group)},
+            )
+        return self
+
+
 class RequireOrdIdOrClOrdId(OkxModel):
     """Requires at least one of ordId, clOrdId."""
 

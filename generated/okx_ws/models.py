@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StrictBool, StrictStr
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from okx_ws._model_base import OkxModel, RequireOrdIdOrClOrdId
+from okx_ws._model_base import (
+    OkxModel,
+    RequireInstIdCodeOrInstId,
+    RequireInstIdCodeOrInstIdAndRequireOrdIdOrClOrdId,
+    RequireOrdIdOrClOrdId,
+)
 
 
 class ResponseEnvelope(OkxModel):
@@ -30,7 +35,7 @@ class ResponseEnvelope(OkxModel):
     ] = None
 
 
-class OrderParams(OkxModel):
+class OrderParams(RequireInstIdCodeOrInstId):
     """
     One new order (op "order"; one item of "batch-orders").
     """
@@ -39,9 +44,17 @@ class OrderParams(OkxModel):
         extra="forbid",
     )
     inst_id: Annotated[
-        StrictStr,
+        StrictStr | None,
         Field(alias="instId", description='Instrument ID, e.g. "BTC-USDT".', min_length=1),
-    ]
+    ] = None
+    inst_id_code: Annotated[
+        StrictInt | None,
+        Field(
+            alias="instIdCode",
+            description="Filled in by the client from instId when omitted.",
+            ge=1,
+        ),
+    ] = None
     td_mode: Annotated[
         Literal["cash", "cross", "isolated", "spot_isolated"],
         Field(alias="tdMode", description="Trade mode."),
@@ -154,7 +167,7 @@ class OrderResult(OkxModel):
     ]
 
 
-class CancelOrderParams(RequireOrdIdOrClOrdId):
+class CancelOrderParams(RequireInstIdCodeOrInstIdAndRequireOrdIdOrClOrdId):
     """
     One cancellation (op "cancel-order"; one item of "batch-cancel-orders").
     """
@@ -163,9 +176,17 @@ class CancelOrderParams(RequireOrdIdOrClOrdId):
         extra="forbid",
     )
     inst_id: Annotated[
-        StrictStr,
+        StrictStr | None,
         Field(alias="instId", description='Instrument ID, e.g. "BTC-USDT".', min_length=1),
-    ]
+    ] = None
+    inst_id_code: Annotated[
+        StrictInt | None,
+        Field(
+            alias="instIdCode",
+            description="Filled in by the client from instId when omitted.",
+            ge=1,
+        ),
+    ] = None
     ord_id: Annotated[
         StrictStr | None,
         Field(alias="ordId", description="Order ID assigned by OKX.", min_length=1),
@@ -194,7 +215,7 @@ class CancelOrderResult(OkxModel):
     s_msg: Annotated[StrictStr, Field(alias="sMsg")]
 
 
-class AmendOrderParams(RequireOrdIdOrClOrdId):
+class AmendOrderParams(RequireInstIdCodeOrInstIdAndRequireOrdIdOrClOrdId):
     """
     One amendment (op "amend-order"; one item of "batch-amend-orders").
     """
@@ -203,9 +224,17 @@ class AmendOrderParams(RequireOrdIdOrClOrdId):
         extra="forbid",
     )
     inst_id: Annotated[
-        StrictStr,
+        StrictStr | None,
         Field(alias="instId", description='Instrument ID, e.g. "BTC-USDT".', min_length=1),
-    ]
+    ] = None
+    inst_id_code: Annotated[
+        StrictInt | None,
+        Field(
+            alias="instIdCode",
+            description="Filled in by the client from instId when omitted.",
+            ge=1,
+        ),
+    ] = None
     ord_id: Annotated[
         StrictStr | None,
         Field(alias="ordId", description="Order ID assigned by OKX.", min_length=1),
