@@ -30,8 +30,9 @@ from .auth import (
     login_args,
     sign,
 )
-from .engine import Engine, Instrument, default_instruments
+from .engine import Engine
 from .faults import FaultPlan
+from .instruments import Instrument, default_instruments
 from .server import Simulator
 from .stats import SimStats
 from .thread import SimulatorThread

@@ -18,11 +18,13 @@ async def _main(args: argparse.Namespace) -> None:
         timestamp_window=args.timestamp_window,
         seed=args.seed,
         rate_limits=args.rate_limits,
+        legacy_inst_id=args.legacy_inst_id,
     )
     async with sim:
         print(f"okx_ws_sim listening on {sim.base_url}", flush=True)
         for kind in ("public", "private", "business"):
             print(f"  {sim.url(kind)}")
+        print(f"  rest:       {sim.rest_url}/api/v5/public/instruments?instType=SPOT")
         print(f"  api key:    {DEFAULT_API_KEY}")
         print(f"  secret:     {DEFAULT_API_SECRET}")
         print(f"  passphrase: {DEFAULT_PASSPHRASE}", flush=True)
@@ -37,6 +39,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--timestamp-window", type=float, default=30.0)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--rate-limits", action="store_true", help="enforce OKX's request rate limits")
+    p.add_argument(
+        "--legacy-inst-id",
+        action="store_true",
+        help="accept order/amend/cancel items with only instId, as OKX did before 2026",
+    )
     args = p.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main(args))

@@ -62,8 +62,34 @@ ALL_FAILED_MSG: Final = ""
 PARTIAL_MSG: Final = ""
 
 # -- item level (sCode) ---------------------------------------------------------
-PARAM_ERROR: Final = "51000"  # sMsg "Parameter {field} error"
+# Sources checked (2026): OKX's error-code table, docs-v5 #error-code-rest-api
+# (as captured in a public docs mirror, updated 2026-07-13), which the WS order ops
+# share; ccxt issue #27805 (a demo `batch-orders` reply, verbatim:
+# `"code":"1"`, item `"sCode":"50014","sMsg":"Parameter instIdCode can not be empty."`);
+# nautilus_trader #3507 (same message on demo) and #4964 (51001's message on the wire).
+PARAM_ERROR: Final = "51000"  # sMsg "Parameter {field} error" (table: HTTP 400)
+# A required field absent, null or "": 50014 "Parameter {field} can not be empty."
+# Confirmed for instIdCode by ccxt #27805; for the other required fields it is the
+# table's generic code (*uncertain* per field: the sim used 51000 before).
+MISSING_PARAM: Final = "50014"
+MISSING_PARAM_MSG: Final = "Parameter {} can not be empty."
+# instIdCode present but not a JSON integer (a string "123", a float, a bool):
+# *uncertain*.  OKX documents exactly "51000 Parameter instIdCode error" for a bad
+# instIdCode on GET /api/v5/market/books-sbe; we assume the WS ops answer alike.
+BAD_INST_ID_CODE: Final = PARAM_ERROR
+# Neither ordId nor clOrdId (cancel / amend, plain and spread): the table's 51003
+# (*uncertain* for the WS ops; the sim answered 51000 "Parameter ordId error" before).
+ORD_ID_REQUIRED: Final = "51003"
+ORD_ID_REQUIRED_MSG: Final = "Either client order ID or order ID is required."
+# A field the op does not know (e.g. `instIDCode`, `clOrdID`, `reduce_only`):
+# *uncertain* whether OKX rejects or silently ignores unknown fields; the sim
+# rejects them with 51000 "Parameter {field} error" so that a client's misspelt
+# field cannot pass unnoticed.  False: ignore them as a lenient server would.
+REJECT_UNKNOWN_FIELDS: Final = True
+UNKNOWN_FIELD_CODE: Final = PARAM_ERROR
 INSTRUMENT_NOT_FOUND: Final = "51001"
+# Exact message per the table and nautilus_trader #4964 (no comma before "or").
+INSTRUMENT_NOT_FOUND_MSG: Final = "Instrument ID, Instrument ID code or Spread ID doesn't exist."
 INSUFFICIENT_BALANCE: Final = "51008"
 DUPLICATE_CL_ORD_ID: Final = "51016"
 CANCEL_FAILED: Final = "51400"  # filled, canceled or does not exist
@@ -75,3 +101,30 @@ SPRD_CANCEL_FAILED: Final = CANCEL_FAILED
 SPRD_AMEND_FAILED: Final = AMEND_FAILED
 
 OK: Final = "0"
+
+# -- instruments and REST (/api/v5/public/instruments) ----------------------------
+# MARGIN lists the margin-enabled SPOT pairs.  *Uncertain*: whether a pair's
+# MARGIN instIdCode equals its SPOT one.  Our choice: the same code (offset 0);
+# any other offset gives MARGIN listings distinct codes (still resolving to the pair).
+MARGIN_CODE_OFFSET: Final = 0
+# Missing instType: 50014 "Parameter instType can not be empty." (table, HTTP 400).
+# instType not one of SPOT|MARGIN|SWAP|FUTURES|OPTION: 51000 "Parameter instType error".
+# OPTION without instFamily or uly: *uncertain*; OKX's docs only say it is required.
+# We answer 50015 "Either parameter instFamily or uly is required", which OKX
+# sends verbatim for the same rule on /api/v5/public/position-tiers.
+EITHER_PARAM: Final = "50015"
+# instId that is not listed under that instType: *uncertain*, 51001 with the
+# message above (an empty data list is the alternative).
+# HTTP status of an OKX error envelope (code != "0").  The table gives one per code:
+# 400 for 50014/50015/51000, 200 for 51001 and most trade codes.  *Uncertain*: we
+# follow the table rather than assume HTTP 200 for every error; codes not listed
+# here answer 200.
+REST_HTTP_STATUS: Final[dict[str, int]] = {
+    MISSING_PARAM: 400,
+    EITHER_PARAM: 400,
+    PARAM_ERROR: 400,
+    INSTRUMENT_NOT_FOUND: 200,
+}
+# Body of FaultPlan.fail_rest()'s answer (HTTP 503 by default): the table's 50001.
+SERVICE_UNAVAILABLE: Final = "50001"
+SERVICE_UNAVAILABLE_MSG: Final = "Service temporarily unavailable. Please try again later."

@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from . import codes
 from .auth import Account
+from .instruments import Instrument, default_instruments
 
 ZERO: Final = Decimal(0)
 
@@ -70,111 +71,8 @@ def param_error(field_name: str) -> ItemError:
     return ItemError(codes.PARAM_ERROR, f"Parameter {field_name} error")
 
 
-@dataclass(frozen=True)
-class Instrument:
-    inst_id: str
-    inst_type: str  # SPOT, SWAP, OPTION, SPREAD
-    ref_px: Decimal
-    depth: Decimal  # most that fills at ref_px per order
-    base: str = ""
-    quote: str = ""
-    settle: str = ""
-    inst_family: str = ""
-    ct_val: Decimal = Decimal(1)
-
-
-def default_instruments() -> dict[str, Instrument]:
-    d = Decimal
-    items = [
-        Instrument("BTC-USDT", "SPOT", d("50000"), d("5"), "BTC", "USDT", "USDT"),
-        Instrument("ETH-USDT", "SPOT", d("3000"), d("10"), "ETH", "USDT", "USDT"),
-        Instrument("ETH-BTC", "SPOT", d("0.06"), d("100"), "ETH", "BTC", "BTC"),
-        Instrument(
-            "BTC-USDT-SWAP",
-            "SWAP",
-            d("50000"),
-            d("1000"),
-            "BTC",
-            "USDT",
-            "USDT",
-            "BTC-USDT",
-            d("0.01"),
-        ),
-        Instrument(
-            "ETH-USDT-SWAP",
-            "SWAP",
-            d("3000"),
-            d("1000"),
-            "ETH",
-            "USDT",
-            "USDT",
-            "ETH-USDT",
-            d("0.1"),
-        ),
-        Instrument(
-            "BTC-USD-251226-60000-C",
-            "OPTION",
-            d("0.05"),
-            d("100"),
-            "BTC",
-            "USD",
-            "BTC",
-            "BTC-USD",
-            d("0.01"),
-        ),
-        Instrument(
-            "BTC-USD-251226-60000-P",
-            "OPTION",
-            d("0.08"),
-            d("100"),
-            "BTC",
-            "USD",
-            "BTC",
-            "BTC-USD",
-            d("0.01"),
-        ),
-        Instrument(
-            "BTC-USD-251226-40000-P",
-            "OPTION",
-            d("0.01"),
-            d("100"),
-            "BTC",
-            "USD",
-            "BTC",
-            "BTC-USD",
-            d("0.01"),
-        ),
-        Instrument(
-            "ETH-USD-251226-4000-C",
-            "OPTION",
-            d("0.04"),
-            d("100"),
-            "ETH",
-            "USD",
-            "ETH",
-            "ETH-USD",
-            d("0.1"),
-        ),
-        Instrument(
-            "BTC-USDT_BTC-USDT-SWAP",
-            "SPREAD",
-            d("25"),
-            d("100"),
-            "BTC",
-            "USDT",
-            "USDT",
-        ),
-        Instrument(
-            "ETH-USDT_ETH-USDT-SWAP",
-            "SPREAD",
-            d("2"),
-            d("1000"),
-            "ETH",
-            "USDT",
-            "USDT",
-        ),
-    ]
-    return {i.inst_id: i for i in items}
+def not_found() -> ItemError:
+    return ItemError(codes.INSTRUMENT_NOT_FOUND, codes.INSTRUMENT_NOT_FOUND_MSG)
 
 
 def fmt(value: Decimal | None) -> str:
@@ -218,10 +116,8 @@ def _str(item: dict[str, Any], name: str, *, required: bool = False) -> str:
 
 def _bool(item: dict[str, Any], name: str) -> bool:
     raw = item.get(name, False)
-    if isinstance(raw, bool):
+    if isinstance(raw, bool):  # booleans travel as JSON booleans, never "true"
         return raw
-    if raw in ("true", "false"):  # tolerated: OKX's own docs show both
-        return bool(raw == "true")
     raise param_error(name)
 
 
@@ -359,7 +255,9 @@ class Engine:
         first_ord_id: int = FIRST_ORD_ID,
         max_finished_orders: int = MAX_FINISHED_ORDERS,
     ) -> None:
-        self.instruments = instruments if instruments is not None else default_instruments()
+        self.instruments = dict(instruments) if instruments is not None else default_instruments()
+        self.by_code: dict[int, Instrument] = {}
+        self._index()
         self._next_id = first_ord_id
         self.max_finished_orders = max_finished_orders
         self.accounts: dict[str, AccountState] = {}
@@ -371,6 +269,60 @@ class Engine:
         state = AccountState(acct, uid, acct.decimal_balances())
         self.accounts[acct.api_key] = state
         return state
+
+    # -- instruments ----------------------------------------------------------------
+    def _index(self) -> None:
+        """Rebuild ``by_code``: instIdCode (and MARGIN listing code) -> instrument."""
+        by_code: dict[int, Instrument] = {}
+        for inst in self.instruments.values():
+            by_code[inst.inst_id_code] = inst
+            if inst.margin_enabled:
+                by_code.setdefault(inst.margin_code, inst)
+        self.by_code = by_code
+
+    def add_instrument(self, inst: Instrument) -> None:
+        """List ``inst``; ValueError if its instId or instIdCode is taken."""
+        if inst.inst_id in self.instruments:
+            raise ValueError(f"instrument {inst.inst_id} is already listed")
+        wanted = [inst.inst_id_code] + ([inst.margin_code] if inst.margin_enabled else [])
+        clash = [self.by_code[c].inst_id for c in wanted if c in self.by_code]
+        if clash:
+            raise ValueError(f"instIdCode of {inst.inst_id} is taken by {clash[0]}")
+        self.instruments[inst.inst_id] = inst
+        self._index()
+
+    def remove_instrument(self, inst_id: str, now_ms: int) -> tuple[Instrument, list[Order]]:
+        """Delist ``inst_id`` (KeyError if unknown): its code stops resolving and its
+        live orders are canceled (cancelSource ``delisted``); returns those orders."""
+        inst = self.instruments.pop(inst_id)
+        self._index()
+        changed: list[Order] = []
+        for acct in self.accounts.values():
+            for order in list(acct.orders.values()):
+                if order.is_live and order.inst.inst_id == inst_id:
+                    self._finish(acct, order, "canceled", now_ms)
+                    order.cancel_source = "delisted"
+                    changed.append(order)
+        return inst, changed
+
+    def resolve(self, item: dict[str, Any]) -> Instrument:
+        """The (non-spread) instrument of an order / cancel / amend item.
+
+        ``instIdCode`` wins whenever present, whatever ``instId`` says (OKX's
+        precedence rule); ``instId`` alone is only reached in legacy mode, since
+        strict validation refuses such items first.
+        """
+        code = item.get("instIdCode")
+        if code is None or code == "":
+            if item.get("instId") in (None, ""):
+                raise ItemError(codes.MISSING_PARAM, codes.MISSING_PARAM_MSG.format("instIdCode"))
+            return self._instrument(_str(item, "instId"), spread=False)
+        if type(code) is not int:
+            raise ItemError(codes.BAD_INST_ID_CODE, "Parameter instIdCode error")
+        inst = self.by_code.get(code)
+        if inst is None or inst.inst_type == "SPREAD":
+            raise not_found()
+        return inst
 
     # -- queries ------------------------------------------------------------------
     def orders(self, api_key: str, state: str | None = None) -> list[dict[str, Any]]:
@@ -418,14 +370,13 @@ class Engine:
     def _instrument(self, inst_id: str, *, spread: bool) -> Instrument:
         inst = self.instruments.get(inst_id)
         if inst is None or (inst.inst_type == "SPREAD") != spread:
-            name = "Spread ID" if spread else "Instrument ID"
-            raise ItemError(codes.INSTRUMENT_NOT_FOUND, f"{name} {inst_id} doesn't exist.")
+            raise not_found()
         return inst
 
     def place(
         self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]
     ) -> dict[str, Any]:
-        inst = self._instrument(_str(item, "instId", required=True), spread=False)
+        inst = self.resolve(item)
         td_mode = _str(item, "tdMode", required=True)
         allowed_modes = SPOT_TD_MODES if inst.inst_type == "SPOT" else DERIV_TD_MODES
         if td_mode not in allowed_modes:
@@ -510,7 +461,7 @@ class Engine:
     def cancel(
         self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]
     ) -> dict[str, Any]:
-        inst_id = _str(item, "instId", required=True)
+        inst_id = self.resolve(item).inst_id
         order = self._lookup(acct, item, inst_id, codes.CANCEL_FAILED)
         if not order.is_live:
             raise ItemError(
@@ -539,7 +490,7 @@ class Engine:
     def amend(
         self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]
     ) -> dict[str, Any]:
-        inst_id = _str(item, "instId", required=True)
+        inst_id = self.resolve(item).inst_id
         return self._amend(acct, item, inst_id, now_ms, changed, codes.AMEND_FAILED)
 
     def amend_spread(
@@ -640,7 +591,7 @@ class Engine:
         ord_id = _str(item, "ordId")
         cl_ord_id = _str(item, "clOrdId")
         if not ord_id and not cl_ord_id:
-            raise param_error("ordId")  # one of ordId / clOrdId is required
+            raise ItemError(codes.ORD_ID_REQUIRED, codes.ORD_ID_REQUIRED_MSG)
         order = acct.orders.get(ord_id) if ord_id else acct.by_cl_ord_id.get(cl_ord_id)
         if (
             order is None

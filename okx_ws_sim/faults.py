@@ -30,6 +30,8 @@ class FaultPlan:
         self.jitter = 0.0
         self.refuse_left = 0
         self.refuse_code = "60009"
+        # pending REST faults, oldest first: (kind "fail"/"hang", path or None, value)
+        self.rest_faults: list[tuple[str, str | None, float]] = []
         self._refresh()
 
     def _refresh(self) -> None:
@@ -40,6 +42,7 @@ class FaultPlan:
             or self.delay
             or self.jitter
             or self.refuse_left
+            or self.rest_faults
         )
 
     # -- knobs --------------------------------------------------------------------
@@ -90,6 +93,25 @@ class FaultPlan:
         self.refuse_code = code
         self._refresh()
 
+    def fail_rest(self, count: int = 1, status: int = 503, path: str | None = None) -> None:
+        """The next ``count`` REST requests (to ``path``, or any REST path) get HTTP
+        ``status`` with OKX's ``50001`` "Service temporarily unavailable" body, and are
+        not counted as answered by ``Simulator.rest_calls``."""
+        if count < 1 or not 100 <= status <= 599:
+            raise ValueError("count must be >= 1 and status an HTTP status")
+        self.rest_faults.extend([("fail", path, float(status))] * count)
+        self._refresh()
+
+    def hang_rest(self, count: int = 1, seconds: float = 5.0, path: str | None = None) -> None:
+        """The next ``count`` REST requests get no answer: the connection is held
+        ``seconds`` (or until the simulator stops / restarts), then dropped without
+        a response, like a host that does not answer.  The server's handshake
+        timeout (10 s) caps ``seconds``."""
+        if count < 1 or seconds < 0:
+            raise ValueError("count must be >= 1 and seconds >= 0")
+        self.rest_faults.extend([("hang", path, seconds)] * count)
+        self._refresh()
+
     # -- one-shot actions (need the server) ---------------------------------------
     def send_notice(
         self, close_after: float = 0.2, kinds: tuple[str, ...] = ("private", "business")
@@ -130,3 +152,12 @@ class FaultPlan:
         self.refuse_left -= 1
         self._refresh()
         return self.refuse_code
+
+    def take_rest_fault(self, path: str) -> tuple[str, float] | None:
+        """("fail", status) or ("hang", seconds) when this REST request must fail."""
+        for i, (kind, want, value) in enumerate(self.rest_faults):
+            if want is None or want == path:
+                del self.rest_faults[i]
+                self._refresh()
+                return kind, value
+        return None

@@ -1,7 +1,8 @@
 """The simulator's WebSocket server: connections, routing, ping, idle, pushes.
 
 One port serves ``/ws/v5/public``, ``/ws/v5/private`` and ``/ws/v5/business``
-(query strings ignored, anything else gets HTTP 404).  The per-request path is
+(query strings ignored), plus the REST GETs of ``rest.ROUTES`` answered as
+plain HTTP before any handshake; anything else gets HTTP 404.  The per-request path is
 one ``json.loads``, a few dict look-ups, the engine call and one
 ``json.dumps``; no task is created per request unless a fault asks for it.
 """
@@ -9,6 +10,7 @@ one ``json.loads``, a few dict look-ups, the engine call and one
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -22,10 +24,11 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from . import codes
+from . import codes, rest
 from .auth import Account, LoginError, default_account, verify_login
-from .engine import AccountState, Engine, Instrument, ItemError, Order, fmt
+from .engine import AccountState, Engine, ItemError, Order, fmt
 from .faults import FaultPlan
+from .instruments import Instrument, default_instruments
 from .stats import SimStats
 from .validation import validator_for
 
@@ -153,6 +156,7 @@ class Simulator:
         rate_limits: bool = False,
         channel_conn_count: bool = False,
         track_request_ids: bool = True,
+        legacy_inst_id: bool = False,
     ) -> None:
         self.host = host
         self.port = port
@@ -163,10 +167,18 @@ class Simulator:
         # stats.request_ids grows by one entry per distinct id: turn off for
         # multi-million-request benchmarks.
         self.track_request_ids = track_request_ids
+        # True: order/amend/cancel items may carry only instId, as before OKX's
+        # 2026 switch to instIdCode (for testing old bots).  False: OKX today.
+        self.legacy_inst_id = legacy_inst_id
         self._initial_accounts = list(accounts) if accounts is not None else [default_account()]
-        self._instruments = instruments
+        # The listing: add/remove_instrument change it and reset() keeps it.
+        self._instruments = dict(instruments) if instruments is not None else default_instruments()
         self._rng = random.Random(seed)
-        self.engine = Engine(self._initial_accounts, instruments)
+        self.engine = Engine(self._initial_accounts, self._instruments)
+        # Headers (names lower-cased) of the last REST request answered by a route.
+        self.rest_last_headers: dict[str, str] = {}
+        # Set on stop/restart: ends every REST request held by hang_rest().
+        self._rest_release = asyncio.Event()
         self.accounts: dict[str, Account] = {a.api_key: a for a in self._initial_accounts}
         self.faults = FaultPlan(self._on_fault_action)
         self.stats = SimStats()
@@ -193,6 +205,11 @@ class Simulator:
         return f"{self.base_url}/ws/v5/{kind}"
 
     @property
+    def rest_url(self) -> str:
+        """Base URL of the REST endpoints (same port): ``http://HOST:PORT``."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
     def running(self) -> bool:
         return self._server is not None
 
@@ -200,6 +217,7 @@ class Simulator:
         if self._server is not None:
             return
         self._loop = asyncio.get_running_loop()
+        self._rest_release = asyncio.Event()
         self._server = await serve(
             self._handler,
             self.host,
@@ -262,6 +280,7 @@ class Simulator:
 
     async def _close_server(self) -> None:
         server, self._server = self._server, None
+        self._rest_release.set()  # held REST requests end now, or close() waits for them
         if server is not None:
             self._server_closed.set()
             server.close()
@@ -294,6 +313,7 @@ class Simulator:
         )
         self.accounts = {a.api_key: a for a in self._initial_accounts}
         self._rate.clear()
+        self.rest_last_headers = {}
         for conn in self._conns:
             if conn.acct is not None:
                 conn.acct = self.engine.accounts.get(conn.acct.account.api_key)
@@ -325,9 +345,81 @@ class Simulator:
     def connection_count(self, kind: str | None = None) -> int:
         return sum(1 for c in self._conns if kind is None or c.kind == kind)
 
+    # -- instruments ---------------------------------------------------------------------
+    def instrument(self, inst_id: str) -> Instrument | None:
+        return self.engine.instruments.get(inst_id)
+
+    def inst_id_code(self, inst_id: str) -> int:
+        """The instIdCode of a listed instrument (KeyError if not listed)."""
+        return self.engine.instruments[inst_id].inst_id_code
+
+    def add_instrument(self, inst: Instrument) -> Instrument:
+        """List ``inst`` now (a new listing): REST shows it, orders may use its code.
+        ValueError if its instId or code is taken.  Survives ``reset()``."""
+        self.engine.add_instrument(inst)
+        self._instruments[inst.inst_id] = inst
+        return inst
+
+    def remove_instrument(self, inst_id: str) -> Instrument:
+        """Delist ``inst_id`` (KeyError if not listed): it leaves the REST listing,
+        its code answers 51001, its live orders are canceled (and pushed)."""
+        inst, changed = self.engine.remove_instrument(inst_id, time.time_ns() // 1_000_000)
+        self._instruments.pop(inst_id, None)
+        if changed and self._loop is not None and self._server is not None:
+            for acct in self.engine.accounts.values():
+                mine = [o for o in changed if o.uid == acct.uid]
+                if mine:
+                    self._spawn(self._push_orders(acct, mine))
+        return inst
+
+    # -- REST ----------------------------------------------------------------------------
+    def rest_calls(self, path: str | None = None, inst_type: str | None = None) -> int:
+        """REST requests answered by a route (faulted ones excluded) since start or
+        ``reset()``: all, or those to ``path``, or with query ``instType=inst_type``."""
+        total = 0
+        for key, n in self.stats.rest_calls.items():
+            key_path, _, key_type = key.partition("?instType=")
+            if (path is None or key_path == path) and (inst_type is None or key_type == inst_type):
+                total += n
+        return total
+
+    async def _answer_rest(
+        self, connection: ServerConnection, route: rest.Route, path: str, request: Request
+    ) -> Response:
+        st = self.stats
+        fault = self.faults.take_rest_fault(path) if self.faults.rest_faults else None
+        if fault is not None:
+            kind, value = fault
+            if kind == "fail":
+                st.faults_injected["rest_fail"] += 1
+                return rest.json_response(int(value), rest.unavailable_body())
+            st.faults_injected["rest_hang"] += 1
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._rest_release.wait(), value)
+            connection.transport.abort()  # no answer at all; the response below is never sent
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "")
+        query = rest.parse_query(request.path.partition("?")[2])
+        headers = {name.lower(): value for name, value in request.headers.raw_items()}
+        answer = route(
+            rest.RestRequest(
+                path, query, headers, self.engine, time.time_ns() // 1_000_000, self.accounts
+            )
+        )
+        st.rest_calls[f"{path}?instType={query.get('instType', '')}"] += 1
+        if headers.get("x-simulated-trading") == "1":
+            st.rest_simulated_trading += 1
+        self.rest_last_headers = headers
+        return rest.json_response(answer.http_status, answer.body())
+
     # -- connections ---------------------------------------------------------------------
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        if request.path.partition("?")[0].rstrip("/") not in PATHS:
+    async def _process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        path = request.path.partition("?")[0]
+        route = rest.ROUTES.get(path)
+        if route is not None:
+            return await self._answer_rest(connection, route, path, request)
+        if path.rstrip("/") not in PATHS:
             self.stats.connections_rejected += 1
             return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
         return None
@@ -684,7 +776,7 @@ class Simulator:
         changed: list[Order],
     ) -> str:
         handler = Engine.HANDLERS[op]
-        validate = validator_for(op)
+        validate = validator_for(op, self.legacy_inst_id)
         engine = self.engine
         st = self.stats
         if op in RESULT_OPS:

@@ -31,8 +31,12 @@ class SimStats:
     pushes_sent: int = 0
     idle_closes: int = 0
     rate_limited: int = 0
+    # REST requests answered by a route (faults excluded), keyed "path?instType=X"
+    # ("" when the query had none): see Simulator.rest_calls().
+    rest_calls: Counter[str] = field(default_factory=Counter)
+    rest_simulated_trading: int = 0  # of those, how many carried x-simulated-trading: 1
     # Kinds: close_after_frames, drop_request, swallow_pong, delay_reply, notice,
-    # malformed, refuse_login, restart.
+    # malformed, refuse_login, restart, rest_fail, rest_hang.
     faults_injected: Counter[str] = field(default_factory=Counter)
 
     @property

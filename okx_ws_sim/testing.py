@@ -1,6 +1,8 @@
-"""A raw JSON WebSocket client for poking at the simulator (tests, debugging).
+"""Raw clients for poking at the simulator (tests, debugging): JSON over
+WebSocket (RawClient), plain HTTP GET (http_get), and order items that name
+instruments by instIdCode (SAMPLE_ORDER, by_code, inst_id_code).
 
-Deliberately not the okx-ws client: it sends exactly what it is given, so
+Deliberately not the okx-ws client: they send exactly what they are given, so
 tests can check the simulator's wire behaviour independently of the SDK.
 """
 
@@ -9,15 +11,33 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 
 from .auth import Account, login_args
+from .instruments import default_instruments
 
-#: A resting spot limit buy on the default account (tests add clOrdId and tweaks).
+_DEFAULT_CODES: dict[str, int] = {i.inst_id: i.inst_id_code for i in default_instruments().values()}
+
+
+def inst_id_code(inst_id: str) -> int:
+    """instIdCode of an instrument of the default table (KeyError otherwise).
+    For instruments added at runtime use ``Simulator.inst_id_code``."""
+    return _DEFAULT_CODES[inst_id]
+
+
+def by_code(inst_id: str, **fields: Any) -> dict[str, Any]:
+    """An order / cancel / amend item naming ``inst_id`` by its instIdCode."""
+    return {"instIdCode": inst_id_code(inst_id), **fields}
+
+
+#: A resting spot limit buy of BTC-USDT on the default account (tests add clOrdId
+#: and tweaks).  It names the instrument by instIdCode only, as OKX requires.
 SAMPLE_ORDER: dict[str, Any] = {
-    "instId": "BTC-USDT",
+    "instIdCode": inst_id_code("BTC-USDT"),
     "tdMode": "cash",
     "side": "buy",
     "ordType": "limit",
@@ -91,3 +111,37 @@ class RawClient:
         if self.pushes:
             return self.pushes.pop(0)
         return await self.recv(timeout)
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    status: int
+    headers: dict[str, str]  # names lower-cased
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+async def http_get(
+    url: str, headers: dict[str, str] | None = None, timeout: float = 2.0
+) -> HttpReply:
+    """One plain HTTP/1.1 GET over a fresh socket, read to EOF (the simulator closes
+    after each answer).  Raw on purpose, like RawClient: no HTTP library in between."""
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    lines = [f"GET {target} HTTP/1.1", f"Host: {parts.netloc}", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    try:
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        raw = await asyncio.wait_for(reader.read(), timeout)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    if not raw:
+        raise ConnectionError(f"no HTTP answer from {url}")
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    fields = dict(line.split(": ", 1) for line in header_lines)
+    return HttpReply(int(status_line.split()[1]), {k.lower(): v for k, v in fields.items()}, body)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from .auth import Account
+from .instruments import Instrument
 from .server import Simulator
 from .stats import SimStats
 
@@ -146,6 +147,14 @@ class SimulatorThread:
         return self.simulator.url(kind)
 
     @property
+    def rest_url(self) -> str:
+        return self.simulator.rest_url
+
+    @property
+    def legacy_inst_id(self) -> bool:
+        return self.simulator.legacy_inst_id
+
+    @property
     def stats(self) -> SimStats:
         """A snapshot (copy) of the counters."""
         return self.call(lambda: self.simulator.stats.snapshot())
@@ -166,6 +175,25 @@ class SimulatorThread:
 
     def add_account(self, account: Account) -> None:
         self.call(lambda: self.simulator.add_account(account))
+
+    def instrument(self, inst_id: str) -> Instrument | None:
+        return self.call(lambda: self.simulator.instrument(inst_id))
+
+    def inst_id_code(self, inst_id: str) -> int:
+        return self.call(lambda: self.simulator.inst_id_code(inst_id))
+
+    def add_instrument(self, inst: Instrument) -> Instrument:
+        return self.call(lambda: self.simulator.add_instrument(inst))
+
+    def remove_instrument(self, inst_id: str) -> Instrument:
+        return self.call(lambda: self.simulator.remove_instrument(inst_id))
+
+    def rest_calls(self, path: str | None = None, inst_type: str | None = None) -> int:
+        return self.call(lambda: self.simulator.rest_calls(path, inst_type))
+
+    @property
+    def rest_last_headers(self) -> dict[str, str]:
+        return self.call(lambda: dict(self.simulator.rest_last_headers))
 
     def reset(self) -> None:
         self.call(self.simulator.reset)

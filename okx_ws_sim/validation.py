@@ -1,144 +1,110 @@
-"""Per-item argument validation for WS API ops.
+"""Per-item argument validation for WS API ops, against the simulator's own table.
 
-Uses the spec-generated pydantic models (``okx_ws.operations.BY_OP[op]
-.params_model``) when that package is importable, else the minimal checks
-below.  The engine re-checks the semantics it relies on (numbers, enums,
-ordId-or-clOrdId), so this layer only has to catch structural errors.
+The table is ``rules.py``; this module never imports ``okx_ws`` or
+``okx_ws_core``, so the simulator stays an independent witness of OKX's rules:
+a field the client's spec misspells or mistypes is refused here with the error
+OKX would send, instead of being accepted on both sides.
 
-Switching source is one line: ``USE_GENERATED_MODELS``.
+Which error a bad item gets first is our choice (*uncertain*: OKX does not
+document its order): an unknown field, then instIdCode, then the other required
+fields, then "ordId or clOrdId", then each field's type and format.  The engine
+re-checks the semantics it relies on (instrument, positive numbers, tdMode per
+instType), so this layer only has to catch what OKX rejects on sight.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any
 
-from . import codes
-
-USE_GENERATED_MODELS: Final = True
+from . import codes, rules
 
 # (code, msg) of a failed item, or None when the item is acceptable.
 Validator = Callable[[dict[str, Any]], "tuple[str, str] | None"]
-
-_REQUIRED: Final[dict[str, tuple[str, ...]]] = {
-    "order": ("instId", "tdMode", "side", "ordType", "sz"),
-    "batch-orders": ("instId", "tdMode", "side", "ordType", "sz"),
-    "cancel-order": ("instId",),
-    "batch-cancel-orders": ("instId",),
-    "amend-order": ("instId",),
-    "batch-amend-orders": ("instId",),
-    "mass-cancel": ("instType", "instFamily"),
-    "sprd-order": ("sprdId", "side", "ordType", "sz"),
-    "sprd-amend-order": (),
-    "sprd-cancel-order": (),
-    "sprd-mass-cancel": (),
-}
-_STRING_FIELDS: Final = frozenset(
-    {
-        "instId",
-        "sprdId",
-        "tdMode",
-        "side",
-        "ordType",
-        "sz",
-        "px",
-        "ccy",
-        "clOrdId",
-        "tag",
-        "posSide",
-        "tgtCcy",
-        "pxUsd",
-        "pxVol",
-        "stpMode",
-        "ordId",
-        "reqId",
-        "newSz",
-        "newPx",
-        "newPxUsd",
-        "newPxVol",
-        "instType",
-        "instFamily",
-    }
-)
-_BOOL_FIELDS: Final = frozenset({"reduceOnly", "banAmend", "cxlOnFail"})
+Failure = tuple[str, str]
 
 
-def _param_error(field: str) -> tuple[str, str]:
-    return codes.PARAM_ERROR, f"Parameter {field} error"
+def param_error(name: str) -> Failure:
+    return codes.PARAM_ERROR, f"Parameter {name} error"
 
 
-def _minimal(op: str) -> Validator:
-    required = _REQUIRED[op]
-
-    def check(item: dict[str, Any]) -> tuple[str, str] | None:
-        for name in required:
-            value = item.get(name)
-            if value is None or value == "":
-                return _param_error(name)
-        for name, value in item.items():
-            if name in _STRING_FIELDS and not isinstance(value, str):
-                return _param_error(name)
-            if name in _BOOL_FIELDS and not isinstance(value, bool | str):
-                return _param_error(name)
-        if op in (
-            "cancel-order",
-            "batch-cancel-orders",
-            "amend-order",
-            "batch-amend-orders",
-            "sprd-amend-order",
-            "sprd-cancel-order",
-        ):
-            if not item.get("ordId") and not item.get("clOrdId"):
-                return _param_error("ordId")
-        return None
-
-    return check
+def missing(name: str) -> Failure:
+    return codes.MISSING_PARAM, codes.MISSING_PARAM_MSG.format(name)
 
 
-def _generated(op: str) -> Validator | None:
-    try:
-        from okx_ws.operations import BY_OP  # type: ignore[import-not-found,unused-ignore]
-    except Exception:  # noqa: BLE001 - absent or half-written package: fall back
-        return None
-    operation = BY_OP.get(op)
-    model = getattr(operation, "params_model", None)
-    if model is None:
-        return None
-    fallback = _minimal(op)
-    validate = model.model_validate
-
-    def check(item: dict[str, Any]) -> tuple[str, str] | None:
-        try:
-            validate(item)
-        except Exception as exc:  # pydantic.ValidationError
-            errors = getattr(exc, "errors", None)
-            field = "args"
-            if callable(errors):
-                errs = errors()
-                if errs and errs[0].get("loc"):
-                    field = str(errs[0]["loc"][0])
-                elif errs and "at least one of " in str(errs[0].get("msg", "")):
-                    # model-level "ordId or clOrdId" rule: name the first field
-                    field = str(errs[0]["msg"]).split("at least one of ", 1)[1].split(",")[0]
-            return _param_error(field)
-        return fallback(item)
-
-    return check
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value == "")
 
 
-_CACHE: dict[str, Validator] = {}
+def _well_formed(spec: rules.Field, value: Any) -> bool:
+    kind = spec.kind
+    if kind == rules.BOOL:
+        return isinstance(value, bool)
+    if kind == rules.CODE:
+        return type(value) is int  # bool is an int subclass: refused too
+    if not isinstance(value, str) or value == "":
+        return False
+    if kind == rules.ENUM:
+        return value in spec.choices
+    pattern = rules.PATTERNS.get(kind)
+    return pattern is None or pattern.fullmatch(value) is not None
 
 
-def validator_for(op: str) -> Validator:
-    """The item validator of ``op`` (cached; ``op`` must be a known op)."""
-    found = _CACHE.get(op)
+def _inst_id_code(item: dict[str, Any], legacy: bool) -> Failure | None:
+    """instIdCode must be a JSON integer; with ``legacy`` an instId may stand in."""
+    value = item.get("instIdCode")
+    if _empty(value):
+        if legacy and not _empty(item.get("instId")):
+            return None
+        return missing("instIdCode")
+    if type(value) is not int:
+        return codes.BAD_INST_ID_CODE, "Parameter instIdCode error"
+    return None
+
+
+def check_item(rule: rules.OpRule, item: dict[str, Any], *, legacy: bool = False) -> Failure | None:
+    """The first failure of ``item`` under ``rule``, or None."""
+    fields = rule.fields
+    if codes.REJECT_UNKNOWN_FIELDS:
+        for name in item:
+            if name not in fields:
+                return codes.UNKNOWN_FIELD_CODE, f"Parameter {name} error"
+    if rule.has_inst_id_code:
+        bad = _inst_id_code(item, legacy)
+        if bad is not None:
+            return bad
+    for name in rule.required:
+        if name != "instIdCode" and _empty(item.get(name)):
+            return missing(name)
+    if rule.one_of and all(_empty(item.get(name)) for name in rule.one_of):
+        return codes.ORD_ID_REQUIRED, codes.ORD_ID_REQUIRED_MSG
+    for name, value in item.items():
+        spec = fields.get(name)
+        if spec is None or name == "instIdCode":
+            continue
+        if isinstance(value, str) and value == "":
+            continue  # an optional field left empty counts as not set
+        if not _well_formed(spec, value):
+            return param_error(name)
+    return None
+
+
+_CACHE: dict[tuple[str, bool], Validator] = {}
+
+
+def validator_for(op: str, legacy: bool = False) -> Validator:
+    """The item validator of ``op`` (a key of ``rules.RULES``); cached.
+
+    ``legacy`` (``Simulator(legacy_inst_id=True)``) accepts an item that carries
+    only ``instId``, as OKX did before 2026.
+    """
+    key = (op, legacy)
+    found = _CACHE.get(key)
     if found is None:
-        found = (_generated(op) if USE_GENERATED_MODELS else None) or _minimal(op)
-        _CACHE[op] = found
+        rule = rules.RULES[op]
+
+        def check(item: dict[str, Any]) -> Failure | None:
+            return check_item(rule, item, legacy=legacy)
+
+        found = _CACHE[key] = check
     return found
-
-
-def source(op: str = "order") -> str:
-    """'generated' or 'minimal': which validator serves ``op`` (for tests/diagnostics)."""
-    v = validator_for(op)
-    return "generated" if v.__qualname__.startswith("_generated") else "minimal"

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from okx_ws_sim import DEFAULT_API_KEY, Account, Engine
+from okx_ws_sim import DEFAULT_API_KEY, Account, Engine, Instrument
 from okx_ws_sim.auth import default_account
 from okx_ws_sim.engine import ItemError, Order, fmt
+from okx_ws_sim.testing import inst_id_code
 
 
 def make() -> tuple[Engine, Any]:
@@ -17,9 +18,12 @@ def make() -> tuple[Engine, Any]:
     return eng, eng.accounts[DEFAULT_API_KEY]
 
 
-def place(eng: Engine, acct: Any, **item: Any) -> tuple[dict[str, Any], list[Order]]:
+def place(
+    eng: Engine, acct: Any, inst: str = "BTC-USDT", **item: Any
+) -> tuple[dict[str, Any], list[Order]]:
+    """Place an item naming ``inst`` by its instIdCode (``instIdCode=`` overrides)."""
     base = {
-        "instId": "BTC-USDT",
+        "instIdCode": eng.instruments[inst].inst_id_code if inst in eng.instruments else 999,
         "tdMode": "cash",
         "side": "buy",
         "ordType": "limit",
@@ -62,17 +66,17 @@ def test_market_buy_in_base() -> None:
 def test_ioc_not_marketable_cancels_and_fok_beyond_depth_cancels() -> None:
     eng, acct = make()
     place(eng, acct, ordType="ioc", px="1000")
-    place(eng, acct, ordType="fok", px="60000", sz="0.5", instId="BTC-USDT")
+    place(eng, acct, ordType="fok", px="60000", sz="0.5", inst="BTC-USDT")
     states = [o.state for o in acct.orders.values()]
     assert states == ["canceled", "filled"]  # depth of BTC-USDT is 5: fok fits
-    place(eng, acct, ordType="fok", instId="ETH-USDT", px="3100", sz="11")  # beyond depth 10
+    place(eng, acct, ordType="fok", inst="ETH-USDT", px="3100", sz="11")  # beyond depth 10
     assert list(acct.orders.values())[-1].state == "canceled"
     assert acct.frozen["USDT"] == 0
 
 
 def test_ioc_partial_then_canceled() -> None:
     eng, acct = make()
-    place(eng, acct, ordType="ioc", instId="ETH-USDT", px="3100", sz="12")
+    place(eng, acct, ordType="ioc", inst="ETH-USDT", px="3100", sz="12")
     o = list(acct.orders.values())[-1]
     assert (o.state, o.acc_fill_sz, o.fill_sz) == ("canceled", 10, 10)
     assert acct.frozen["USDT"] == 0 and acct.avail["ETH"] == 110
@@ -88,7 +92,7 @@ def test_post_only_marketable_is_canceled() -> None:
 def test_errors() -> None:
     eng, acct = make()
     with pytest.raises(ItemError) as e:
-        place(eng, acct, instId="NOPE")
+        place(eng, acct, inst="NOPE")
     assert e.value.code == "51001"
     with pytest.raises(ItemError) as e:
         place(eng, acct, side="sell", sz="11")
@@ -105,10 +109,8 @@ def test_option_sell_needs_no_premium_and_buy_checks_settle_ccy() -> None:
     eng = Engine([Account("k", "s", "p", balances={"BTC": "0"})])
     acct = eng.accounts["k"]
     with pytest.raises(ItemError):
-        place(eng, acct, instId="BTC-USD-251226-60000-C", tdMode="cross", px="0.01")
-    out, _ = place(
-        eng, acct, instId="BTC-USD-251226-60000-C", tdMode="cross", px="0.1", side="sell"
-    )
+        place(eng, acct, inst="BTC-USD-251226-60000-C", tdMode="cross", px="0.01")
+    out, _ = place(eng, acct, inst="BTC-USD-251226-60000-C", tdMode="cross", px="0.1", side="sell")
     assert out["sCode"] == "0"
 
 
@@ -169,19 +171,72 @@ def test_ord_ids_continue_after_engine_swap() -> None:
     assert int(second["ordId"]) > int(first["ordId"])
 
 
-def test_minimal_fallback_validator() -> None:
-    from okx_ws_sim.validation import _minimal
+def test_code_resolves_and_wins_over_inst_id() -> None:
+    eng, acct = make()
+    place(eng, acct, inst="ETH-USDT", instId="BTC-USDT", px="2000", clOrdId="w1")
+    order = eng.find_order(DEFAULT_API_KEY, cl_ord_id="w1")
+    assert order is not None and order["instId"] == "ETH-USDT"
+    assert eng.by_code[inst_id_code("ETH-USDT")].inst_id == "ETH-USDT"
+    # legacy path (only reached when validation lets instId stand alone)
+    changed: list[Order] = []
+    legacy = {"instId": "ETH-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit"}
+    eng.place(acct, {**legacy, "px": "2000", "sz": "1"}, 1, changed)
+    assert changed[0].inst.inst_id == "ETH-USDT"
+    with pytest.raises(ItemError) as e:
+        eng.place(acct, {**legacy, "instId": "", "px": "2000", "sz": "1"}, 1, changed)
+    assert (e.value.code, e.value.msg) == ("50014", "Parameter instIdCode can not be empty.")
 
-    check = _minimal("order")
-    good = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "market", "sz": "1"}
-    assert check(good) is None
-    assert check({**good, "sz": 1}) == ("51000", "Parameter sz error")
-    assert check({k: v for k, v in good.items() if k != "side"}) == (
-        "51000",
-        "Parameter side error",
-    )
-    assert _minimal("cancel-order")({"instId": "BTC-USDT"}) == ("51000", "Parameter ordId error")
-    assert _minimal("amend-order")({"instId": "BTC-USDT", "ordId": "1", "cxlOnFail": 3}) == (
-        "51000",
-        "Parameter cxlOnFail error",
+
+@pytest.mark.parametrize("code", ["10001", 10001.0, True])
+def test_engine_refuses_a_code_that_is_not_an_int(code: object) -> None:
+    eng, acct = make()
+    with pytest.raises(ItemError) as e:
+        place(eng, acct, instIdCode=code)
+    assert (e.value.code, e.value.msg) == ("51000", "Parameter instIdCode error")
+
+
+def test_spread_codes_do_not_resolve_for_plain_orders() -> None:
+    eng, acct = make()
+    with pytest.raises(ItemError) as e:
+        place(eng, acct, instIdCode=eng.instruments["BTC-USDT_BTC-USDT-SWAP"].inst_id_code)
+    assert e.value.code == "51001"
+    assert e.value.msg == "Instrument ID, Instrument ID code or Spread ID doesn't exist."
+
+
+def test_add_and_remove_instrument() -> None:
+    eng, acct = make()
+    sol = Instrument("SOL-USDT", "SPOT", Decimal("150"), Decimal("100"), "SOL", "USDT", "USDT")
+    assert sol.inst_id_code == Instrument("SOL-USDT", "SPOT", Decimal(1), Decimal(1)).inst_id_code
+    eng.add_instrument(sol)
+    out, _ = place(eng, acct, inst="SOL-USDT", px="100", sz="1", clOrdId="s1")
+    assert out["sCode"] == "0"
+    with pytest.raises(ValueError):
+        eng.add_instrument(sol)
+    with pytest.raises(ValueError):  # code taken
+        eng.add_instrument(
+            Instrument("X-USDT", "SPOT", Decimal(1), Decimal(1), inst_id_code=sol.inst_id_code)
+        )
+    removed, changed = eng.remove_instrument("SOL-USDT", 5)
+    assert removed is sol and [o.cl_ord_id for o in changed] == ["s1"]
+    assert changed[0].state == "canceled" and changed[0].cancel_source == "delisted"
+    assert acct.frozen["USDT"] == 0
+    with pytest.raises(ItemError) as e:
+        place(eng, acct, instIdCode=sol.inst_id_code)
+    assert e.value.code == "51001"
+    with pytest.raises(KeyError):
+        eng.remove_instrument("SOL-USDT", 6)
+
+
+def test_instrument_codes_must_be_positive_ints() -> None:
+    with pytest.raises(ValueError):
+        Instrument("X-USDT", "SPOT", Decimal(1), Decimal(1), inst_id_code=-3)
+
+
+def test_neither_ord_id_nor_cl_ord_id() -> None:
+    eng, acct = make()
+    with pytest.raises(ItemError) as e:
+        eng.cancel(acct, {"instIdCode": inst_id_code("BTC-USDT")}, 1, [])
+    assert (e.value.code, e.value.msg) == (
+        "51003",
+        "Either client order ID or order ID is required.",
     )

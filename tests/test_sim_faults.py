@@ -11,7 +11,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from okx_ws_sim import Simulator
-from okx_ws_sim.testing import SAMPLE_ORDER, RawClient
+from okx_ws_sim.testing import SAMPLE_ORDER, RawClient, by_code
 
 ORDER: dict[str, Any] = dict(SAMPLE_ORDER)
 
@@ -64,9 +64,7 @@ async def test_close_after_frames_each(fsim: Simulator) -> None:
 async def test_drop_next_request_in_flight(fsim: Simulator) -> None:
     async with await logged_in(fsim) as c:
         fsim.faults.drop_next_request("order")
-        await c.request(
-            "cancel-order", {"instId": "BTC-USDT", "clOrdId": "zz1"}
-        )  # other op: untouched
+        await c.request("cancel-order", by_code("BTC-USDT", clOrdId="zz1"))  # other op: untouched
         await c.send({"id": "lost1", "op": "order", "args": [dict(ORDER, clOrdId="lost1")]})
         await assert_dropped(c)
     assert fsim.find_order("lost1") is None  # never executed
@@ -178,7 +176,7 @@ async def test_restart_drops_connections_keeps_port_and_state(fsim: Simulator) -
     await c.close()
     assert fsim.port == port
     async with await logged_in(fsim) as c2:
-        r = await c2.request("cancel-order", {"instId": "BTC-USDT", "clOrdId": "keep1"})
+        r = await c2.request("cancel-order", by_code("BTC-USDT", clOrdId="keep1"))
         assert r["code"] == "0"
     assert fsim.stats.faults_injected["restart"] == 1
 

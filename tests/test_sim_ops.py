@@ -8,13 +8,17 @@ from typing import Any
 import pytest
 
 from okx_ws_sim import Simulator
-from okx_ws_sim.testing import SAMPLE_ORDER, RawClient
+from okx_ws_sim.testing import SAMPLE_ORDER, RawClient, by_code, inst_id_code
 
 SPREAD = "BTC-USDT_BTC-USDT-SWAP"
+UNLISTED = 987654321  # an instIdCode no instrument has
 
 
-def order(**over: Any) -> dict[str, Any]:
+def order(inst: str | None = None, **over: Any) -> dict[str, Any]:
+    """SAMPLE_ORDER (BTC-USDT), on ``inst`` by its instIdCode; None drops a field."""
     item: dict[str, Any] = dict(SAMPLE_ORDER)
+    if inst is not None:
+        item["instIdCode"] = inst_id_code(inst)
     item.update(over)
     return {k: v for k, v in item.items() if v is not None}
 
@@ -55,12 +59,6 @@ def item0(reply: dict[str, Any]) -> dict[str, Any]:
     data: list[dict[str, Any]] = reply["data"]
     assert len(data) == 1
     return data[0]
-
-
-async def test_validator_uses_generated_models() -> None:
-    from okx_ws_sim import validation
-
-    assert validation.source("order") == "generated"
 
 
 async def test_order_rests_and_echoes(osim: Simulator, priv: RawClient) -> None:
@@ -105,7 +103,7 @@ async def test_market_and_marketable_fill_at_ref(osim: Simulator, priv: RawClien
 
 
 async def test_partial_fill(osim: Simulator, priv: RawClient) -> None:
-    item0(await priv.request("order", order(instId="ETH-USDT", px="3000", sz="15", clOrdId="p1")))
+    item0(await priv.request("order", order("ETH-USDT", px="3000", sz="15", clOrdId="p1")))
     o = osim.find_order("p1")
     assert o is not None and (o["state"], o["accFillSz"]) == ("partially_filled", "10")
 
@@ -122,15 +120,15 @@ async def test_duplicate_live_cl_ord_id(priv: RawClient) -> None:
     assert item0(await priv.request("order", order(clOrdId="dup1")))["sCode"] == "0"
     it = item0(await priv.request("order", order(clOrdId="dup1")))
     assert it["sCode"] == "51016" and it["clOrdId"] == "dup1"
-    await priv.request("cancel-order", {"instId": "BTC-USDT", "clOrdId": "dup1"})
+    await priv.request("cancel-order", by_code("BTC-USDT", clOrdId="dup1"))
     assert item0(await priv.request("order", order(clOrdId="dup1")))["sCode"] == "0"
 
 
 @pytest.mark.parametrize(
     ("item", "code", "field"),
     [
-        (order(instId="DOGE-XYZ"), "51001", None),
-        (order(sz=None), "51000", "sz"),
+        (order(instIdCode=UNLISTED), "51001", None),
+        (order(sz=None), "50014", None),
         (order(sz="abc"), "51000", "sz"),
         (order(sz="-1"), "51000", "sz"),
         (order(px=None), "51000", "px"),
@@ -138,7 +136,7 @@ async def test_duplicate_live_cl_ord_id(priv: RawClient) -> None:
         (order(side="up"), "51000", "side"),
         (order(clOrdId="1startsWithDigit"), "51000", "clOrdId"),
         (order(tag="x" * 17), "51000", "tag"),
-        (order(instId="BTC-USDT-SWAP", tdMode="cash"), "51000", "tdMode"),
+        (order("BTC-USDT-SWAP", tdMode="cash"), "51000", "tdMode"),
     ],
 )
 async def test_order_item_errors(
@@ -157,11 +155,13 @@ async def test_numbers_must_be_strings(priv: RawClient) -> None:
 
 
 async def test_batch_partial_and_all_failed(priv: RawClient) -> None:
-    r = await priv.request("batch-orders", order(clOrdId="b1"), order(instId="NOPE", clOrdId="b2"))
+    r = await priv.request(
+        "batch-orders", order(clOrdId="b1"), order(instIdCode=UNLISTED, clOrdId="b2")
+    )
     assert r["code"] == "2"
     assert [it["sCode"] for it in r["data"]] == ["0", "51001"]
     assert [it["clOrdId"] for it in r["data"]] == ["b1", "b2"]
-    r = await priv.request("batch-orders", order(instId="NOPE"), order(sz="0"))
+    r = await priv.request("batch-orders", order(instIdCode=UNLISTED), order(sz="0"))
     assert r["code"] == "1" and [it["sCode"] for it in r["data"]] == ["51001", "51000"]
 
 
@@ -169,13 +169,13 @@ async def test_swap_and_option_orders(osim: Simulator, priv: RawClient) -> None:
     it = item0(
         await priv.request(
             "order",
-            order(instId="BTC-USDT-SWAP", tdMode="cross", posSide="net", sz="3", px="49000"),
+            order("BTC-USDT-SWAP", tdMode="cross", posSide="net", sz="3", px="49000"),
         )
     )
     assert it["sCode"] == "0"
     it = item0(
         await priv.request(
-            "order", order(instId="BTC-USD-251226-60000-C", tdMode="cross", px="0.04", sz="5")
+            "order", order("BTC-USD-251226-60000-C", tdMode="cross", px="0.04", sz="5")
         )
     )
     assert it["sCode"] == "0"
@@ -187,7 +187,7 @@ async def test_swap_and_option_orders(osim: Simulator, priv: RawClient) -> None:
 
 async def test_cancel(osim: Simulator, priv: RawClient) -> None:
     ord_id = item0(await priv.request("order", order(clOrdId="c1")))["ordId"]
-    r = await priv.request("cancel-order", {"instId": "BTC-USDT", "ordId": ord_id})
+    r = await priv.request("cancel-order", by_code("BTC-USDT", ordId=ord_id))
     it = item0(r)
     assert (
         r["code"] == "0" and it["sCode"] == "0" and it["ordId"] == ord_id and it["clOrdId"] == "c1"
@@ -195,20 +195,23 @@ async def test_cancel(osim: Simulator, priv: RawClient) -> None:
     assert list(it) == ["clOrdId", "ordId", "ts", "sCode", "sMsg"]
     assert osim.find_order("c1")["state"] == "canceled"  # type: ignore[index]
     assert osim.balances()["USDT"] == {"availBal": "100000", "frozenBal": "0"}
-    again = item0(await priv.request("cancel-order", {"instId": "BTC-USDT", "ordId": ord_id}))
+    again = item0(await priv.request("cancel-order", by_code("BTC-USDT", ordId=ord_id)))
     assert again["sCode"] == "51400"
-    unknown = item0(await priv.request("cancel-order", {"instId": "BTC-USDT", "clOrdId": "nope1"}))
+    unknown = item0(await priv.request("cancel-order", by_code("BTC-USDT", clOrdId="nope1")))
     assert unknown["sCode"] == "51400" and unknown["clOrdId"] == "nope1"
-    wrong_inst = item0(await priv.request("cancel-order", {"instId": "ETH-USDT", "ordId": ord_id}))
+    wrong_inst = item0(await priv.request("cancel-order", by_code("ETH-USDT", ordId=ord_id)))
     assert wrong_inst["sCode"] == "51400"
-    neither = item0(await priv.request("cancel-order", {"instId": "BTC-USDT"}))
-    assert neither["sCode"] == "51000"
+    neither = item0(await priv.request("cancel-order", by_code("BTC-USDT")))
+    assert (neither["sCode"], neither["sMsg"]) == (
+        "51003",
+        "Either client order ID or order ID is required.",
+    )
 
 
 async def test_cancel_filled_order_fails(priv: RawClient) -> None:
     ord_id = item0(await priv.request("order", order(px="60000")))["ordId"]
     assert (
-        item0(await priv.request("cancel-order", {"instId": "BTC-USDT", "ordId": ord_id}))["sCode"]
+        item0(await priv.request("cancel-order", by_code("BTC-USDT", ordId=ord_id)))["sCode"]
         == "51400"
     )
 
@@ -217,9 +220,9 @@ async def test_batch_cancel(priv: RawClient) -> None:
     r = await priv.request("batch-orders", order(clOrdId="x1"), order(clOrdId="x2"))
     r = await priv.request(
         "batch-cancel-orders",
-        {"instId": "BTC-USDT", "clOrdId": "x1"},
-        {"instId": "BTC-USDT", "clOrdId": "x2"},
-        {"instId": "BTC-USDT", "clOrdId": "x3"},
+        by_code("BTC-USDT", clOrdId="x1"),
+        by_code("BTC-USDT", clOrdId="x2"),
+        by_code("BTC-USDT", clOrdId="x3"),
     )
     assert r["code"] == "2" and [it["sCode"] for it in r["data"]] == ["0", "0", "51400"]
 
@@ -228,7 +231,7 @@ async def test_amend(osim: Simulator, priv: RawClient) -> None:
     item0(await priv.request("order", order(clOrdId="a1")))
     r = await priv.request(
         "amend-order",
-        {"instId": "BTC-USDT", "clOrdId": "a1", "newPx": "41000", "newSz": "0.02", "reqId": "req1"},
+        by_code("BTC-USDT", clOrdId="a1", newPx="41000", newSz="0.02", reqId="req1"),
     )
     it = item0(r)
     assert r["code"] == "0" and it["reqId"] == "req1" and it["clOrdId"] == "a1"
@@ -242,27 +245,25 @@ async def test_amend(osim: Simulator, priv: RawClient) -> None:
     )
     assert osim.balances()["USDT"]["frozenBal"] == "820"
     # amend into the market: fills
-    item0(
-        await priv.request("amend-order", {"instId": "BTC-USDT", "clOrdId": "a1", "newPx": "51000"})
-    )
+    item0(await priv.request("amend-order", by_code("BTC-USDT", clOrdId="a1", newPx="51000")))
     assert osim.find_order("a1")["state"] == "filled"  # type: ignore[index]
-    r = await priv.request("amend-order", {"instId": "BTC-USDT", "clOrdId": "a1", "newPx": "1"})
+    r = await priv.request("amend-order", by_code("BTC-USDT", clOrdId="a1", newPx="1"))
     assert item0(r)["sCode"] == "51503"
 
 
 async def test_amend_errors(osim: Simulator, priv: RawClient) -> None:
-    r = await priv.request("amend-order", {"instId": "BTC-USDT", "ordId": "123", "newSz": "1"})
+    r = await priv.request("amend-order", by_code("BTC-USDT", ordId="123", newSz="1"))
     assert r["code"] == "1" and item0(r)["sCode"] == "51503"
     item0(await priv.request("order", order(clOrdId="a2")))
-    r = await priv.request("amend-order", {"instId": "BTC-USDT", "clOrdId": "a2"})
+    r = await priv.request("amend-order", by_code("BTC-USDT", clOrdId="a2"))
     assert item0(r)["sCode"] == "51000"
     # too big for the balance: amend fails, order kept ...
-    r = await priv.request("amend-order", {"instId": "BTC-USDT", "clOrdId": "a2", "newSz": "100"})
+    r = await priv.request("amend-order", by_code("BTC-USDT", clOrdId="a2", newSz="100"))
     assert item0(r)["sCode"] == "51008"
     assert osim.find_order("a2")["state"] == "live"  # type: ignore[index]
     # ... unless cxlOnFail
     r = await priv.request(
-        "amend-order", {"instId": "BTC-USDT", "clOrdId": "a2", "newSz": "100", "cxlOnFail": True}
+        "amend-order", by_code("BTC-USDT", clOrdId="a2", newSz="100", cxlOnFail=True)
     )
     assert item0(r)["sCode"] == "51008"
     assert osim.find_order("a2")["state"] == "canceled"  # type: ignore[index]
@@ -273,14 +274,14 @@ async def test_batch_amend(priv: RawClient) -> None:
     await priv.request("batch-orders", order(clOrdId="y1"), order(clOrdId="y2"))
     r = await priv.request(
         "batch-amend-orders",
-        {"instId": "BTC-USDT", "clOrdId": "y1", "newSz": "0.02"},
-        {"instId": "BTC-USDT", "clOrdId": "y2", "newSz": "0.03"},
+        by_code("BTC-USDT", clOrdId="y1", newSz="0.02"),
+        by_code("BTC-USDT", clOrdId="y2", newSz="0.03"),
     )
     assert r["code"] == "0" and len(r["data"]) == 2
 
 
 async def test_mass_cancel(osim: Simulator, priv: RawClient) -> None:
-    opt = order(instId="BTC-USD-251226-60000-C", tdMode="cross", px="0.01", sz="1")
+    opt = order("BTC-USD-251226-60000-C", tdMode="cross", px="0.01", sz="1")
     await priv.request(
         "batch-orders", dict(opt, clOrdId="o1"), dict(opt, clOrdId="o2"), order(clOrdId="s1")
     )
@@ -291,7 +292,13 @@ async def test_mass_cancel(osim: Simulator, priv: RawClient) -> None:
     states = {o["clOrdId"]: o["state"] for o in osim.orders()}
     assert states == {"o1": "canceled", "o2": "canceled", "s1": "live"}
     r = await priv.request("mass-cancel", {"instType": "OPTION"})
-    assert r["code"] == "51000" and r["data"] == []
+    assert (r["code"], r["msg"], r["data"]) == (
+        "50014",
+        "Parameter instFamily can not be empty.",
+        [],
+    )
+    r = await priv.request("mass-cancel", {"instType": "SWAP", "instFamily": "BTC-USDT"})
+    assert (r["code"], r["msg"]) == ("51000", "Parameter instType error")
 
 
 async def test_spread_ops(osim: Simulator, biz: RawClient) -> None:
@@ -337,14 +344,14 @@ async def test_orders_channel_pushes(osim: Simulator, priv: RawClient) -> None:
     push = await priv.next_push()
     assert push["arg"]["channel"] == "orders" and push["arg"]["uid"]
     assert push["data"][0]["ordId"] == ord_id and push["data"][0]["state"] == "live"
-    await priv.request("cancel-order", {"instId": "BTC-USDT", "ordId": ord_id})
+    await priv.request("cancel-order", by_code("BTC-USDT", ordId=ord_id))
     assert (await priv.next_push())["data"][0]["state"] == "canceled"
     # a second connection of the same account sees the pushes too, filtered by instType
     async with await RawClient.open(osim.url("private")) as other:
         await other.login()
         await other.subscribe({"channel": "orders", "instType": "SWAP"})
         await priv.request("order", order(clOrdId="spot2"))
-        await priv.request("order", order(instId="BTC-USDT-SWAP", tdMode="cross", clOrdId="swap1"))
+        await priv.request("order", order("BTC-USDT-SWAP", tdMode="cross", clOrdId="swap1"))
         assert (await other.next_push())["data"][0]["clOrdId"] == "swap1"
     assert [p["data"][0]["clOrdId"] for p in [await priv.next_push(), await priv.next_push()]] == [
         "spot2",
@@ -400,8 +407,8 @@ async def test_private_cancel_cannot_touch_spread_orders(
     osim: Simulator, priv: RawClient, biz: RawClient
 ) -> None:
     await biz.request("sprd-order", sprd(clOrdId="spx1"))
-    r = await priv.request("cancel-order", {"instId": SPREAD, "clOrdId": "spx1"})
-    assert item0(r)["sCode"] == "51400"
+    r = await priv.request("cancel-order", by_code(SPREAD, clOrdId="spx1"))
+    assert item0(r)["sCode"] == "51001"  # a spread's code names no plain instrument
     assert osim.find_order("spx1")["state"] == "live"  # type: ignore[index]
 
 

@@ -1,0 +1,143 @@
+"""OKX REST endpoints the simulator answers on its WebSocket port (plain HTTP GET).
+
+websockets hands every HTTP request to the server's ``process_request`` hook
+before any WebSocket handshake; a path in ``ROUTES`` is answered there with
+OKX's JSON envelope ``{"code": "0", "msg": "", "data": [...]}`` and the
+connection is closed.  Clients need this since 2026 to map instId -> instIdCode.
+
+Adding an endpoint is one function and one ``ROUTES`` entry: e.g.
+``GET /api/v5/public/time`` answers ``ok([{"ts": str(request.now_ms)}])``; a
+signed private GET checks ``request.headers`` (OK-ACCESS-*) against
+``request.accounts``.  Counting, demo-header tracking and faults are the
+server's business, not the routes'.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl
+
+from websockets.datastructures import Headers
+from websockets.http11 import Response
+
+from . import codes
+from .auth import Account
+from .engine import Engine
+from .instruments import REST_INST_TYPES, rest_item
+
+
+@dataclass(frozen=True)
+class RestRequest:
+    path: str
+    query: Mapping[str, str]  # first value of each parameter
+    headers: Mapping[str, str]  # names lower-cased
+    engine: Engine
+    now_ms: int
+    accounts: Mapping[str, Account] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RestAnswer:
+    code: str
+    msg: str
+    data: list[Any]
+
+    @property
+    def http_status(self) -> int:
+        """OKX's HTTP status for this code (codes.REST_HTTP_STATUS; 200 otherwise)."""
+        return codes.REST_HTTP_STATUS.get(self.code, 200) if self.code != codes.OK else 200
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.code, "msg": self.msg, "data": self.data}
+
+
+Route = Callable[[RestRequest], RestAnswer]
+
+
+def ok(data: list[Any]) -> RestAnswer:
+    return RestAnswer(codes.OK, "", data)
+
+
+def error(code: str, msg: str) -> RestAnswer:
+    return RestAnswer(code, msg, [])
+
+
+def get_instruments(request: RestRequest) -> RestAnswer:
+    """GET /api/v5/public/instruments?instType=..[&instFamily=..][&uly=..][&instId=..]
+
+    MARGIN lists the margin-enabled SPOT pairs (see codes.MARGIN_CODE_OFFSET).
+    instFamily / uly filter derivatives and MARGIN; SPOT has neither, so they are
+    ignored there.  Other query parameters are ignored.
+    """
+    query = request.query
+    inst_type = query.get("instType", "")
+    if not inst_type:
+        return error(codes.MISSING_PARAM, codes.MISSING_PARAM_MSG.format("instType"))
+    if inst_type not in REST_INST_TYPES:
+        return error(codes.PARAM_ERROR, "Parameter instType error")
+    family, uly, inst_id = (
+        query.get("instFamily", ""),
+        query.get("uly", ""),
+        query.get("instId", ""),
+    )
+    if inst_type == "OPTION" and not family and not uly:
+        return error(codes.EITHER_PARAM, "Either parameter instFamily or uly is required")
+    if inst_type == "SPOT":
+        family = uly = ""
+    items = []
+    for inst in request.engine.instruments.values():
+        listed = inst.margin_enabled if inst_type == "MARGIN" else inst.inst_type == inst_type
+        if not listed:
+            continue
+        item = rest_item(inst, inst_type)
+        if (
+            (family and item["instFamily"] != family)
+            or (uly and item["uly"] != uly)
+            or (inst_id and item["instId"] != inst_id)
+        ):
+            continue
+        items.append(item)
+    if inst_id and not items:
+        return error(codes.INSTRUMENT_NOT_FOUND, codes.INSTRUMENT_NOT_FOUND_MSG)
+    return ok(items)
+
+
+ROUTES: dict[str, Route] = {
+    "/api/v5/public/instruments": get_instruments,
+}
+
+
+def parse_query(query: str) -> dict[str, str]:
+    """``a=1&b=2`` -> {"a": "1", "b": "2"}; the first value of a repeated name wins."""
+    out: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        out.setdefault(name, value)
+    return out
+
+
+def json_response(status: int, body: Any) -> Response:
+    """An HTTP response with a JSON body; the connection closes after it."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:  # a status Python does not name, e.g. 599
+        phrase = ""
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    headers = Headers(
+        [
+            ("Date", email.utils.formatdate(usegmt=True)),
+            ("Connection", "close"),
+            ("Content-Length", str(len(payload))),
+            ("Content-Type", "application/json"),
+        ]
+    )
+    return Response(status, phrase, headers, payload)
+
+
+def unavailable_body() -> dict[str, Any]:
+    """The body of a REST request failed on purpose (FaultPlan.fail_rest)."""
+    return error(codes.SERVICE_UNAVAILABLE, codes.SERVICE_UNAVAILABLE_MSG).body()

@@ -1,0 +1,141 @@
+"""What OKX accepts in each WS API op's items: the simulator's own table.
+
+Transcribed by hand from /work/shared/okx-protocol.md (the op table under
+"instIdCode replaced instId" and "Field formats"), deliberately NOT derived from
+the client's spec or generated models: a field the client's spec gets wrong must
+fail against the simulator, not be accepted on both sides.
+
+Each field has a kind (its JSON type and format) and, for enums, its choices.
+Where the table and OKX's own docs differ, the table wins and a comment says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+# Field kinds.
+CODE: Final = "code"  # a JSON integer (never a string, float or bool): instIdCode
+STR: Final = "str"  # any non-empty string
+DECIMAL: Final = "decimal"  # a decimal string: "0.1", "-5", "40000" (never a JSON number)
+BOOL: Final = "bool"  # a JSON boolean (never "true")
+ENUM: Final = "enum"  # a string out of `choices`
+CL_ORD_ID: Final = "clOrdId"  # 1-32 alphanumerics starting with a letter
+TAG: Final = "tag"  # 1-16 alphanumerics
+REQ_ID: Final = "reqId"  # 1-32 alphanumerics (OKX's docs; the protocol table is silent)
+LOCK_INTERVAL: Final = "lockInterval"  # "0".."10000" as a string (OKX documents a String)
+
+PATTERNS: Final[dict[str, re.Pattern[str]]] = {
+    DECIMAL: re.compile(r"-?[0-9]+(\.[0-9]+)?"),
+    # The protocol table says "starting with a letter"; OKX's WS docs also allow
+    # all digits.  The table is our source (*uncertain*).
+    CL_ORD_ID: re.compile(r"[A-Za-z][A-Za-z0-9]{0,31}"),
+    TAG: re.compile(r"[A-Za-z0-9]{1,16}"),
+    REQ_ID: re.compile(r"[A-Za-z0-9]{1,32}"),
+    LOCK_INTERVAL: re.compile(r"10000|[0-9]{1,4}"),
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: str
+    choices: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class OpRule:
+    """The fields of one op's item; ``required`` must be present and non-empty,
+    at least one of ``one_of`` must be."""
+
+    fields: Mapping[str, Field]
+    required: tuple[str, ...] = ()
+    one_of: tuple[str, ...] = ()
+    has_inst_id_code: bool = False  # instIdCode replaces instId (legacy switch applies)
+
+
+def _enum(*choices: str) -> Field:
+    return Field(ENUM, frozenset(choices))
+
+
+_S, _D, _B = Field(STR), Field(DECIMAL), Field(BOOL)
+# instId: accepted for old bots and ignored when instIdCode is present (OKX's
+# precedence rule); only Simulator(legacy_inst_id=True) lets it stand alone.
+_INST = {"instIdCode": Field(CODE), "instId": _S}
+_IDS = {"ordId": _S, "clOrdId": Field(CL_ORD_ID)}
+
+ORDER: Final[Mapping[str, Field]] = {
+    **_INST,
+    "tdMode": _enum("cash", "cross", "isolated", "spot_isolated"),
+    "side": _enum("buy", "sell"),
+    "ordType": _enum(
+        "market",
+        "limit",
+        "post_only",
+        "fok",
+        "ioc",
+        "optimal_limit_ioc",
+        "mmp",
+        "mmp_and_post_only",
+        "elp",
+    ),
+    "sz": _D,
+    "px": _D,
+    "ccy": _S,
+    "clOrdId": Field(CL_ORD_ID),
+    "tag": Field(TAG),
+    "posSide": _enum("long", "short", "net"),
+    "reduceOnly": _B,
+    "tgtCcy": _enum("base_ccy", "quote_ccy"),
+    "banAmend": _B,
+    "pxUsd": _D,
+    "pxVol": _D,
+    "stpMode": _enum("cancel_maker", "cancel_taker", "cancel_both"),
+}
+CANCEL: Final[Mapping[str, Field]] = {**_INST, **_IDS}
+AMEND: Final[Mapping[str, Field]] = {
+    **_INST,
+    **_IDS,
+    "cxlOnFail": _B,
+    "reqId": Field(REQ_ID),
+    "newSz": _D,
+    "newPx": _D,
+    "newPxUsd": _D,
+    "newPxVol": _D,
+}
+MASS_CANCEL: Final[Mapping[str, Field]] = {
+    "instType": _enum("OPTION"),
+    "instFamily": _S,
+    "lockInterval": Field(LOCK_INTERVAL),
+}
+SPRD_ORDER: Final[Mapping[str, Field]] = {
+    "sprdId": _S,
+    "side": _enum("buy", "sell"),
+    "ordType": _enum("market", "limit", "post_only", "ioc"),
+    "sz": _D,
+    "px": _D,
+    "clOrdId": Field(CL_ORD_ID),
+    "tag": Field(TAG),
+}
+SPRD_AMEND: Final[Mapping[str, Field]] = {**_IDS, "reqId": Field(REQ_ID), "newSz": _D, "newPx": _D}
+SPRD_CANCEL: Final[Mapping[str, Field]] = dict(_IDS)
+SPRD_MASS_CANCEL: Final[Mapping[str, Field]] = {"sprdId": _S}
+
+_ORDER_RULE = OpRule(ORDER, ("instIdCode", "tdMode", "side", "ordType", "sz"), (), True)
+_CANCEL_RULE = OpRule(CANCEL, ("instIdCode",), ("ordId", "clOrdId"), True)
+_AMEND_RULE = OpRule(AMEND, ("instIdCode",), ("ordId", "clOrdId"), True)
+
+RULES: Final[dict[str, OpRule]] = {
+    "order": _ORDER_RULE,
+    "batch-orders": _ORDER_RULE,
+    "cancel-order": _CANCEL_RULE,
+    "batch-cancel-orders": _CANCEL_RULE,
+    "amend-order": _AMEND_RULE,
+    "batch-amend-orders": _AMEND_RULE,
+    "mass-cancel": OpRule(MASS_CANCEL, ("instType", "instFamily")),
+    "sprd-order": OpRule(SPRD_ORDER, ("sprdId", "side", "ordType", "sz")),
+    "sprd-amend-order": OpRule(SPRD_AMEND, (), ("ordId", "clOrdId")),
+    "sprd-cancel-order": OpRule(SPRD_CANCEL, (), ("ordId", "clOrdId")),
+    "sprd-mass-cancel": OpRule(SPRD_MASS_CANCEL),
+}
