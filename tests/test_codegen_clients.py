@@ -86,6 +86,7 @@ def test_operation_table_follows_the_spec() -> None:
     assert set(BY_OP) == {operation.op for operation in spec.operations}
     assert len(OPERATIONS) == 11
     assert dataclasses.is_dataclass(Operation)
+    assert Operation is okx_ws_core.Operation
     order = BY_OP["batch-orders"]
     assert (order.name, order.connection, order.batch, order.max_items) == (
         "submit_multiple_orders", "private", True, 20,
@@ -114,14 +115,23 @@ def test_both_clients_have_one_method_per_operation() -> None:
     ],
 )
 def test_constructor_spells_out_every_runtime_option(client: type, runtime: type) -> None:
+    """The generated constructors are derived from ClientOptions, the one definition."""
     ours = set(inspect.signature(client).parameters) - {"ws_client"}
-    theirs = set(inspect.signature(runtime).parameters)
-    assert ours == theirs
+    options = {field.name for field in dataclasses.fields(okx_ws_core.ClientOptions)}
+    theirs = set(inspect.signature(runtime).parameters) - {"overrides"}
+    assert ours == theirs | options
+    for field in dataclasses.fields(okx_ws_core.ClientOptions):
+        assert field.metadata["doc"] in " ".join((client.__init__.__doc__ or "").split())
 
 
 def test_ws_client_and_options_are_exclusive() -> None:
-    with pytest.raises(ConfigurationError, match="market"):
+    with pytest.raises(ConfigurationError, match="not both"):
         AsyncWebsocketAPIClient(ws_client=cast(Any, object()), market="eea")
+
+
+def test_unknown_runtime_option_is_named() -> None:
+    with pytest.raises(ConfigurationError, match="markt"):
+        okx_ws_core.AsyncWebsocketClient(markt="eea")
 
 
 class _FakeAsyncWs:
@@ -162,7 +172,7 @@ def test_sync_owned_runtime_client_is_closed() -> None:
 
 
 def test_package_reexports_the_runtime_names() -> None:
-    assert len(RUNTIME_NAMES) == 11  # the runtime's public contract (issue #2)
+    assert len(RUNTIME_NAMES) == 16  # the runtime's public contract (issues #2, #10, #11)
     for name in RUNTIME_NAMES:
         assert getattr(okx_ws, name) is getattr(okx_ws_core, name)
         assert name in okx_ws.__all__

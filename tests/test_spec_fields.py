@@ -11,24 +11,28 @@ from typing import Any
 
 import pytest
 
-from codegen.schema_check import SchemaChecker
+from codegen.schema_check import SchemaChecker, requirement_groups
 from codegen.spec_loader import load_spec
 
 SPEC = load_spec(Path(__file__).resolve().parent.parent / "spec")
 CHECKER = SchemaChecker(SPEC.raw)
 
+# Since 2026 OKX reads the integer instIdCode; the spec also takes instId (at least
+# one of the two) and the client resolves the code from it ("instIdCode replaced instId").
+INST = {"instIdCode", "instId"}
 ORDER = (
-    {"instId", "tdMode", "side", "ordType", "sz"},
+    {"tdMode", "side", "ordType", "sz"} | INST,
     {"px", "ccy", "clOrdId", "tag", "posSide", "reduceOnly", "tgtCcy", "banAmend", "pxUsd", "pxVol", "stpMode"},
     {"clOrdId", "ordId", "tag", "ts", "sCode", "sMsg"},
 )  # fmt: skip
-CANCEL = ({"instId"}, {"ordId", "clOrdId"}, {"clOrdId", "ordId", "ts", "sCode", "sMsg"})
+CANCEL = (INST, {"ordId", "clOrdId"}, {"clOrdId", "ordId", "ts", "sCode", "sMsg"})
 AMEND = (
-    {"instId"},
+    INST,
     {"ordId", "clOrdId", "cxlOnFail", "reqId", "newSz", "newPx", "newPxUsd", "newPxVol"},
     {"clOrdId", "ordId", "ts", "reqId", "sCode", "sMsg"},
 )
-# method: (op, connection, max_items, required fields, optional fields, reply item fields)
+# method: (op, connection, max_items, required fields, optional fields, reply item fields);
+# a required field may be satisfied by another of its one-of group (ONE_OF below).
 PROTOCOL_TABLE: dict[str, tuple[str, str, int, set[str], set[str], set[str]]] = {
     "submit_new_order": ("order", "private", 1, *ORDER),
     "submit_multiple_orders": ("batch-orders", "private", 20, *ORDER),
@@ -50,6 +54,16 @@ PROTOCOL_TABLE: dict[str, tuple[str, str, int, set[str], set[str], set[str]]] = 
     ),
     "mass_cancel_spread_orders": ("sprd-mass-cancel", "business", 1, set(), {"sprdId"}, {"result"}),
 }  # fmt: skip
+ONE_OF: dict[str, list[set[str]]] = {
+    "submit_new_order": [INST],
+    "submit_multiple_orders": [INST],
+    "cancel_order": [INST, {"ordId", "clOrdId"}],
+    "cancel_multiple_orders": [INST, {"ordId", "clOrdId"}],
+    "amend_order": [INST, {"ordId", "clOrdId"}],
+    "amend_multiple_orders": [INST, {"ordId", "clOrdId"}],
+    "amend_spread_order": [{"ordId", "clOrdId"}],
+    "cancel_spread_order": [{"ordId", "clOrdId"}],
+}
 ENUMS = {
     "tdMode": ["cash", "cross", "isolated", "spot_isolated"],
     "posSide": ["long", "short", "net"],
@@ -77,7 +91,13 @@ def test_operation_matches_the_protocol_table(name: str) -> None:
         connection,
         max_items,
     )
-    assert set(params.get("required", [])) == required
+    groups = [
+        {name for alt in alternatives for name in alt["required"]}
+        for _, alternatives in requirement_groups(params)
+    ]
+    assert groups == ONE_OF.get(name, [])
+    in_groups = set().union(*groups) if groups else set()
+    assert set(params.get("required", [])) == required - in_groups
     assert set(params["properties"]) == required | optional
     assert set(_object(entry["response_item"])["properties"]) == reply
 
@@ -99,3 +119,14 @@ def test_booleans_are_booleans_and_numbers_are_strings() -> None:
                 assert resolved["type"] == "boolean", field
             if field in {"sz", "px", "newSz", "newPx", "pxUsd", "pxVol", "newPxUsd", "newPxVol"}:
                 assert resolved["type"] == "string" and "pattern" in resolved, field
+
+
+def test_inst_id_code_is_a_positive_integer_resolved_from_inst_id() -> None:
+    for name in ONE_OF:
+        properties = _object(SPEC.raw["operations"][name]["params"])["properties"]
+        if "instIdCode" not in properties:
+            continue
+        code = properties["instIdCode"]
+        assert _object(code)["type"] == "integer", name
+        assert _object(code)["minimum"] == 1, name
+        assert code["x-resolve"] == {"from": "instId", "by": "instruments"}, name

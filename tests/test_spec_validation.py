@@ -82,13 +82,13 @@ CASES = {
         lambda d: d["operations"]["cancel_order"]["examples"]["invalid"].append(
             {"name": "x", "params": {"instId": "A", "ordId": "1"}, "error_field": "ordId"}
         ),
-        ["operations.cancel_order.examples.invalid[3].params: expected to be invalid"],
+        ["operations.cancel_order.examples.invalid[4].params: expected to be invalid"],
     ),
     "an invalid example failing elsewhere is caught": (
         lambda d: d["operations"]["cancel_order"]["examples"]["invalid"].append(
             {"name": "x", "params": {"ordId": "1"}, "error_field": "ordId"}
         ),
-        ["operations.cancel_order.examples.invalid[3].error_field: no error names 'ordId'"],
+        ["operations.cancel_order.examples.invalid[4].error_field: no error names 'ordId'"],
     ),
     "a valid example that fails is caught": (
         lambda d: d["operations"]["submit_new_order"]["examples"]["valid"][0]["params"].__setitem__(
