@@ -219,11 +219,13 @@ class AsyncWebsocketClient:
         timeout = self.options.request_timeout if timeout is None else timeout
         deadline = asyncio.get_running_loop().time() + timeout
         resolved = await self._resolve(fields, args) if fields else ()
-        try:
-            return await conn.request(self._ids.next(), op, args, exp_time, deadline, timeout)
-        except OkxApiError as exc:
-            self._forget_stale_codes(exc, args, resolved)
-            raise
+        reply = await conn.request(self._ids.next(), op, args, exp_time, deadline, timeout)
+        if reply.get("code") != "0":
+            error = OkxApiError(reply)
+            if resolved:
+                self._forget_stale_codes(error, args, resolved)
+            raise error
+        return reply
 
     async def _resolve(
         self, fields: tuple[Resolved, ...], args: list[dict[str, Any]]
