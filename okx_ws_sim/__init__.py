@@ -12,12 +12,22 @@ and benchmarks against it::
     with SimulatorThread() as sim:                # blocking code, demo
         ...
 
+As OKX since 2026, order/amend/cancel items name the instrument by the integer
+``instIdCode`` (``sim.inst_id_code("BTC-USDT")``, ``okx_ws_sim.testing.by_code``);
+``Simulator(legacy_inst_id=True)`` also accepts items with only ``instId``.  The
+mapping is served on the same port: ``GET {sim.rest_url}/api/v5/public/instruments
+?instType=SPOT|MARGIN|SWAP|FUTURES|OPTION`` (``sim.rest_calls(path, inst_type)``
+counts the answers).  ``sim.add_instrument(Instrument(...))`` lists a new
+instrument, ``sim.remove_instrument(inst_id)`` delists one.  Items are checked
+against the simulator's own table (``rules.py``), never the client's models.
+
 Faults (``sim.faults``, a FaultPlan; each counted in ``sim.stats.faults_injected``):
 ``close_after_frames(n, each=False)``, ``drop_next_request(op=None, count=1)``,
 ``drop_after_execute(op=None, count=1)``, ``swallow_pongs(on=True)``,
 ``delay_replies(seconds, jitter=0.0)``, ``refuse_logins(count=1, code="60009")``,
 ``send_notice(close_after=0.2, kinds=("private", "business"))``,
-``send_malformed(n=1, kinds=(all))``, ``reset()``; plus ``await sim.restart()``.
+``send_malformed(n=1, kinds=(all))``, ``fail_rest(count=1, status=503, path=None)``,
+``hang_rest(count=1, seconds=5.0, path=None)``, ``reset()``; plus ``await sim.restart()``.
 
 See ``codes.py`` for every error code it answers with (uncertain ones marked).
 """

@@ -1,9 +1,9 @@
 """The simulator's WebSocket server: connections, routing, ping, idle, pushes.
 
 One port serves ``/ws/v5/public``, ``/ws/v5/private`` and ``/ws/v5/business``
-(query strings ignored), plus the REST GETs of ``rest.ROUTES`` answered as
-plain HTTP before any handshake; anything else gets HTTP 404.  The per-request path is
-one ``json.loads``, a few dict look-ups, the engine call and one
+(query strings ignored), plus the REST GETs of ``rest.ROUTES``, answered as
+plain HTTP before any handshake; anything else gets HTTP 404.  The per-request
+path is one ``json.loads``, a few dict look-ups, the engine call and one
 ``json.dumps``; no task is created per request unless a fault asks for it.
 """
 

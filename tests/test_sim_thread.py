@@ -72,7 +72,7 @@ def test_main_prints_url_and_credentials() -> None:
         os.environ, PYTHONPATH=os.pathsep.join([".", "generated", os.environ.get("PYTHONPATH", "")])
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "okx_ws_sim", "--port", "0"],
+        [sys.executable, "-m", "okx_ws_sim", "--port", "0", "--legacy-inst-id"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -83,12 +83,22 @@ def test_main_prints_url_and_credentials() -> None:
         first = proc.stdout.readline()
         assert first.startswith("okx_ws_sim listening on ws://127.0.0.1:")
         url = first.split()[-1]
-        lines = [proc.stdout.readline() for _ in range(6)]
+        lines = [proc.stdout.readline() for _ in range(7)]
         assert any("api key" in line for line in lines)
+        rest = next(line for line in lines if "rest:" in line).split()[-1]
+        assert rest.startswith("http://127.0.0.1:") and "instType=SPOT" in rest
         deadline = time.monotonic() + 5
         with connect(url + "/ws/v5/public") as ws:
             ws.send("ping")
             assert ws.recv(timeout=2) == "pong"
+        with connect(url + "/ws/v5/private") as ws:  # --legacy-inst-id: instId alone is fine
+            ws.send(json.dumps({"op": "login", "args": [login_args()]}))
+            assert json.loads(ws.recv(timeout=2))["code"] == "0"
+            legacy = {k: v for k, v in ORDER.items() if k != "instIdCode"}
+            ws.send(
+                json.dumps({"id": "L1", "op": "order", "args": [dict(legacy, instId="BTC-USDT")]})
+            )
+            assert json.loads(ws.recv(timeout=2))["code"] == "0"
         assert time.monotonic() < deadline
     finally:
         proc.terminate()
