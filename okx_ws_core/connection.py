@@ -80,7 +80,7 @@ class Connection:
     ) -> dict[str, Any]:
         """Send one request and return OKX's reply; never sends it twice."""
         active = self._active
-        if active is None:
+        if active is None or active[0].closed:
             try:
                 active = await self._wait_usable(deadline)
             except ConnectTimeout:
@@ -105,6 +105,9 @@ class Connection:
         await self._wait_usable(asyncio.get_running_loop().time() + timeout)
 
     async def _wait_usable(self, deadline: float) -> tuple[Link, Session]:
+        active = self._active
+        if active is not None and not active[0].closed:
+            return active
         ready = self._start_connect()
         loop = asyncio.get_running_loop()
         try:

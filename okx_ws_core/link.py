@@ -62,8 +62,13 @@ class Link:
         self.heartbeat.sent(self._loop.time())
 
     def abort(self, reason: str) -> None:
-        """Drop the link now (heartbeat dead, setup failed): no close handshake."""
+        """Drop the link now (heartbeat dead, a send failed): no close handshake.
+
+        It counts as closed at once, so nothing more is written to it even
+        before its task has wound down and reported the death.
+        """
         if not self._task.done():
+            self.closed = True
             self._abort_reason = self._abort_reason or reason
             self._task.cancel()
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 import threading
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from okx_ws.operations import CANCEL_ORDER, SUBMIT_MULTIPLE_ORDERS, SUBMIT_NEW_ORDER
 
 from okx_ws_core import (
     AsyncWebsocketClient,
@@ -15,11 +19,13 @@ from okx_ws_core import (
     ClientClosed,
     ConnectionLost,
     Event,
+    InstrumentResolutionError,
     OkxApiError,
     RequestTimeout,
     SubscriptionError,
     WebsocketClient,
 )
+from okx_ws_core.transport import Transport, connector_for
 from okx_ws_sim import DEFAULT_API_SECRET, DEFAULT_PASSPHRASE, Simulator
 from tests.conftest import client_options
 
@@ -35,6 +41,22 @@ def order(cl_ord_id: str, **extra: Any) -> dict[str, Any]:
         "clOrdId": cl_ord_id,
         **extra,
     }
+
+
+def _operation_for(items: tuple[dict[str, Any], ...]) -> Any:
+    return SUBMIT_NEW_ORDER if len(items) == 1 else SUBMIT_MULTIPLE_ORDERS
+
+
+async def place(client: AsyncWebsocketClient, *items: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    """Place orders through the typed path (instIdCode resolved) and return OKX's reply."""
+    params = items[0] if len(items) == 1 else list(items)
+    reply = await client.call(_operation_for(items), params, **kw)
+    return reply.model_dump(by_alias=True)
+
+
+def place_sync(client: WebsocketClient, *items: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    params = items[0] if len(items) == 1 else list(items)
+    return client.call(_operation_for(items), params, **kw).model_dump(by_alias=True)
 
 
 def recorder(client: AsyncWebsocketClient, *names: str) -> list[Event]:
@@ -62,19 +84,14 @@ async def test_connect_ws_api_logs_in_both_connections_once(sim: Simulator, tran
             ("open", "business"),
             ("open", "private"),
         ]
-        reply = await client.send_ws_api_request("private", "order", [order("conn1")])
+        reply = await place(client, order("conn1"))
         assert reply["code"] == "0" and reply["data"][0]["clOrdId"] == "conn1"
         assert int(reply["inTime"]) > 10**15  # microseconds
 
 
 async def test_concurrent_first_requests_share_one_connect_and_login(sim: Simulator) -> None:
     async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
-        replies = await asyncio.gather(
-            *(
-                client.send_ws_api_request("private", "order", [order(f"share{i}")])
-                for i in range(10)
-            )
-        )
+        replies = await asyncio.gather(*(place(client, order(f"share{i}")) for i in range(10)))
         assert len(replies) == 10
         assert sim.stats.logins_ok == 1
 
@@ -83,10 +100,7 @@ async def test_refused_login_fails_every_waiter_and_does_not_loop(sim: Simulator
     opts = client_options(sim.base_url, api_passphrase="wrong-passphrase")
     async with AsyncWebsocketClient(**opts) as client:
         results = await asyncio.gather(
-            *(
-                client.send_ws_api_request("private", "order", [order(f"auth{i}")])
-                for i in range(5)
-            ),
+            *(place(client, order(f"auth{i}")) for i in range(5)),
             return_exceptions=True,
         )
         assert all(isinstance(r, AuthenticationError) for r in results)
@@ -96,7 +110,7 @@ async def test_refused_login_fails_every_waiter_and_does_not_loop(sim: Simulator
         await asyncio.sleep(0.3)  # a reconnect loop would log in again within this time
         assert sim.stats.logins_failed == 1
         with pytest.raises(AuthenticationError):  # the next request makes one fresh attempt
-            await client.send_ws_api_request("private", "order", [order("auth9")])
+            await place(client, order("auth9"))
         assert sim.stats.logins_failed == 2
 
 
@@ -105,7 +119,7 @@ async def test_login_refusal_that_clears_is_recovered_by_the_next_request(sim: S
     async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
         with pytest.raises(AuthenticationError):
             await client.connect_ws_api()
-        reply = await client.send_ws_api_request("private", "order", [order("clear1")])
+        reply = await place(client, order("clear1"))
         assert reply["code"] == "0"
 
 
@@ -127,7 +141,7 @@ async def test_secrets_never_appear_in_logs(
     opts = client_options(sim.base_url, attach_event_listeners=True, logger=logger)
     async with AsyncWebsocketClient(**opts) as client:
         await client.connect_ws_api()
-        await client.send_ws_api_request("private", "order", [order("log1")])
+        await place(client, order("log1"))
     async with AsyncWebsocketClient(
         **{**opts, "api_secret": "bad-" + DEFAULT_API_SECRET}
     ) as client:
@@ -159,9 +173,7 @@ async def test_missed_pong_reconnects_and_logs_in_again(sim: Simulator) -> None:
         sim.faults.swallow_pongs(False)
         await wait_until(lambda: any(e.name == "reconnected" for e in events))
         assert sim.stats.logins_ok == 2
-        assert (await client.send_ws_api_request("private", "order", [order("pong1")]))[
-            "code"
-        ] == "0"
+        assert (await place(client, order("pong1")))["code"] == "0"
 
 
 async def test_server_restart_reconnects_relogs_and_resubscribes(
@@ -174,7 +186,7 @@ async def test_server_restart_reconnects_relogs_and_resubscribes(
         await client.subscribe({"channel": "orders", "instType": "ANY"}, "private")
         await sim.restart()
         await wait_until(lambda: len(events) == 1)
-        await client.send_ws_api_request("private", "order", [order("resub1")])
+        await place(client, order("resub1"))
         await wait_until(
             lambda: any(
                 u.message and u.message["data"][0].get("clOrdId") == "resub1" for u in updates
@@ -186,7 +198,7 @@ async def test_updates_async_iterator_yields_pushes(sim: Simulator) -> None:
     async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
         await client.subscribe([{"channel": "orders", "instType": "ANY"}], "private")
         stream = client.updates()
-        await client.send_ws_api_request("private", "order", [order("iter1")])
+        await place(client, order("iter1"))
         update = await asyncio.wait_for(anext(stream), 2.0)
         assert update.message is not None and update.message["arg"]["channel"] == "orders"
         await stream.aclose()
@@ -205,18 +217,29 @@ async def test_request_timeout_says_fate_unknown_with_ids(sim: Simulator) -> Non
     async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
         await client.connect("private")
         with pytest.raises(RequestTimeout) as info:
-            await client.send_ws_api_request("private", "order", [order("slow1")], timeout=0.1)
+            await place(client, order("slow1"), timeout=0.1)
         assert info.value.sent and info.value.cl_ord_ids == ("slow1",) and info.value.op == "order"
         assert info.value.id and "UNKNOWN" in str(info.value)
 
 
 async def test_request_while_server_is_down_times_out_as_never_sent() -> None:
     async with Simulator() as sim:
+        url, code = sim.base_url, sim.inst_id_code("BTC-USDT")
+    # A preset code: no REST needed, so the WebSocket being down is what the call meets.
+    options = client_options(url, instruments={"BTC-USDT": code})
+    async with AsyncWebsocketClient(**options) as client:
+        with pytest.raises(RequestTimeout) as info:
+            await place(client, order("down1"), timeout=0.2)
+        assert not info.value.sent
+
+
+async def test_rest_down_fails_the_call_as_unresolved_and_sends_nothing() -> None:
+    async with Simulator() as sim:
         url = sim.base_url
     async with AsyncWebsocketClient(**client_options(url)) as client:
-        with pytest.raises(RequestTimeout) as info:
-            await client.send_ws_api_request("private", "order", [order("down1")], timeout=0.2)
-        assert not info.value.sent
+        with pytest.raises(InstrumentResolutionError, match="BTC-USDT") as info:
+            await place(client, order("down2"), timeout=0.5)
+        assert "nothing was sent" in str(info.value)
 
 
 async def test_connection_lost_in_flight_is_reported_and_never_resent(
@@ -226,20 +249,18 @@ async def test_connection_lost_in_flight_is_reported_and_never_resent(
         await client.connect("private")
         sim.faults.drop_next_request(op="order")
         with pytest.raises(ConnectionLost) as info:
-            await client.send_ws_api_request("private", "order", [order("lost1")])
+            await place(client, order("lost1"))
         assert info.value.cl_ord_ids == ("lost1",) and info.value.op == "order"
         await asyncio.sleep(0.2)  # time for a (wrong) re-send after the reconnect
         assert sim.stats.requests_by_op.get("order", 0) == 1
-        assert (await client.send_ws_api_request("private", "order", [order("lost2")]))[
-            "code"
-        ] == "0"
+        assert (await place(client, order("lost2")))["code"] == "0"
 
 
 async def test_partial_batch_failure_keeps_every_item(sim: Simulator) -> None:
     async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
         items = [order("part1"), order("part2", sz="100000000"), order("part3")]
         with pytest.raises(OkxApiError) as info:
-            await client.send_ws_api_request("private", "batch-orders", items)
+            await place(client, *items)
         assert info.value.code == "2"
         assert [i["clOrdId"] for i in info.value.succeeded] == ["part1", "part3"]
         assert [i["sCode"] for i in info.value.failed] == ["51008"]
@@ -247,11 +268,11 @@ async def test_partial_batch_failure_keeps_every_item(sim: Simulator) -> None:
 
 async def test_tag_is_sent_as_given_and_exp_time_is_honoured(sim: Simulator) -> None:
     async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
-        await client.send_ws_api_request("private", "order", [order("tag1", tag="mybot7")])
+        await place(client, order("tag1", tag="mybot7"))
         placed = sim.find_order(cl_ord_id="tag1")
         assert placed is not None and placed["tag"] == "mybot7"
         with pytest.raises(OkxApiError):
-            await client.send_ws_api_request("private", "order", [order("exp1")], exp_time=1_000)
+            await place(client, order("exp1"), exp_time=1_000)
         assert sim.find_order(cl_ord_id="exp1") is None
 
 
@@ -261,9 +282,7 @@ async def test_malformed_frames_are_reported_and_do_not_kill_the_reader(sim: Sim
         await client.connect("private")
         sim.faults.send_malformed(2)
         await wait_until(lambda: len(problems) >= 2)
-        assert (await client.send_ws_api_request("private", "order", [order("mal1")]))[
-            "code"
-        ] == "0"
+        assert (await place(client, order("mal1")))["code"] == "0"
 
 
 async def test_notice_64008_moves_to_a_fresh_connection_before_the_close(sim: Simulator) -> None:
@@ -275,9 +294,7 @@ async def test_notice_64008_moves_to_a_fresh_connection_before_the_close(sim: Si
         assert not any(
             e.name == "close" for e in events
         )  # moved before the server closed the old one
-        assert (await client.send_ws_api_request("private", "order", [order("notice1")]))[
-            "code"
-        ] == "0"
+        assert (await place(client, order("notice1")))["code"] == "0"
 
 
 async def test_close_fails_in_flight_requests_and_leaves_no_tasks(sim: Simulator) -> None:
@@ -285,15 +302,13 @@ async def test_close_fails_in_flight_requests_and_leaves_no_tasks(sim: Simulator
     client = AsyncWebsocketClient(**client_options(sim.base_url))
     await client.connect_ws_api()
     sim.faults.delay_replies(0.5)
-    pending = asyncio.ensure_future(
-        client.send_ws_api_request("private", "order", [order("close1")])
-    )
+    pending = asyncio.ensure_future(place(client, order("close1")))
     await asyncio.sleep(0.05)
     await client.close()
     with pytest.raises(ConnectionLost):
         await pending
     with pytest.raises(ClientClosed):
-        await client.send_ws_api_request("private", "order", [order("close2")])
+        await place(client, order("close2"))
     await asyncio.sleep(0)
     leftover = {
         t for t in asyncio.all_tasks() - before if not t.done() and "okx-ws" in t.get_name()
@@ -305,15 +320,13 @@ def test_blocking_client_round_trip_and_thread_shutdown(sim_thread: Any) -> None
     threads_before = threading.active_count()
     with WebsocketClient(**client_options(sim_thread.base_url)) as client:
         client.connect_ws_api()
-        reply = client.send_ws_api_request("private", "order", [order("sync1")])
+        reply = place_sync(client, order("sync1"))
         assert reply["data"][0]["clOrdId"] == "sync1"
         with pytest.raises(OkxApiError):
-            client.send_ws_api_request(
-                "private", "cancel-order", [{"instId": "BTC-USDT", "ordId": "999999"}]
-            )
+            client.call(CANCEL_ORDER, {"instId": "BTC-USDT", "ordId": "999999"})
     assert threading.active_count() == threads_before
     with pytest.raises(ClientClosed):
-        client.send_ws_api_request("private", "order", [order("sync2")])
+        place_sync(client, order("sync2"))
 
 
 def test_blocking_client_is_thread_safe(sim_thread: Any) -> None:
@@ -323,7 +336,7 @@ def test_blocking_client_is_thread_safe(sim_thread: Any) -> None:
         def worker(n: int) -> None:
             try:
                 for i in range(20):
-                    client.send_ws_api_request("private", "order", [order(f"t{n}x{i}")])
+                    place_sync(client, order(f"t{n}x{i}"))
             except BaseException as exc:  # noqa: BLE001 - collected for the assertion
                 errors.append(exc)
 
@@ -336,23 +349,46 @@ def test_blocking_client_is_thread_safe(sim_thread: Any) -> None:
         assert len(sim_thread.orders()) == 80
 
 
-async def test_failed_send_fails_the_request_at_once_instead_of_hanging(
-    sim: Simulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async with AsyncWebsocketClient(**client_options(sim.base_url, request_timeout=5.0)) as client:
-        await client.connect("private")
-        link = client._connections["private"].link
-        assert link is not None and link.transport is not None
+class BreakingConnector:
+    """A real websockets connection whose sends fail on demand (a public Connector)."""
 
-        async def broken_send(self: object, text: str) -> None:
+    def __init__(self, fail_when: Any) -> None:
+        self._inner = connector_for("websockets")
+        self.fail_when = fail_when
+
+    @contextlib.asynccontextmanager
+    async def open(self, url: str, timeout: float) -> AsyncIterator[Transport]:
+        async with self._inner.open(url, timeout) as transport:
+            yield _Breaking(transport, self)
+
+
+class _Breaking:
+    def __init__(self, inner: Transport, owner: BreakingConnector) -> None:
+        self._inner, self._owner = inner, owner
+
+    async def send(self, text: str) -> None:
+        if self._owner.fail_when(text):
             raise OSError("EPIPE")
+        await self._inner.send(text)
 
-        monkeypatch.setattr(type(link.transport), "send", broken_send)
+    async def recv(self) -> str:
+        return await self._inner.recv()
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+async def test_failed_send_fails_the_request_at_once_instead_of_hanging(sim: Simulator) -> None:
+    connector = BreakingConnector(lambda text: '"clOrdId":"send1"' in text)
+    options = client_options(sim.base_url, request_timeout=5.0, transport=connector)
+    async with AsyncWebsocketClient(**options) as client:
+        await client.connect("private")
         started = asyncio.get_running_loop().time()
         with pytest.raises(ConnectionLost) as info:
-            await client.send_ws_api_request("private", "order", [order("send1")])
+            await place(client, order("send1"))
         assert asyncio.get_running_loop().time() - started < 1.0
         assert info.value.cl_ord_ids == ("send1",) and "EPIPE" in str(info.value)
+        assert (await place(client, order("send2")))["code"] == "0"  # reconnected
 
 
 async def test_restarts_under_load_do_not_turn_a_dead_link_into_a_failure_storm(
@@ -371,9 +407,7 @@ async def test_restarts_under_load_do_not_turn_a_dead_link_into_a_failure_storm(
             nonlocal lost
             while loop.time() < stop:
                 try:
-                    await client.send_ws_api_request(
-                        "private", "order", [order(f"storm{next(counter)}")]
-                    )
+                    await place(client, order(f"storm{next(counter)}"))
                 except ConnectionLost:
                     lost += 1
                 except RequestTimeout:
@@ -385,39 +419,25 @@ async def test_restarts_under_load_do_not_turn_a_dead_link_into_a_failure_storm(
             await sim.restart()
         await asyncio.gather(*workers)
         assert lost <= 8 * 8 * 2  # at most the requests in flight on each dead link, not thousands
-        assert (await client.send_ws_api_request("private", "order", [order("stormEnd")]))[
-            "code"
-        ] == "0"
+        assert (await place(client, order("stormEnd")))["code"] == "0"
 
 
-async def test_failed_login_send_leaves_no_unretrieved_future(
-    sim: Simulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_failed_login_send_leaves_no_unretrieved_future(sim: Simulator) -> None:
     """Regression (found by the soak): a login frame that failed to send left its waiter
     failed but never awaited ("Future exception was never retrieved")."""
-    from okx_ws_core.link import Link
-    from okx_ws_core.transport import TransportClosed
-
-    original_send = Link.send
-
-    async def send(self: Link, text: str) -> None:
-        if '"op":"login"' in text:
-            raise TransportClosed("socket broke while writing the login")
-        await original_send(self, text)
-
-    monkeypatch.setattr(Link, "send", send)
+    connector = BreakingConnector(lambda text: '"op":"login"' in text)
     problems: list[str] = []
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(lambda _loop, ctx: problems.append(str(ctx.get("message"))))
     try:
-        client = AsyncWebsocketClient(**client_options(sim.base_url))
-        with pytest.raises(RequestTimeout):
-            await client.send_ws_api_request("private", "order", [order("login1")], timeout=0.2)
+        client = AsyncWebsocketClient(**client_options(sim.base_url, transport=connector))
+        with pytest.raises(RequestTimeout) as info:
+            await place(client, order("login1"), timeout=0.2)
+        assert info.value.sent is False
         await client.close()
-        import gc
-
         gc.collect()
         await asyncio.sleep(0)
     finally:
         loop.set_exception_handler(None)
     assert problems == []
+    assert sim.stats.requests_by_op.get("order", 0) == 0
