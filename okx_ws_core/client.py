@@ -104,6 +104,11 @@ class AsyncWebsocketClient:
             f" api_key={shown!r} connected={usable}>"
         )
 
+    @property
+    def in_flight(self) -> int:
+        """Requests sent and still awaiting their reply, over every connection."""
+        return sum(conn.in_flight for conn in self._connections.values())
+
     # -- configuration and events -----------------------------------------
 
     def set_time_offset_ms(self, offset_ms: int) -> None:

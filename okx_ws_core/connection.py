@@ -61,11 +61,17 @@ class Connection:
         self._last_error: BaseException | None = None
         self._opened_before = False
         self._retiring: set[asyncio.Task[None]] = set()
+        self._sessions: set[Session] = set()  # of links not yet dead, retiring ones included
         self.closed = False
 
     @property
     def usable(self) -> bool:
         return self._active is not None
+
+    @property
+    def in_flight(self) -> int:
+        """Requests sent on this connection's links and still awaiting their reply."""
+        return sum(session.in_flight for session in self._sessions)
 
     # -- requests ---------------------------------------------------------
 
@@ -170,6 +176,7 @@ class Connection:
             self._forward(self.key, event, consumed)
 
         session = Session(self.key, on_event)
+        self._sessions.add(session)
         link = Link(
             self.key,
             self.url,
@@ -241,6 +248,7 @@ class Connection:
     def _on_link_closed_for(self, session: Session) -> Callable[[Link, str], None]:
         def closed(link: Link, reason: str) -> None:
             session.close(reason)
+            self._sessions.discard(session)
             if self._active is None or self._active[0] is not link:
                 return  # never usable, or retired after a 64008 notice
             self._active = None

@@ -150,6 +150,11 @@ class WebsocketClient:
     def options(self) -> ClientOptions:
         return self._async.options
 
+    @property
+    def in_flight(self) -> int:
+        """Requests sent and still awaiting their reply (a snapshot)."""
+        return self._async.in_flight
+
     def load_instruments(
         self, inst_types: Iterable[str], *, inst_families: Iterable[str] = ()
     ) -> None:

@@ -59,6 +59,7 @@ from okx_ws_core import (  # noqa: E402
     RequestTimeout,
     WebsocketClient,
 )
+from okx_ws.operations import BY_OP  # noqa: E402
 from okx_ws_sim import Account, SimulatorThread  # noqa: E402
 from tools.soak_ledger import (  # noqa: E402
     API_ERROR,
@@ -173,6 +174,10 @@ class Pool:
             return self._ids.pop()
 
 
+# An explicit instIdCode is sent as given; the simulator lists no instrument under it.
+UNKNOWN_CODE = 999_999_999
+
+
 def rest_item(cl: str) -> dict[str, Any]:
     return {
         "instId": "BTC-USDT",
@@ -224,14 +229,14 @@ def build_spec(seed: int, index: int, letter: str, pool: Pool) -> Spec:
         ids = [f"{base}b{j}" for j in range(n)]
         items = [rest_item(cl) for cl in ids]
         bad: frozenset[str] = frozenset()
-        if rng.random() < 0.3:  # one unknown instrument: code "2", partially succeeded
+        if rng.random() < 0.3:  # one stale instIdCode: code "2", partially succeeded
             j = rng.randrange(n)
-            items[j]["instId"] = "NOPE-USDT"
+            items[j]["instIdCode"] = UNKNOWN_CODE
             bad = frozenset({ids[j]})
         return Spec("batch-orders", "batch", items, tuple(ids), expect_fail=bad)
-    cl = f"{base}x"  # unknown instrument: code "1", OkxApiError
+    cl = f"{base}x"  # a code OKX does not list (51001): code "1", OkxApiError
     item = rest_item(cl)
-    item["instId"] = "NOPE-USDT"
+    item["instIdCode"] = UNKNOWN_CODE
     return Spec("order", "bad", [item], (cl,), expect_fail=frozenset({cl}))
 
 
@@ -239,12 +244,6 @@ def build_spec(seed: int, index: int, letter: str, pool: Pool) -> Spec:
 
 Items = list[tuple[str, str, str]]  # (clOrdId, ordId, sCode)
 
-_GENERATED_METHODS = {
-    "order": ("submit_new_order", True),
-    "batch-orders": ("submit_multiple_orders", False),
-    "cancel-order": ("cancel_order", True),
-    "amend-order": ("amend_order", True),
-}
 
 
 def _items_from_model(reply: Any) -> tuple[str, Items]:
@@ -254,11 +253,8 @@ def _items_from_model(reply: Any) -> tuple[str, Items]:
     ]
 
 
-def _items_from_dict(reply: dict[str, Any]) -> tuple[str, Items]:
-    return str(reply.get("id", "")), [
-        (str(i.get("clOrdId", "")), str(i.get("ordId", "")), str(i.get("sCode", "")))
-        for i in reply.get("data") or []
-    ]
+def _params(spec: Spec) -> Any:
+    return spec.args if BY_OP[spec.op].batch else spec.args[0]
 
 
 @dataclass
@@ -306,20 +302,18 @@ class ClientSide:
 
 
 async def call_async(side: ClientSide, spec: Spec, generated: bool) -> tuple[str, Items]:
+    """One request through the generated client's method, or the runtime's ``call``."""
+    operation = BY_OP[spec.op]
     if generated:
-        method, single = _GENERATED_METHODS[spec.op]
-        fn = getattr(side.api, method)
-        reply = await fn(spec.args[0] if single else spec.args)
-        return _items_from_model(reply)
-    return _items_from_dict(await side.ws.send_ws_api_request("private", spec.op, spec.args))
+        return _items_from_model(await getattr(side.api, operation.name)(_params(spec)))
+    return _items_from_model(await side.ws.call(operation, _params(spec)))
 
 
 def call_sync(side: ClientSide, spec: Spec, generated: bool) -> tuple[str, Items]:
+    operation = BY_OP[spec.op]
     if generated:
-        method, single = _GENERATED_METHODS[spec.op]
-        fn = getattr(side.api, method)
-        return _items_from_model(fn(spec.args[0] if single else spec.args))
-    return _items_from_dict(side.api.send_ws_api_request("private", spec.op, spec.args))
+        return _items_from_model(getattr(side.api, operation.name)(_params(spec)))
+    return _items_from_model(side.api.call(operation, _params(spec)))
 
 
 def close_record(ledger: Ledger, rec: Record, side: ClientSide, outcome: Any) -> None:
@@ -822,7 +816,7 @@ class Soak:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             conns = await self.on_sim(sim.connection_count)
-            if conns == want and all(not s.ws._pending for s in self.sides):
+            if conns == want and all(not s.ws.in_flight for s in self.sides):
                 break
             await asyncio.sleep(0.02)
         else:
