@@ -4,17 +4,31 @@ Run it with ``make demo``. It starts the simulator on a loopback port, then
 trades with the blocking ``WebsocketAPIClient`` and with the asyncio
 ``AsyncWebsocketAPIClient``: single, batch and partially failing orders,
 amends, cancels, mass cancels and the four spread operations.
+
+Every request frame is printed as it goes on the wire (through a small
+``Connector`` wrapper, the same public hook tests use), so you can see the
+integer ``instIdCode`` okx-ws fills in from ``instId``: OKX has required it in
+the order, amend and cancel operations since 2026.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
-from okx_ws import AsyncWebsocketAPIClient, OkxApiError, WebsocketAPIClient
+from okx_ws import (
+    AsyncWebsocketAPIClient,
+    OkxApiError,
+    UnknownInstrumentError,
+    WebsocketAPIClient,
+)
 from pydantic import BaseModel
+
+from okx_ws_core.transport import Transport, connector_for
 
 from okx_ws_sim import DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_PASSPHRASE, SimulatorThread
 
@@ -23,6 +37,46 @@ _ids = itertools.count(1)
 
 def cl_ord_id(prefix: str) -> str:
     return f"{prefix}{next(_ids)}"
+
+
+class WireTap:
+    """A Connector that prints each request frame the client writes (default transport)."""
+
+    def __init__(self) -> None:
+        self._inner = connector_for("websockets")
+
+    @contextlib.asynccontextmanager
+    async def open(self, url: str, timeout: float) -> AsyncIterator[Transport]:
+        async with self._inner.open(url, timeout) as transport:
+            yield _Tapped(transport)
+
+
+class _Tapped:
+    def __init__(self, inner: Transport) -> None:
+        self._inner = inner
+
+    async def send(self, text: str) -> None:
+        if text.startswith('{"id"'):  # requests; not ping, login or subscribe
+            print(f"   wire:    {text}")
+        await self._inner.send(text)
+
+    async def recv(self) -> str:
+        return await self._inner.recv()
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+def client_options(base_url: str) -> dict[str, Any]:
+    return dict(
+        api_key=DEFAULT_API_KEY,
+        api_secret=DEFAULT_API_SECRET,
+        api_passphrase=DEFAULT_PASSPHRASE,
+        base_url=base_url,  # REST (the instrument list) goes to the same host: http://...
+        transport=WireTap(),
+        instrument_types=("SPOT",),  # connect_ws_api() loads their instIdCodes up front
+        attach_event_listeners=False,
+    )
 
 
 def step(title: str, request: Any) -> None:
@@ -71,18 +125,14 @@ def limit_order(prefix: str, px: str = "20000", sz: str = "0.01", **extra: Any) 
 
 def blocking_session(base_url: str) -> None:
     print("\n=== Blocking client: WebsocketAPIClient ===")
-    options = dict(
-        api_key=DEFAULT_API_KEY,
-        api_secret=DEFAULT_API_SECRET,
-        api_passphrase=DEFAULT_PASSPHRASE,
-        base_url=base_url,
-        attach_event_listeners=False,
-    )
-    with WebsocketAPIClient(**options) as client:
+    with WebsocketAPIClient(**client_options(base_url)) as client:
         print(
-            "-> connect_ws_api(): opening and logging in to private and business ahead of the first order"
+            "-> connect_ws_api(): logging in to private and business, and loading the SPOT"
+            " instIdCodes (GET /api/v5/public/instruments?instType=SPOT), ahead of the first order"
         )
         client.connect_ws_api()
+        codes = client.get_ws_client().async_client.instruments
+        print(f"   BTC-USDT is instIdCode {codes.code('BTC-USDT')}: no lookup on the order path")
 
         order = limit_order("demoS", tag="demo")
         step("submit_new_order (a resting limit buy)", order)
@@ -123,8 +173,16 @@ def blocking_session(base_url: str) -> None:
             "sz": "1",
             "clOrdId": cl_ord_id("demoO"),
         }
-        step("submit_new_order (an option, to be mass-cancelled)", option)
+        step("submit_new_order (an option: its code is fetched on first use, once)", option)
         result(client.submit_new_order(option))
+        unknown = limit_order("demoU")
+        unknown["instId"] = "NOPE-USDT"
+        step("submit_new_order on an instrument OKX does not list", unknown)
+        try:
+            client.submit_new_order(unknown)
+        except UnknownInstrumentError as error:
+            print(f"   refused before sending: {error}")
+
         mass = {"instType": "OPTION", "instFamily": "BTC-USD"}
         step("mass_cancel_orders", mass)
         result(client.mass_cancel_orders(mass))
@@ -156,14 +214,7 @@ def spread_session_sync(client: WebsocketAPIClient) -> None:
 
 async def async_session(base_url: str) -> None:
     print("\n=== Async client: AsyncWebsocketAPIClient ===")
-    options = dict(
-        api_key=DEFAULT_API_KEY,
-        api_secret=DEFAULT_API_SECRET,
-        api_passphrase=DEFAULT_PASSPHRASE,
-        base_url=base_url,
-        attach_event_listeners=False,
-    )
-    async with AsyncWebsocketAPIClient(**options) as client:
+    async with AsyncWebsocketAPIClient(**client_options(base_url)) as client:
         await client.connect_ws_api()
         pushes: list[str] = []
         ws = client.get_ws_client()
