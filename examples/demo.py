@@ -29,7 +29,6 @@ from okx_ws import (
 from pydantic import BaseModel
 
 from okx_ws_core.transport import Transport, connector_for
-
 from okx_ws_sim import DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_PASSPHRASE, SimulatorThread
 
 _ids = itertools.count(1)

@@ -257,7 +257,10 @@ class AsyncWebsocketClient:
         self, error: OkxApiError, args: list[dict[str, Any]], filled: Iterable[tuple[int, Resolved]]
     ) -> None:
         for index, field in filled:
-            if index < len(error.data) and str(error.data[index].get("sCode")) in _STALE_CODE_SCODES:
+            if (
+                index < len(error.data)
+                and str(error.data[index].get("sCode")) in _STALE_CODE_SCODES
+            ):
                 self.instruments.invalidate(str(args[index][field.source]))
 
     # -- inbound events no waiter consumed ----------------------------------
@@ -373,4 +376,3 @@ class AsyncWebsocketClient:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
-

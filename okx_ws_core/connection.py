@@ -219,7 +219,9 @@ class Connection:
         except TransportClosed as exc:
             raise ConnectionLost(id="", op=event, cl_ord_ids=(), reason=str(exc)) from None
         except asyncio.TimeoutError:
-            raise RequestTimeout(id="", op=event, cl_ord_ids=(), timeout=timeout, sent=True) from None
+            raise RequestTimeout(
+                id="", op=event, cl_ord_ids=(), timeout=timeout, sent=True
+            ) from None
         finally:
             session.forget_subscription(acked)
             if acked.done() and not acked.cancelled():

@@ -28,7 +28,9 @@ def _doc(text: str) -> Any:
 class ClientOptions:
     """Validated once at construction; a bad value raises :class:`ConfigurationError`."""
 
-    market: str = field(default="prod", metadata=_doc('Market of the API key: "prod", "eea" or "us".'))
+    market: str = field(
+        default="prod", metadata=_doc('Market of the API key: "prod", "eea" or "us".')
+    )
     demo_trading: bool = field(default=False, metadata=_doc("Use OKX's demo-trading hosts."))
     base_url: str | None = field(
         default=None,

@@ -8,7 +8,6 @@ every method is thread-safe.  Event handlers run on the loop thread.
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 from collections.abc import Coroutine, Iterable, Mapping
 from types import TracebackType

@@ -132,6 +132,7 @@ class ServerLink:
         self._inbox: collections.deque[str] = collections.deque()
         self._wakeup: asyncio.Future[None] | None = None
         self._requests: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._write_error: str | None = None
         self.client: Transport = _ClientEnd(self)
 
     @property
@@ -154,6 +155,10 @@ class ServerLink:
             if self._wakeup is not None and not self._wakeup.done():
                 self._wakeup.set_result(None)
 
+    def break_writes(self, reason: str = "scripted: broken pipe") -> None:
+        """Make every later client write fail while reads keep waiting (a half-dead socket)."""
+        self._write_error = reason
+
     def close(self, reason: str = "closed by server") -> None:
         """Drop the connection: the client's reader sees it die."""
         if self.closed_reason is None:
@@ -164,18 +169,22 @@ class ServerLink:
     def _from_client(self, text: str) -> None:
         if self.closed_reason is not None:
             raise TransportClosed(self.closed_reason)
+        if self._write_error is not None:
+            raise TransportClosed(self._write_error)
         self.frames.append(text)
         server = self.server
-        if text == "ping":
+        frame = None if text == "ping" else _loads(text)
+        op = "ping" if text == "ping" else frame.get("op") if isinstance(frame, dict) else None
+        if isinstance(frame, dict) and "id" in frame:
+            self._requests.put_nowait(frame)
+        if op in server.drop_on:
+            self.close(f"scripted: dropped on {op!r}")
+        elif op == "ping":
             if server.answer_pings:
                 self.push("pong")
+        elif not isinstance(frame, dict):
             return
-        frame = _loads(text)
-        if not isinstance(frame, dict):
-            return
-        op = frame.get("op")
-        if "id" in frame:
-            self._requests.put_nowait(frame)
+        elif "id" in frame:
             reply = server.answer(frame) if server.answer is not None else None
             if reply is not None:
                 self.push(reply)
@@ -199,7 +208,10 @@ class ScriptedServer:
 
     ``answer`` maps each request frame to the reply to send (``None``: no
     reply); ``login_errors`` is a list of ``(code, msg)`` that the next logins
-    get, one each; ``refuse_connects`` makes that many next connects fail.
+    get, one each; ``refuse_connects`` makes that many next connects fail;
+    ``drop_on`` is a set of ops (``"login"``, ``"subscribe"``, ``"order"``...,
+    or ``"ping"``) whose frame the server records and then drops the
+    connection instead of answering.
     """
 
     def __init__(
@@ -214,6 +226,7 @@ class ScriptedServer:
         self.ack_subscriptions = ack_subscriptions
         self.login_errors: list[tuple[str, str]] = []
         self.refuse_connects = 0
+        self.drop_on: set[str] = set()
         self.connect_attempts = 0
         self.links: list[ServerLink] = []
         self._opened: asyncio.Queue[ServerLink] | None = None

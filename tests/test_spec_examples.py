@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 from okx_ws import OPERATIONS, AsyncWebsocketAPIClient, ParamsValidationError, WebsocketAPIClient
-from okx_ws_core.testing import ScriptedServer, ServerLink, run
 
 from codegen.spec_loader import load_spec
+from okx_ws_core.testing import ScriptedServer, ServerLink, run
 
 SPEC = load_spec(Path(__file__).resolve().parent.parent / "spec")
 EXP_TIME = 1597026383085

@@ -50,6 +50,8 @@ for _path in (str(ROOT / "generated"), str(ROOT)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
+from okx_ws.operations import BY_OP  # noqa: E402
+
 from okx_ws_core import (  # noqa: E402
     AsyncWebsocketClient,
     AuthenticationError,
@@ -59,7 +61,6 @@ from okx_ws_core import (  # noqa: E402
     RequestTimeout,
     WebsocketClient,
 )
-from okx_ws.operations import BY_OP  # noqa: E402
 from okx_ws_sim import Account, SimulatorThread  # noqa: E402
 from tools.soak_ledger import (  # noqa: E402
     API_ERROR,
@@ -243,7 +244,6 @@ def build_spec(seed: int, index: int, letter: str, pool: Pool) -> Spec:
 # -- drivers: one request through the typed client (or the runtime) ----------------------
 
 Items = list[tuple[str, str, str]]  # (clOrdId, ordId, sCode)
-
 
 
 def _items_from_model(reply: Any) -> tuple[str, Items]:
