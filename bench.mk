@@ -1,7 +1,10 @@
-# Makefile fragment for the benchmark (issue #5); included by the top-level Makefile.
+# Makefile fragment for the benchmark (issues #5, #10, #11); included by the top-level Makefile.
 # `make bench` installs the peers (bench/requirements.txt) into .venv once, then runs
-# every client side by side against the simulator in separate processes and writes
-# bench/results.json.  `make bench-quick` (or BENCH_ARGS=--quick) is the short run.
+# every client side by side against the strict simulator (instIdCode required) in
+# separate processes, several passes each, and prints the median of the passes.  It
+# writes bench/results.json and keeps a dated copy, bench/results/YYYY-MM-DD.json, for
+# the README to point at.  `make bench-quick` (or BENCH_ARGS=--quick) is the short run
+# (one pass, smaller phases, no dated copy).
 
 PYTHON ?= python
 VENV ?= .venv

@@ -1,9 +1,13 @@
 """``python -m bench [--quick] [--server sim|echo] [--clients a,b]``: the whole benchmark.
 
 For each client: a fresh server subprocess, then a fresh worker subprocess for
-latency/throughput/CPU, then another for memory.  Import and ``make generate``
-times are taken first, while nothing else runs.  Prints the tables and writes
-``bench/results.json`` (``--out`` to change).
+latency/throughput/CPU (several passes, interleaved across clients; the table
+shows each figure's median), then another for memory.  Once per run, okx-ws's
+cold first order (fresh clients, with and without warming the instrument
+codes).  Import and ``make generate`` times are taken first, while nothing
+else runs.  Prints the tables and writes ``bench/results.json`` (``--out`` to
+change); a full run also keeps a dated copy, ``bench/results/YYYY-MM-DD.json``,
+that the README can point at.
 """
 
 from __future__ import annotations
@@ -20,14 +24,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .drivers import CLIENTS
-from .merge import merge_passes
+from .drivers import CLIENTS, okx_ws_key
+from .drivers.okx_ws_clients import default_transport
+from .merge import aggregation, merge_passes
 from .procs import ServerProcess
 from .report import ratios, render
 from .sizes import FULL, QUICK
 from .startup import generate_time_s, import_times_ms
 
 REPO = Path(__file__).resolve().parent.parent
+RESULTS_DIR = REPO / "bench" / "results"
 WORKER_TIMEOUT_S = 90  # a full perf worker normally needs < 15 s
 
 
@@ -80,6 +86,11 @@ def measure_memory(key: str, server_kind: str, quick: bool) -> dict[str, Any]:
         return _worker(key, server, "memory", quick)
 
 
+def measure_cold(key: str, server_kind: str, quick: bool) -> dict[str, Any]:
+    with ServerProcess(server_kind) as server:
+        return _worker(key, server, "cold", quick)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller runs (about a minute)")
@@ -96,12 +107,22 @@ def main() -> None:
     )
     parser.add_argument("--no-memory", action="store_true", help="skip memory per client")
     parser.add_argument(
+        "--no-cold", action="store_true", help="skip okx-ws's cold first order measurement"
+    )
+    parser.add_argument(
         "--passes",
         type=int,
         default=None,
-        help="interleaved passes per client, best kept (default: 3 full, 1 quick)",
+        help=f"interleaved passes per client, median shown (default: {FULL.passes} full, "
+        f"{QUICK.passes} quick)",
     )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.json")
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=RESULTS_DIR,
+        help="where a full run keeps its dated copy YYYY-MM-DD.json (quick runs keep none)",
+    )
     args = parser.parse_args()
     keys = [k.strip() for k in args.clients.split(",") if k.strip()]
     unknown = [k for k in keys if k not in CLIENTS]
@@ -114,7 +135,10 @@ def main() -> None:
     imports = import_times_ms(sorted({CLIENTS[k].import_module for k in keys}), sizes.import_runs)
     generate_s = generate_time_s(REPO, sizes.generate_runs)
 
-    passes = args.passes or (1 if args.quick else 3)
+    passes = args.passes or sizes.passes
+    if passes < 1:
+        parser.error("--passes must be >= 1")
+    transport = default_transport()
     runs: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
     for n in range(passes):
         for key in keys:
@@ -124,6 +148,14 @@ def main() -> None:
             runs[key].append(measure_perf(key, args.server, args.quick))
             status = runs[key][-1].get("unavailable") or "ok"
             _log(f"bench: pass {n + 1}/{passes} {key}: {status} ({time.perf_counter() - t0:.1f} s)")
+
+    cold: dict[str, Any] | None = None
+    cold_key = okx_ws_key("async", transport)
+    if not args.no_cold and cold_key is not None and any(k.startswith("okx-ws") for k in keys):
+        t0 = time.perf_counter()
+        cold = measure_cold(cold_key, args.server, args.quick)
+        status = cold.get("unavailable") or "ok"
+        _log(f"bench: cold first order {cold_key}: {status} ({time.perf_counter() - t0:.1f} s)")
 
     clients: dict[str, dict[str, Any]] = {}
     for key in keys:
@@ -148,22 +180,33 @@ def main() -> None:
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "sizes": sizes.__dict__,
         "passes": passes,
+        "aggregation": aggregation(passes),
         "versions": {
             d: _version(d)
             for d in ("okx-ws", "websockets", "httpx-ws", "python-okx", "ccxt", "aiohttp")
         },
         "runtime_s": None,
     }
-    print(render(clients, generate_s, meta))
+    print(render(clients, generate_s, meta, transport, cold))
     meta["runtime_s"] = round(time.perf_counter() - started, 1)
     payload = {
         "meta": meta,
+        "default_transport": transport,
         "generate_s": generate_s,
         "clients": clients,
         "ratios": ratios(clients),
+        "cold_first_order": cold,
     }
-    args.out.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    _log(f"bench: wrote {args.out} in {meta['runtime_s']} s total")
+    text = json.dumps(payload, indent=2, default=str) + "\n"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    written = [str(args.out)]
+    if not args.quick:
+        dated = args.results_dir / f"{meta['date'][:10]}.json"
+        dated.parent.mkdir(parents=True, exist_ok=True)
+        dated.write_text(text)
+        written.append(str(dated))
+    _log(f"bench: wrote {' and '.join(written)} in {meta['runtime_s']} s total")
 
 
 if __name__ == "__main__":

@@ -2,24 +2,31 @@
 
 The machine is shared and noisy, so every client is measured in several
 passes, interleaved with the other clients (noise hits all of them alike).
-Per phase the best pass is kept (lowest p50 for the sequential phase,
-highest req/s for in-flight phases): the least disturbed run is the best
-estimate of what the code costs.  Failures are never averaged away: each
-phase reports the worst lost/errors/mismatched count seen in any pass.
+Per phase, each figure (latency percentiles, req/s, CPU per request, server
+load) is the **median** over the passes: one disturbed pass, fast or slow,
+moves it least.  Failures are never averaged away: each phase reports the
+worst lost/errors/mismatched count seen in any pass, and every pass's own
+figures stay in ``all_passes``.
 """
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 BAD_FIELDS = ("lost", "not_sent", "errors", "mismatched")
+# Per-phase fields that describe the phase rather than measure it.
+_FIXED_FIELDS = ("phase", "sent", "window", "first_error", "timed_out")
 
 
-def _better(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Is phase ``a`` a less disturbed run than ``b``?"""
-    if a["phase"] == "sequential":
-        return bool(a["p50_us"] < b["p50_us"])
-    return bool(a["req_per_s"] > b["req_per_s"])
+def _median(values: list[Any]) -> Any:
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    return statistics.median(numbers) if numbers else None
+
+
+def aggregation(passes: int) -> str:
+    """How the table's figures were combined, as the table header and results.json say it."""
+    return f"median of {passes} pass{'es' if passes != 1 else ''}"
 
 
 def merge_passes(passes: list[dict[str, Any]]) -> dict[str, Any]:
@@ -27,33 +34,30 @@ def merge_passes(passes: list[dict[str, Any]]) -> dict[str, Any]:
     if not ok:
         return dict(passes[0])
     merged = {k: v for k, v in ok[0].items() if k != "phases"}
-    best: dict[str, dict[str, Any]] = {}
-    worst: dict[str, dict[str, int]] = {}
+    by_name: dict[str, list[dict[str, Any]]] = {}
     for result in ok:
         for phase in result["phases"]:
-            name = phase["phase"]
-            if name not in best or _better(phase, best[name]):
-                best[name] = phase
-            counts = worst.setdefault(name, dict.fromkeys(BAD_FIELDS, 0))
-            for field in BAD_FIELDS:
-                counts[field] = max(counts[field], phase.get(field, 0))
+            by_name.setdefault(phase["phase"], []).append(phase)
     phases = []
-    for name, phase in best.items():
-        chosen = dict(phase)
-        chosen.update(worst[name])
-        if not chosen.get("first_error"):
-            chosen["first_error"] = next(
-                (
-                    p["first_error"]
-                    for r in ok
-                    for p in r["phases"]
-                    if p["phase"] == name and p["first_error"]
-                ),
-                "",
-            )
+    for name, runs in by_name.items():
+        chosen: dict[str, Any] = {"phase": name}
+        for field in runs[0]:
+            if field in _FIXED_FIELDS or field in BAD_FIELDS:
+                continue
+            chosen[field] = _median([r.get(field) for r in runs])
+        for field in BAD_FIELDS:
+            chosen[field] = max(r.get(field, 0) for r in runs)
+        chosen["sent"] = runs[0].get("sent")
+        if "window" in runs[0]:
+            chosen["window"] = runs[0]["window"]
+        if "timed_out" in runs[0]:
+            chosen["timed_out"] = any(r.get("timed_out") for r in runs)
+        chosen["first_error"] = next((r["first_error"] for r in runs if r.get("first_error")), "")
+        chosen["passes"] = len(runs)
         phases.append(chosen)
     merged["phases"] = phases
     merged["passes"] = len(ok)
+    merged["aggregation"] = aggregation(len(ok))
     merged["failed_passes"] = [p["unavailable"] for p in passes if "unavailable" in p]
     merged["all_passes"] = [r["phases"] for r in ok]
     return merged

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 from dataclasses import dataclass
 
 _TICKS = os.sysconf("SC_CLK_TCK")
+START_TIMEOUT_S = 30.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -41,10 +43,13 @@ class ServerProcess:
             text=True,
         )
         assert self.proc.stdout is not None
-        line = self.proc.stdout.readline().strip()
+        ready, _, _ = select.select([self.proc.stdout], [], [], START_TIMEOUT_S)
+        line = self.proc.stdout.readline().strip() if ready else ""
         if not line.startswith("URL "):
             self.proc.kill()
-            raise RuntimeError(f"server ({self.kind}) did not start: {line!r}")
+            self.proc.wait()
+            why = repr(line) if ready else f"no URL within {START_TIMEOUT_S:g} s"
+            raise RuntimeError(f"server ({self.kind}) did not start: {why}")
         self.url = line.split(" ", 1)[1]
         return self
 

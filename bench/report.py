@@ -98,7 +98,11 @@ def ratios(clients: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | No
 
 
 def render(
-    clients: dict[str, dict[str, Any]], generate_s: float | None, meta: dict[str, Any]
+    clients: dict[str, dict[str, Any]],
+    generate_s: float | None,
+    meta: dict[str, Any],
+    default_transport: str,
+    cold: dict[str, Any] | None = None,
 ) -> str:
     names = {k: r.get("name", k) for k, r in clients.items()}
     header = ["client"] + [c[0] for c in COLUMNS]
@@ -111,11 +115,14 @@ def render(
     ]
     parts = [
         f"okx-ws benchmark — server: {meta['server']}, {'quick' if meta['quick'] else 'full'} run, "
-        f"best of {meta['passes']} interleaved passes, Python {meta['python']}, {meta['cpus']} CPUs",
+        f"{meta['aggregation']} per client (interleaved), Python {meta['python']}, "
+        f"{meta['cpus']} CPUs; okx-ws default transport: {default_transport}",
         "",
-        "Figures (sequential = one order at a time; @N = N requests in flight on one connection;",
-        "bad = lost + errors + mismatched replies; memory per open, logged-in client:",
-        "okx-ws typed clients' connect_ws_api opens private + business, all others open private only):",
+        f"Figures, {meta['aggregation']} (sequential = one order at a time; @N = N requests in",
+        "flight on one connection; bad = lost + errors + mismatched replies, worst pass;",
+        "memory per open, logged-in client, one measurement: okx-ws typed clients'",
+        "connect_ws_api opens private + business and loads the SPOT instIdCodes, others open",
+        "private only).  Every client sends the integer instIdCode, learnt before timing:",
         _table(header, figures),
         "",
         "Ratio to the floor (client / floor; for req/s above 1 is faster, elsewhere above 1 costs more):",
@@ -123,11 +130,36 @@ def render(
         "",
         f"make generate (python -m codegen --out <tmp>): {_fmt(generate_s, 2)} s",
         "",
+        *_cold(cold),
         *_notes(clients),
         "",
         *_targets(clients),
     ]
     return "\n".join(parts)
+
+
+def _cold(cold: dict[str, Any] | None) -> list[str]:
+    """okx-ws's first order on a fresh client, without and with warming the codes."""
+    if cold is None:
+        return []
+    if cold.get("unavailable"):
+        return [f"Cold first order: NOT MEASURED: {cold['unavailable']}", ""]
+    a, b = cold["without_warming"], cold["with_warming"]
+    lines = [
+        f"Cold first order ({cold['client']}; median of {cold['clients_each']} fresh clients each):",
+        f"- (a) {a['how']}: first order {_fmt(a['first_order_us'], 0)} µs "
+        f"(connect_ws_api {_fmt(a['connect_ws_api_us'], 0)} µs)",
+        f"- (b) {b['how']}: first order {_fmt(b['first_order_us'], 0)} µs "
+        f"(connect_ws_api {_fmt(b['connect_ws_api_us'], 0)} µs)",
+        f"- warming takes {_fmt(a['first_order_us'] - b['first_order_us'], 0)} µs off the "
+        "first order, at the cost of a longer connect_ws_api",
+    ]
+    if a["code_known_before_order"] != [False] or b["code_known_before_order"] != [True]:
+        lines.append(
+            f"- WARNING: codes known before the first order: (a) {a['code_known_before_order']}, "
+            f"(b) {b['code_known_before_order']} (expected [False] and [True])"
+        )
+    return lines + [""]
 
 
 def _notes(clients: dict[str, dict[str, Any]]) -> list[str]:

@@ -25,7 +25,14 @@ async def _run_sim() -> None:
         raise SystemExit("bench/workload.py credentials differ from okx_ws_sim's defaults")
     # No rate limits (we measure the client, not OKX's quotas); no per-id ledger
     # (it grows by one entry per request); a long idle timeout for slow phases.
-    sim = Simulator(port=0, idle_timeout=600, rate_limits=False, track_request_ids=False)
+    # Strict as OKX today: order/amend/cancel items need the integer instIdCode.
+    sim = Simulator(
+        port=0,
+        idle_timeout=600,
+        rate_limits=False,
+        track_request_ids=False,
+        legacy_inst_id=False,
+    )
     await sim.start()
     print(f"URL {sim.base_url}", flush=True)
     await asyncio.Event().wait()

@@ -15,6 +15,8 @@ class Sizes:
     memory_clients: int
     import_runs: int
     generate_runs: int
+    passes: int  # perf passes per client; the table shows each figure's median
+    cold_clients: int  # fresh okx-ws clients per kind for the cold first order
 
 
 FULL = Sizes(
@@ -25,6 +27,8 @@ FULL = Sizes(
     memory_clients=30,
     import_runs=7,
     generate_runs=2,
+    passes=3,
+    cold_clients=7,
 )
 QUICK = Sizes(
     warmup=100,
@@ -34,4 +38,6 @@ QUICK = Sizes(
     memory_clients=8,
     import_runs=3,
     generate_runs=1,
+    passes=1,
+    cold_clients=3,
 )

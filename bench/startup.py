@@ -14,10 +14,19 @@ import tempfile
 import time
 from pathlib import Path
 
+RUN_TIMEOUT_S = 120.0  # one import or one make generate; far above either's normal time
+
 
 def _wall(argv: list[str], cwd: Path | None = None) -> float:
     t0 = time.perf_counter()
-    subprocess.run(argv, check=True, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        argv,
+        check=True,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=RUN_TIMEOUT_S,
+    )
     return time.perf_counter() - t0
 
 
@@ -28,7 +37,7 @@ def import_times_ms(modules: list[str], runs: int) -> dict[str, float | None]:
     for module in modules:
         try:
             _wall([sys.executable, "-c", f"import {module}"])  # warm the page cache / pyc
-        except subprocess.CalledProcessError:
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
             times[module] = None
             continue
         runs_s = [_wall([sys.executable, "-c", f"import {module}"]) for _ in range(runs)]

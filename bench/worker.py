@@ -1,7 +1,13 @@
 """``python -m bench.worker``: measure ONE client in this fresh process; print JSON.
 
 One process per client keeps ``process_time()`` and RSS this client's alone
-and lets no client warm another's imports or caches.
+and lets no client warm another's imports or caches.  Modes: ``perf`` (the
+timed loops), ``memory`` (per open client) and ``cold`` (okx-ws's first order
+on fresh clients, with and without warming the instrument codes).
+
+Every step is bounded: opening a client (OPEN_TIMEOUT_S), the untimed probe
+(PROBE_TIMEOUT_S), each timed phase (its own deadline), closing; and the
+harness kills a worker that still overruns.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ from .procs import rss_bytes
 from .sizes import FULL, QUICK, Sizes
 from .workload import cl_ord_id
 
+OPEN_TIMEOUT_S = 30.0
+PROBE_TIMEOUT_S = 10.0
+
 
 def _check_round_trip(sent: str, echoed: tuple[str, str], cancelled: str | Exception) -> str:
     """A one-off, untimed probe that the client can both place and cancel the right order."""
@@ -34,12 +43,20 @@ def _check_round_trip(sent: str, echoed: tuple[str, str], cancelled: str | Excep
 
 async def _probe_async(d: Any) -> str:
     sent = cl_ord_id("probe", 0)
-    echoed = await d.order(sent)
+    echoed = await asyncio.wait_for(d.order(sent), PROBE_TIMEOUT_S)
     try:
-        cancelled: str | Exception = await d.cancel(echoed[1])
+        cancelled: str | Exception = await asyncio.wait_for(d.cancel(echoed[1]), PROBE_TIMEOUT_S)
     except Exception as exc:  # noqa: BLE001 - reported, measurement continues
         cancelled = exc
     return _check_round_trip(sent, echoed, cancelled)
+
+
+async def _open_async(d: Any, url: str) -> None:
+    try:
+        await asyncio.wait_for(d.open(url), OPEN_TIMEOUT_S)
+    except BaseException:
+        await _close_async(d)
+        raise
 
 
 def _probe_sync(d: Any) -> str:
@@ -62,7 +79,7 @@ async def _close_async(d: Any) -> None:
 
 async def _perf_async(spec: ClientSpec, url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
     d = spec.make()
-    await d.open(url)
+    await _open_async(d, url)
     try:
         probe = await _probe_async(d)
         phases = [
@@ -112,7 +129,7 @@ def _perf_sync(spec: ClientSpec, url: str, pid: int, sizes: Sizes) -> dict[str, 
 async def _open_many_async(spec: ClientSpec, url: str, n: int) -> list[Any]:
     drivers = [spec.make() for _ in range(n)]
     for d in drivers:  # one at a time, like an application starting clients
-        await d.open(url)
+        await _open_async(d, url)
     return drivers
 
 
@@ -168,6 +185,10 @@ def run(client: str, url: str, server_pid: int, quick: bool, mode: str) -> dict[
     spec = CLIENTS[client]
     sizes = QUICK if quick else FULL
     try:
+        if mode == "cold":
+            from .drivers.okx_ws_clients import cold_first_order
+
+            return asyncio.run(cold_first_order(url, sizes.cold_clients))
         if mode == "memory":
             if spec.blocking:
                 return _memory_sync(spec, url, sizes.memory_clients)
@@ -184,7 +205,7 @@ def main() -> None:
     parser.add_argument("--client", required=True, choices=sorted(CLIENTS))
     parser.add_argument("--url", required=True)
     parser.add_argument("--server-pid", type=int, required=True)
-    parser.add_argument("--mode", choices=("perf", "memory"), default="perf")
+    parser.add_argument("--mode", choices=("perf", "memory", "cold"), default="perf")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     # Peers log at ERROR on expected events (e.g. python-okx's refused ssl connect);

@@ -15,6 +15,7 @@ class ClientSpec:
     blocking: bool
     make: Callable[[], Any]
     import_module: str
+    transport: str | None = None  # okx-ws rows: the transport= they pass
 
 
 def _floor() -> AsyncDriver:
@@ -66,15 +67,34 @@ CLIENTS: dict[str, ClientSpec] = {
     spec.key: spec
     for spec in (
         ClientSpec("floor", False, _floor, "websockets.asyncio.client"),
-        ClientSpec("okx-ws-async-httpx", False, _okx_async("httpx-ws"), "okx_ws"),
-        ClientSpec("okx-ws-async-websockets", False, _okx_async("websockets"), "okx_ws"),
-        ClientSpec("okx-ws-blocking-httpx", True, _okx_blocking("httpx-ws"), "okx_ws"),
-        ClientSpec("okx-ws-blocking-websockets", True, _okx_blocking("websockets"), "okx_ws"),
-        ClientSpec("okx-ws-core-httpx", False, _okx_core("httpx-ws"), "okx_ws_core"),
-        ClientSpec("okx-ws-core-websockets", False, _okx_core("websockets"), "okx_ws_core"),
+        *(
+            ClientSpec(f"okx-ws-{kind}-{short}", blocking, make(transport), module, transport)
+            for kind, blocking, make, module in (
+                ("async", False, _okx_async, "okx_ws"),
+                ("blocking", True, _okx_blocking, "okx_ws"),
+                ("core", False, _okx_core, "okx_ws_core"),
+            )
+            for short, transport in (("websockets", "websockets"), ("httpx", "httpx-ws"))
+        ),
         ClientSpec("python-okx", False, _python_okx, "okx.websocket.WsPrivateAsync"),
         ClientSpec("ccxt-pro", False, _ccxt, "ccxt.pro"),
     )
 }
 
-__all__ = ["CLIENTS", "AsyncDriver", "ClientSpec", "DriverUnavailable", "SyncDriver"]
+
+def okx_ws_key(kind: str, transport: str) -> str | None:
+    """The CLIENTS key of okx-ws ``kind`` (async, blocking, core) on ``transport``."""
+    for key, spec in CLIENTS.items():
+        if key.startswith(f"okx-ws-{kind}-") and spec.transport == transport:
+            return key
+    return None
+
+
+__all__ = [
+    "CLIENTS",
+    "AsyncDriver",
+    "ClientSpec",
+    "DriverUnavailable",
+    "SyncDriver",
+    "okx_ws_key",
+]

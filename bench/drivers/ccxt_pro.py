@@ -1,9 +1,17 @@
 """ccxt pro (``ccxt.pro.okx``): ``create_order_ws`` / ``cancel_order_ws``.
 
 How it is driven offline (from its installed source): ``urls['api']['ws']``
-is the URL prefix ccxt appends ``/private`` to; markets come from a hand-built
-OKX instrument passed through ccxt's own ``parse_market`` and ``set_markets``,
-so ``load_markets`` (REST) is never called; login is ccxt's ``authenticate``.
+is the URL prefix ccxt appends ``/private`` to, and ``urls['api']['rest']``
+its REST host, pointed at the simulator, which serves OKX's
+``GET /api/v5/public/instruments`` on its WebSocket port.  Markets come from
+ccxt's own ``load_markets`` against it, before anything is timed: ccxt's
+``parse_market`` keeps each instrument's ``instIdCode``, and (since ccxt PR
+#27729) ``create_order_ws`` sends that code in place of ``instId`` and
+``cancel_order_ws`` sends it too, as OKX now requires.  Two settings keep
+``load_markets`` to that one public endpoint: ``fetchMarkets`` types = spot
+(the one market traded), and ``has['fetchCurrencies'] = False`` (with keys
+set ccxt would first call the signed ``/asset/currencies``, which the
+simulator does not serve).  Login is ccxt's ``authenticate``.
 ``options['createOrderWs']['op'] = 'order'`` makes it send OKX's single
 ``order`` op like every other client (ccxt's default is ``batch-orders``).
 
@@ -20,40 +28,15 @@ reply handed to the wrong caller as ``mismatched``.
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
 from typing import Any
 
-from ..workload import API_KEY, API_SECRET, CCXT_SYMBOL, INST_ID, PASSPHRASE, PX, SZ
+from ..workload import API_KEY, API_SECRET, CCXT_SYMBOL, PASSPHRASE, PX, SZ, rest_base
 from .base import DriverUnavailable
 
-# What OKX's /api/v5/public/instruments returns for BTC-USDT (fields ccxt reads).
-OKX_INSTRUMENT: dict[str, str] = {
-    "alias": "",
-    "baseCcy": "BTC",
-    "category": "1",
-    "ctMult": "",
-    "ctType": "",
-    "ctVal": "",
-    "ctValCcy": "",
-    "expTime": "",
-    "instFamily": "",
-    "instId": INST_ID,
-    "instType": "SPOT",
-    "lever": "10",
-    "listTime": "1548133413000",
-    "lotSz": "0.00000001",
-    "maxLmtSz": "10000",
-    "maxMktSz": "1000000",
-    "minSz": "0.00001",
-    "optType": "",
-    "quoteCcy": "USDT",
-    "settleCcy": "",
-    "state": "live",
-    "stk": "",
-    "tickSz": "0.1",
-    "uly": "",
-}
+LOAD_MARKETS_TIMEOUT_S = 15.0
 
 
 class CcxtProDriver:
@@ -62,11 +45,7 @@ class CcxtProDriver:
     def __init__(self) -> None:
         self._ex: Any = None
         self._base_url = ""
-        self.note = (
-            "markets fed offline (ccxt parse_market of a hand-built OKX instrument, then "
-            "set_markets; no REST); createOrderWs op set to 'order'; cancel_order_ws always "
-            "sends instIdCode (null here), which okx_ws_sim rejects (see probe)"
-        )
+        self.note = ""
 
     async def open(self, base_url: str) -> None:
         try:
@@ -75,6 +54,12 @@ class CcxtProDriver:
             raise DriverUnavailable(f"ccxt not installed: {exc}") from exc
         self._base_url = base_url
         self._ex = await self._exchange(enable_rate_limit=False)
+        code = self._ex.market(CCXT_SYMBOL).get("instIdCode")
+        self.note = (
+            f"markets from ccxt's own load_markets against the simulator's REST "
+            f"(fetchMarkets types=spot, fetchCurrencies off): {CCXT_SYMBOL} instIdCode={code}, "
+            "sent by create_order_ws and cancel_order_ws; createOrderWs op set to 'order'"
+        )
 
     async def _exchange(self, *, enable_rate_limit: bool) -> Any:
         import ccxt.pro
@@ -88,9 +73,22 @@ class CcxtProDriver:
             }
         )
         ex.urls["api"]["ws"] = self._base_url + "/ws/v5"
+        ex.urls["api"]["rest"] = rest_base(self._base_url)
+        ex.has["fetchCurrencies"] = False
+        ex.options["fetchMarkets"] = {"types": ["spot"]}
         ex.options["createOrderWs"] = {"op": "order"}
-        ex.set_markets([ex.parse_market(OKX_INSTRUMENT)])
-        await ex.authenticate()
+        try:
+            await asyncio.wait_for(ex.load_markets(), LOAD_MARKETS_TIMEOUT_S)
+            code = ex.market(CCXT_SYMBOL).get("instIdCode")
+            if type(code) is not int:
+                raise DriverUnavailable(
+                    f"ccxt's {CCXT_SYMBOL} market has no integer instIdCode ({code!r}): "
+                    "its WS orders would be rejected"
+                )
+            await ex.authenticate()
+        except BaseException:
+            await ex.close()
+            raise
         return ex
 
     async def side_note(self, samples: int = 8) -> str:
@@ -119,10 +117,7 @@ class CcxtProDriver:
         return order["clientOrderId"], order["id"]
 
     async def cancel(self, ord_id: str) -> str:
-        # ccxt's cancel_order_ws always sends the market's instIdCode (null when the
-        # market has none, and okx_ws_sim knows no instIdCode); instId is added so
-        # a server that ignores instIdCode could still find the order.
-        order = await self._ex.cancel_order_ws(ord_id, CCXT_SYMBOL, {"instId": INST_ID})
+        order = await self._ex.cancel_order_ws(ord_id, CCXT_SYMBOL)
         return str(order["id"])
 
     async def close(self) -> None:

@@ -4,6 +4,8 @@ What any Python OKX client must at least do: one connection, a proper HMAC
 login, one ``json.dumps`` per request, one ``json.loads`` per reply, and a
 reader task resolving a future per request id.  No validation, no timeouts,
 no reconnects: everything a real client adds is measured against this.
+Items carry the integer ``instIdCode`` OKX requires, read once from the
+server's REST instrument list in :meth:`FloorDriver.open` (never while timed).
 """
 
 from __future__ import annotations
@@ -19,7 +21,17 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from ..workload import API_KEY, API_SECRET, INST_ID, PASSPHRASE, order_args
+from ..workload import (
+    API_KEY,
+    API_SECRET,
+    PASSPHRASE,
+    coded_cancel_args,
+    coded_order_args,
+    fetch_inst_id_code,
+)
+
+# instIdCodes by server URL: looked up once per process, as an application would.
+_CODES: dict[str, int] = {}
 
 
 def login_frame() -> str:
@@ -38,8 +50,12 @@ class FloorDriver:
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._ids = itertools.count(1)
         self._reader: asyncio.Task[None] | None = None
+        self._code = 0
 
     async def open(self, base_url: str) -> None:
+        if base_url not in _CODES:
+            _CODES[base_url] = await asyncio.to_thread(fetch_inst_id_code, base_url)
+        self._code = _CODES[base_url]
         self._ws = await connect(base_url + "/ws/v5/private", ping_interval=None, compression=None)
         await self._ws.send(login_frame())
         reply = json.loads(await self._ws.recv())
@@ -65,11 +81,11 @@ class FloorDriver:
         return await fut
 
     async def order(self, cl_ord_id: str) -> tuple[str, str]:
-        item = (await self._request("order", [order_args(cl_ord_id)]))["data"][0]
+        item = (await self._request("order", [coded_order_args(cl_ord_id, self._code)]))["data"][0]
         return item["clOrdId"], item["ordId"]
 
     async def cancel(self, ord_id: str) -> str:
-        reply = await self._request("cancel-order", [{"instId": INST_ID, "ordId": ord_id}])
+        reply = await self._request("cancel-order", [coded_cancel_args(ord_id, self._code)])
         return str(reply["data"][0]["ordId"])
 
     async def close(self) -> None:

@@ -6,6 +6,12 @@ user callback.  So, as its users must, the driver parses each frame in that
 callback and resolves a future per request id.  ``login()`` only sends the
 login frame, so the driver waits for the login event itself.
 
+``place_order`` / ``cancel_order`` send their ``args`` as given, so the items
+carry the integer ``instIdCode`` OKX now requires (and no ``instId``).  The code
+is read once in ``open`` from the simulator's REST instrument list through
+python-okx's own REST client, ``okx.PublicData.PublicAPI(domain=...)``
+``.get_instruments(instType="SPOT")``, as a python-okx user would.
+
 Two work-arounds, both reported in the output (``note``), neither on the timed path:
 
 * python-okx's ``WebSocketFactory.connect`` always passes an ``ssl`` context
@@ -25,8 +31,34 @@ import itertools
 import json
 from typing import Any
 
-from ..workload import API_KEY, API_SECRET, INST_ID, PASSPHRASE, order_args
+from ..workload import (
+    API_KEY,
+    API_SECRET,
+    INST_TYPE,
+    PASSPHRASE,
+    coded_cancel_args,
+    coded_order_args,
+    fetch_inst_id_code,
+    inst_id_code_in,
+    rest_base,
+)
 from .base import DriverUnavailable
+
+REST_TIMEOUT_S = 10.0
+# instIdCodes by server URL: an application looks them up once, not per connection
+# (the memory phase opens many clients; each would otherwise build an httpx client).
+_CODES: dict[str, tuple[int, str]] = {}
+
+
+def _inst_id_code_via_python_okx(base_url: str) -> int:
+    """python-okx's own REST call for the instrument list (blocking httpx, 5 s timeout)."""
+    from okx.PublicData import PublicAPI
+
+    api = PublicAPI(flag="0", domain=rest_base(base_url))
+    try:
+        return inst_id_code_in(api.get_instruments(instType=INST_TYPE))
+    finally:
+        api.close()
 
 
 def _login_item() -> dict[str, Any]:
@@ -43,6 +75,24 @@ def _login_item() -> dict[str, Any]:
     return item
 
 
+async def _lookup_code(base_url: str) -> tuple[int, str]:
+    """The instIdCode and how it was found, via python-okx's REST client if it works."""
+    try:
+        code = await asyncio.wait_for(
+            asyncio.to_thread(_inst_id_code_via_python_okx, base_url), REST_TIMEOUT_S
+        )
+        return code, (
+            f"instIdCode={code} from python-okx PublicAPI.get_instruments against the "
+            "simulator's REST (once per process), put in each order/cancel item"
+        )
+    except Exception as exc:  # noqa: BLE001 - fall back, and say so
+        code = await asyncio.to_thread(fetch_inst_id_code, base_url)
+        return code, (
+            f"python-okx PublicAPI.get_instruments failed ({type(exc).__name__}: {exc}); "
+            f"instIdCode={code} read from the simulator's REST with urllib instead"
+        )
+
+
 class PythonOkxDriver:
     name = "python-okx WsPrivateAsync"
 
@@ -52,6 +102,7 @@ class PythonOkxDriver:
         self._ids = itertools.count(1)
         self._logged_in: asyncio.Future[dict[str, Any]] | None = None
         self._consumer: asyncio.Task[None] | None = None
+        self._code = 0
         self.note = ""
 
     def _on_message(self, text: str) -> None:
@@ -73,9 +124,12 @@ class PythonOkxDriver:
             raise DriverUnavailable(f"python-okx not installed: {exc}") from exc
         import websockets
 
+        if base_url not in _CODES:
+            _CODES[base_url] = await _lookup_code(base_url)
+        self._code, how = _CODES[base_url]
+        notes = [how]
         url = base_url + "/ws/v5/private"
         ws = WsPrivateAsync(apiKey=API_KEY, passphrase=PASSPHRASE, secretKey=API_SECRET, url=url)
-        notes = []
         factory = ws.factory
         if await factory.connect() is None:
             notes.append(
@@ -118,12 +172,12 @@ class PythonOkxDriver:
         return await fut
 
     async def order(self, cl_ord_id: str) -> tuple[str, str]:
-        reply = await self._request(self._ws.place_order, [order_args(cl_ord_id)])
+        reply = await self._request(self._ws.place_order, [coded_order_args(cl_ord_id, self._code)])
         item = reply["data"][0]
         return item["clOrdId"], item["ordId"]
 
     async def cancel(self, ord_id: str) -> str:
-        reply = await self._request(self._ws.cancel_order, [{"instId": INST_ID, "ordId": ord_id}])
+        reply = await self._request(self._ws.cancel_order, [coded_cancel_args(ord_id, self._code)])
         return str(reply["data"][0]["ordId"])
 
     async def close(self) -> None:
