@@ -23,8 +23,8 @@ from .errors import (
     UnknownInstrumentError,
 )
 from .events import Event
-from .operation import Operation, Resolved, prepare_args
 from .options import ClientOptions
+from .protocol import Operation, Resolved, prepare_args
 from .sync_client import WebsocketClient
 from .transport import Connector, Transport
 

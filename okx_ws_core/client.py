@@ -1,12 +1,13 @@
 """``AsyncWebsocketClient``: executes operations over OKX's three WebSockets.
 
 The path of one request: :meth:`AsyncWebsocketClient.call` validates the
-parameters (:meth:`Operation.prepare`), fills in the fields the spec marks as
-resolved (``instIdCode``, from the instrument registry's cache), and hands the
-``args`` to the operation's :class:`~okx_ws_core.connection.Connection`, whose
-:class:`~okx_ws_core.session.Session` registers a future under a fresh id
-while the link writes one frame.  The link's reader gives each inbound frame
-to that session, which resolves the future by id; ``call`` types the reply.
+parameters and fills in the fields the spec marks as resolved (``instIdCode``
+from the instrument registry's cache), both in :mod:`.protocol`.  It takes
+the operation's connection's usable link and :class:`~.session.Session`
+(connecting first only when there is none) and awaits
+:meth:`Session.request`, which registers a future under a fresh id and has
+the link write one frame.  The link's reader gives each inbound frame to that
+session, which resolves the future by id; ``call`` types the reply.
 """
 
 from __future__ import annotations
@@ -21,12 +22,30 @@ from pydantic import BaseModel
 
 from .connection import Connection
 from .endpoints import CONNECTION_KEYS
-from .errors import ClientClosed, ConfigurationError, OkxApiError, ParamsValidationError
+from .errors import (
+    ClientClosed,
+    ConfigurationError,
+    ConnectTimeout,
+    OkxApiError,
+    ParamsValidationError,
+    RequestTimeout,
+)
 from .events import Event, EventEmitter, Handler, attach_logging_listeners
 from .instruments import InstrumentRegistry
-from .operation import Operation, Resolved
 from .options import ClientOptions
-from .protocol import ErrorEvent, Inbound, Malformed, Notice, Pong, Push, Reply, RequestIds
+from .protocol import (
+    ErrorEvent,
+    Inbound,
+    Malformed,
+    Notice,
+    Operation,
+    Pong,
+    Push,
+    Reply,
+    RequestIds,
+    Resolved,
+    cl_ord_ids,
+)
 from .signing import login_args, login_timestamp
 from .transport import connector_for
 from .updates import UpdateStream
@@ -193,10 +212,19 @@ class AsyncWebsocketClient:
         when no reply came in time and :class:`ConnectionLost` when the link died
         with the request in flight.  A request is never sent twice.
         """
+        conn = self._connection(operation.connection)
         args = operation.prepare(params)
-        reply = await self._execute(
-            operation.connection, operation.op, args, operation.resolved, exp_time, timeout
-        )
+        filled: list[tuple[int, Resolved]] = []
+        if operation.resolved:
+            filled, cold = operation.fill_resolved(args, self.instruments.codes)
+            if cold:  # resolve_items raises before anything is sent
+                pairs = [(field.target, field.source) for field in operation.resolved]
+                await self.instruments.resolve_items(args, pairs, timeout=timeout)
+        try:
+            reply = await self._execute(conn, operation.op, args, exp_time, timeout)
+        except OkxApiError as error:
+            self._forget_stale_codes(error, args, filled)
+            raise
         return operation.response_model.model_validate(reply)
 
     async def send_ws_api_request(
@@ -208,50 +236,34 @@ class AsyncWebsocketClient:
         exp_time: int | None = None,
         timeout: float | None = None,
     ) -> dict[str, Any]:
-        """Send a raw request (OKX names, no validation) and return OKX's reply dict."""
-        return await self._execute(connection, op, [dict(a) for a in args], (), exp_time, timeout)
+        """Send a raw request (OKX names; no validation, no instIdCode) and return the reply."""
+        conn = self._connection(connection)
+        return await self._execute(conn, op, [dict(a) for a in args], exp_time, timeout)
 
     async def _execute(
         self,
-        connection: str,
+        conn: Connection,
         op: str,
         args: list[dict[str, Any]],
-        fields: tuple[Resolved, ...],
         exp_time: int | None,
         timeout: float | None,
     ) -> dict[str, Any]:
-        conn = self._connection(connection)
         timeout = self.options.request_timeout if timeout is None else timeout
         deadline = asyncio.get_running_loop().time() + timeout
-        resolved = await self._resolve(fields, args) if fields else ()
-        reply = await conn.request(self._ids.next(), op, args, exp_time, deadline, timeout)
+        request_id = self._ids.next()
+        active = conn.active
+        if active is None:
+            try:
+                active = await conn.ready(deadline)
+            except ConnectTimeout:
+                raise RequestTimeout(
+                    id=request_id, op=op, cl_ord_ids=cl_ord_ids(args), timeout=timeout, sent=False
+                ) from None
+        link, session = active
+        reply = await session.request(link, request_id, op, args, exp_time, deadline, timeout)
         if reply.get("code") != "0":
-            error = OkxApiError(reply)
-            if resolved:
-                self._forget_stale_codes(error, args, resolved)
-            raise error
+            raise OkxApiError(reply)
         return reply
-
-    async def _resolve(
-        self, fields: tuple[Resolved, ...], args: list[dict[str, Any]]
-    ) -> list[tuple[int, Resolved]]:
-        """Fill in resolved fields the caller left out; warm ones cost a dict look-up."""
-        filled: list[tuple[int, Resolved]] = []
-        cold: list[tuple[str, str]] = []
-        code_of = self.instruments.code
-        for field in fields:
-            for index, item in enumerate(args):
-                if field.target in item or field.source not in item:
-                    continue
-                filled.append((index, field))
-                code = code_of(item[field.source])
-                if code is None:
-                    cold.append((field.target, field.source))
-                else:
-                    item[field.target] = code
-        if cold:
-            await self.instruments.resolve_items(args, sorted(set(cold)))
-        return filled
 
     def _forget_stale_codes(
         self, error: OkxApiError, args: list[dict[str, Any]], filled: Iterable[tuple[int, Resolved]]

@@ -25,7 +25,7 @@ from .errors import (
 from .events import Event
 from .link import Link
 from .options import ClientOptions
-from .protocol import NOTICE_RECONNECT_CODE, Inbound, Notice, cl_ord_ids, encode_op, encode_request
+from .protocol import NOTICE_RECONNECT_CODE, Inbound, Notice, encode_op
 from .session import Session
 from .timing import Backoff, Heartbeat
 from .transport import Connector, TransportClosed
@@ -73,46 +73,21 @@ class Connection:
         """Requests sent on this connection's links and still awaiting their reply."""
         return sum(session.in_flight for session in self._sessions)
 
-    # -- requests ---------------------------------------------------------
-
-    async def request(
-        self,
-        request_id: str,
-        op: str,
-        args: list[dict[str, Any]],
-        exp_time: int | None,
-        deadline: float,
-        timeout: float,
-    ) -> dict[str, Any]:
-        """Send one request and return OKX's reply; never sends it twice."""
-        active = self._active
-        if active is None or active[0].closed:
-            try:
-                active = await self._wait_usable(deadline)
-            except ConnectTimeout:
-                raise RequestTimeout(
-                    id=request_id, op=op, cl_ord_ids=cl_ord_ids(args), timeout=timeout, sent=False
-                ) from None
-        link, session = active
-        future = session.expect_reply(request_id, op, args, deadline, timeout)
-        try:
-            await link.send(encode_request(request_id, op, args, exp_time))
-        except TransportClosed as exc:  # may be partly written: fate unknown, never hang
-            session.fail(request_id, str(exc))
-            await asyncio.sleep(0)  # let the reconnect start before the caller retries
-        try:
-            return await future
-        finally:
-            session.discard(request_id)
-
     # -- readiness --------------------------------------------------------
 
-    async def wait_usable(self, timeout: float) -> None:
-        await self._wait_usable(asyncio.get_running_loop().time() + timeout)
-
-    async def _wait_usable(self, deadline: float) -> tuple[Link, Session]:
+    @property
+    def active(self) -> tuple[Link, Session] | None:
+        """The usable link and its session (open, logged in, resubscribed), if any."""
         active = self._active
-        if active is not None and not active[0].closed:
+        return active if active is not None and not active[0].closed else None
+
+    async def wait_usable(self, timeout: float) -> None:
+        await self.ready(asyncio.get_running_loop().time() + timeout)
+
+    async def ready(self, deadline: float) -> tuple[Link, Session]:
+        """The usable link and session, connecting (and logging in) first if needed."""
+        active = self.active
+        if active is not None:
             return active
         ready = self._start_connect()
         loop = asyncio.get_running_loop()

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from . import endpoints
 from .errors import ConfigurationError, InstrumentResolutionError, UnknownInstrumentError
+from .tls import verify_for
 
 if TYPE_CHECKING:  # httpx is imported lazily: a preset-only registry never touches it
     import httpx
@@ -216,6 +217,11 @@ class InstrumentRegistry:
     def demo_trading(self) -> bool:
         """Whether the codes are demo trading's (requests carry ``x-simulated-trading: 1``)."""
         return self._demo_trading
+
+    @property
+    def codes(self) -> Mapping[str, int]:
+        """Every cached instIdCode by instId (a live read-only view; warm look-ups read it)."""
+        return self._codes
 
     def code(self, inst_id: str) -> int | None:
         """The cached instIdCode of ``inst_id``, or ``None``: the hot path, one dict lookup."""
@@ -458,6 +464,7 @@ class InstrumentRegistry:
                 headers=endpoints.rest_headers(demo_trading=self._demo_trading),
                 timeout=self._timeout,
                 transport=self._transport,
+                verify=verify_for(self._rest_url or ""),
             )
         try:
             response = await self._client.get(INSTRUMENTS_PATH, params=params)

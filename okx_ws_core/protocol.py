@@ -1,4 +1,10 @@
-"""Sans-I/O core of OKX's WebSocket protocol: frames in, typed inbound events out.
+"""Sans-I/O core of OKX's WebSocket protocol: operations, frames out, typed events in.
+
+An :class:`Operation` is what the spec declares (op, connection, models,
+batch limit, resolved fields); the generator emits one constant per
+operation and both clients execute any of them with ``call``, so the runtime
+names no operation and a new one is a spec edit.  Validation happens here,
+before anything touches a socket, with errors that name the field exactly.
 
 Nothing here touches a socket or a clock, so the same logic serves the asyncio
 client, the blocking facade and unit tests.  Encoding is one ``json.dumps``
@@ -11,14 +17,147 @@ from __future__ import annotations
 import json
 import secrets
 import string
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .endpoints import ConnectionKey
+from .errors import ParamsValidationError
 
 PING: Final = "ping"
 PONG: Final = "pong"
 NOTICE_RECONNECT_CODE: Final = "64008"
 MAX_ID_LENGTH: Final = 32
 _ALNUM = string.ascii_letters + string.digits
+
+# -- operations -----------------------------------------------------------------
+
+P = TypeVar("P", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A field the client fills in when the caller leaves it out (spec: ``x-resolve``).
+
+    ``target`` is looked up from ``source`` by the resolver named ``by``; today the
+    only one is ``"instruments"`` (``instIdCode`` from ``instId``).
+    """
+
+    target: str
+    source: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Operation(Generic[P, R]):
+    """One WS API operation: everything ``call()`` needs, nothing it must guess."""
+
+    name: str
+    op: str
+    connection: ConnectionKey
+    params_model: type[P]
+    response_model: type[R]
+    batch: bool = False
+    max_items: int = 1
+    resolved: tuple[Resolved, ...] = ()
+    doc: str = ""
+
+    def prepare(self, params: object) -> list[dict[str, Any]]:
+        """Validate ``params`` and return the request's ``args``; raises ParamsValidationError."""
+        return prepare_args(
+            params,
+            self.params_model,
+            operation=self.name,
+            batch=self.batch,
+            max_items=self.max_items,
+        )
+
+    def fill_resolved(
+        self, args: list[dict[str, Any]], codes: Mapping[str, int]
+    ) -> tuple[list[tuple[int, Resolved]], list[str]]:
+        """Fill each resolved field the caller left out from ``codes`` (a warm cache).
+
+        Returns the ``(item index, field)`` pairs it is responsible for, and the
+        source values ``codes`` did not know (to be loaded, then filled again).
+        """
+        filled: list[tuple[int, Resolved]] = []
+        cold: list[str] = []
+        for field in self.resolved:
+            for index, item in enumerate(args):
+                if item.get(field.target) is not None or field.source not in item:
+                    continue
+                filled.append((index, field))
+                code = codes.get(item[field.source])
+                if code is None:
+                    cold.append(item[field.source])
+                else:
+                    item[field.target] = code
+        return filled, cold
+
+
+def _location(prefix: str, loc: tuple[int | str, ...]) -> str:
+    text = prefix
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(params)"
+
+
+def _one(model: type[BaseModel], item: object, operation: str, prefix: str) -> dict[str, Any]:
+    if isinstance(item, model):
+        return item.model_dump(by_alias=True, exclude_none=True, mode="json")
+    if isinstance(item, BaseModel):
+        raise ParamsValidationError(
+            operation,
+            [(prefix or "(params)", f"expected {model.__name__}, got {type(item).__name__}")],
+        )
+    if not isinstance(item, Mapping):
+        raise ParamsValidationError(
+            operation,
+            [
+                (
+                    prefix or "(params)",
+                    f"expected a mapping or {model.__name__}, got {type(item).__name__}",
+                )
+            ],
+        )
+    try:
+        validated = model.model_validate(item)
+    except ValidationError as exc:
+        raise ParamsValidationError(
+            operation,
+            [(_location(prefix, tuple(err["loc"])), err["msg"]) for err in exc.errors()],
+        ) from None
+    return validated.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def prepare_args(
+    params: object,
+    model: type[BaseModel],
+    *,
+    operation: str,
+    batch: bool,
+    max_items: int = 1,
+    min_items: int = 1,
+) -> list[dict[str, Any]]:
+    """Validate ``params`` against ``model`` and return OKX's ``args`` list (OKX names)."""
+    if not batch:
+        return [_one(model, params, operation, "")]
+    if isinstance(params, (Mapping, BaseModel, str, bytes)) or not isinstance(params, Sequence):
+        raise ParamsValidationError(
+            operation, [("(params)", f"expected a list of {model.__name__} or mappings")]
+        )
+    if not min_items <= len(params) <= max_items:
+        raise ParamsValidationError(
+            operation,
+            [("(params)", f"a batch takes {min_items} to {max_items} items, got {len(params)}")],
+        )
+    return [_one(model, item, operation, f"[{i}]") for i, item in enumerate(params)]
+
+
+# -- frames -----------------------------------------------------------------------
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _loads = json.loads

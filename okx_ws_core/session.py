@@ -1,7 +1,8 @@
 """``Session``: everything one link is waiting for, and the dispatch of its frames.
 
 It is the one owner of a link's pending requests (by id, each with its
-timer), its login waiter and its subscription waiters.  The link hands it
+timer), its login waiter and its subscription waiters; :meth:`request` is the
+hot path of every order: register, write one frame, await the reply.  The link hands it
 every inbound frame (:meth:`on_frame`); what no waiter consumes goes to the
 owner's ``on_event``.  When the link dies, :meth:`close` fails every waiter
 exactly once: requests with :class:`ConnectionLost` (never re-sent).
@@ -15,9 +16,19 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import AuthenticationError, ConnectionLost, RequestTimeout, SubscriptionError
-from .link import LinkFailed
-from .protocol import ErrorEvent, Inbound, LoginOk, Reply, SubscriptionAck, arg_matches, cl_ord_ids
+from .link import Link, LinkFailed
+from .protocol import (
+    ErrorEvent,
+    Inbound,
+    LoginOk,
+    Reply,
+    SubscriptionAck,
+    arg_matches,
+    cl_ord_ids,
+    encode_request,
+)
 from .protocol import parse_frame as _parse
+from .transport import TransportClosed
 
 _MARKET_HINT = (
     "Check api_key/api_secret/api_passphrase, demo_trading, and that `market` matches the"
@@ -63,6 +74,28 @@ class Session:
         return len(self._pending)
 
     # -- requests ---------------------------------------------------------
+
+    async def request(
+        self,
+        link: Link,
+        request_id: str,
+        op: str,
+        args: list[dict[str, Any]],
+        exp_time: int | None,
+        deadline: float,
+        timeout: float,
+    ) -> dict[str, Any]:
+        """Write one request on ``link`` and return OKX's reply; never sends it twice."""
+        future = self.expect_reply(request_id, op, args, deadline, timeout)
+        try:
+            await link.send(encode_request(request_id, op, args, exp_time))
+        except TransportClosed as exc:  # may be partly written: fate unknown, never hang
+            self.fail(request_id, str(exc))
+            await asyncio.sleep(0)  # let the reconnect start before the caller retries
+        try:
+            return await future
+        finally:
+            self.discard(request_id)
 
     def expect_reply(
         self, request_id: str, op: str, args: list[Any], deadline: float, timeout: float

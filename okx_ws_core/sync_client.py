@@ -18,8 +18,8 @@ from pydantic import BaseModel
 from .client import AsyncWebsocketClient
 from .errors import ClientClosed
 from .events import Handler
-from .operation import Operation
 from .options import ClientOptions
+from .protocol import Operation
 
 T = TypeVar("T")
 R = TypeVar("R", bound=BaseModel)

@@ -29,6 +29,9 @@ from .transport import Transport, TransportClosed
 T = TypeVar("T")
 Answer = Callable[[dict[str, Any]], "dict[str, Any] | None"]
 IDLE_LIMIT_S = 5.0  # real seconds a virtual-time loop may sit with nothing scheduled
+# Virtual seconds a run may last: a test awaiting something that never happens would
+# otherwise spin forever while periodic timers (heartbeats) keep the clock moving.
+VIRTUAL_LIMIT_S = 24 * 3600.0
 
 
 # -- virtual time -------------------------------------------------------------
@@ -63,6 +66,11 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
     def _advance(self, seconds: float) -> None:
         self._now += seconds
+        if self._now > VIRTUAL_LIMIT_S:
+            raise RuntimeError(
+                f"virtual time passed {VIRTUAL_LIMIT_S:g}s: the test awaits something that never"
+                " happens"
+            )
 
     def time(self) -> float:
         return self._now

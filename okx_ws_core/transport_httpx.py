@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import ssl
 from collections.abc import AsyncIterator
-from functools import cache
 
 import anyio
 import httpcore
@@ -23,19 +21,10 @@ import wsproto.events
 import wsproto.utilities
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 
+from .tls import shared_ssl_context
 from .transport import MAX_MESSAGE_BYTES, TransportClosed
 
 _NETWORK_ERRORS = (httpcore.NetworkError, anyio.ClosedResourceError, anyio.BrokenResourceError)
-
-
-@cache
-def _ssl_context() -> ssl.SSLContext:
-    """One verified TLS context per process.
-
-    httpx builds a context (loading the CA bundle) per client otherwise: about
-    0.8 MiB and a few milliseconds for every connection, reconnects included.
-    """
-    return httpx.create_ssl_context()
 
 
 class _LeanSession(AsyncWebSocketSession):
@@ -163,7 +152,7 @@ class _HttpxWs:
 
 @contextlib.asynccontextmanager
 async def open_httpx_ws(url: str, connect_timeout: float) -> AsyncIterator[_HttpxWs]:
-    async with httpx.AsyncClient(timeout=connect_timeout, verify=_ssl_context()) as http:
+    async with httpx.AsyncClient(timeout=connect_timeout, verify=shared_ssl_context()) as http:
         async with aconnect_ws(
             url,
             http,
