@@ -238,7 +238,7 @@ class AsyncWebsocketClient:
     ) -> dict[str, Any]:
         """Send a raw request (OKX names; no validation, no instIdCode) and return the reply."""
         conn = self._connection(connection)
-        return await self._execute(conn, op, [dict(a) for a in args], exp_time, timeout)
+        return await self._execute(conn, op, _mappings(op, args), exp_time, timeout)
 
     async def _execute(
         self,
@@ -342,7 +342,7 @@ class AsyncWebsocketClient:
         timeout: float | None,
     ) -> None:
         conn = self._connection(connection)
-        items = [dict(args)] if isinstance(args, Mapping) else [dict(a) for a in args]
+        items = [dict(args)] if isinstance(args, Mapping) else _mappings(event, args)
         if not items:
             raise ParamsValidationError(event, [("(params)", "at least one channel is needed")])
         for i, item in enumerate(items):
@@ -388,3 +388,18 @@ class AsyncWebsocketClient:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+def _mappings(what: str, args: object) -> list[dict[str, Any]]:
+    """``args`` as a list of dicts, or ParamsValidationError saying what it was instead."""
+    if isinstance(args, (str, bytes, Mapping)) or not isinstance(args, Iterable):
+        raise ParamsValidationError(
+            what, [("(params)", f"expected a list of mappings, got {type(args).__name__}")]
+        )
+    items = list(args)
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise ParamsValidationError(
+                what, [(f"[{i}]", f"expected a mapping, got {type(item).__name__}")]
+            )
+    return [dict(item) for item in items]

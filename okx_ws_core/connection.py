@@ -23,7 +23,7 @@ from .errors import (
     SubscriptionError,
 )
 from .events import Event
-from .link import Link
+from .link import Link, LinkFailed
 from .options import ClientOptions
 from .protocol import NOTICE_RECONNECT_CODE, Inbound, Notice, encode_op
 from .session import Session
@@ -60,7 +60,7 @@ class Connection:
         self._connect_task: asyncio.Task[None] | None = None
         self._last_error: BaseException | None = None
         self._opened_before = False
-        self._retiring: set[asyncio.Task[None]] = set()
+        self._retiring: dict[asyncio.Task[None], Link] = {}
         self._sessions: set[Session] = set()  # of links not yet dead, retiring ones included
         self.closed = False
 
@@ -162,7 +162,8 @@ class Connection:
             self._on_link_closed_for(session),
         )
         try:
-            await link.opened
+            # A Connector that ignores its timeout must not hang this connection for good.
+            await asyncio.wait_for(asyncio.shield(link.opened), options.request_timeout)
             if self._login_args is not None:
                 login = session.expect_login()
                 await link.send(encode_op("login", [self._login_args()]))
@@ -170,6 +171,8 @@ class Connection:
                 self._emit(Event("authenticated", self.key))
             if self.subscriptions:
                 await self._restore_subscriptions(link, session)
+            if link.closed:  # died after its last setup reply: retry, never install it
+                raise LinkFailed(f"closed during setup: {session.closed_reason}")
         except BaseException:
             link.abort("setup failed")
             raise
@@ -184,10 +187,15 @@ class Connection:
     # -- subscriptions ------------------------------------------------------
 
     async def _send_subscription(
-        self, link: Link, session: Session, event: str, args: list[dict[str, Any]]
+        self,
+        link: Link,
+        session: Session,
+        event: str,
+        args: list[dict[str, Any]],
+        timeout: float | None = None,
     ) -> None:
         acked = session.expect_subscription(event, args)
-        timeout = self._options.request_timeout
+        timeout = self._options.request_timeout if timeout is None else max(0.0, timeout)
         try:
             await link.send(encode_op(event, args))
             await asyncio.wait_for(asyncio.shield(acked), timeout)
@@ -205,14 +213,16 @@ class Connection:
     async def change_subscription(
         self, event: str, args: list[dict[str, Any]], timeout: float
     ) -> None:
-        await self.wait_usable(timeout)
-        assert self._active is not None
+        """Send one subscribe/unsubscribe; ``timeout`` bounds connecting and the acks together."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        link, session = await self.ready(deadline)
         if event == "subscribe":
             self.subscriptions.extend(a for a in args if a not in self.subscriptions)
         else:
             self.subscriptions[:] = [a for a in self.subscriptions if a not in args]
         try:
-            await self._send_subscription(*self._active, event, args)
+            await self._send_subscription(link, session, event, args, deadline - loop.time())
         except ConnectionLost:
             raise  # still remembered: restored by the reconnect
         except Exception:
@@ -253,8 +263,8 @@ class Connection:
             await link.aclose("retired")
 
         task = asyncio.get_running_loop().create_task(drain())
-        self._retiring.add(task)
-        task.add_done_callback(self._retiring.discard)
+        self._retiring[task] = link
+        task.add_done_callback(lambda done: self._retiring.pop(done, None))
 
     async def close(self) -> None:
         """Close the link; requests still in flight fail with ``ConnectionLost``."""
@@ -265,13 +275,15 @@ class Connection:
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(ClientClosed("the client was closed"))
         active, self._active = self._active, None
-        for task in tuple(self._retiring):
+        retiring = dict(self._retiring)
+        for task in retiring:
             task.cancel()
-        await asyncio.gather(*self._retiring, return_exceptions=True)
+        await asyncio.gather(*retiring, return_exceptions=True)
+        links = [*retiring.values(), *([active[0]] if active is not None else [])]
+        await asyncio.gather(*(link.aclose("client closed") for link in links))
         if active is not None:
-            link, session = active
-            await link.aclose("client closed")
-            session.close("client closed")
+            active[1].close("client closed")
+            self._emit(Event("close", self.key, detail="client closed"))
 
 
 def _mark_retrieved(future: asyncio.Future[Any]) -> None:

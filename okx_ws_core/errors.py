@@ -63,14 +63,14 @@ class RequestTimeout(_RequestFailure, TimeoutError):
     ) -> None:
         self.timeout = timeout
         self.sent = sent
-        fate = (
-            "fate on OKX is UNKNOWN; reconcile by clOrdId"
-            if sent
-            else "it was never sent (no connection), nothing happened"
-        )
+        if not sent:
+            fate = "it was never sent (no connection), nothing happened"
+        elif cl_ord_ids:
+            fate = f"fate on OKX is UNKNOWN; reconcile by clOrdId (clOrdIds={list(cl_ord_ids)})"
+        else:
+            fate = "its effect on OKX is unknown"
         super().__init__(
-            f"no reply to {op!r} request id={id} within {timeout:g}s: {fate}"
-            f" (clOrdIds={list(cl_ord_ids)})",
+            f"no reply to {op!r} request{f' id={id}' if id else ''} within {timeout:g}s: {fate}",
             id=id,
             op=op,
             cl_ord_ids=cl_ord_ids,
@@ -86,9 +86,14 @@ class ConnectionLost(_RequestFailure, ConnectionError):
 
     def __init__(self, *, id: str, op: str, cl_ord_ids: Sequence[str], reason: str) -> None:
         self.reason = reason
+        fate = (
+            f"fate on OKX is UNKNOWN; reconcile by clOrdId (clOrdIds={list(cl_ord_ids)})"
+            if cl_ord_ids
+            else "its effect on OKX is unknown"
+        )
         super().__init__(
-            f"connection lost while {op!r} request id={id} was in flight ({reason}):"
-            f" fate on OKX is UNKNOWN; reconcile by clOrdId (clOrdIds={list(cl_ord_ids)})",
+            f"connection lost while {op!r} request{f' id={id}' if id else ''} was in flight"
+            f" ({reason}): {fate}",
             id=id,
             op=op,
             cl_ord_ids=cl_ord_ids,

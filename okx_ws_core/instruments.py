@@ -259,11 +259,13 @@ class InstrumentRegistry:
         keys: dict[_Key, None] = {}
         for inst_type in inst_types:
             if inst_type not in INST_TYPES:
-                raise ValueError(f"instType must be one of {INST_TYPES}, got {inst_type!r}")
+                raise ConfigurationError(f"instType must be one of {INST_TYPES}, got {inst_type!r}")
             if inst_type != "OPTION":
                 keys[(inst_type, None)] = None
             elif not families:
-                raise ValueError("OKX lists OPTION per family: pass inst_families=['BTC-USD', ...]")
+                raise ConfigurationError(
+                    "OKX lists OPTION per family: pass inst_families=['BTC-USD', ...]"
+                )
             else:
                 keys.update(((inst_type, family), None) for family in families)
         tasks = []

@@ -348,13 +348,6 @@ RAW_VALUE_ERRORS: list[tuple[str, Callable[[Any], Awaitable[object]]]] = [
 ]  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="raw ValueError escapes: InstrumentRegistry.load() raises ValueError for a bad"
-    " instType / OPTION without families, and send_ws_api_request/subscribe call dict() on"
-    " each element of a mapping or string",
-)
 @pytest.mark.parametrize(("what", "invoke"), RAW_VALUE_ERRORS, ids=[r[0] for r in RAW_VALUE_ERRORS])
 def test_malformed_arguments_raise_okx_ws_error(
     what: str, invoke: Callable[[Any], Awaitable[object]]
