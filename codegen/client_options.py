@@ -22,6 +22,8 @@ KNOWN_NAMES: dict[str, str] = {
     "Sequence": "from collections.abc import Sequence",
     "TransportName": "from okx_ws_core.transport import TransportName",
     "Connector": "from okx_ws_core.transport import Connector",
+    "RateLimitMode": "from okx_ws_core.options import RateLimitMode",
+    "HttpTransport": "from okx_ws_core.options import HttpTransport",
 }
 BUILTINS = frozenset({"str", "int", "float", "bool", "None", "tuple", "list", "dict"})
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")  # a dotted name counts by its first part

@@ -20,6 +20,7 @@ RUNTIME_NAMES = (
     "AuthenticationError",
     "ClientClosed",
     "ClientOptions",
+    "ClockSyncError",
     "ConfigurationError",
     "ConnectTimeout",
     "ConnectionLost",
@@ -28,6 +29,7 @@ RUNTIME_NAMES = (
     "OkxWsError",
     "Operation",
     "ParamsValidationError",
+    "RateLimitExceeded",
     "RequestTimeout",
     "SubscriptionError",
     "UnknownInstrumentError",
@@ -81,6 +83,7 @@ def render_package(spec: Spec, requirements: list[RequirementClass]) -> dict[str
     context = {
         "header": HEADER,
         "operations": spec.operations,
+        "limits": spec.limits,
         "options": options,
         "annotation_imports": annotation_imports(options),
         "requirements": requirements,

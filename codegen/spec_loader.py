@@ -9,7 +9,7 @@ fails either pass.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,19 @@ class OperationSpec:
     response_class: str
     doc: str
     resolved: tuple[tuple[str, str, str], ...] = ()  # (target, source, resolver) per x-resolve
+    limits: tuple[LimitSpec, ...] = ()  # its own rate limit, then the shared ones it counts against
+    batch_of_one_limits: tuple[LimitSpec, ...] = ()  # what a batch of one counts against instead
+
+
+@dataclass(frozen=True)
+class LimitSpec:
+    """One OKX rate limit: ``count`` per ``window_s`` seconds in ``scope``."""
+
+    name: str
+    count: int
+    window_s: int
+    scope: str
+    per_item: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,7 @@ class Spec:
     raw: Mapping[str, Any]
     definitions: Mapping[str, Any]  # includes inline params/response items, hoisted
     operations: tuple[OperationSpec, ...]
+    limits: Mapping[str, LimitSpec] = field(default_factory=dict)  # spec/limits.yaml, by name
 
 
 def pascal_case(snake: str) -> str:
@@ -126,11 +140,26 @@ def _resolved(schema: Mapping[str, Any], definitions: Mapping[str, Any]) -> tupl
     )
 
 
+def _limit(name: str, entry: Mapping[str, Any]) -> LimitSpec:
+    return LimitSpec(
+        name, entry["count"], entry["window_s"], entry["scope"], entry.get("per_item", False)
+    )
+
+
+def _op_limits(
+    raw: Mapping[str, Any], entry: Mapping[str, Any], shared: Mapping[str, LimitSpec]
+) -> tuple[LimitSpec, ...]:
+    own = (_limit(entry["op"], entry["rate_limit"]),) if "rate_limit" in entry else ()
+    return own + tuple(shared[name] for name in entry.get("shared_limits") or ())
+
+
 def _build(raw: Mapping[str, Any]) -> Spec:
     definitions = dict(raw["definitions"])
+    shared = {name: _limit(name, entry) for name, entry in (raw.get("limits") or {}).items()}
     operations = []
     for name, entry in raw["operations"].items():
         base = pascal_case(name)
+        single = raw["operations"].get(entry.get("batch_of_one") or "")
         operations.append(
             OperationSpec(
                 name=name,
@@ -145,6 +174,8 @@ def _build(raw: Mapping[str, Any]) -> Spec:
                 response_class=f"{base}Response",
                 doc=" ".join(entry["doc"].split()),
                 resolved=_resolved(entry["params"], definitions),
+                limits=_op_limits(raw, entry, shared),
+                batch_of_one_limits=_op_limits(raw, single, shared) if single else (),
             )
         )
     taken = set(definitions)
@@ -153,4 +184,4 @@ def _build(raw: Mapping[str, Any]) -> Spec:
             raise SpecError(
                 [f"definitions.{operation.response_class}: clashes with a generated response class"]
             )
-    return Spec(raw=raw, definitions=definitions, operations=tuple(operations))
+    return Spec(raw=raw, definitions=definitions, operations=tuple(operations), limits=shared)

@@ -19,7 +19,14 @@ from .schema_check import Path, Problem, SchemaChecker, format_path, requirement
 ENVELOPE = "ResponseEnvelope"
 # Names the generated clients define themselves; an operation may not shadow them.
 RESERVED_METHODS = frozenset(
-    {"close", "connect_ws_api", "get_ws_client", "load_instruments", "set_time_offset_ms"}
+    {
+        "close",
+        "connect_ws_api",
+        "get_ws_client",
+        "load_instruments",
+        "set_time_offset_ms",
+        "sync_time",
+    }
 )
 WHOLE_REQUEST = "(params)"
 
@@ -37,6 +44,7 @@ def check_rules(spec: Mapping[str, Any]) -> list[Problem]:
     for name, operation in spec["operations"].items():
         path: Path = ("operations", name)
         problems += _check_operation(checker, path, name, operation)
+        problems += _check_limits(spec, path, operation)
         if operation["op"] in seen_ops:
             problems.append(
                 Problem(
@@ -119,6 +127,29 @@ def _object_schema(
     if resolved.get("type") != "object":
         return None, [Problem(path, "must be an object schema (type: object)")]
     return resolved, []
+
+
+def _check_limits(
+    spec: Mapping[str, Any], path: Path, operation: Mapping[str, Any]
+) -> list[Problem]:
+    """``batch_of_one`` names a single operation; ``shared_limits`` name declared limits."""
+    problems: list[Problem] = []
+    declared = spec.get("limits") or {}
+    for index, name in enumerate(operation.get("shared_limits") or ()):
+        if name not in declared:
+            problems.append(Problem((*path, "shared_limits", index), f"{name!r} is not in limits"))
+    single = operation.get("batch_of_one")
+    if single is not None:
+        target = spec["operations"].get(single)
+        if not operation["batch"]:
+            problems.append(Problem((*path, "batch_of_one"), "only batch operations take it"))
+        elif target is None or target["batch"]:
+            problems.append(
+                Problem((*path, "batch_of_one"), f"{single!r} is not a single operation")
+            )
+        elif "rate_limit" not in target:
+            problems.append(Problem((*path, "batch_of_one"), f"{single!r} has no rate_limit"))
+    return problems
 
 
 def _check_operation(

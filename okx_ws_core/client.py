@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from .clock import server_offset_ms
 from .connection import Connection
 from .endpoints import CONNECTION_KEYS
 from .errors import (
@@ -33,6 +34,7 @@ from .errors import (
 from .events import Event, EventEmitter, Handler, attach_logging_listeners
 from .instruments import InstrumentRegistry
 from .options import ClientOptions
+from .pacing import Pacer
 from .protocol import (
     ErrorEvent,
     Inbound,
@@ -46,6 +48,7 @@ from .protocol import (
     Resolved,
     cl_ord_ids,
 )
+from .ratelimit import ConnectionLimits
 from .signing import login_args, login_timestamp
 from .transport import connector_for
 from .updates import UpdateStream
@@ -72,9 +75,14 @@ class AsyncWebsocketClient:
         api_passphrase: str | None = None,
         *,
         options: ClientOptions | None = None,
+        connection_limits: ConnectionLimits | None = None,
         **overrides: Any,
     ) -> None:
-        """Credentials, then either ``options`` or any :class:`ClientOptions` field by name."""
+        """Credentials, then either ``options`` or any :class:`ClientOptions` field by name.
+
+        ``connection_limits`` are OKX's limits on connecting (the generated clients
+        pass the spec's); without them connects and subscriptions are not paced.
+        """
         given = [v is not None for v in (api_key, api_secret, api_passphrase)]
         if any(given) and not all(given):
             raise ConfigurationError(
@@ -99,8 +107,11 @@ class AsyncWebsocketClient:
             opts.rest_base(),
             demo_trading=opts.demo_trading,
             preset=opts.instruments,
+            transport=opts.rest_transport,
             logger=self.logger,
         )
+        self._pacer = Pacer(opts.rate_limit, connection_limits)
+        self._clock_synced: asyncio.Future[int] | None = None
         connector = connector_for(opts.transport)
         self._connections: dict[str, Connection] = {
             key: Connection(
@@ -110,6 +121,9 @@ class AsyncWebsocketClient:
                 login_args=None if key == "public" else self._login_args,
                 emit=self.emit,
                 forward=self._on_inbound,
+                pacer=self._pacer,
+                sync_clock=None if key == "public" else self.sync_time,
+                before_login=self._sync_once if opts.sync_time else None,
             )
             for key in CONNECTION_KEYS
         }
@@ -150,6 +164,30 @@ class AsyncWebsocketClient:
 
     def emit(self, event: Event) -> None:
         self._events.emit(event)
+
+    async def sync_time(self) -> int:
+        """Read OKX's clock (``GET /api/v5/public/time``) and sign later logins with it.
+
+        Returns the offset in ms (server minus local, from the round trip's
+        midpoint), which is also what :meth:`get_time_offset_ms` returns now.
+        Raises :class:`ClockSyncError` when the time cannot be read.
+        """
+        opts = self.options
+        offset = await server_offset_ms(
+            opts.rest_base(),
+            demo_trading=opts.demo_trading,
+            transport=opts.rest_transport,
+            timeout=opts.request_timeout,
+        )
+        self.set_time_offset_ms(offset)
+        self.logger.info("okx-ws: clock offset to OKX %d ms", offset)
+        return offset
+
+    async def _sync_once(self) -> None:
+        """With ``sync_time=True``: one clock read before the first login, shared by all."""
+        if self._clock_synced is None:
+            self._clock_synced = asyncio.ensure_future(self.sync_time())
+        await asyncio.shield(self._clock_synced)
 
     def _login_args(self) -> dict[str, Any]:
         assert self._credentials is not None
@@ -214,16 +252,21 @@ class AsyncWebsocketClient:
         """
         conn = self._connection(operation.connection)
         args = operation.prepare(params)
+        timeout = self.options.request_timeout if timeout is None else timeout
+        deadline = asyncio.get_running_loop().time() + timeout
         filled: list[tuple[int, Resolved]] = []
         if operation.resolved:
             filled, cold = operation.fill_resolved(args, self.instruments.codes)
             if cold:  # resolve_items raises before anything is sent
                 pairs = [(field.target, field.source) for field in operation.resolved]
                 await self.instruments.resolve_items(args, pairs, timeout=timeout)
+        counted = await self._pacer.admit(operation, args, deadline)
         try:
-            reply = await self._execute(conn, operation.op, args, exp_time, timeout)
+            reply = await self._execute(conn, operation.op, args, exp_time, timeout, deadline)
         except OkxApiError as error:
             self._forget_stale_codes(error, args, filled)
+            for code in {error.code, *(str(item.get("sCode")) for item in error.data)}:
+                self._pacer.rejected(counted, code)
             raise
         return operation.response_model.model_validate(reply)
 
@@ -238,7 +281,9 @@ class AsyncWebsocketClient:
     ) -> dict[str, Any]:
         """Send a raw request (OKX names; no validation, no instIdCode) and return the reply."""
         conn = self._connection(connection)
-        return await self._execute(conn, op, _mappings(op, args), exp_time, timeout)
+        timeout = self.options.request_timeout if timeout is None else timeout
+        deadline = asyncio.get_running_loop().time() + timeout
+        return await self._execute(conn, op, _mappings(op, args), exp_time, timeout, deadline)
 
     async def _execute(
         self,
@@ -246,10 +291,9 @@ class AsyncWebsocketClient:
         op: str,
         args: list[dict[str, Any]],
         exp_time: int | None,
-        timeout: float | None,
+        timeout: float,
+        deadline: float,
     ) -> dict[str, Any]:
-        timeout = self.options.request_timeout if timeout is None else timeout
-        deadline = asyncio.get_running_loop().time() + timeout
         request_id = self._ids.next()
         active = conn.active
         if active is None:

@@ -11,7 +11,7 @@ fresh link while replies in flight on the old one still arrive.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .errors import (
@@ -25,14 +25,17 @@ from .errors import (
 from .events import Event
 from .link import Link, LinkFailed
 from .options import ClientOptions
+from .pacing import Pacer
 from .protocol import NOTICE_RECONNECT_CODE, Inbound, Notice, encode_op
 from .session import Session
 from .timing import Backoff, Heartbeat
 from .transport import Connector, TransportClosed
 
 _RETIRE_POLL_S = 0.01
+_CLOCK_CODES = ("60004", "60006")  # login refused for its timestamp
 LoginArgs = Callable[[], dict[str, Any]]
 Forward = Callable[[str, Inbound, bool], None]
+SyncClock = Callable[[], Awaitable[int]]  # reads OKX's clock, returns the new offset (ms)
 
 
 class Connection:
@@ -45,6 +48,9 @@ class Connection:
         login_args: LoginArgs | None,
         emit: Callable[[Event], None],
         forward: Forward,
+        pacer: Pacer,
+        sync_clock: SyncClock | None = None,
+        before_login: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.key = key
         self.url = options.url(key)
@@ -54,6 +60,10 @@ class Connection:
         self._login_args = login_args
         self._emit = emit
         self._forward = forward
+        self._pacer = pacer
+        self._sync_clock = sync_clock
+        self._before_login = before_login
+        self._offset = 0  # the clock offset the last sync found (ms)
         self._backoff = Backoff(options.reconnect_delay, options.reconnect_max_delay)
         self._active: tuple[Link, Session] | None = None  # usable: open, logged in, resubscribed
         self._ready: asyncio.Future[tuple[Link, Session]] | None = None
@@ -112,10 +122,22 @@ class Connection:
         return self._ready
 
     async def _connect_loop(self, ready: asyncio.Future[tuple[Link, Session]]) -> None:
+        clock_synced = False
         while not self.closed:
             try:
+                await self._pacer.connect_turn()
                 active = await self._open()
             except AuthenticationError as exc:
+                if exc.code in _CLOCK_CODES and self._sync_clock:
+                    if clock_synced:  # refused again after one sync: report, never loop
+                        hint = f"still refused after syncing (clock off by {self._offset} ms)"
+                        exc = AuthenticationError(exc.code, exc.msg, connection=self.key, hint=hint)
+                    else:
+                        clock_synced = True  # one sync and one fresh login
+                        retry = await self._resync(exc)
+                        if retry is None:
+                            continue
+                        exc = retry
                 self._emit(Event("exception", self.key, error=exc, detail="login refused"))
                 if not ready.done():
                     ready.set_exception(exc)
@@ -141,6 +163,18 @@ class Connection:
                 ready.set_result(active)
             return
 
+    async def _resync(self, refused: AuthenticationError) -> AuthenticationError | None:
+        """Read OKX's clock after a login refused for its timestamp; None: try again."""
+        assert self._sync_clock is not None
+        try:
+            self._offset = offset = await self._sync_clock()
+        except Exception as exc:  # ClockSyncError: report the refusal, with why
+            hint = f"{refused.hint} Reading OKX's clock failed too: {exc}"
+            return AuthenticationError(refused.code, refused.msg, connection=self.key, hint=hint)
+        detail = f"login refused for its timestamp: the clock was off by {offset} ms; synced"
+        self._emit(Event("exception", self.key, error=refused, detail=detail))
+        return None
+
     async def _open(self) -> tuple[Link, Session]:
         """Open, log in and resubscribe one new link; only then is it usable."""
         options = self._options
@@ -165,6 +199,9 @@ class Connection:
             # A Connector that ignores its timeout must not hang this connection for good.
             await asyncio.wait_for(asyncio.shield(link.opened), options.request_timeout)
             if self._login_args is not None:
+                if self._before_login is not None:
+                    await self._before_login()
+                self._pacer.session_op(session.ops, "login")
                 login = session.expect_login()
                 await link.send(encode_op("login", [self._login_args()]))
                 await asyncio.wait_for(login, options.request_timeout)
@@ -194,6 +231,7 @@ class Connection:
         args: list[dict[str, Any]],
         timeout: float | None = None,
     ) -> None:
+        self._pacer.session_op(session.ops, event)
         acked = session.expect_subscription(event, args)
         timeout = self._options.request_timeout if timeout is None else max(0.0, timeout)
         try:

@@ -32,6 +32,7 @@ class AuthenticationError(OkxWsError):
         self.code = code
         self.msg = msg
         self.connection = connection
+        self.hint = hint
         text = f"login on {connection!r} refused by OKX: code={code} msg={msg!r}"
         super().__init__(f"{text}. {hint}" if hint else text)
 
@@ -97,6 +98,31 @@ class ConnectionLost(_RequestFailure, ConnectionError):
             id=id,
             op=op,
             cl_ord_ids=cl_ord_ids,
+        )
+
+
+class ClockSyncError(OkxWsError):
+    """OKX's clock could not be read (``sync_time``); the message says why."""
+
+
+class RateLimitExceeded(OkxWsError):
+    """The request would pass one of OKX's rate limits; nothing was sent.
+
+    ``retry_after`` is how many seconds until it fits; ``limit`` and ``key``
+    name the bucket (e.g. ``"order"`` and the instrument).
+    """
+
+    def __init__(
+        self, *, op: str, limit: str, key: str, retry_after: float, cl_ord_ids: Sequence[str] = ()
+    ) -> None:
+        self.op = op
+        self.limit = limit
+        self.key = key
+        self.retry_after = retry_after
+        self.cl_ord_ids = tuple(cl_ord_ids)
+        where = f"{limit} limit" + (f" for {key}" if key else "")
+        super().__init__(
+            f"{op!r} would exceed OKX's {where}; retry in {retry_after:.3f}s; nothing was sent"
         )
 
 

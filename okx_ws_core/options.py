@@ -12,12 +12,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Literal
 
 from .endpoints import CONNECTION_KEYS, resolve_url, rest_url
 from .errors import ConfigurationError
 from .timing import Backoff, Heartbeat
 from .transport import TRANSPORTS, Connector, TransportName
+
+RateLimitMode = Literal["wait", "raise", "off"]
+RATE_LIMIT_MODES: tuple[RateLimitMode, ...] = ("wait", "raise", "off")
+# An ``httpx.AsyncBaseTransport`` (typed loosely so importing okx_ws does not import httpx).
+HttpTransport = Any
 
 
 def _doc(text: str) -> Any:
@@ -72,6 +77,21 @@ class ClientOptions:
             'Instrument types whose codes connect_ws_api() loads up front, e.g. ("SPOT", "SWAP").'
         ),
     )
+    rate_limit: RateLimitMode = field(
+        default="wait",
+        metadata=_doc(
+            'OKX\'s rate limits, client side: "wait" until a request may go (within its'
+            ' timeout), "raise" RateLimitExceeded at once, or "off".'
+        ),
+    )
+    sync_time: bool = field(
+        default=False,
+        metadata=_doc("Read OKX's clock (GET /api/v5/public/time) before the first login."),
+    )
+    rest_transport: HttpTransport | None = field(
+        default=None,
+        metadata=_doc("An httpx.AsyncBaseTransport for OKX's REST calls (tests, proxies)."),
+    )
     attach_event_listeners: bool = field(
         default=True, metadata=_doc("Log connection lifecycle events.")
     )
@@ -104,6 +124,10 @@ class ClientOptions:
                 raise ConfigurationError(
                     f"instruments[{inst_id!r}] must be a positive int instIdCode, got {code!r}"
                 )
+        if self.rate_limit not in RATE_LIMIT_MODES:
+            raise ConfigurationError(
+                f"rate_limit must be one of {RATE_LIMIT_MODES}, got {self.rate_limit!r}"
+            )
         if isinstance(self.instrument_types, str):
             raise ConfigurationError("instrument_types must be a tuple of names, not a string")
 

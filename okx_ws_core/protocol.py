@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from .endpoints import ConnectionKey
 from .errors import ParamsValidationError
+from .ratelimit import BucketKey, RateLimit, demands
 
 PING: Final = "ping"
 PONG: Final = "pong"
@@ -63,7 +64,15 @@ class Operation(Generic[P, R]):
     batch: bool = False
     max_items: int = 1
     resolved: tuple[Resolved, ...] = ()
+    limits: tuple[RateLimit, ...] = ()  # OKX's rate limits this operation counts against
+    batch_of_one_limits: tuple[RateLimit, ...] = ()  # a batch of one counts as the single op
     doc: str = ""
+
+    def rate_demands(self, args: list[dict[str, Any]]) -> list[tuple[RateLimit, BucketKey, int]]:
+        """What this request costs in which rate-limit bucket."""
+        if len(args) == 1 and self.batch_of_one_limits:
+            return demands(self.batch_of_one_limits, args)
+        return demands(self.limits, args)
 
     def prepare(self, params: object) -> list[dict[str, Any]]:
         """Validate ``params`` and return the request's ``args``; raises ParamsValidationError."""

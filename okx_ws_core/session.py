@@ -28,6 +28,7 @@ from .protocol import (
     encode_request,
 )
 from .protocol import parse_frame as _parse
+from .ratelimit import RateLimiter
 from .transport import TransportClosed
 
 _MARKET_HINT = (
@@ -68,6 +69,7 @@ class Session:
         self._login: asyncio.Future[dict[str, Any]] | None = None
         self._subscriptions: collections.deque[_SubscriptionWaiter] = collections.deque()
         self.closed_reason: str | None = None
+        self.ops = RateLimiter()  # logins and (un)subscriptions sent on this link, per hour
 
     @property
     def in_flight(self) -> int:

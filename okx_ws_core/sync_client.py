@@ -20,6 +20,7 @@ from .errors import ClientClosed
 from .events import Handler
 from .options import ClientOptions
 from .protocol import Operation
+from .ratelimit import ConnectionLimits
 
 T = TypeVar("T")
 R = TypeVar("R", bound=BaseModel)
@@ -95,12 +96,18 @@ class WebsocketClient:
         api_passphrase: str | None = None,
         *,
         options: ClientOptions | None = None,
+        connection_limits: ConnectionLimits | None = None,
         **overrides: Any,
     ) -> None:
         """Same arguments as :class:`AsyncWebsocketClient`."""
         # Validate on the caller's thread first, so bad options raise here and no thread leaks.
         self._async = AsyncWebsocketClient(
-            api_key, api_secret, api_passphrase, options=options, **overrides
+            api_key,
+            api_secret,
+            api_passphrase,
+            options=options,
+            connection_limits=connection_limits,
+            **overrides,
         )
         self._thread: LoopThread | None = LoopThread("okx-ws-loop")
         self._lock = threading.Lock()
@@ -131,6 +138,10 @@ class WebsocketClient:
 
     def get_time_offset_ms(self) -> int:
         return self._async.get_time_offset_ms()
+
+    def sync_time(self) -> int:
+        """Read OKX's clock and sign later logins with it; returns the offset in ms."""
+        return self._run(self._async.sync_time())
 
     def on(self, event: str, handler: Handler) -> Handler:
         """Register a handler; it runs on the client's loop thread and must not block."""

@@ -104,7 +104,11 @@ _ORD_IDS = itertools.count(1)
 
 
 def ok_reply(frame: dict[str, Any]) -> dict[str, Any]:
-    """OKX's success reply to a request frame: one ``sCode "0"`` item per arg."""
+    """OKX's success reply to a request frame: one ``sCode "0"`` item per arg
+    (``{"result": true}`` for the mass cancels)."""
+    if str(frame.get("op", "")).endswith("mass-cancel"):
+        return {"id": frame["id"], "op": frame["op"], "code": "0", "msg": "",
+                "data": [{"result": True}], "inTime": "1", "outTime": "2"}  # fmt: skip
     data = [
         {"clOrdId": arg.get("clOrdId", ""), "ordId": str(next(_ORD_IDS)), "sCode": "0", "sMsg": ""}
         for arg in frame.get("args", [])

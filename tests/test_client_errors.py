@@ -144,7 +144,11 @@ GENERATED_METHODS = [
 ]
 METHODS = RUNTIME_METHODS + GENERATED_METHODS
 IDS = [f"{'generated' if m.generated else 'runtime'}.{m.name}" for m in METHODS]
-NOT_NETWORK = {"close", "load_instruments"}  # load_instruments: REST only, covered below
+NOT_NETWORK = {
+    "close",
+    "load_instruments",
+    "sync_time",
+}  # REST only: covered below and in test_pacing_clock.py
 
 
 def _public_coroutines(cls: type) -> set[str]:

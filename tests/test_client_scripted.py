@@ -341,7 +341,7 @@ def test_login_frame_is_signed_and_sent_before_any_request() -> None:
 
 @pytest.mark.parametrize(
     ("code", "hint"),
-    [("60032", "market"), ("60024", "market"), ("60004", "clock"), ("60006", "clock")],
+    [("60032", "market"), ("60024", "market")],  # 60004/60006 (clock): test_pacing_clock.py
 )
 def test_refused_login_fails_every_waiter_without_a_login_loop(code: str, hint: str) -> None:
     async def main() -> None:

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from okx_ws_core import ClientOptions, ConfigurationError, WebsocketClient
+from okx_ws_core.options import HttpTransport, RateLimitMode
 from okx_ws_core.transport import Connector, TransportName
 
 from . import models, operations
@@ -47,6 +48,9 @@ class WebsocketAPIClient:
         transport: TransportName | Connector | None = None,
         instruments: Mapping[str, int] | None = None,
         instrument_types: tuple[str, ...] | None = None,
+        rate_limit: RateLimitMode | None = None,
+        sync_time: bool | None = None,
+        rest_transport: HttpTransport | None = None,
         attach_event_listeners: bool | None = None,
         logger: logging.Logger | None = None,
         id_prefix: str | None = None,
@@ -73,6 +77,9 @@ class WebsocketAPIClient:
         * ``transport`` (default ``'websockets'``): WebSocket library, "websockets" (fastest) or "httpx-ws", or a Connector object.
         * ``instruments`` (default ``None``): Known instIdCodes by instId; with these no REST call is needed.
         * ``instrument_types`` (default ``()``): Instrument types whose codes connect_ws_api() loads up front, e.g. ("SPOT", "SWAP").
+        * ``rate_limit`` (default ``'wait'``): OKX's rate limits, client side: "wait" until a request may go (within its timeout), "raise" RateLimitExceeded at once, or "off".
+        * ``sync_time`` (default ``False``): Read OKX's clock (GET /api/v5/public/time) before the first login.
+        * ``rest_transport`` (default ``None``): An httpx.AsyncBaseTransport for OKX's REST calls (tests, proxies).
         * ``attach_event_listeners`` (default ``True``): Log connection lifecycle events.
         * ``logger`` (default ``None``): Logger for the client (default: "okx_ws").
         * ``id_prefix`` (default ``None``): Prefix of request ids (1-16 alphanumerics; default random).
@@ -91,6 +98,9 @@ class WebsocketAPIClient:
             "transport": transport,
             "instruments": instruments,
             "instrument_types": instrument_types,
+            "rate_limit": rate_limit,
+            "sync_time": sync_time,
+            "rest_transport": rest_transport,
             "attach_event_listeners": attach_event_listeners,
             "logger": logger,
             "id_prefix": id_prefix,
@@ -101,7 +111,12 @@ class WebsocketAPIClient:
             raise ConfigurationError("pass either ws_client or credentials and options, not both")
         self._owns_ws_client = ws_client is None
         if ws_client is None:
-            ws_client = WebsocketClient(*credentials, options=options, **given)
+            ws_client = WebsocketClient(
+                *credentials,
+                options=options,
+                connection_limits=operations.CONNECTION_LIMITS,
+                **given,
+            )
         self._ws = ws_client
 
     def get_ws_client(self) -> WebsocketClient:
@@ -117,6 +132,13 @@ class WebsocketAPIClient:
     ) -> None:
         """Load the instIdCodes of ``inst_types`` now (OPTION needs ``inst_families``)."""
         self._ws.load_instruments(inst_types, inst_families=inst_families)
+
+    def sync_time(self) -> int:
+        """Read OKX's clock (GET /api/v5/public/time) and sign later logins with it.
+
+        Returns the offset in ms (server minus local); raises :class:`ClockSyncError`.
+        """
+        return self._ws.sync_time()
 
     def set_time_offset_ms(self, offset_ms: int) -> None:
         """Correct the login timestamp by ``offset_ms`` (server time minus local time)."""

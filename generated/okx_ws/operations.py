@@ -11,8 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from okx_ws_core import Operation, Resolved
+from okx_ws_core.ratelimit import ConnectionLimits, RateLimit
 
 from . import models
+
+SUB_ACCOUNT_LIMIT = RateLimit("sub_account", 1000, 2.0, "user", True)
+CONNECT_LIMIT = RateLimit("connect", 3, 1.0, "ip", False)
+SESSION_OPS_LIMIT = RateLimit("session_ops", 480, 3600.0, "connection", False)
+
+CONNECTION_LIMITS = ConnectionLimits(
+    connect=CONNECT_LIMIT,
+    session_ops=SESSION_OPS_LIMIT,
+)
 
 SUBMIT_NEW_ORDER: Operation[models.OrderParams, models.SubmitNewOrderResponse] = Operation(
     name="submit_new_order",
@@ -23,6 +33,11 @@ SUBMIT_NEW_ORDER: Operation[models.OrderParams, models.SubmitNewOrderResponse] =
     batch=False,
     max_items=1,
     resolved=(Resolved("instIdCode", "instId", "instruments"),),
+    limits=(
+        RateLimit("order", 60, 2.0, "instrument", False),
+        SUB_ACCOUNT_LIMIT,
+    ),
+    batch_of_one_limits=(),
     doc='Place one order on the private connection. OKX answers code "0" when the order was accepted; the item\'s sCode/sMsg say why it was rejected otherwise.',
 )
 
@@ -36,6 +51,14 @@ SUBMIT_MULTIPLE_ORDERS: Operation[models.OrderParams, models.SubmitMultipleOrder
         batch=True,
         max_items=20,
         resolved=(Resolved("instIdCode", "instId", "instruments"),),
+        limits=(
+            RateLimit("batch-orders", 300, 2.0, "instrument", True),
+            SUB_ACCOUNT_LIMIT,
+        ),
+        batch_of_one_limits=(
+            RateLimit("order", 60, 2.0, "instrument", False),
+            SUB_ACCOUNT_LIMIT,
+        ),
         doc='Place up to 20 orders in one request. Reply code "2" means some orders failed: check each item\'s sCode.',
     )
 )
@@ -49,6 +72,8 @@ CANCEL_ORDER: Operation[models.CancelOrderParams, models.CancelOrderResponse] = 
     batch=False,
     max_items=1,
     resolved=(Resolved("instIdCode", "instId", "instruments"),),
+    limits=(RateLimit("cancel-order", 60, 2.0, "instrument", False),),
+    batch_of_one_limits=(),
     doc="Cancel one pending order, identified by ordId or clOrdId.",
 )
 
@@ -62,6 +87,8 @@ CANCEL_MULTIPLE_ORDERS: Operation[models.CancelOrderParams, models.CancelMultipl
         batch=True,
         max_items=20,
         resolved=(Resolved("instIdCode", "instId", "instruments"),),
+        limits=(RateLimit("batch-cancel-orders", 300, 2.0, "instrument", True),),
+        batch_of_one_limits=(RateLimit("cancel-order", 60, 2.0, "instrument", False),),
         doc="Cancel up to 20 pending orders in one request; each item needs ordId or clOrdId.",
     )
 )
@@ -75,6 +102,11 @@ AMEND_ORDER: Operation[models.AmendOrderParams, models.AmendOrderResponse] = Ope
     batch=False,
     max_items=1,
     resolved=(Resolved("instIdCode", "instId", "instruments"),),
+    limits=(
+        RateLimit("amend-order", 60, 2.0, "instrument", False),
+        SUB_ACCOUNT_LIMIT,
+    ),
+    batch_of_one_limits=(),
     doc="Amend the size and/or price of one pending order, identified by ordId or clOrdId. reqId, when given, is echoed back in the reply.",
 )
 
@@ -88,6 +120,14 @@ AMEND_MULTIPLE_ORDERS: Operation[models.AmendOrderParams, models.AmendMultipleOr
         batch=True,
         max_items=20,
         resolved=(Resolved("instIdCode", "instId", "instruments"),),
+        limits=(
+            RateLimit("batch-amend-orders", 300, 2.0, "instrument", True),
+            SUB_ACCOUNT_LIMIT,
+        ),
+        batch_of_one_limits=(
+            RateLimit("amend-order", 60, 2.0, "instrument", False),
+            SUB_ACCOUNT_LIMIT,
+        ),
         doc="Amend up to 20 pending orders in one request.",
     )
 )
@@ -101,6 +141,8 @@ MASS_CANCEL_ORDERS: Operation[models.MassCancelParams, models.MassCancelOrdersRe
     batch=False,
     max_items=1,
     resolved=(),
+    limits=(RateLimit("mass-cancel", 5, 2.0, "user", False),),
+    batch_of_one_limits=(),
     doc="Cancel all MMP pending orders of an option instrument family, optionally locking new orders for lockInterval milliseconds.",
 )
 
@@ -114,6 +156,8 @@ SUBMIT_SPREAD_ORDER: Operation[models.SpreadOrderParams, models.SubmitSpreadOrde
         batch=False,
         max_items=1,
         resolved=(),
+        limits=(RateLimit("sprd-order", 20, 2.0, "user", False),),
+        batch_of_one_limits=(),
         doc="Place one spread order on the business connection.",
     )
 )
@@ -128,6 +172,8 @@ AMEND_SPREAD_ORDER: Operation[models.SpreadAmendParams, models.AmendSpreadOrderR
         batch=False,
         max_items=1,
         resolved=(),
+        limits=(RateLimit("sprd-amend-order", 20, 2.0, "user", False),),
+        batch_of_one_limits=(),
         doc="Amend one pending spread order, identified by ordId or clOrdId.",
     )
 )
@@ -142,6 +188,8 @@ CANCEL_SPREAD_ORDER: Operation[models.SpreadCancelParams, models.CancelSpreadOrd
         batch=False,
         max_items=1,
         resolved=(),
+        limits=(RateLimit("sprd-cancel-order", 20, 2.0, "user", False),),
+        batch_of_one_limits=(),
         doc="Cancel one pending spread order, identified by ordId or clOrdId.",
     )
 )
@@ -157,6 +205,8 @@ MASS_CANCEL_SPREAD_ORDERS: Operation[
     batch=False,
     max_items=1,
     resolved=(),
+    limits=(RateLimit("sprd-mass-cancel", 5, 2.0, "user", False),),
+    batch_of_one_limits=(),
     doc="Cancel all pending spread orders, of one spread when sprdId is given, of every spread otherwise.",
 )
 
