@@ -16,23 +16,35 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 # The runtime's public names, re-exported by the generated package.
 RUNTIME_NAMES = (
+    "FINAL_STATES",
     "AsyncWebsocketClient",
     "AuthenticationError",
+    "BlockingChannelStream",
+    "Channel",
+    "ChannelStream",
+    "ChannelUpdate",
     "ClientClosed",
     "ClientOptions",
     "ClockSyncError",
     "ConfigurationError",
     "ConnectTimeout",
     "ConnectionLost",
+    "Fill",
     "InstrumentResolutionError",
     "OkxApiError",
     "OkxWsError",
     "Operation",
+    "OrderTracker",
+    "OrderWaitTimeout",
     "ParamsValidationError",
     "RateLimitExceeded",
     "RequestTimeout",
+    "RestAuthenticationError",
     "SubscriptionError",
+    "TrackedOrder",
     "UnknownInstrumentError",
+    "UpdateTimeout",
+    "Verdict",
     "WebsocketClient",
 )
 
@@ -84,6 +96,8 @@ def render_package(spec: Spec, requirements: list[RequirementClass]) -> dict[str
         "header": HEADER,
         "operations": spec.operations,
         "limits": spec.limits,
+        "channels": spec.channels,
+        "order_ops": spec.order_ops,
         "options": options,
         "annotation_imports": annotation_imports(options),
         "requirements": requirements,
@@ -91,6 +105,7 @@ def render_package(spec: Spec, requirements: list[RequirementClass]) -> dict[str
     files = {
         "_model_base.py": env.get_template("_model_base.py.j2").render(context),
         "operations.py": env.get_template("operations.py.j2").render(context),
+        "channels.py": env.get_template("channels.py.j2").render(context),
     }
     for file_name, aio in (("_async_client.py", True), ("_sync_client.py", False)):
         files[file_name] = env.get_template("client.py.j2").render(
@@ -109,6 +124,9 @@ def render_package(spec: Spec, requirements: list[RequirementClass]) -> dict[str
         *models,
         "BY_OP",
         "OPERATIONS",
+        "CHANNELS",
+        "ORDER_CHANNELS",
+        "ORDER_OPS",
     ]
     files["__init__.py"] = env.get_template("__init__.py.j2").render(
         context, runtime_names=RUNTIME_NAMES, model_names=models, all_names=sorted(set(exported))

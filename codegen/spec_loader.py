@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from .channels import ChannelSpec, OrderOpSpec, build_channels, build_order_ops
 from .schema_check import Problem, SchemaChecker, format_path
 from .spec_rules import check_rules
 
@@ -66,6 +67,8 @@ class Spec:
     definitions: Mapping[str, Any]  # includes inline params/response items, hoisted
     operations: tuple[OperationSpec, ...]
     limits: Mapping[str, LimitSpec] = field(default_factory=dict)  # spec/limits.yaml, by name
+    channels: tuple[ChannelSpec, ...] = ()  # spec/channels.yaml, in spec order
+    order_ops: tuple[OrderOpSpec, ...] = ()  # spec/tracking.yaml, in the operations' order
 
 
 def pascal_case(snake: str) -> str:
@@ -184,4 +187,15 @@ def _build(raw: Mapping[str, Any]) -> Spec:
             raise SpecError(
                 [f"definitions.{operation.response_class}: clashes with a generated response class"]
             )
-    return Spec(raw=raw, definitions=definitions, operations=tuple(operations), limits=shared)
+    try:
+        channels = build_channels(raw, definitions)
+    except ValueError as exc:
+        raise SpecError([str(exc)]) from None
+    return Spec(
+        raw=raw,
+        definitions=definitions,
+        operations=tuple(operations),
+        limits=shared,
+        channels=channels,
+        order_ops=build_order_ops(raw),
+    )

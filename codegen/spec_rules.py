@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .channels import channel_schemas, check_channels
 from .schema_check import Path, Problem, SchemaChecker, format_path, requirement_groups
 
 ENVELOPE = "ResponseEnvelope"
@@ -53,6 +54,7 @@ def check_rules(spec: Mapping[str, Any]) -> list[Problem]:
                 )
             )
         seen_ops.setdefault(operation["op"], name)
+    problems += check_channels(spec, checker)
     return problems
 
 
@@ -65,6 +67,7 @@ def _schemas(spec: Mapping[str, Any]) -> Iterator[tuple[Path, Mapping[str, Any]]
         roots += [
             (("operations", name, key), operation[key]) for key in ("params", "response_item")
         ]
+    roots += channel_schemas(spec)
     stack = list(reversed(roots))
     while stack:
         path, schema = stack.pop()

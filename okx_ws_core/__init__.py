@@ -6,6 +6,14 @@ matching, the instrument registry, events and errors.  It never imports the
 generated package.
 """
 
+from .channels import (
+    BlockingChannelStream,
+    Channel,
+    ChannelStream,
+    ChannelUpdate,
+    UpdateCallback,
+    UpdateTimeout,
+)
 from .client import AsyncWebsocketClient
 from .endpoints import CONNECTION_KEYS, resolve_url
 from .errors import (
@@ -27,13 +35,21 @@ from .errors import (
 from .events import Event
 from .options import ClientOptions
 from .protocol import Operation, Resolved, prepare_args
+from .reconcile import Verdict
+from .rest import RestAuthenticationError
 from .sync_client import WebsocketClient
+from .tracker import FINAL_STATES, Fill, OrderOp, OrderTracker, OrderWaitTimeout, TrackedOrder
 from .transport import Connector, Transport
 
 __all__ = [
     "CONNECTION_KEYS",
+    "FINAL_STATES",
     "AsyncWebsocketClient",
     "AuthenticationError",
+    "BlockingChannelStream",
+    "Channel",
+    "ChannelStream",
+    "ChannelUpdate",
     "ClientClosed",
     "ClientOptions",
     "ClockSyncError",
@@ -42,17 +58,26 @@ __all__ = [
     "ConnectionLost",
     "Connector",
     "Event",
+    "Fill",
     "InstrumentResolutionError",
     "OkxApiError",
     "OkxWsError",
     "Operation",
+    "OrderOp",
+    "OrderTracker",
+    "OrderWaitTimeout",
     "ParamsValidationError",
     "RateLimitExceeded",
     "RequestTimeout",
     "Resolved",
+    "RestAuthenticationError",
     "SubscriptionError",
+    "TrackedOrder",
     "Transport",
     "UnknownInstrumentError",
+    "UpdateCallback",
+    "UpdateTimeout",
+    "Verdict",
     "WebsocketClient",
     "prepare_args",
     "resolve_url",

@@ -20,12 +20,20 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from .channels import (
+    DEFAULT_BUFFER,
+    Channel,
+    ChannelRouter,
+    ChannelStream,
+    UpdateCallback,
+)
 from .clock import server_offset_ms
 from .connection import Connection
 from .endpoints import CONNECTION_KEYS
 from .errors import (
     ClientClosed,
     ConfigurationError,
+    ConnectionLost,
     ConnectTimeout,
     OkxApiError,
     ParamsValidationError,
@@ -49,12 +57,16 @@ from .protocol import (
     cl_ord_ids,
 )
 from .ratelimit import ConnectionLimits
+from .reconcile import OrderFates, Target, Verdict, okx_now_ms
+from .rest import SignedRest
 from .signing import login_args, login_timestamp
+from .tracker import FINAL_STATES, OrderOp, OrderTracker, OrderWaits, TrackedOrder
 from .transport import connector_for
 from .updates import UpdateStream
 
 DEFAULT_LOGGER = logging.getLogger("okx_ws")
 R = TypeVar("R", bound=BaseModel)
+I = TypeVar("I", bound=BaseModel)  # noqa: E741 - a channel's item model
 # Item codes after which a resolved instIdCode is no longer trusted (50014: code missing,
 # 51001: instrument does not exist); the order is never re-sent, the cache entry is dropped.
 _STALE_CODE_SCODES = frozenset({"50014", "51001"})
@@ -111,6 +123,14 @@ class AsyncWebsocketClient:
             logger=self.logger,
         )
         self._pacer = Pacer(opts.rate_limit, connection_limits)
+        self._channels = ChannelRouter(self.logger)
+        self._channels.forget = self._forget_subscription
+        self._fates = OrderFates(
+            stamp_exp_time=opts.stamp_exp_time,
+            okx_now_ms=okx_now_ms(self.get_time_offset_ms),
+            rest=self._signed_rest,
+            logger=self.logger,
+        )
         self._clock_synced: asyncio.Future[int] | None = None
         connector = connector_for(opts.transport)
         self._connections: dict[str, Connection] = {
@@ -261,13 +281,28 @@ class AsyncWebsocketClient:
                 pairs = [(field.target, field.source) for field in operation.resolved]
                 await self.instruments.resolve_items(args, pairs, timeout=timeout)
         counted = await self._pacer.admit(operation, args, deadline)
+        sending = self._fates.before_send(operation.op, args, exp_time, deadline)
+        if sending is not None:
+            exp_time = sending.exp_time
         try:
             reply = await self._execute(conn, operation.op, args, exp_time, timeout, deadline)
         except OkxApiError as error:
             self._forget_stale_codes(error, args, filled)
             for code in {error.code, *(str(item.get("sCode")) for item in error.data)}:
                 self._pacer.rejected(counted, code)
+            self._fates.replied(sending, args, error.reply)
             raise
+        except (RequestTimeout, ConnectionLost) as error:
+            self._fates.failed(
+                sending,
+                error,
+                connection=operation.connection,
+                args=args,
+                exp_time=exp_time,
+                codes=self.instruments.codes,
+            )
+            raise
+        self._fates.replied(sending, args, reply)
         return operation.response_model.model_validate(reply)
 
     async def send_ws_api_request(
@@ -334,6 +369,7 @@ class AsyncWebsocketClient:
             if self._events.has("response"):
                 self.emit(Event("response", key, message=event.message))
         elif type(event) is Push:
+            self._channels.dispatch(key, event.arg, event.message)
             self._dispatch_update(Event("update", key, message=event.message))
         elif type(event) is Pong or consumed:
             return
@@ -407,6 +443,149 @@ class AsyncWebsocketClient:
         """
         return UpdateStream(self._update_queues)
 
+    async def subscribe_channel(
+        self,
+        channel: Channel[Any, I],
+        args: object = None,
+        *,
+        callback: UpdateCallback[I] | None = None,
+        timeout: float | None = None,
+        buffer: int = DEFAULT_BUFFER,
+    ) -> ChannelStream[I]:
+        """Subscribe to one typed channel (a generated constant) and return its stream.
+
+        ``args``: the channel's args model or a mapping with OKX names, validated
+        before anything is sent.  The stream buffers from now on (``buffer``
+        updates at most); with ``callback`` updates go to it instead.
+        """
+        self._connection(channel.connection)
+        stream = ChannelStream(
+            self._channels,
+            channel,
+            channel.prepare(args),
+            self._unsubscribe_one,
+            callback=callback,
+            buffer=buffer,
+            logger=self.logger,
+        )
+        await stream._registration.open(self._subscribe_one, timeout)
+        return stream
+
+    async def _subscribe_one(
+        self, arg: dict[str, Any], connection: str, timeout: float | None
+    ) -> None:
+        await self.subscribe(arg, connection, timeout=timeout)
+
+    def _forget_subscription(self, connection: str, arg: dict[str, Any]) -> None:
+        """A typed subscribe failed and nothing uses ``arg``: do not restore it on reconnect."""
+        remembered = self._connections[connection].subscriptions
+        if arg in remembered:
+            remembered.remove(arg)
+
+    async def _unsubscribe_one(
+        self, arg: dict[str, Any], connection: str, timeout: float | None
+    ) -> None:
+        if not self.closed:
+            await self.unsubscribe(arg, connection, timeout=timeout)
+
+    # -- orders: tracking and reconciliation ------------------------------------
+
+    def register_order_tracking(
+        self, ops: Iterable[OrderOp], channels: Iterable[Channel[Any, Any]]
+    ) -> None:
+        """Learn which operations and channels concern orders (the generated clients
+        pass the spec's); needed by ``stamp_exp_time``, ``track_orders`` and ``reconcile``."""
+        self._fates.register(ops, channels)
+
+    @property
+    def tracker(self) -> OrderTracker | None:
+        """The order tracker, once :meth:`track_orders` started it."""
+        return self._fates.tracker
+
+    async def track_orders(
+        self,
+        *,
+        subscribe: bool = True,
+        max_finished: int = 10_000,
+        finished_ttl: float | None = 3600.0,
+        timeout: float | None = None,
+    ) -> OrderTracker:
+        """Start folding replies and order pushes into one state per order (idempotent).
+
+        With ``subscribe`` it subscribes to every order channel (``orders`` for
+        every instType, ``sprd-orders`` for every spread).  Finished orders are
+        forgotten after ``finished_ttl`` seconds or beyond ``max_finished``.
+        """
+        if self.closed:
+            raise ClientClosed("the client is closed")
+        fates = self._fates
+        if fates.waits is None:
+            tracker = OrderTracker(max_finished=max_finished, finished_ttl=finished_ttl)
+            fates.waits = OrderWaits(tracker)
+            for channel in fates.channels.values():
+                self._channels.observe(channel, fates.observe)
+        for channel in fates.channels.values() if subscribe else ():
+            if channel.channel in fates.subscribed:
+                continue
+            arg = channel.prepare(None)
+            self._connection(channel.connection)
+            self._channels.hold(channel.connection, arg)
+            try:
+                await self.subscribe(arg, channel.connection, timeout=timeout)
+            except BaseException:
+                self._channels.release(channel.connection, arg, failed=True)
+                raise
+            fates.subscribed.add(channel.channel)
+        return fates.waits.tracker
+
+    def tracked_order(self, cl_ord_id: str) -> TrackedOrder | None:
+        """The tracked order's current snapshot (``None`` if not tracked)."""
+        tracker = self._fates.tracker
+        return None if tracker is None else tracker.get(cl_ord_id)
+
+    async def wait_for(
+        self,
+        cl_ord_id: str,
+        states: str | Iterable[str] = FINAL_STATES,
+        *,
+        timeout: float | None = None,
+    ) -> TrackedOrder:
+        """Wait until the tracked order ``cl_ord_id`` reaches one of ``states`` (or any
+        final state: check ``.state``); raises :class:`OrderWaitTimeout` after ``timeout``."""
+        waits = self._fates.waits
+        if waits is None:
+            raise ConfigurationError("wait_for() needs the order tracker: call track_orders()")
+        return await waits.wait_for(cl_ord_id, states, timeout)
+
+    async def reconcile(
+        self, target: Target, *, timeout: float | None = None
+    ) -> dict[str, Verdict]:
+        """Ask OKX's REST API what became of the orders of ``target``: a
+        :class:`RequestTimeout` or :class:`ConnectionLost`, a list of clOrdIds (of
+        tracked orders) or a mapping clOrdId -> instId (``None``: a spread order).
+
+        Returns a :class:`Verdict` per clOrdId (placed, not placed, unknown and
+        why); waits out a request's expTime before answering "not placed".
+        ``timeout`` bounds each REST look-up (default ``request_timeout``).
+        """
+        if self.closed:
+            raise ClientClosed("the client is closed")
+        if self._credentials is None:
+            raise ConfigurationError("reconcile() needs api_key, api_secret and api_passphrase")
+        wait = self.options.request_timeout if timeout is None else timeout
+        return await self._fates.reconcile(target, timeout=wait)
+
+    def _signed_rest(self) -> SignedRest:
+        assert self._credentials is not None
+        return SignedRest(
+            self.options.rest_base(),
+            self._credentials,
+            demo_trading=self.options.demo_trading,
+            transport=self.options.rest_transport,
+            timeout=self.options.request_timeout,
+            offset_ms=self.get_time_offset_ms,
+        )
+
     # -- lifecycle ----------------------------------------------------------
 
     async def close(self) -> None:
@@ -414,8 +593,10 @@ class AsyncWebsocketClient:
         if self.closed:
             return
         self.closed = True
+        self._channels.close()
         await asyncio.gather(*(c.close() for c in self._connections.values()))
         await self.instruments.aclose()
+        await self._fates.aclose()
         for queue in self._update_queues:
             if queue.full():
                 queue.get_nowait()

@@ -9,7 +9,8 @@ not to exist, while an order whose reply never came (:class:`RequestTimeout`,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 
@@ -42,7 +43,19 @@ class ConnectTimeout(OkxWsError, TimeoutError):
 
 
 class _RequestFailure(OkxWsError):
-    """A request whose outcome is tied to one request id."""
+    """A request whose outcome is tied to one request id.
+
+    Besides ``id``, ``op`` and ``cl_ord_ids``, a failed ``call()`` carries what
+    ``reconcile()`` needs: ``inst_ids`` (clOrdId -> instId of each order-book
+    item), ``exp_time`` (the request's expTime in Unix ms, ``None`` if it had
+    none), ``expires_at`` (the same moment on the event loop's clock) and
+    ``connection``.
+    """
+
+    inst_ids: Mapping[str, str] = MappingProxyType({})
+    exp_time: int | None = None
+    expires_at: float | None = None
+    connection: str = ""
 
     def __init__(self, message: str, *, id: str, op: str, cl_ord_ids: Sequence[str]) -> None:
         self.id = id

@@ -92,6 +92,15 @@ class ClientOptions:
         default=None,
         metadata=_doc("An httpx.AsyncBaseTransport for OKX's REST calls (tests, proxies)."),
     )
+    stamp_exp_time: bool = field(
+        default=False,
+        metadata=_doc(
+            "Stamp order and amend requests with expTime = the call's deadline, so OKX never"
+            " executes one after the caller stopped waiting and reconcile() can answer"
+            ' "not placed" for sure once it passed. Trade-off: a request OKX receives late'
+            " is rejected (50037) instead of executed late; keep the clock right (sync_time)."
+        ),
+    )
     attach_event_listeners: bool = field(
         default=True, metadata=_doc("Log connection lifecycle events.")
     )

@@ -15,15 +15,19 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from .channels import DEFAULT_BUFFER, BlockingChannelStream, Channel, UpdateCallback
 from .client import AsyncWebsocketClient
 from .errors import ClientClosed
 from .events import Handler
 from .options import ClientOptions
 from .protocol import Operation
 from .ratelimit import ConnectionLimits
+from .reconcile import Target, Verdict
+from .tracker import FINAL_STATES, OrderOp, OrderTracker, TrackedOrder
 
 T = TypeVar("T")
 R = TypeVar("R", bound=BaseModel)
+I = TypeVar("I", bound=BaseModel)  # noqa: E741 - a channel's item model
 
 
 class LoopThread:
@@ -217,6 +221,86 @@ class WebsocketClient:
 
     def subscriptions(self, connection: str) -> list[dict[str, Any]]:
         return self._async.subscriptions(connection)
+
+    def subscribe_channel(
+        self,
+        channel: Channel[Any, I],
+        args: object = None,
+        *,
+        callback: UpdateCallback[I] | None = None,
+        timeout: float | None = None,
+        buffer: int = DEFAULT_BUFFER,
+    ) -> BlockingChannelStream[I]:
+        """Subscribe to one typed channel; a blocking iterator of its updates (or, with
+        ``callback``, updates go to it on the loop thread).  See the async client."""
+        ws = self._async
+        ws._connection(channel.connection)
+        stream = BlockingChannelStream(
+            ws._channels,
+            channel,
+            channel.prepare(args),
+            ws._unsubscribe_one,
+            self._run,
+            callback=callback,
+            buffer=buffer,
+            logger=ws.logger,
+        )
+        self._run(stream._registration.open(ws._subscribe_one, timeout))
+        return stream
+
+    def register_order_tracking(
+        self, ops: Iterable[OrderOp], channels: Iterable[Channel[Any, Any]]
+    ) -> None:
+        self._async.register_order_tracking(ops, channels)
+
+    @property
+    def tracker(self) -> OrderTracker | None:
+        """The order tracker once :meth:`track_orders` started it (read it via
+        :meth:`tracked_order`: it lives on the loop thread)."""
+        return self._async.tracker
+
+    def track_orders(
+        self,
+        *,
+        subscribe: bool = True,
+        max_finished: int = 10_000,
+        finished_ttl: float | None = 3600.0,
+        timeout: float | None = None,
+    ) -> OrderTracker:
+        """Start the order tracker (see :meth:`AsyncWebsocketClient.track_orders`)."""
+        return self._run(
+            self._async.track_orders(
+                subscribe=subscribe,
+                max_finished=max_finished,
+                finished_ttl=finished_ttl,
+                timeout=timeout,
+            )
+        )
+
+    def tracked_order(self, cl_ord_id: str) -> TrackedOrder | None:
+        """The tracked order's current snapshot (``None`` if not tracked)."""
+        tracker = self._async.tracker
+        if tracker is None:
+            return None
+
+        async def read() -> TrackedOrder | None:
+            return tracker.get(cl_ord_id)
+
+        return self._run(read())
+
+    def wait_for(
+        self,
+        cl_ord_id: str,
+        states: str | Iterable[str] = FINAL_STATES,
+        *,
+        timeout: float | None = None,
+    ) -> TrackedOrder:
+        """Block until the tracked order reaches one of ``states`` (or any final state)."""
+        return self._run(self._async.wait_for(cl_ord_id, states, timeout=timeout))
+
+    def reconcile(self, target: Target, *, timeout: float | None = None) -> dict[str, Verdict]:
+        """Ask OKX what became of these orders (see :meth:`AsyncWebsocketClient.reconcile`)."""
+        return self._run(self._async.reconcile(target, timeout=timeout))
 
     def close(self) -> None:
         """Close the connections and stop the loop thread (idempotent)."""

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
-from okx_ws import AsyncWebsocketAPIClient, operations
+from okx_ws import AsyncWebsocketAPIClient, channels, operations
 
 from okx_ws_core import (
     AsyncWebsocketClient,
@@ -112,6 +112,11 @@ def _op_method(name: str) -> Method:
     return Method(name, "request", operation.op, lambda c: getattr(c, name)(params), generated=True)
 
 
+def _track(client: AsyncWebsocketClient) -> Awaitable[object]:
+    client.register_order_tracking(channels.ORDER_OPS.values(), channels.ORDER_CHANNELS)
+    return client.track_orders()
+
+
 RUNTIME_METHODS = [
     Method("connect", "connect", "login", lambda c: c.connect("private"), False),
     Method("connect_ws_api", "connect", "login", lambda c: c.connect_ws_api(), False),
@@ -137,10 +142,29 @@ RUNTIME_METHODS = [
         lambda c: c.unsubscribe(TICKERS, "business"),
         False,
     ),
+    Method(
+        "subscribe_channel",
+        "subscription",
+        "subscribe",
+        lambda c: c.subscribe_channel(channels.ORDERS),
+        False,
+    ),
+    Method("track_orders", "subscription", "subscribe", _track, False),
 ]
 GENERATED_METHODS = [
     Method("connect_ws_api", "connect", "login", lambda c: c.connect_ws_api(), True),
     *(_op_method(name) for name in operations.OPERATIONS),
+    *(
+        Method(
+            f"subscribe_{n}",
+            "subscription",
+            "subscribe",
+            lambda c, n=n: getattr(c, f"subscribe_{n}")(),
+            True,
+        )
+        for n in channels.CHANNELS
+    ),
+    Method("track_orders", "subscription", "subscribe", lambda c: c.track_orders(), True),
 ]
 METHODS = RUNTIME_METHODS + GENERATED_METHODS
 IDS = [f"{'generated' if m.generated else 'runtime'}.{m.name}" for m in METHODS]
@@ -148,7 +172,9 @@ NOT_NETWORK = {
     "close",
     "load_instruments",
     "sync_time",
-}  # REST only: covered below and in test_pacing_clock.py
+    "reconcile",
+    "wait_for",
+}  # REST only or local: covered below, in test_pacing_clock.py and test_reconcile*.py
 
 
 def _public_coroutines(cls: type) -> set[str]:

@@ -515,6 +515,1819 @@ class SpreadMassCancelParams(OkxModel):
     ] = None
 
 
+class OrdersArgs(OkxModel):
+    """
+    One subscription argument of OKX's orders channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    inst_type: Annotated[
+        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "ANY"] | None,
+        Field(alias="instType", description="Instrument type; ANY for every type."),
+    ] = "ANY"
+    inst_family: Annotated[
+        StrictStr | None,
+        Field(
+            alias="instFamily",
+            description='Instrument family (FUTURES, SWAP, OPTION), e.g. "BTC-USD".',
+            min_length=1,
+        ),
+    ] = None
+    inst_id: Annotated[
+        StrictStr | None,
+        Field(alias="instId", description='Instrument ID, e.g. "BTC-USDT".', min_length=1),
+    ] = None
+
+
+class OrdersPushAttachAlgoOrds(OkxModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    attach_algo_id: Annotated[StrictStr | None, Field(alias="attachAlgoId")] = None
+    attach_algo_cl_ord_id: Annotated[StrictStr | None, Field(alias="attachAlgoClOrdId")] = None
+    tp_ord_kind: Annotated[StrictStr | None, Field(alias="tpOrdKind")] = None
+    tp_trigger_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="tpTriggerPx",
+            description='Decimal number as a string, "" when OKX has none.',
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    tp_trigger_px_type: Annotated[StrictStr | None, Field(alias="tpTriggerPxType")] = None
+    tp_ord_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="tpOrdPx",
+            description='Decimal number as a string, "" when OKX has none.',
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    sl_trigger_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="slTriggerPx",
+            description='Decimal number as a string, "" when OKX has none.',
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    sl_trigger_px_type: Annotated[StrictStr | None, Field(alias="slTriggerPxType")] = None
+    sl_ord_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="slOrdPx",
+            description='Decimal number as a string, "" when OKX has none.',
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    sz: Annotated[
+        StrictStr | None,
+        Field(
+            description='Decimal number as a string, "" when OKX has none.',
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    amend_px_on_trigger_type: Annotated[StrictStr | None, Field(alias="amendPxOnTriggerType")] = (
+        None
+    )
+
+
+class OrdersPushLinkedAlgoOrd(OkxModel):
+    """
+    Linked stop-loss order of an OCO take-profit limit order.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    algo_id: Annotated[StrictStr | None, Field(alias="algoId")] = None
+
+
+class OrdersPushItem(OkxModel):
+    """
+    One item of a push on OKX's orders channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    inst_type: Annotated[
+        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"] | None,
+        Field(alias="instType", description="Instrument type."),
+    ] = None
+    inst_id: Annotated[StrictStr, Field(alias="instId", description="Instrument ID.")]
+    tgt_ccy: Annotated[
+        Literal["", "base_ccy", "quote_ccy"] | None,
+        Field(alias="tgtCcy", description="Unit of sz for spot market orders."),
+    ] = None
+    ccy: Annotated[StrictStr | None, Field(description="Margin currency.")] = None
+    ord_id: Annotated[StrictStr, Field(alias="ordId", description="Order ID.")]
+    cl_ord_id: Annotated[
+        StrictStr, Field(alias="clOrdId", description='Client order ID, "" if none was given.')
+    ]
+    tag: Annotated[StrictStr | None, Field(description="Order tag.")] = None
+    px: Annotated[
+        StrictStr | None,
+        Field(
+            description='Order price, "" for market orders.', pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    px_usd: Annotated[
+        StrictStr | None,
+        Field(
+            alias="pxUsd", description="Option price in USD.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    px_vol: Annotated[
+        StrictStr | None,
+        Field(
+            alias="pxVol",
+            description="Option price in implied volatility.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    px_type: Annotated[
+        StrictStr | None,
+        Field(
+            alias="pxType",
+            description='Price type of an option order (px, pxVol, pxUsd), "" otherwise.',
+        ),
+    ] = None
+    sz: Annotated[
+        StrictStr,
+        Field(description="Original order quantity.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ]
+    notional_usd: Annotated[
+        StrictStr | None,
+        Field(
+            alias="notionalUsd",
+            description="Estimated notional value in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    ord_type: Annotated[
+        Literal[
+            "market",
+            "limit",
+            "post_only",
+            "fok",
+            "ioc",
+            "optimal_limit_ioc",
+            "mmp",
+            "mmp_and_post_only",
+            "op_fok",
+            "elp",
+        ],
+        Field(
+            alias="ordType",
+            description="Order type. Uncertain: OKX adds order types over time (elp appeared in 2025); an unknown one keeps the push untyped.",
+        ),
+    ]
+    side: Annotated[Literal["buy", "sell"], Field(description="Order side.")]
+    pos_side: Annotated[
+        Literal["", "net", "long", "short"] | None,
+        Field(alias="posSide", description="Position side."),
+    ] = None
+    td_mode: Annotated[
+        Literal["cash", "cross", "isolated", "spot_isolated"] | None,
+        Field(alias="tdMode", description="Trade mode."),
+    ] = None
+    fill_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="fillPx",
+            description="Price of the fill this push reports.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    trade_id: Annotated[
+        StrictStr | None,
+        Field(
+            alias="tradeId",
+            description='Trade ID of the fill this push reports, "" without a fill.',
+        ),
+    ] = None
+    fill_sz: Annotated[
+        StrictStr | None,
+        Field(
+            alias="fillSz",
+            description="Quantity of the fill this push reports.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    fill_pnl: Annotated[
+        StrictStr | None,
+        Field(
+            alias="fillPnl",
+            description="Profit and loss of this fill.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    fill_time: Annotated[
+        StrictStr | None,
+        Field(alias="fillTime", description="Time of this fill.", pattern="^[0-9]*$"),
+    ] = None
+    fill_fee: Annotated[
+        StrictStr | None,
+        Field(
+            alias="fillFee",
+            description="Fee (negative) or rebate of this fill.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    fill_fee_ccy: Annotated[
+        StrictStr | None, Field(alias="fillFeeCcy", description="Currency of fillFee.")
+    ] = None
+    fill_px_vol: Annotated[
+        StrictStr | None,
+        Field(
+            alias="fillPxVol",
+            description="Implied volatility of this fill (options).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    fill_px_usd: Annotated[
+        StrictStr | None,
+        Field(
+            alias="fillPxUsd",
+            description="Option price of this fill in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    fill_mark_vol: Annotated[
+        StrictStr | None,
+        Field(
+            alias="fillMarkVol",
+            description="Mark volatility at this fill (options).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    fill_fwd_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="fillFwdPx",
+            description="Forward price at this fill (options).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    fill_mark_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="fillMarkPx",
+            description="Mark price at this fill.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    fill_idx_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="fillIdxPx",
+            description="Index price at this fill.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    fill_notional_usd: Annotated[
+        StrictStr | None,
+        Field(
+            alias="fillNotionalUsd",
+            description="Notional value of the fills in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    exec_type: Annotated[
+        Literal["", "T", "M"] | None,
+        Field(
+            alias="execType",
+            description='Liquidity of the fill, T taker, M maker; "" without a fill.',
+        ),
+    ] = None
+    acc_fill_sz: Annotated[
+        StrictStr,
+        Field(
+            alias="accFillSz",
+            description="Accumulated filled quantity.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ]
+    avg_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="avgPx",
+            description='Average filled price, "0" or "" before any fill.',
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    state: Annotated[
+        Literal["live", "partially_filled", "filled", "canceled", "mmp_canceled"],
+        Field(description="Order state."),
+    ]
+    lever: Annotated[
+        StrictStr | None,
+        Field(description="Leverage (MARGIN, FUTURES, SWAP).", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    attach_algo_cl_ord_id: Annotated[
+        StrictStr | None,
+        Field(alias="attachAlgoClOrdId", description="Client ID of an attached TP/SL."),
+    ] = None
+    tp_trigger_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="tpTriggerPx",
+            description="Take-profit trigger price.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    tp_trigger_px_type: Annotated[
+        StrictStr | None,
+        Field(
+            alias="tpTriggerPxType",
+            description="Take-profit trigger price type: last, index, mark.",
+        ),
+    ] = None
+    tp_ord_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="tpOrdPx",
+            description="Take-profit order price.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    sl_trigger_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="slTriggerPx",
+            description="Stop-loss trigger price.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    sl_trigger_px_type: Annotated[
+        StrictStr | None,
+        Field(
+            alias="slTriggerPxType", description="Stop-loss trigger price type: last, index, mark."
+        ),
+    ] = None
+    sl_ord_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="slOrdPx",
+            description="Stop-loss order price.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    attach_algo_ords: Annotated[
+        list[OrdersPushAttachAlgoOrds] | None,
+        Field(alias="attachAlgoOrds", description="TP/SL orders attached when placing the order."),
+    ] = None
+    linked_algo_ord: Annotated[
+        OrdersPushLinkedAlgoOrd | None,
+        Field(
+            alias="linkedAlgoOrd",
+            description="Linked stop-loss order of an OCO take-profit limit order.",
+        ),
+    ] = None
+    stp_id: Annotated[
+        StrictStr | None, Field(alias="stpId", description="Self-trade prevention ID (deprecated).")
+    ] = None
+    stp_mode: Annotated[
+        StrictStr | None,
+        Field(alias="stpMode", description='Self-trade prevention mode, "" if none.'),
+    ] = None
+    fee_ccy: Annotated[StrictStr | None, Field(alias="feeCcy", description="Fee currency.")] = None
+    fee: Annotated[
+        StrictStr | None,
+        Field(
+            description="Accumulated fee (negative) and rebate.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    rebate_ccy: Annotated[
+        StrictStr | None, Field(alias="rebateCcy", description="Rebate currency.")
+    ] = None
+    rebate: Annotated[
+        StrictStr | None,
+        Field(
+            description="Accumulated rebate (spot and margin).", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    pnl: Annotated[
+        StrictStr | None,
+        Field(
+            description="Profit and loss of closing trades, fee excluded.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    source: Annotated[
+        StrictStr | None, Field(description="Order source (6 trigger, 7 TP/SL, 13 algo...).")
+    ] = None
+    cancel_source: Annotated[
+        StrictStr | None,
+        Field(
+            alias="cancelSource",
+            description="Why the order was canceled: 0 system, 1 user, 13 FOK, 14 IOC, 20 cancel-all-after, 32 self-trade...",
+        ),
+    ] = None
+    cancel_source_reason: Annotated[
+        StrictStr | None,
+        Field(alias="cancelSourceReason", description="Cancellation reason in words."),
+    ] = None
+    amend_source: Annotated[
+        StrictStr | None, Field(alias="amendSource", description="Source of the last amendment.")
+    ] = None
+    category: Annotated[
+        StrictStr | None,
+        Field(
+            description="Category: normal, twap, adl, full_liquidation, partial_liquidation, delivery, ddh, auto_conversion."
+        ),
+    ] = None
+    is_tp_limit: Annotated[
+        Literal["", "true", "false"] | None,
+        Field(alias="isTpLimit", description="Whether it is a TP limit order."),
+    ] = None
+    u_time: Annotated[
+        StrictStr, Field(alias="uTime", description="Update time.", pattern="^[0-9]*$")
+    ]
+    c_time: Annotated[
+        StrictStr, Field(alias="cTime", description="Creation time.", pattern="^[0-9]*$")
+    ]
+    req_id: Annotated[
+        StrictStr | None,
+        Field(
+            alias="reqId",
+            description='Client request ID of the amendment this push answers, "" otherwise.',
+        ),
+    ] = None
+    amend_result: Annotated[
+        StrictStr | None,
+        Field(
+            alias="amendResult",
+            description='Result of an amendment: -1 failed, 0 succeeded, 1 canceled after failing (cxlOnFail), 2 automatic; "" without one.',
+        ),
+    ] = None
+    reduce_only: Annotated[
+        Literal["", "true", "false"] | None,
+        Field(alias="reduceOnly", description="Whether the order only reduces a position."),
+    ] = None
+    quick_mgn_type: Annotated[
+        StrictStr | None, Field(alias="quickMgnType", description="Quick margin type (deprecated).")
+    ] = None
+    algo_cl_ord_id: Annotated[
+        StrictStr | None,
+        Field(
+            alias="algoClOrdId", description="Client ID of the algo order that triggered this one."
+        ),
+    ] = None
+    algo_id: Annotated[
+        StrictStr | None,
+        Field(alias="algoId", description="ID of the algo order that triggered this one."),
+    ] = None
+    last_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="lastPx", description="Last traded price.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    trade_quote_ccy: Annotated[
+        StrictStr | None,
+        Field(alias="tradeQuoteCcy", description="Quote currency used for trading."),
+    ] = None
+    code: Annotated[StrictStr | None, Field(description='Error code, "0" by default.')] = None
+    msg: Annotated[StrictStr | None, Field(description='Error message, "" by default.')] = None
+
+
+class FillsArgs(OkxModel):
+    """
+    One subscription argument of OKX's fills channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    inst_id: Annotated[
+        StrictStr | None,
+        Field(
+            alias="instId",
+            description="Instrument ID; every instrument when omitted.",
+            min_length=1,
+        ),
+    ] = None
+
+
+class FillsPushItem(OkxModel):
+    """
+    One item of a push on OKX's fills channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    inst_id: Annotated[StrictStr, Field(alias="instId", description="Instrument ID.")]
+    fill_sz: Annotated[
+        StrictStr,
+        Field(
+            alias="fillSz",
+            description="Filled quantity (aggregated with count).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ]
+    fill_px: Annotated[
+        StrictStr,
+        Field(
+            alias="fillPx", description="Last filled price.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ]
+    side: Annotated[Literal["buy", "sell"], Field(description="Order side.")]
+    ts: Annotated[StrictStr, Field(description="Fill time.", pattern="^[0-9]*$")]
+    ord_id: Annotated[StrictStr, Field(alias="ordId", description="Order ID.")]
+    cl_ord_id: Annotated[
+        StrictStr | None,
+        Field(
+            alias="clOrdId",
+            description='Client order ID. Uncertain: OKX returns it here only when it is a positive int64 ("0" otherwise); the orders channel always has it.',
+        ),
+    ] = None
+    trade_id: Annotated[
+        StrictStr, Field(alias="tradeId", description="ID of the last trade in the aggregation.")
+    ]
+    exec_type: Annotated[
+        Literal["", "T", "M"] | None,
+        Field(
+            alias="execType",
+            description='Liquidity of the fill, T taker, M maker; "" without a fill.',
+        ),
+    ] = None
+    count: Annotated[StrictStr | None, Field(description="Number of trades aggregated.")] = None
+
+
+class AccountArgs(OkxModel):
+    """
+    One subscription argument of OKX's account channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ccy: Annotated[
+        StrictStr | None,
+        Field(
+            description="One currency; every currency with a balance when omitted.", min_length=1
+        ),
+    ] = None
+    extra_params: Annotated[
+        StrictStr | None,
+        Field(
+            alias="extraParams",
+            description='OKX\'s extra configuration as a JSON string, e.g. \'{"updateInterval": "0"}\' (pushes on events only).',
+            min_length=2,
+        ),
+    ] = None
+
+
+class AccountPushDetails(OkxModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    ccy: Annotated[StrictStr, Field(description="Currency.")]
+    eq: Annotated[
+        StrictStr | None,
+        Field(description="Equity of the currency.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    cash_bal: Annotated[
+        StrictStr | None,
+        Field(alias="cashBal", description="Cash balance.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    u_time: Annotated[
+        StrictStr | None, Field(alias="uTime", description="Update time.", pattern="^[0-9]*$")
+    ] = None
+    iso_eq: Annotated[
+        StrictStr | None,
+        Field(
+            alias="isoEq",
+            description="Isolated margin equity.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    avail_eq: Annotated[
+        StrictStr | None,
+        Field(
+            alias="availEq", description="Available equity.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    dis_eq: Annotated[
+        StrictStr | None,
+        Field(
+            alias="disEq",
+            description="Discounted equity in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    fixed_bal: Annotated[
+        StrictStr | None,
+        Field(
+            alias="fixedBal",
+            description="Frozen for Dip and Peak Sniper.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    avail_bal: Annotated[
+        StrictStr | None,
+        Field(
+            alias="availBal", description="Available balance.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    frozen_bal: Annotated[
+        StrictStr | None,
+        Field(
+            alias="frozenBal", description="Frozen balance.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    ord_frozen: Annotated[
+        StrictStr | None,
+        Field(
+            alias="ordFrozen",
+            description="Margin frozen for open orders.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    liab: Annotated[
+        StrictStr | None, Field(description="Liabilities.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$")
+    ] = None
+    upl: Annotated[
+        StrictStr | None,
+        Field(description="Unrealized profit and loss.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    upl_liab: Annotated[
+        StrictStr | None,
+        Field(
+            alias="uplLiab",
+            description="Liabilities due to unrealized loss.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    cross_liab: Annotated[
+        StrictStr | None,
+        Field(
+            alias="crossLiab", description="Cross liabilities.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    iso_liab: Annotated[
+        StrictStr | None,
+        Field(
+            alias="isoLiab",
+            description="Isolated liabilities.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    reward_bal: Annotated[
+        StrictStr | None,
+        Field(
+            alias="rewardBal",
+            description="Trial fund balance.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    mgn_ratio: Annotated[
+        StrictStr | None,
+        Field(
+            alias="mgnRatio",
+            description="Cross maintenance margin ratio.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    imr: Annotated[
+        StrictStr | None,
+        Field(description="Cross initial margin requirement.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    mmr: Annotated[
+        StrictStr | None,
+        Field(
+            description="Cross maintenance margin requirement.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    interest: Annotated[
+        StrictStr | None,
+        Field(description="Accrued interest.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    twap: Annotated[
+        StrictStr | None, Field(description="Auto-repayment (TWAP) indicator, 0 to 5.")
+    ] = None
+    max_loan: Annotated[
+        StrictStr | None,
+        Field(alias="maxLoan", description="Maximum loan.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    eq_usd: Annotated[
+        StrictStr | None,
+        Field(alias="eqUsd", description="Equity in USD.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    borrow_froz: Annotated[
+        StrictStr | None,
+        Field(
+            alias="borrowFroz",
+            description="Potential borrowing IMR in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    notional_lever: Annotated[
+        StrictStr | None,
+        Field(
+            alias="notionalLever",
+            description="Leverage of the currency.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    coin_usd_price: Annotated[
+        StrictStr | None,
+        Field(
+            alias="coinUsdPrice",
+            description="USD price index of the currency.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    stgy_eq: Annotated[
+        StrictStr | None,
+        Field(alias="stgyEq", description="Strategy equity.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    iso_upl: Annotated[
+        StrictStr | None,
+        Field(
+            alias="isoUpl",
+            description="Isolated unrealized profit and loss.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    spot_in_use_amt: Annotated[
+        StrictStr | None,
+        Field(
+            alias="spotInUseAmt",
+            description="Spot in use amount (portfolio margin).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    cl_spot_in_use_amt: Annotated[
+        StrictStr | None,
+        Field(
+            alias="clSpotInUseAmt",
+            description="User-defined spot risk offset amount.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    max_spot_in_use_amt: Annotated[
+        StrictStr | None,
+        Field(
+            alias="maxSpotInUseAmt",
+            description="Maximum spot risk offset amount.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    spot_iso_bal: Annotated[
+        StrictStr | None,
+        Field(
+            alias="spotIsoBal",
+            description="Spot isolated balance (copy trading).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    smt_sync_eq: Annotated[
+        StrictStr | None,
+        Field(
+            alias="smtSyncEq",
+            description="Smart sync equity (copy trading).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    spot_copy_trading_eq: Annotated[
+        StrictStr | None,
+        Field(
+            alias="spotCopyTradingEq",
+            description="Spot smart sync equity.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    spot_bal: Annotated[
+        StrictStr | None,
+        Field(alias="spotBal", description="Spot balance.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    open_avg_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="openAvgPx",
+            description="Spot average cost price in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    acc_avg_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="accAvgPx",
+            description="Spot accumulated cost price in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    spot_upl: Annotated[
+        StrictStr | None,
+        Field(
+            alias="spotUpl",
+            description="Spot unrealized profit and loss in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    spot_upl_ratio: Annotated[
+        StrictStr | None,
+        Field(
+            alias="spotUplRatio",
+            description="Spot unrealized profit and loss ratio.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    total_pnl: Annotated[
+        StrictStr | None,
+        Field(
+            alias="totalPnl",
+            description="Spot accumulated profit and loss in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    total_pnl_ratio: Annotated[
+        StrictStr | None,
+        Field(
+            alias="totalPnlRatio",
+            description="Spot accumulated profit and loss ratio.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    col_res: Annotated[
+        StrictStr | None,
+        Field(alias="colRes", description="Platform collateral restriction status, 0 to 2."),
+    ] = None
+    col_borr_auto_conversion: Annotated[
+        StrictStr | None,
+        Field(alias="colBorrAutoConversion", description="Auto-conversion risk indicator, 0 to 5."),
+    ] = None
+    collateral_restrict: Annotated[
+        StrictBool | None,
+        Field(alias="collateralRestrict", description="Collateral restriction (deprecated)."),
+    ] = None
+    collateral_enabled: Annotated[
+        StrictBool | None,
+        Field(alias="collateralEnabled", description="Whether collateral is enabled."),
+    ] = None
+
+
+class AccountPushItem(OkxModel):
+    """
+    One item of a push on OKX's account channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    u_time: Annotated[
+        StrictStr,
+        Field(alias="uTime", description="Time of the account information.", pattern="^[0-9]*$"),
+    ]
+    total_eq: Annotated[
+        StrictStr | None,
+        Field(
+            alias="totalEq", description="Total equity in USD.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    iso_eq: Annotated[
+        StrictStr | None,
+        Field(
+            alias="isoEq",
+            description="Isolated margin equity in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    adj_eq: Annotated[
+        StrictStr | None,
+        Field(
+            alias="adjEq",
+            description="Adjusted (effective) equity in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    avail_eq: Annotated[
+        StrictStr | None,
+        Field(
+            alias="availEq",
+            description="Account-level available equity in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    ord_froz: Annotated[
+        StrictStr | None,
+        Field(
+            alias="ordFroz",
+            description="Margin frozen for pending cross orders in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    imr: Annotated[
+        StrictStr | None,
+        Field(
+            description="Initial margin requirement in USD.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    mmr: Annotated[
+        StrictStr | None,
+        Field(
+            description="Maintenance margin requirement in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    borrow_froz: Annotated[
+        StrictStr | None,
+        Field(
+            alias="borrowFroz",
+            description="Potential borrowing IMR in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    mgn_ratio: Annotated[
+        StrictStr | None,
+        Field(
+            alias="mgnRatio",
+            description="Maintenance margin ratio.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    notional_usd: Annotated[
+        StrictStr | None,
+        Field(
+            alias="notionalUsd",
+            description="Notional value of positions in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    notional_usd_for_borrow: Annotated[
+        StrictStr | None,
+        Field(
+            alias="notionalUsdForBorrow",
+            description="Notional value for borrowing in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    notional_usd_for_swap: Annotated[
+        StrictStr | None,
+        Field(
+            alias="notionalUsdForSwap",
+            description="Notional value of perpetual positions in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    notional_usd_for_futures: Annotated[
+        StrictStr | None,
+        Field(
+            alias="notionalUsdForFutures",
+            description="Notional value of futures positions in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    notional_usd_for_option: Annotated[
+        StrictStr | None,
+        Field(
+            alias="notionalUsdForOption",
+            description="Notional value of option positions in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    upl: Annotated[
+        StrictStr | None,
+        Field(
+            description="Unrealized profit and loss in USD.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    details: Annotated[list[AccountPushDetails], Field(description="One entry per currency.")]
+
+
+class PositionsArgs(OkxModel):
+    """
+    One subscription argument of OKX's positions channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    inst_type: Annotated[
+        Literal["MARGIN", "SWAP", "FUTURES", "OPTION", "ANY"] | None,
+        Field(alias="instType", description="Instrument type; ANY for every type."),
+    ] = "ANY"
+    inst_family: Annotated[
+        StrictStr | None,
+        Field(
+            alias="instFamily",
+            description="Instrument family (FUTURES, SWAP, OPTION).",
+            min_length=1,
+        ),
+    ] = None
+    inst_id: Annotated[
+        StrictStr | None,
+        Field(alias="instId", description="Instrument ID (wins over instFamily).", min_length=1),
+    ] = None
+    extra_params: Annotated[
+        StrictStr | None,
+        Field(
+            alias="extraParams",
+            description='OKX\'s extra configuration as a JSON string, e.g. \'{"updateInterval": "0"}\' (pushes on events only).',
+            min_length=2,
+        ),
+    ] = None
+
+
+class PositionsPushCloseOrderAlgo(OkxModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    algo_id: Annotated[StrictStr | None, Field(alias="algoId")] = None
+    sl_trigger_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="slTriggerPx",
+            description='Decimal number as a string, "" when OKX has none.',
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    sl_trigger_px_type: Annotated[StrictStr | None, Field(alias="slTriggerPxType")] = None
+    tp_trigger_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="tpTriggerPx",
+            description='Decimal number as a string, "" when OKX has none.',
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    tp_trigger_px_type: Annotated[StrictStr | None, Field(alias="tpTriggerPxType")] = None
+    close_fraction: Annotated[
+        StrictStr | None,
+        Field(
+            alias="closeFraction",
+            description='Decimal number as a string, "" when OKX has none.',
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+
+
+class PositionsPushItem(OkxModel):
+    """
+    One item of a push on OKX's positions channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    inst_type: Annotated[
+        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"],
+        Field(alias="instType", description="Instrument type."),
+    ]
+    mgn_mode: Annotated[
+        Literal["", "cross", "isolated"], Field(alias="mgnMode", description="Margin mode.")
+    ]
+    pos_id: Annotated[StrictStr, Field(alias="posId", description="Position ID.")]
+    pos_side: Annotated[
+        Literal["", "net", "long", "short"] | None,
+        Field(alias="posSide", description="Position side."),
+    ] = None
+    pos: Annotated[
+        StrictStr,
+        Field(
+            description="Position quantity (negative short in net mode).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ]
+    base_bal: Annotated[
+        StrictStr | None,
+        Field(
+            alias="baseBal",
+            description="Base currency balance (deprecated).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    quote_bal: Annotated[
+        StrictStr | None,
+        Field(
+            alias="quoteBal",
+            description="Quote currency balance (deprecated).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    base_borrowed: Annotated[
+        StrictStr | None,
+        Field(
+            alias="baseBorrowed",
+            description="Base borrowed (deprecated).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    base_interest: Annotated[
+        StrictStr | None,
+        Field(
+            alias="baseInterest",
+            description="Base interest (deprecated).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    quote_borrowed: Annotated[
+        StrictStr | None,
+        Field(
+            alias="quoteBorrowed",
+            description="Quote borrowed (deprecated).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    quote_interest: Annotated[
+        StrictStr | None,
+        Field(
+            alias="quoteInterest",
+            description="Quote interest (deprecated).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    pos_ccy: Annotated[
+        StrictStr | None, Field(alias="posCcy", description="Position currency (MARGIN).")
+    ] = None
+    avail_pos: Annotated[
+        StrictStr | None,
+        Field(
+            alias="availPos",
+            description="Position that can be closed (MARGIN, OPTION).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    avg_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="avgPx", description="Average open price.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    upl: Annotated[
+        StrictStr | None,
+        Field(
+            description="Unrealized profit and loss at mark price.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    upl_ratio: Annotated[
+        StrictStr | None,
+        Field(
+            alias="uplRatio",
+            description="Unrealized profit and loss ratio at mark price.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    upl_last_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="uplLastPx",
+            description="Unrealized profit and loss at last price.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    upl_ratio_last_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="uplRatioLastPx",
+            description="Unrealized profit and loss ratio at last price.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    inst_id: Annotated[StrictStr, Field(alias="instId", description="Instrument ID.")]
+    lever: Annotated[
+        StrictStr | None, Field(description="Leverage.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$")
+    ] = None
+    liq_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="liqPx",
+            description="Estimated liquidation price.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    mark_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="markPx", description="Latest mark price.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    imr: Annotated[
+        StrictStr | None,
+        Field(
+            description="Initial margin requirement (cross).", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    margin: Annotated[
+        StrictStr | None,
+        Field(description="Margin (isolated).", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    mgn_ratio: Annotated[
+        StrictStr | None,
+        Field(
+            alias="mgnRatio",
+            description="Maintenance margin ratio.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    mmr: Annotated[
+        StrictStr | None,
+        Field(description="Maintenance margin requirement.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    liab: Annotated[
+        StrictStr | None,
+        Field(description="Liabilities (MARGIN).", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    liab_ccy: Annotated[
+        StrictStr | None, Field(alias="liabCcy", description="Liabilities currency (MARGIN).")
+    ] = None
+    interest: Annotated[
+        StrictStr | None,
+        Field(description="Accrued unsettled interest.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    trade_id: Annotated[StrictStr | None, Field(alias="tradeId", description="Last trade ID.")] = (
+        None
+    )
+    notional_usd: Annotated[
+        StrictStr | None,
+        Field(
+            alias="notionalUsd",
+            description="Notional value in USD.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    opt_val: Annotated[
+        StrictStr | None,
+        Field(
+            alias="optVal",
+            description="Option value (OPTION).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    pending_close_ord_liab_val: Annotated[
+        StrictStr | None,
+        Field(
+            alias="pendingCloseOrdLiabVal",
+            description="Liability of pending close orders.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    adl: Annotated[StrictStr | None, Field(description="Auto-deleveraging indicator, 1 to 5.")] = (
+        None
+    )
+    biz_ref_id: Annotated[
+        StrictStr | None, Field(alias="bizRefId", description="External business ID.")
+    ] = None
+    biz_ref_type: Annotated[
+        StrictStr | None, Field(alias="bizRefType", description="External business type.")
+    ] = None
+    ccy: Annotated[StrictStr | None, Field(description="Margin currency.")] = None
+    last: Annotated[
+        StrictStr | None,
+        Field(description="Latest traded price.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    idx_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="idxPx",
+            description="Latest underlying index price.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    usd_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="usdPx",
+            description="Latest USD price of ccy (OPTION).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    be_px: Annotated[
+        StrictStr | None,
+        Field(alias="bePx", description="Breakeven price.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    delta_bs: Annotated[
+        StrictStr | None,
+        Field(
+            alias="deltaBS",
+            description="Black-Scholes delta in dollars (OPTION).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    delta_pa: Annotated[
+        StrictStr | None,
+        Field(
+            alias="deltaPA",
+            description="Delta in coins (OPTION).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    gamma_bs: Annotated[
+        StrictStr | None,
+        Field(
+            alias="gammaBS",
+            description="Black-Scholes gamma in dollars (OPTION).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    gamma_pa: Annotated[
+        StrictStr | None,
+        Field(
+            alias="gammaPA",
+            description="Gamma in coins (OPTION).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    theta_bs: Annotated[
+        StrictStr | None,
+        Field(
+            alias="thetaBS",
+            description="Black-Scholes theta in dollars (OPTION).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    theta_pa: Annotated[
+        StrictStr | None,
+        Field(
+            alias="thetaPA",
+            description="Theta in coins (OPTION).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    vega_bs: Annotated[
+        StrictStr | None,
+        Field(
+            alias="vegaBS",
+            description="Black-Scholes vega in dollars (OPTION).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    vega_pa: Annotated[
+        StrictStr | None,
+        Field(
+            alias="vegaPA",
+            description="Vega in coins (OPTION).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    spot_in_use_amt: Annotated[
+        StrictStr | None,
+        Field(
+            alias="spotInUseAmt",
+            description="Spot in use amount (portfolio margin).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    spot_in_use_ccy: Annotated[
+        StrictStr | None,
+        Field(alias="spotInUseCcy", description="Spot in use currency (portfolio margin)."),
+    ] = None
+    cl_spot_in_use_amt: Annotated[
+        StrictStr | None,
+        Field(
+            alias="clSpotInUseAmt",
+            description="User-defined spot risk offset amount.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    max_spot_in_use_amt: Annotated[
+        StrictStr | None,
+        Field(
+            alias="maxSpotInUseAmt",
+            description="Maximum spot risk offset amount.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    realized_pnl: Annotated[
+        StrictStr | None,
+        Field(
+            alias="realizedPnl",
+            description="Realized profit and loss.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    pnl: Annotated[
+        StrictStr | None,
+        Field(
+            description="Accumulated profit and loss of closing orders, fee excluded.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    fee: Annotated[
+        StrictStr | None,
+        Field(
+            description="Accumulated fee (negative) or rebate.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    funding_fee: Annotated[
+        StrictStr | None,
+        Field(
+            alias="fundingFee",
+            description="Accumulated funding fee.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    liq_penalty: Annotated[
+        StrictStr | None,
+        Field(
+            alias="liqPenalty",
+            description="Accumulated liquidation penalty.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    close_order_algo: Annotated[
+        list[PositionsPushCloseOrderAlgo] | None,
+        Field(
+            alias="closeOrderAlgo",
+            description="Close-position algo orders attached to the position.",
+        ),
+    ] = None
+    c_time: Annotated[
+        StrictStr | None, Field(alias="cTime", description="Creation time.", pattern="^[0-9]*$")
+    ] = None
+    u_time: Annotated[
+        StrictStr | None,
+        Field(alias="uTime", description="Latest adjustment time.", pattern="^[0-9]*$"),
+    ] = None
+    p_time: Annotated[
+        StrictStr | None, Field(alias="pTime", description="Push time.", pattern="^[0-9]*$")
+    ] = None
+    non_settle_avg_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="nonSettleAvgPx",
+            description="Non-settlement entry price (FUTURES cross).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    settled_pnl: Annotated[
+        StrictStr | None,
+        Field(
+            alias="settledPnl",
+            description="Accumulated settled profit and loss (FUTURES cross).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+
+
+class BalanceAndPositionArgs(OkxModel):
+    """
+    One subscription argument of OKX's balance_and_position channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+
+
+class BalanceAndPositionPushBalData(OkxModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    ccy: Annotated[StrictStr, Field(description="Currency.")]
+    cash_bal: Annotated[
+        StrictStr,
+        Field(alias="cashBal", description="Cash balance.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ]
+    u_time: Annotated[
+        StrictStr | None, Field(alias="uTime", description="Update time.", pattern="^[0-9]*$")
+    ] = None
+
+
+class BalanceAndPositionPushPosData(OkxModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    pos_id: Annotated[StrictStr | None, Field(alias="posId", description="Position ID.")] = None
+    trade_id: Annotated[StrictStr | None, Field(alias="tradeId", description="Last trade ID.")] = (
+        None
+    )
+    inst_id: Annotated[StrictStr, Field(alias="instId", description="Instrument ID.")]
+    inst_type: Annotated[
+        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"] | None,
+        Field(alias="instType", description="Instrument type."),
+    ] = None
+    mgn_mode: Annotated[
+        Literal["", "cross", "isolated"] | None, Field(alias="mgnMode", description="Margin mode.")
+    ] = None
+    avg_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="avgPx", description="Average open price.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    ccy: Annotated[StrictStr | None, Field(description="Margin currency.")] = None
+    pos_side: Annotated[
+        Literal["", "net", "long", "short"] | None,
+        Field(alias="posSide", description="Position side."),
+    ] = None
+    pos: Annotated[
+        StrictStr, Field(description="Position quantity.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$")
+    ]
+    base_bal: Annotated[
+        StrictStr | None,
+        Field(
+            alias="baseBal",
+            description="Base currency balance (deprecated).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    quote_bal: Annotated[
+        StrictStr | None,
+        Field(
+            alias="quoteBal",
+            description="Quote currency balance (deprecated).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    pos_ccy: Annotated[
+        StrictStr | None, Field(alias="posCcy", description="Position currency (MARGIN).")
+    ] = None
+    non_settle_avg_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="nonSettleAvgPx",
+            description="Non-settlement entry price.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    settled_pnl: Annotated[
+        StrictStr | None,
+        Field(
+            alias="settledPnl",
+            description="Accumulated settled profit and loss.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    u_time: Annotated[
+        StrictStr | None, Field(alias="uTime", description="Update time.", pattern="^[0-9]*$")
+    ] = None
+
+
+class BalanceAndPositionPushTrades(OkxModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    inst_id: Annotated[StrictStr | None, Field(alias="instId", description="Instrument ID.")] = None
+    trade_id: Annotated[StrictStr | None, Field(alias="tradeId", description="Trade ID.")] = None
+
+
+class BalanceAndPositionPushItem(OkxModel):
+    """
+    One item of a push on OKX's balance_and_position channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    p_time: Annotated[StrictStr, Field(alias="pTime", description="Push time.", pattern="^[0-9]*$")]
+    event_type: Annotated[
+        StrictStr,
+        Field(
+            alias="eventType",
+            description="The event: snapshot, delivered, exercised, transferred, filled, liquidation, claw_back, adl, funding_fee, adjust_margin, set_leverage, interest_deduction, settlement.",
+        ),
+    ]
+    bal_data: Annotated[
+        list[BalanceAndPositionPushBalData] | None,
+        Field(alias="balData", description="Cash balances that changed."),
+    ] = None
+    pos_data: Annotated[
+        list[BalanceAndPositionPushPosData] | None,
+        Field(alias="posData", description="Positions that changed."),
+    ] = None
+    trades: Annotated[
+        list[BalanceAndPositionPushTrades] | None,
+        Field(description="The trades behind the change."),
+    ] = None
+
+
+class SprdOrdersArgs(OkxModel):
+    """
+    One subscription argument of OKX's sprd-orders channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    sprd_id: Annotated[
+        StrictStr | None,
+        Field(alias="sprdId", description="Spread ID; every spread when omitted.", min_length=1),
+    ] = None
+
+
+class SprdOrdersPushItem(OkxModel):
+    """
+    One item of a push on OKX's sprd-orders channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    sprd_id: Annotated[StrictStr, Field(alias="sprdId", description="Spread ID.")]
+    ord_id: Annotated[StrictStr, Field(alias="ordId", description="Order ID.")]
+    cl_ord_id: Annotated[
+        StrictStr, Field(alias="clOrdId", description='Client order ID, "" if none was given.')
+    ]
+    tag: Annotated[StrictStr | None, Field(description="Order tag.")] = None
+    px: Annotated[
+        StrictStr | None,
+        Field(description="Order price (may be negative).", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    sz: Annotated[
+        StrictStr,
+        Field(description="Original order quantity.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ]
+    ord_type: Annotated[
+        Literal["market", "limit", "post_only", "ioc"],
+        Field(alias="ordType", description="Order type."),
+    ]
+    side: Annotated[Literal["buy", "sell"], Field(description="Order side.")]
+    fill_sz: Annotated[
+        StrictStr | None,
+        Field(
+            alias="fillSz",
+            description="Quantity of the trade this push reports.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    fill_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="fillPx",
+            description="Price of the trade this push reports.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    trade_id: Annotated[
+        StrictStr | None,
+        Field(alias="tradeId", description='Trade ID of this push, "" without one.'),
+    ] = None
+    acc_fill_sz: Annotated[
+        StrictStr,
+        Field(
+            alias="accFillSz",
+            description="Accumulated filled quantity.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ]
+    pending_fill_sz: Annotated[
+        StrictStr | None,
+        Field(
+            alias="pendingFillSz",
+            description="Quantity still to be filled.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    pending_settle_sz: Annotated[
+        StrictStr | None,
+        Field(
+            alias="pendingSettleSz",
+            description="Quantity pending settlement.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    canceled_sz: Annotated[
+        StrictStr | None,
+        Field(
+            alias="canceledSz",
+            description="Quantity canceled or whose trades were rejected.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    avg_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="avgPx",
+            description='Average filled price, "0" before any fill.',
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    state: Annotated[
+        Literal["live", "partially_filled", "filled", "canceled"], Field(description="Order state.")
+    ]
+    cancel_source: Annotated[
+        StrictStr | None,
+        Field(
+            alias="cancelSource",
+            description="Why the order was canceled: 0 system, 1 user, 14 IOC, 20 cancel-all-after, 32 self-trade, 34/35 margin...",
+        ),
+    ] = None
+    u_time: Annotated[
+        StrictStr, Field(alias="uTime", description="Update time.", pattern="^[0-9]*$")
+    ]
+    c_time: Annotated[
+        StrictStr, Field(alias="cTime", description="Creation time.", pattern="^[0-9]*$")
+    ]
+    code: Annotated[StrictStr | None, Field(description='Error code, "0" by default.')] = None
+    msg: Annotated[StrictStr | None, Field(description='Error message, "" by default.')] = None
+    req_id: Annotated[
+        StrictStr | None,
+        Field(
+            alias="reqId",
+            description='Client request ID of the amendment this push answers, "" otherwise.',
+        ),
+    ] = None
+    amend_result: Annotated[
+        StrictStr | None,
+        Field(
+            alias="amendResult",
+            description='Result of an amendment: -1 failed, 0 succeeded, "" without one.',
+        ),
+    ] = None
+
+
+class SprdTradesArgs(OkxModel):
+    """
+    One subscription argument of OKX's sprd-trades channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    sprd_id: Annotated[
+        StrictStr | None,
+        Field(alias="sprdId", description="Spread ID; every spread when omitted.", min_length=1),
+    ] = None
+
+
+class SprdTradesPushLegs(OkxModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    inst_id: Annotated[StrictStr, Field(alias="instId", description="Instrument ID of the leg.")]
+    px: Annotated[
+        StrictStr | None,
+        Field(description="Price the leg executed at.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    sz: Annotated[
+        StrictStr | None, Field(description="Size of the leg.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$")
+    ] = None
+    sz_cont: Annotated[
+        StrictStr | None,
+        Field(
+            alias="szCont",
+            description='Filled amount in contracts, "" for spot.',
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    side: Annotated[Literal["buy", "sell"] | None, Field(description="Order side.")] = None
+    fill_pnl: Annotated[
+        StrictStr | None,
+        Field(
+            alias="fillPnl",
+            description="Profit and loss of the leg's fill.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    fee: Annotated[
+        StrictStr | None,
+        Field(description="Fee (negative) or rebate.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    fee_ccy: Annotated[StrictStr | None, Field(alias="feeCcy", description="Fee currency.")] = None
+    trade_id: Annotated[
+        StrictStr | None, Field(alias="tradeId", description="Trade ID in OKX's order book.")
+    ] = None
+
+
+class SprdTradesPushItem(OkxModel):
+    """
+    One item of a push on OKX's sprd-trades channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    sprd_id: Annotated[StrictStr, Field(alias="sprdId", description="Spread ID.")]
+    trade_id: Annotated[StrictStr, Field(alias="tradeId", description="Trade ID.")]
+    ord_id: Annotated[StrictStr, Field(alias="ordId", description="Order ID.")]
+    cl_ord_id: Annotated[
+        StrictStr | None, Field(alias="clOrdId", description="Client order ID.")
+    ] = None
+    tag: Annotated[StrictStr | None, Field(description="Order tag.")] = None
+    fill_px: Annotated[
+        StrictStr,
+        Field(alias="fillPx", description="Filled price.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ]
+    fill_sz: Annotated[
+        StrictStr,
+        Field(alias="fillSz", description="Filled quantity.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ]
+    side: Annotated[Literal["buy", "sell"], Field(description="Order side.")]
+    state: Annotated[Literal["filled", "rejected"], Field(description="Trade state.")]
+    exec_type: Annotated[
+        Literal["", "T", "M"] | None,
+        Field(
+            alias="execType",
+            description='Liquidity of the fill, T taker, M maker; "" without a fill.',
+        ),
+    ] = None
+    ts: Annotated[StrictStr, Field(description="Time the data was generated.", pattern="^[0-9]*$")]
+    legs: Annotated[
+        list[SprdTradesPushLegs] | None, Field(description="The legs of the trade.")
+    ] = None
+    code: Annotated[StrictStr | None, Field(description='Error code, "0" or "" by default.')] = None
+    msg: Annotated[StrictStr | None, Field(description="Error message.")] = None
+
+
 class SubmitNewOrderResponse(ResponseEnvelope):
     """
     OKX's reply to submit_new_order (op 'order').

@@ -1,0 +1,579 @@
+"""Typed subscription streams: OKX's push channels as data, executed generically.
+
+A :class:`Channel` is what the spec declares for one push channel (OKX's
+name, its connection, the model of one subscription argument and the model
+of one pushed item); the generator emits one constant per channel, and both
+clients subscribe to any of them with ``subscribe_channel``, so the runtime
+names no channel and a new one is a spec edit.
+
+:class:`ChannelRouter` sits on the push path: the client hands it every push,
+it types the items once per push and delivers one :class:`ChannelUpdate` to
+each stream subscribed to that argument.  An item that no longer matches its
+model (a value OKX added to an enum...) is delivered unvalidated and logged,
+never dropped: losing an order update is worse than an untyped field.
+
+Streams buffer from the moment they are registered, before the subscribe
+frame leaves, so nothing pushed right after OKX's ack is lost.  Each holds up
+to ``buffer`` updates (oldest dropped and logged beyond), so a consumer that
+stops reading cannot grow memory without bound.  Subscriptions are counted
+per (connection, argument): closing a stream unsubscribes only when no other
+stream (or the order tracker) still uses that argument.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import queue
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .endpoints import ConnectionKey
+from .errors import ClientClosed, OkxWsError
+from .protocol import arg_matches, prepare_args
+
+A = TypeVar("A", bound=BaseModel)
+I = TypeVar("I", bound=BaseModel)  # noqa: E741 - the item model, as in the spec
+DEFAULT_BUFFER = 10_000
+ROLE_ORDERS = "orders"  # a channel whose pushes carry order states (tracker, reconcile)
+
+
+class UpdateTimeout(OkxWsError, TimeoutError):
+    """No update arrived within the ``timeout`` given to ``get()``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Channel(Generic[A, I]):
+    """One push channel: everything ``subscribe_channel`` needs, nothing it must guess."""
+
+    name: str  # the Python name ("sprd_orders"): subscribe_<name> on the generated clients
+    channel: str  # OKX's name ("sprd-orders")
+    connection: ConnectionKey
+    args_model: type[A]
+    item_model: type[I]
+    role: str | None = None  # "orders": pushes carry order states
+    doc: str = ""
+
+    def prepare(self, args: object = None) -> dict[str, Any]:
+        """Validate one subscription argument; returns it with OKX names and ``channel``.
+
+        ``args`` is an ``args_model`` instance or a mapping with OKX names
+        (``None``: no arguments).  Raises :class:`ParamsValidationError`.
+        """
+        [item] = prepare_args(
+            {} if args is None else args,
+            self.args_model,
+            operation=f"subscribe_{self.name}",
+            batch=False,
+        )
+        return {"channel": self.channel, **item}
+
+    def parse_items(self, data: list[Any]) -> tuple[list[I], list[str]]:
+        """Type every item; an item that fails validation is built unvalidated.
+
+        Returns the items and one problem line per item that failed.
+        """
+        model = self.item_model
+        items: list[I] = []
+        problems: list[str] = []
+        for index, raw in enumerate(data):
+            if not isinstance(raw, dict):
+                problems.append(f"[{index}]: not an object: {raw!r:.80}")
+                continue
+            try:
+                items.append(model.model_validate(raw))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(part) for part in first["loc"])
+                problems.append(f"[{index}].{where}: {first['msg']}")
+                items.append(model.model_construct(**raw))
+        return items, problems
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelUpdate(Generic[I]):
+    """One push of one channel, typed.
+
+    ``data`` holds the pushed items as the channel's item model (unknown extra
+    fields kept); ``arg`` is OKX's echo of the subscription (with ``uid``);
+    ``message`` is the frame as OKX sent it, for keys beside ``arg`` and
+    ``data`` such as ``eventType``, ``curPage`` and ``lastPage``.
+    """
+
+    channel: Channel[Any, I]
+    connection: str
+    arg: dict[str, Any]
+    data: list[I]
+    message: dict[str, Any]
+
+    @property
+    def event_type(self) -> str | None:
+        """``snapshot`` or ``event_update`` (account, positions), else ``None``."""
+        value = self.message.get("eventType")
+        return None if value is None else str(value)
+
+
+UpdateCallback = Callable[[ChannelUpdate[I]], "None | Awaitable[None]"]
+
+
+class _Sink:
+    """One registration with the router: a subscription argument and where updates go."""
+
+    __slots__ = ("connection", "arg", "deliver", "end")
+
+    def __init__(
+        self,
+        connection: str,
+        arg: dict[str, Any],
+        deliver: Callable[[ChannelUpdate[Any]], None],
+        end: Callable[[], None],
+    ) -> None:
+        self.connection = connection
+        self.arg = arg
+        self.deliver = deliver
+        self.end = end
+
+
+OrderObserver = Callable[[Channel[Any, Any], list[Any]], None]
+
+
+def _key(arg: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(k), str(v)) for k, v in arg.items()))
+
+
+class ChannelRouter:
+    """Types pushes and hands them to the streams subscribed to them (on the loop thread)."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._logger = logger
+        self._sinks: dict[tuple[str, str], list[_Sink]] = {}  # (connection, channel) -> sinks
+        self._known: dict[tuple[str, str], Channel[Any, Any]] = {}
+        self._observers: dict[tuple[str, str], OrderObserver] = {}
+        self._refs: collections.Counter[tuple[str, tuple[tuple[str, str], ...]]] = (
+            collections.Counter()
+        )
+        self._warned: set[tuple[str, str]] = set()
+        self.closed = False
+        # Called with (connection, arg) when a subscribe failed and nothing uses the
+        # argument: the client forgets it so a reconnect does not restore it.
+        self.forget: Callable[[str, dict[str, Any]], None] | None = None
+
+    # -- registration -----------------------------------------------------------
+
+    def add(self, channel: Channel[Any, Any], sink: _Sink) -> bool:
+        """Register ``sink``; True if it is the first user of its argument (subscribe now)."""
+        if self.closed:
+            raise ClientClosed("the client is closed")
+        where = (sink.connection, channel.channel)
+        self._known[where] = channel
+        self._sinks.setdefault(where, []).append(sink)
+        return self._acquire(sink.connection, sink.arg)
+
+    def remove(self, channel: Channel[Any, Any], sink: _Sink) -> bool:
+        """Unregister ``sink``; True if it was the last user of its argument (unsubscribe)."""
+        where = (sink.connection, channel.channel)
+        sinks = self._sinks.get(where, [])
+        if sink not in sinks:
+            return False
+        sinks.remove(sink)
+        if not sinks:
+            del self._sinks[where]
+        return self._release(sink.connection, sink.arg)
+
+    def _acquire(self, connection: str, arg: Mapping[str, Any]) -> bool:
+        key = (connection, _key(arg))
+        self._refs[key] += 1
+        return self._refs[key] == 1
+
+    def _release(self, connection: str, arg: Mapping[str, Any]) -> bool:
+        key = (connection, _key(arg))
+        if self._refs[key] <= 0:
+            return False
+        self._refs[key] -= 1
+        if self._refs[key]:
+            return False
+        del self._refs[key]
+        return True
+
+    def hold(self, connection: str, arg: Mapping[str, Any]) -> bool:
+        """Count a user of ``arg`` that is not a stream (the order tracker)."""
+        return self._acquire(connection, arg)
+
+    def release(self, connection: str, arg: dict[str, Any], *, failed: bool = False) -> bool:
+        """Drop a :meth:`hold`; True if it was the last user.  ``failed``: its subscribe
+        failed, so a last user's argument is forgotten by the client."""
+        last = self._release(connection, arg)
+        if last and failed and self.forget is not None:
+            self.forget(connection, arg)
+        return last
+
+    def observe(self, channel: Channel[Any, Any], observer: OrderObserver) -> None:
+        """Feed ``observer`` the raw items of every push of ``channel`` (the order tracker)."""
+        where = (channel.connection, channel.channel)
+        self._known[where] = channel
+        self._observers[where] = observer
+
+    # -- the push path -------------------------------------------------------------
+
+    def dispatch(self, connection: str, arg: dict[str, Any], message: dict[str, Any]) -> None:
+        """One push from OKX; never raises (a failing consumer is logged)."""
+        where = (connection, str(arg.get("channel")))
+        sinks = self._sinks.get(where)
+        observer = self._observers.get(where)
+        if not sinks and observer is None:
+            return
+        data = message.get("data")
+        if not isinstance(data, list):
+            return
+        channel = self._known[where]
+        if observer is not None:
+            try:
+                observer(channel, data)
+            except Exception:
+                self._logger.exception("okx-ws: the order tracker failed on a %s push", where[1])
+        if not sinks:
+            return
+        items, problems = channel.parse_items(data)
+        if problems:
+            self._warn(channel, problems)
+        update = ChannelUpdate(channel, connection, arg, items, message)
+        exact = [sink for sink in sinks if arg_matches(sink.arg, arg)]
+        for sink in exact or list(sinks):
+            try:
+                sink.deliver(update)
+            except Exception:
+                self._logger.exception("okx-ws: a %s update consumer failed", channel.channel)
+
+    def _warn(self, channel: Channel[Any, Any], problems: list[str]) -> None:
+        first = problems[0].split(":", 1)[0].split("].", 1)[-1]
+        if (channel.channel, first) in self._warned:
+            return
+        self._warned.add((channel.channel, first))
+        self._logger.warning(
+            "okx-ws: %s push items do not match %s (%s); delivered unvalidated"
+            " (logged once per field)",
+            channel.channel,
+            channel.item_model.__name__,
+            "; ".join(problems[:3]),
+        )
+
+    def close(self) -> None:
+        """End every stream (the client closed)."""
+        self.closed = True
+        sinks = [sink for group in self._sinks.values() for sink in group]
+        self._sinks.clear()
+        self._refs.clear()
+        for sink in sinks:
+            sink.end()
+
+
+Subscribe = Callable[[dict[str, Any], str, "float | None"], Awaitable[None]]
+
+
+class _Registration:
+    """A stream's place in the router: its argument, and unsubscribing when it is the last."""
+
+    def __init__(
+        self,
+        router: ChannelRouter,
+        channel: Channel[Any, Any],
+        arg: dict[str, Any],
+        unsubscribe: Subscribe,
+        deliver: Callable[[ChannelUpdate[Any]], None],
+        end: Callable[[], None],
+    ) -> None:
+        self.router = router
+        self.channel = channel
+        self.arg = arg
+        self._unsubscribe = unsubscribe
+        self.sink = _Sink(channel.connection, arg, deliver, end)
+        self.active = False
+
+    async def open(self, subscribe: Subscribe, timeout: float | None) -> None:
+        """Register (buffering starts now), then subscribe and wait for OKX's ack."""
+        self.router.add(self.channel, self.sink)
+        self.active = True
+        try:
+            await subscribe(self.arg, self.channel.connection, timeout)
+        except BaseException:
+            self.active = False
+            if self.router.remove(self.channel, self.sink) and self.router.forget is not None:
+                self.router.forget(self.channel.connection, self.arg)
+            raise
+
+    async def close(self, timeout: float | None) -> None:
+        if not self.active:
+            return
+        self.active = False
+        self.sink.end()
+        if self.router.remove(self.channel, self.sink) and not self.router.closed:
+            await self._unsubscribe(self.arg, self.channel.connection, timeout)
+
+
+def _callback_sink(
+    callback: UpdateCallback[Any], logger: logging.Logger, tasks: set[asyncio.Task[None]]
+) -> Callable[[ChannelUpdate[Any]], None]:
+    async def guard(coro: Awaitable[None], channel: str) -> None:
+        try:
+            await coro
+        except Exception:
+            logger.exception("okx-ws: a %s update callback failed", channel)
+
+    def deliver(update: ChannelUpdate[Any]) -> None:
+        result = callback(update)
+        if result is not None and asyncio.iscoroutine(result):
+            task = asyncio.get_running_loop().create_task(guard(result, update.channel.channel))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    return deliver
+
+
+class _Drops:
+    """Counts updates dropped from a full buffer; logs the first and every 1000th."""
+
+    def __init__(self, size: int, logger: logging.Logger, what: str) -> None:
+        if size < 1:
+            raise ValueError(f"buffer must be >= 1, got {size}")
+        self.size = size
+        self.count = 0
+        self._logger = logger
+        self._what = what
+
+    def note(self) -> None:
+        self.count += 1
+        if self.count == 1 or self.count % 1000 == 0:
+            self._logger.warning(
+                "okx-ws: %s buffer full (%d), dropped the oldest update (%d so far)",
+                self._what,
+                self.size,
+                self.count,
+            )
+
+
+class ChannelStream(Generic[I]):
+    """The typed updates of one subscription, as an async iterator.
+
+    ``async for update in stream`` yields :class:`ChannelUpdate` objects and
+    ends when the stream or the client closes; :meth:`get` waits for one with
+    a timeout.  With a ``callback`` the updates go to it instead (on the
+    client's loop; a coroutine result runs as a task) and the stream only
+    serves to close the subscription.  Close with :meth:`aclose` or
+    ``async with``: it unsubscribes when nothing else uses the same argument.
+    """
+
+    def __init__(
+        self,
+        router: ChannelRouter,
+        channel: Channel[Any, I],
+        arg: dict[str, Any],
+        unsubscribe: Subscribe,
+        *,
+        callback: UpdateCallback[I] | None = None,
+        buffer: int = DEFAULT_BUFFER,
+        logger: logging.Logger,
+    ) -> None:
+        self.channel = channel
+        self.arg = arg
+        self._drops = _Drops(buffer, logger, f"{channel.channel} stream")
+        self._queue: collections.deque[ChannelUpdate[I]] = collections.deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._ended = False
+        deliver = self._put if callback is None else _callback_sink(callback, logger, self._tasks)
+        self._registration = _Registration(router, channel, arg, unsubscribe, deliver, self._end)
+
+    @property
+    def closed(self) -> bool:
+        return self._ended
+
+    @property
+    def dropped(self) -> int:
+        """Updates dropped because the buffer was full."""
+        return self._drops.count
+
+    def _put(self, update: ChannelUpdate[Any]) -> None:
+        if len(self._queue) >= self._drops.size:
+            self._queue.popleft()
+            self._drops.note()
+        self._queue.append(update)
+        self._wake()
+
+    def _end(self) -> None:
+        self._ended = True
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def __aiter__(self) -> ChannelStream[I]:
+        return self
+
+    async def __anext__(self) -> ChannelUpdate[I]:
+        update = await self._next(None)
+        if update is None:
+            raise StopAsyncIteration
+        return update
+
+    async def get(self, timeout: float | None = None) -> ChannelUpdate[I]:
+        """The next update; raises :class:`UpdateTimeout` after ``timeout`` seconds and
+        :class:`ClientClosed` once the stream is closed and drained."""
+        update = await self._next(timeout)
+        if update is None:
+            raise ClientClosed(f"the {self.channel.channel} stream is closed")
+        return update
+
+    async def _next(self, timeout: float | None) -> ChannelUpdate[I] | None:
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while not self._queue:
+            if self._ended:
+                return None
+            self._waiter = loop.create_future()
+            try:
+                if deadline is None:
+                    await self._waiter
+                else:
+                    await asyncio.wait_for(self._waiter, max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                raise UpdateTimeout(
+                    f"no {self.channel.channel} update within {timeout:g}s"
+                ) from None
+            finally:
+                self._waiter = None
+        return self._queue.popleft()
+
+    async def aclose(self, *, timeout: float | None = None) -> None:
+        """Stop the stream; unsubscribes when no other stream uses the same argument."""
+        self._end()
+        await self._registration.close(timeout)
+
+    async def __aenter__(self) -> ChannelStream[I]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class BlockingChannelStream(Generic[I]):
+    """The typed updates of one subscription for blocking code (thread-safe).
+
+    ``for update in stream`` blocks for each update and ends when the stream
+    or the client closes; ``stream.iter(timeout=5)`` also ends after 5 s
+    without an update, and :meth:`get` raises :class:`UpdateTimeout` instead.
+    With a ``callback`` the updates go to it on the client's loop thread (it
+    must not block).  Close with :meth:`close` or ``with``.
+    """
+
+    def __init__(
+        self,
+        router: ChannelRouter,
+        channel: Channel[Any, I],
+        arg: dict[str, Any],
+        unsubscribe: Subscribe,
+        run: Callable[[Coroutine[Any, Any, None]], None],
+        *,
+        callback: UpdateCallback[I] | None = None,
+        buffer: int = DEFAULT_BUFFER,
+        logger: logging.Logger,
+    ) -> None:
+        self.channel = channel
+        self.arg = arg
+        self._run = run
+        self._queue: queue.Queue[ChannelUpdate[I] | None] = queue.Queue()
+        self._drops = _Drops(buffer, logger, f"{channel.channel} stream")
+        self._lock = threading.Lock()
+        self._ended = threading.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        deliver = self._put if callback is None else _callback_sink(callback, logger, self._tasks)
+        self._registration = _Registration(router, channel, arg, unsubscribe, deliver, self._end)
+
+    @property
+    def closed(self) -> bool:
+        return self._ended.is_set()
+
+    @property
+    def dropped(self) -> int:
+        """Updates dropped because the buffer was full."""
+        return self._drops.count
+
+    def _put(self, update: ChannelUpdate[Any]) -> None:  # on the loop thread
+        with self._lock:
+            if self._queue.qsize() >= self._drops.size:
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    pass
+                self._drops.note()
+            self._queue.put_nowait(update)
+
+    def _end(self) -> None:
+        if not self._ended.is_set():
+            self._ended.set()
+            self._queue.put_nowait(None)
+
+    def get(self, timeout: float | None = None) -> ChannelUpdate[I]:
+        """The next update; raises :class:`UpdateTimeout` after ``timeout`` seconds and
+        :class:`ClientClosed` once the stream is closed and drained."""
+        try:
+            update = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            raise UpdateTimeout(f"no {self.channel.channel} update within {timeout:g}s") from None
+        if update is None:
+            self._queue.put_nowait(None)  # every later get() ends too
+            raise ClientClosed(f"the {self.channel.channel} stream is closed")
+        return update
+
+    def iter(self, timeout: float | None = None) -> Iterator[ChannelUpdate[I]]:
+        """Updates until the stream closes, or until ``timeout`` seconds pass without one."""
+        while True:
+            try:
+                yield self.get(timeout)
+            except (UpdateTimeout, ClientClosed):
+                return
+
+    def __iter__(self) -> Iterator[ChannelUpdate[I]]:
+        return self.iter(None)
+
+    def close(self, *, timeout: float | None = None) -> None:
+        """Stop the stream; unsubscribes when no other stream uses the same argument."""
+        self._end()
+        try:
+            self._run(self._registration.close(timeout))
+        except ClientClosed:
+            pass  # the client closed first: its close ended every subscription
+
+    def __enter__(self) -> BlockingChannelStream[I]:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+__all__ = [
+    "ROLE_ORDERS",
+    "BlockingChannelStream",
+    "Channel",
+    "ChannelRouter",
+    "ChannelStream",
+    "ChannelUpdate",
+    "UpdateCallback",
+    "UpdateTimeout",
+]

@@ -1,0 +1,467 @@
+"""Orders' fates: expTime stamping, the order tracker's feed, and ``reconcile()``.
+
+``reconcile()`` answers, per clOrdId, what became of an order whose reply
+never came (:class:`RequestTimeout` with ``sent=True``, :class:`ConnectionLost`)
+by asking OKX's signed REST API:
+
+* ``GET /api/v5/trade/order?instId=...&clOrdId=...`` for order-book orders,
+  ``GET /api/v5/sprd/order?clOrdId=...`` for spread orders (which query an
+  operation's orders is ``lookup`` in ``spec/tracking.yaml``);
+* OKX lists it: **placed**, with the order as OKX reports it (typed with the
+  order channel's push model: the fields are the same).  Amends and cancels
+  are judged the same way: the verdict carries the order's current state;
+* OKX answers 51603 "Order does not exist": **not placed**.  That is certain
+  only once OKX can no longer execute the request: when it carried an
+  ``expTime`` (the ``stamp_exp_time`` option, or the caller's ``exp_time``)
+  reconcile waits until that time has passed (plus a margin for clock error)
+  before it answers, and says ``definite=True``.  Without one the answer is
+  ``definite=False``: OKX had not processed it when asked, but a request still
+  travelling inside OKX could in principle be executed later.  A request that
+  never left the client (``RequestTimeout(sent=False)``) is not placed for
+  sure, without asking;
+* anything else (REST unreachable after retries, an unexpected code, an
+  instId we cannot know): **unknown**, with why.  A refused signature, key or
+  passphrase raises :class:`~okx_ws_core.rest.RestAuthenticationError` (an
+  :class:`AuthenticationError`): no verdict can come from those credentials.
+
+OKX keeps canceled orders that never filled for 2 hours only, so a "not
+placed" for an order placed and canceled long ago is possible: reconcile
+right after the failure, as the client's errors invite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Final, Literal
+
+from .channels import ROLE_ORDERS, Channel
+from .errors import ConfigurationError, ConnectionLost, RequestTimeout
+from .rest import RestAnswer, RestUnavailable, SignedRest
+from .tracker import Lookup, OrderOp, OrderTracker, OrderWaits, TrackedOrder
+
+ORDER_PATH: Final = "/api/v5/trade/order"  # ?instId=&clOrdId=
+SPREAD_PATH: Final = "/api/v5/sprd/order"  # ?clOrdId=
+NOT_FOUND_CODE: Final = "51603"  # "Order does not exist"
+# Uncertain: that the spread order query answers a missing order with 51603 too;
+# OKX's spread docs do not say.  An empty data list with code 0 counts as missing.
+CONNECTION_OF: Final[dict[str, str]] = {"order": "private", "spread": "business"}
+LOOKUP_OF: Final[dict[str, Lookup]] = {"private": "order", "business": "spread"}
+# Seconds reconcile waits past a request's expTime before trusting a 51603: the
+# error of our estimate of OKX's clock (set_time_offset_ms / sync_time) plus
+# OKX's own processing.  Uncertain: OKX does not document its tolerance.
+EXPIRY_MARGIN_S: Final = 1.0
+RETRY_DELAYS: Final = (0.25, 0.5, 1.0, 2.0)  # then 2.0 s each, within the timeout
+MAX_CONCURRENT: Final = 4  # REST queries in flight per reconcile (OKX: 60 / 2 s per instId)
+
+Status = Literal["placed", "not_placed", "unknown"]
+Target = RequestTimeout | ConnectionLost | Iterable[str] | Mapping[str, "str | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What OKX says of one clOrdId.
+
+    ``status``: ``"placed"`` (OKX has the order: ``order``/``data``, its
+    ``state`` tells whether an amend or cancel took effect), ``"not_placed"``
+    (OKX has no such order; ``definite`` when it can no longer get one from
+    that request) or ``"unknown"`` (``reason`` says why).
+    """
+
+    cl_ord_id: str
+    status: Status
+    reason: str
+    definite: bool = False
+    order: Any = None  # OKX's order typed with the order channel's item model
+    data: Mapping[str, Any] | None = None  # the same as OKX's REST API returned it
+    inst_id: str = ""  # the instId asked about ("" for spread orders)
+
+    @property
+    def placed(self) -> bool:
+        return self.status == "placed"
+
+    @property
+    def state(self) -> str | None:
+        """OKX's state of the order (``live``, ``filled``, ``canceled``...) when placed."""
+        return None if self.data is None else str(self.data.get("state", "")) or None
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    cl_ord_id: str
+    lookup: Lookup | None
+    inst_id: str
+    effect: str
+    expires_at: float | None  # loop time at which the request's expTime passes
+    sent: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Sending:
+    """What :meth:`OrderFates.before_send` decided for one request."""
+
+    op: OrderOp
+    exp_time: int | None
+    expires_at: float | None
+
+
+def note_failure(
+    error: RequestTimeout | ConnectionLost,
+    *,
+    connection: str,
+    args: list[dict[str, Any]],
+    exp_time: int | None,
+    expires_at: float | None,
+    codes: Mapping[str, int],
+) -> None:
+    """Give a failed request's error what reconcile needs: instIds by clOrdId, its expiry."""
+    by_code: dict[int, str] | None = None
+    inst_ids: dict[str, str] = {}
+    for item in args:
+        cl_ord_id = item.get("clOrdId")
+        if not isinstance(cl_ord_id, str) or not cl_ord_id:
+            continue
+        inst_id = item.get("instId")
+        if not isinstance(inst_id, str) and item.get("instIdCode") is not None:
+            if by_code is None:
+                by_code = {code: name for name, code in codes.items()}
+            inst_id = by_code.get(item["instIdCode"])
+        if isinstance(inst_id, str) and inst_id:
+            inst_ids[cl_ord_id] = inst_id
+    error.inst_ids = MappingProxyType(inst_ids)
+    error.exp_time = exp_time
+    error.expires_at = expires_at
+    error.connection = connection
+
+
+class OrderFates:
+    """One client's order bookkeeping: which operations and channels concern orders,
+    expTime stamping, the optional tracker, and ``reconcile()``.  Loop thread only."""
+
+    def __init__(
+        self,
+        *,
+        stamp_exp_time: bool,
+        okx_now_ms: Callable[[], int],
+        rest: Callable[[], SignedRest],
+        logger: logging.Logger,
+    ) -> None:
+        self.stamp_exp_time = stamp_exp_time
+        self.ops: dict[str, OrderOp] = {}
+        self.channels: dict[Lookup, Channel[Any, Any]] = {}
+        self.waits: OrderWaits | None = None
+        self.subscribed: set[str] = set()  # order channels the tracker subscribed to
+        self._okx_now_ms = okx_now_ms
+        self._rest_factory = rest
+        self._rest: SignedRest | None = None
+        self._logger = logger
+
+    @property
+    def tracker(self) -> OrderTracker | None:
+        return None if self.waits is None else self.waits.tracker
+
+    def register(self, ops: Iterable[OrderOp], channels: Iterable[Channel[Any, Any]]) -> None:
+        """Learn the spec's order operations and order channels (the generated clients call it)."""
+        self.ops.update({op.op: op for op in ops})
+        for channel in channels:
+            if channel.role == ROLE_ORDERS and channel.connection in LOOKUP_OF:
+                self.channels[LOOKUP_OF[channel.connection]] = channel
+
+    # -- the request path ----------------------------------------------------------
+
+    def before_send(
+        self, op: str, args: list[dict[str, Any]], exp_time: int | None, deadline: float
+    ) -> Sending | None:
+        """Stamp expTime if asked to, and tell the tracker; ``None`` for non-order ops."""
+        order_op = self.ops.get(op)
+        if order_op is None:
+            return None
+        now = asyncio.get_running_loop().time()
+        expires_at = None
+        if exp_time is None:
+            if self.stamp_exp_time and order_op.exp_time:
+                # OKX must not act on it once the caller stopped waiting: expTime = our deadline.
+                exp_time = self._okx_now_ms() + max(0, round((deadline - now) * 1000))
+                expires_at = deadline
+        else:
+            expires_at = now + (exp_time - self._okx_now_ms()) / 1000.0
+        if self.waits is not None:
+            changed = self.waits.tracker.on_request(
+                order_op, args, now, exp_time=exp_time, expires_at=expires_at
+            )
+            self.waits.notify(changed)
+        return Sending(order_op, exp_time, expires_at)
+
+    def replied(
+        self, sending: Sending | None, args: list[dict[str, Any]], reply: Mapping[str, Any]
+    ) -> None:
+        if sending is not None and self.waits is not None:
+            now = asyncio.get_running_loop().time()
+            self.waits.notify(self.waits.tracker.on_reply(sending.op, args, reply, now))
+
+    def failed(
+        self,
+        sending: Sending | None,
+        error: RequestTimeout | ConnectionLost,
+        *,
+        connection: str,
+        args: list[dict[str, Any]],
+        exp_time: int | None,
+        codes: Mapping[str, int],
+    ) -> None:
+        expires_at = sending.expires_at if sending is not None else None
+        if sending is None and exp_time is not None:
+            loop_now = asyncio.get_running_loop().time()
+            expires_at = loop_now + (exp_time - self._okx_now_ms()) / 1000.0
+        note_failure(
+            error,
+            connection=connection,
+            args=args,
+            exp_time=sending.exp_time if sending is not None else exp_time,
+            expires_at=expires_at,
+            codes=codes,
+        )
+        if sending is not None and self.waits is not None:
+            now = asyncio.get_running_loop().time()
+            if isinstance(error, RequestTimeout) and not error.sent:
+                changed = [
+                    order
+                    for item in args
+                    for order in self.waits.tracker.on_not_placed(str(item.get("clOrdId")), now)
+                ]
+            else:
+                changed = self.waits.tracker.on_failure(sending.op, args, now)
+            self.waits.notify(changed)
+
+    def observe(self, channel: Channel[Any, Any], items: list[Any]) -> None:
+        """Items of an order channel push (the router calls it)."""
+        if self.waits is not None:
+            lookup = LOOKUP_OF.get(channel.connection, "order")
+            now = asyncio.get_running_loop().time()
+            self.waits.notify(self.waits.tracker.on_push(items, lookup, now))
+
+    # -- reconcile -------------------------------------------------------------------
+
+    async def reconcile(
+        self, target: Target, *, timeout: float, margin: float = EXPIRY_MARGIN_S
+    ) -> dict[str, Verdict]:
+        """The verdict on every clOrdId of ``target`` (see the module doc)."""
+        queries, verdicts = self._queries(target)
+        if queries:
+            gate = asyncio.Semaphore(MAX_CONCURRENT)
+
+            async def judge(query: _Query) -> Verdict:
+                async with gate:
+                    return await self._judge(query, timeout, margin)
+
+            for verdict in await asyncio.gather(*(judge(q) for q in queries)):
+                verdicts[verdict.cl_ord_id] = verdict
+        self._learn(verdicts.values(), {q.cl_ord_id: q.lookup for q in queries})
+        return verdicts
+
+    def _queries(self, target: Target) -> tuple[list[_Query], dict[str, Verdict]]:
+        queries: list[_Query] = []
+        verdicts: dict[str, Verdict] = {}
+        tracker = self.tracker
+        if isinstance(target, (RequestTimeout, ConnectionLost)):
+            op = self.ops.get(target.op)
+            inst_ids: Mapping[str, str] = target.inst_ids
+            lookup: Lookup | None = op.lookup if op is not None else None
+            if lookup is None:
+                lookup = "order" if inst_ids else LOOKUP_OF.get(target.connection)
+            sent = target.sent if isinstance(target, RequestTimeout) else True
+            for cl_ord_id in dict.fromkeys(target.cl_ord_ids):
+                queries.append(
+                    _Query(
+                        cl_ord_id,
+                        lookup,
+                        inst_ids.get(cl_ord_id, ""),
+                        op.effect if op is not None else "place",
+                        target.expires_at,
+                        sent,
+                    )
+                )
+            return queries, verdicts
+        if isinstance(target, (str, bytes)):
+            raise ConfigurationError("reconcile() takes an error, a list or a mapping of clOrdIds")
+        pairs: Iterable[tuple[str, str | None]]
+        if isinstance(target, Mapping):
+            pairs = [(str(k), None if v is None else str(v)) for k, v in target.items()]
+        else:
+            pairs = [(str(cl), "") for cl in target]  # "": ask the tracker
+        for cl_ord_id, inst_id in pairs:
+            known = tracker.get(cl_ord_id) if tracker is not None else None
+            expires_at = tracker.expiry(cl_ord_id)[1] if tracker is not None else None
+            if inst_id is None:
+                queries.append(_Query(cl_ord_id, "spread", "", "place", expires_at))
+            elif inst_id:
+                queries.append(_Query(cl_ord_id, "order", inst_id, "place", expires_at))
+            elif known is not None:
+                lookup = known.lookup
+                queries.append(_Query(cl_ord_id, lookup, known.inst_id, "place", expires_at))
+            else:
+                verdicts[cl_ord_id] = Verdict(
+                    cl_ord_id,
+                    "unknown",
+                    "not tracked, so its instrument is unknown: pass {clOrdId: instId}"
+                    " (None for a spread order)",
+                )
+        return queries, verdicts
+
+    async def _judge(self, query: _Query, timeout: float, margin: float) -> Verdict:
+        cl_ord_id = query.cl_ord_id
+        if query.lookup is None:
+            return Verdict(cl_ord_id, "unknown", "cannot tell which OKX order query finds it")
+        if query.lookup == "order" and not query.inst_id:
+            return Verdict(
+                cl_ord_id,
+                "unknown",
+                "its instId is unknown (OKX's order query needs it): pass {clOrdId: instId}",
+            )
+        if not query.sent and query.effect == "place":
+            return Verdict(
+                cl_ord_id,
+                "not_placed",
+                "the request never left the client (no connection in time)",
+                definite=True,
+                inst_id=query.inst_id,
+            )
+        found = await self._ask(query, timeout)
+        if isinstance(found, Verdict):
+            return found
+        if found is not None:
+            return self._placed(query, found)
+        loop = asyncio.get_running_loop()
+        if query.effect == "place" and query.expires_at is not None:
+            wait = query.expires_at + margin - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                found = await self._ask(query, timeout)
+                if isinstance(found, Verdict):
+                    return found
+                if found is not None:
+                    return self._placed(query, found)
+            return Verdict(
+                cl_ord_id,
+                "not_placed",
+                f"OKX has no order {cl_ord_id!r} ({NOT_FOUND_CODE}) and the request's expTime has"
+                " passed: OKX can no longer execute it",
+                definite=True,
+                inst_id=query.inst_id,
+            )
+        if query.effect == "place":
+            why = (
+                f"OKX has no order {cl_ord_id!r} ({NOT_FOUND_CODE}); the request carried no"
+                " expTime, so OKX could in principle still execute it late (stamp_exp_time=True"
+                " makes this answer definite)"
+            )
+        else:
+            why = (
+                f"OKX has no order {cl_ord_id!r} ({NOT_FOUND_CODE}): never placed, or canceled"
+                " without fills over 2 hours ago"
+            )
+        return Verdict(cl_ord_id, "not_placed", why, inst_id=query.inst_id)
+
+    async def _ask(self, query: _Query, timeout: float) -> dict[str, Any] | Verdict | None:
+        """OKX's order (a dict), ``None`` if OKX has none, or an unknown Verdict."""
+        if query.lookup == "order":
+            path, params = ORDER_PATH, {"instId": query.inst_id, "clOrdId": query.cl_ord_id}
+        else:
+            path, params = SPREAD_PATH, {"clOrdId": query.cl_ord_id}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        attempt = 0
+        while True:
+            try:
+                answer = await asyncio.wait_for(
+                    self._client().get(path, params), max(0.0, deadline - loop.time())
+                )
+                break
+            except (RestUnavailable, asyncio.TimeoutError) as exc:
+                reason = exc.reason if isinstance(exc, RestUnavailable) else "no answer in time"
+                retryable = isinstance(exc, RestUnavailable) and exc.retryable
+                delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
+                attempt += 1
+                if not retryable or loop.time() + delay >= deadline:
+                    return Verdict(
+                        query.cl_ord_id,
+                        "unknown",
+                        f"OKX's REST API gave no answer within {timeout:g}s"
+                        f" ({attempt} attempts): {reason}",
+                        inst_id=query.inst_id,
+                    )
+                await asyncio.sleep(delay)
+        return self._order_in(query, answer)
+
+    def _order_in(self, query: _Query, answer: RestAnswer) -> dict[str, Any] | Verdict | None:
+        if answer.code == NOT_FOUND_CODE or (answer.code == "0" and not answer.data):
+            return None
+        if answer.code == "0" and isinstance(answer.data[0], dict):
+            return dict(answer.data[0])
+        return Verdict(
+            query.cl_ord_id,
+            "unknown",
+            f"{answer.request} answered code={answer.code} msg={answer.msg!r}",
+            inst_id=query.inst_id,
+        )
+
+    def _placed(self, query: _Query, data: dict[str, Any]) -> Verdict:
+        channel = self.channels.get(query.lookup) if query.lookup else None
+        order: Any = None
+        if channel is not None:
+            order = channel.parse_items([data])[0][0]
+        state = data.get("state", "?")
+        return Verdict(
+            query.cl_ord_id,
+            "placed",
+            f"OKX has order {data.get('ordId', '?')} for it, state {state}",
+            definite=True,
+            order=order,
+            data=data,
+            inst_id=query.inst_id,
+        )
+
+    def _learn(self, verdicts: Iterable[Verdict], lookups: Mapping[str, Lookup | None]) -> None:
+        """Tell the tracker what reconcile found."""
+        if self.waits is None:
+            return
+        tracker, now = self.waits.tracker, asyncio.get_running_loop().time()
+        changed: list[TrackedOrder] = []
+        for verdict in verdicts:
+            if verdict.status == "placed" and verdict.data is not None:
+                lookup = lookups.get(verdict.cl_ord_id) or "order"
+                changed += tracker.on_push([verdict.data], lookup, now)
+            elif verdict.status == "not_placed" and verdict.definite:
+                changed += tracker.on_not_placed(verdict.cl_ord_id, now)
+        self.waits.notify(changed)
+
+    def _client(self) -> SignedRest:
+        if self._rest is None:
+            self._rest = self._rest_factory()
+        return self._rest
+
+    async def aclose(self) -> None:
+        rest, self._rest = self._rest, None
+        if rest is not None:
+            await rest.aclose()
+
+
+def okx_now_ms(offset_ms: Callable[[], int]) -> Callable[[], int]:
+    """OKX's clock in Unix ms as we estimate it: the local clock plus the offset."""
+    return lambda: int(time.time() * 1000) + offset_ms()
+
+
+__all__ = [
+    "EXPIRY_MARGIN_S",
+    "NOT_FOUND_CODE",
+    "ORDER_PATH",
+    "SPREAD_PATH",
+    "OrderFates",
+    "Sending",
+    "Verdict",
+    "note_failure",
+]
