@@ -21,7 +21,17 @@ counts the answers).  ``sim.add_instrument(Instrument(...))`` lists a new
 instrument, ``sim.remove_instrument(inst_id)`` delists one.  Items are checked
 against the simulator's own table (``rules.py``), never the client's models.
 
-Faults (``sim.faults``, a FaultPlan; each counted in ``sim.stats.faults_injected``):
+OKX's rate limits are on by default, with OKX's numbers (``limits.py``): 50011
+past an op's limit, 50061 past the sub-account ceiling, 60014 past 480
+login/subscribe/unsubscribe per hour on a connection, HTTP 429 past 3
+connection requests per second; ``Simulator(rate_limits=False)`` turns them
+off, ``rate_limits=RateLimits(...)`` changes them.  ``Simulator(clock_offset_s=45)``
+(or ``sim.clock_offset_s = 45`` at runtime) runs the simulator's clock ahead of
+this machine's: logins signed with the local time then fail (60006) until the
+client reads ``GET {sim.rest_url}/api/v5/public/time``.
+
+Faults (``sim.faults``, a FaultPlan; fired ones counted in ``sim.stats.faults_injected``,
+armed ones in ``sim.faults.armed()`` / ``pending()`` / ``discarded()``):
 ``close_after_frames(n, each=False)``, ``drop_next_request(op=None, count=1)``,
 ``drop_after_execute(op=None, count=1)``, ``swallow_pongs(on=True)``,
 ``delay_replies(seconds, jitter=0.0)``, ``refuse_logins(count=1, code="60009")``,
@@ -40,9 +50,11 @@ from .auth import (
     login_args,
     sign,
 )
+from .clock import SimClock
 from .engine import Engine
-from .faults import FaultPlan
+from .faults import DropKind, FaultPlan
 from .instruments import Instrument, default_instruments
+from .limits import OKX_OP_LIMITS, Limit, OpLimit, RateLimits, Scope
 from .server import Simulator
 from .stats import SimStats
 from .thread import SimulatorThread
@@ -51,10 +63,17 @@ __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_API_SECRET",
     "DEFAULT_PASSPHRASE",
+    "OKX_OP_LIMITS",
     "Account",
+    "DropKind",
     "Engine",
     "FaultPlan",
     "Instrument",
+    "Limit",
+    "OpLimit",
+    "RateLimits",
+    "Scope",
+    "SimClock",
     "SimStats",
     "Simulator",
     "SimulatorThread",

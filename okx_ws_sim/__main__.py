@@ -18,6 +18,7 @@ async def _main(args: argparse.Namespace) -> None:
         timestamp_window=args.timestamp_window,
         seed=args.seed,
         rate_limits=args.rate_limits,
+        clock_offset_s=args.clock_offset,
         legacy_inst_id=args.legacy_inst_id,
     )
     async with sim:
@@ -25,6 +26,7 @@ async def _main(args: argparse.Namespace) -> None:
         for kind in ("public", "private", "business"):
             print(f"  {sim.url(kind)}")
         print(f"  rest:       {sim.rest_url}/api/v5/public/instruments?instType=SPOT")
+        print(f"  time:       {sim.rest_url}/api/v5/public/time")
         print(f"  api key:    {DEFAULT_API_KEY}")
         print(f"  secret:     {DEFAULT_API_SECRET}")
         print(f"  passphrase: {DEFAULT_PASSPHRASE}", flush=True)
@@ -38,7 +40,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--idle-timeout", type=float, default=30.0)
     p.add_argument("--timestamp-window", type=float, default=30.0)
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--rate-limits", action="store_true", help="enforce OKX's request rate limits")
+    p.add_argument(
+        "--rate-limits",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="enforce OKX's rate limits (default); --no-rate-limits turns them off",
+    )
+    p.add_argument(
+        "--clock-offset",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="run the simulator's clock this far ahead of this machine's (negative: behind)",
+    )
     p.add_argument(
         "--legacy-inst-id",
         action="store_true",

@@ -1,4 +1,14 @@
-"""Accounts and OKX login verification (pure: the clock is passed in)."""
+"""Accounts and OKX login verification (pure: the clock is passed in).
+
+The signature is computed here, not borrowed from ``okx_ws_core.signing``, on
+purpose: the simulator is an independent witness of OKX's rules.  A check
+written once and run on both sides proves nothing: if the shared function put
+the timestamp in milliseconds, signed "POST", or dropped the path, the client
+would sign wrongly and the simulator would agree, and only real OKX would say
+60007.  Two transcriptions of OKX's one-line rule (Base64 of HMAC-SHA256 over
+timestamp + "GET" + "/users/self/verify"), written apart, must agree on the wire
+for a login to pass; that agreement is the test.  The duplication is six lines.
+"""
 
 from __future__ import annotations
 

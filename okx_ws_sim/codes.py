@@ -50,12 +50,36 @@ TOO_MANY_ITEMS_CODE: Final = INVALID_ARGS
 # expTime already passed: *uncertain* 50004 ("request timeout") per the doc.
 EXPIRED_REQUEST_CODE: Final = "50004"
 EXPIRED_REQUEST_MSG: Final = "Endpoint request timeout (expTime passed)."
-# Rate limit (only when Simulator(rate_limits=True)): doc lists 60014 or 50011;
-# *uncertain*, 50011 as OKX's trading endpoints use.
+
+# -- rate limits (the numbers are limits.py's table; on unless Simulator(rate_limits=False)) --
+# A WS API request over its op's limit: 50011, per OKX's "Rate Limits" section ("the
+# system returns error code 50011").  *Uncertain* for batches: whether OKX fails the
+# whole request or only the items past the limit (sCode 50011); we fail the whole
+# request (code 50011, data []), and the connection stays open.
 RATE_LIMIT_CODE: Final = "50011"
 RATE_LIMIT_MSG: Final = (
     "Rate limit reached. Please refer to API documentation and throttle requests accordingly."
 )
+# The sub-account ceiling (new + amended orders, each batch item counted): 50061 per
+# OKX's "Sub-account rate limit" section; message per its error table.
+SUB_ACCOUNT_LIMIT_CODE: Final = "50061"
+SUB_ACCOUNT_LIMIT_MSG: Final = "Sub-account rate limit exceeded."
+# *Uncertain*: OKX's fill-ratio section says spot/margin orders are exempt "from the
+# sub-account rate limit", its base section lists no exemption.  We count every
+# instrument type; adding "SPOT" / "MARGIN" here exempts them.
+SUB_ACCOUNT_EXEMPT_INST_TYPES: Final[frozenset[str]] = frozenset()
+# login / subscribe / unsubscribe past 480 per hour on one connection: OKX documents the
+# limit, not its answer (*uncertain*).  We send its WS "Requests too frequent" error
+# event, {"event":"error","code":"60014",...} (what ccxt #25373 saw for a subscribe
+# burst), and keep the connection open; the request is not processed.
+SESSION_OPS_LIMIT_CODE: Final = TOO_FREQUENT
+SESSION_OPS_LIMIT_MSG: Final = "Requests too frequent."
+# A 4th connection request within a second from one IP: OKX's answer is undocumented
+# (*uncertain*); we refuse the WebSocket upgrade with HTTP 429 Too Many Requests.
+CONNECT_LIMIT_STATUS: Final = 429
+# Sliding or fixed windows: OKX does not say (*uncertain*).  Sliding (no 2 s ever hold
+# more than the limit) is the stricter witness: a client paced for it passes both.
+SLIDING_WINDOWS: Final = True
 # Top-level msg of a reply whose items failed (code "1" / "2").  OKX's WS examples
 # show an empty msg (*uncertain*).
 ALL_FAILED_MSG: Final = ""

@@ -3,17 +3,20 @@
 websockets hands every HTTP request to the server's ``process_request`` hook
 before any WebSocket handshake; a path in ``ROUTES`` is answered there with
 OKX's JSON envelope ``{"code": "0", "msg": "", "data": [...]}`` and the
-connection is closed.  Clients need this since 2026 to map instId -> instIdCode.
+connection is closed.  Clients need the instruments listing since 2026 to map
+instId -> instIdCode, and the server time to sign logins with OKX's clock.
 
-Adding an endpoint is one function and one ``ROUTES`` entry: e.g.
-``GET /api/v5/public/time`` answers ``ok([{"ts": str(request.now_ms)}])``; a
-signed private GET checks ``request.headers`` (OK-ACCESS-*) against
-``request.accounts``.  Counting, demo-header tracking and faults are the
-server's business, not the routes'.
+Adding an endpoint is one function and one ``ROUTES`` entry (see ``get_time``);
+a signed private GET would check ``request.headers`` (OK-ACCESS-*) against
+``request.accounts``.  ``request.now_ms`` is the simulator's clock, skew
+included.  Routes are pure; ``RestFront`` does the rest: faults first (asked
+of the policy), then the route, then counting and demo-header tracking.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import email.utils
 import json
 from collections.abc import Callable, Mapping
@@ -22,13 +25,17 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
+from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
-from websockets.http11 import Response
+from websockets.http11 import Request, Response
 
 from . import codes
 from .auth import Account
+from .clock import SimClock
 from .engine import Engine
 from .instruments import REST_INST_TYPES, rest_item
+from .policy import Policy
+from .state import SimState
 
 
 @dataclass(frozen=True)
@@ -107,8 +114,15 @@ def get_instruments(request: RestRequest) -> RestAnswer:
     return ok(items)
 
 
+def get_time(request: RestRequest) -> RestAnswer:
+    """GET /api/v5/public/time: the server's clock in ms, ``[{"ts": "1597026383085"}]``.
+    Clients read it to sign logins with OKX's time rather than their own."""
+    return ok([{"ts": str(request.now_ms)}])
+
+
 ROUTES: dict[str, Route] = {
     "/api/v5/public/instruments": get_instruments,
+    "/api/v5/public/time": get_time,
 }
 
 
@@ -141,3 +155,63 @@ def json_response(status: int, body: Any) -> Response:
 def unavailable_body() -> dict[str, Any]:
     """The body of a REST request failed on purpose (FaultPlan.fail_rest)."""
     return error(codes.SERVICE_UNAVAILABLE, codes.SERVICE_UNAVAILABLE_MSG).body()
+
+
+class RestFront:
+    """Answers the paths of ``ROUTES`` before any WebSocket handshake."""
+
+    def __init__(
+        self,
+        state: SimState,
+        policy: Policy,
+        clock: SimClock,
+        abort: Callable[[ServerConnection], None],
+    ) -> None:
+        self.state = state
+        self.policy = policy
+        self.clock = clock
+        self._abort = abort
+        self._release = asyncio.Event()  # set: every request held by hang_rest() ends
+
+    def hold(self) -> None:
+        """(Re)start holding hung requests (the simulator starts listening)."""
+        self._release = asyncio.Event()
+
+    def release(self) -> None:
+        """End every hung request now (stop / restart), or closing would wait for them."""
+        self._release.set()
+
+    async def answer(self, connection: ServerConnection, request: Request) -> Response | None:
+        """The response to a REST request, or None when the path is not a REST route."""
+        path = request.path.partition("?")[0]
+        route = ROUTES.get(path)
+        if route is None:
+            return None
+        fault = self.policy.rest_fault(path)
+        if fault is not None and fault.kind == "fail":
+            return json_response(int(fault.value), unavailable_body())
+        if fault is not None:  # hang: no answer at all; the response below is never sent
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._release.wait(), fault.value)
+            self._abort(connection)
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "")
+        state, query = self.state, parse_query(request.path.partition("?")[2])
+        headers = {name.lower(): value for name, value in request.headers.raw_items()}
+        answer = route(
+            RestRequest(path, query, headers, state.engine, self.clock.now_ms(), state.accounts)
+        )
+        state.stats.rest_calls[f"{path}?instType={query.get('instType', '')}"] += 1
+        if headers.get("x-simulated-trading") == "1":
+            state.stats.rest_simulated_trading += 1
+        state.rest_last_headers = headers
+        return json_response(answer.http_status, answer.body())
+
+    def calls(self, path: str | None = None, inst_type: str | None = None) -> int:
+        """REST requests answered by a route (faulted ones excluded): all, or those to
+        ``path``, or with query ``instType=inst_type``."""
+        total = 0
+        for key, n in self.state.stats.rest_calls.items():
+            key_path, _, key_type = key.partition("?instType=")
+            if (path is None or key_path == path) and (inst_type is None or key_type == inst_type):
+                total += n
+        return total

@@ -14,6 +14,7 @@ class SimStats:
     connections_closed: int = 0
     connections_by_path: Counter[str] = field(default_factory=Counter)  # public/private/business
     connections_rejected: int = 0  # bad path
+    connections_throttled: int = 0  # upgrade refused: over the per-IP connection rate (429)
     logins_ok: int = 0
     logins_failed: int = 0
     login_failures_by_code: Counter[str] = field(default_factory=Counter)
@@ -30,13 +31,16 @@ class SimStats:
     unsubscribes: int = 0
     pushes_sent: int = 0
     idle_closes: int = 0
-    rate_limited: int = 0
+    rate_limited: int = 0  # WS API requests refused by a rate limit (50011 / 50061)
+    session_ops_throttled: int = 0  # login / subscribe / unsubscribe past 480 per hour (60014)
     # REST requests answered by a route (faults excluded), keyed "path?instType=X"
     # ("" when the query had none): see Simulator.rest_calls().
     rest_calls: Counter[str] = field(default_factory=Counter)
     rest_simulated_trading: int = 0  # of those, how many carried x-simulated-trading: 1
-    # Kinds: close_after_frames, drop_request, swallow_pong, delay_reply, notice,
-    # malformed, refuse_login, restart, rest_fail, rest_hang.
+    # Faults that FIRED, per kind: close_after_frames, drop_request, drop_reply,
+    # swallow_pong (per pong), delay_reply (per reply), notice (per connection),
+    # malformed (per frame), refuse_login, restart, rest_fail, rest_hang.  What was
+    # armed: Simulator.faults.armed() / pending() / discarded(), same kind names.
     faults_injected: Counter[str] = field(default_factory=Counter)
 
     @property

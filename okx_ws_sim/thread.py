@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .auth import Account
 from .instruments import Instrument
 from .server import Simulator
 from .stats import SimStats
+
+if TYPE_CHECKING:
+    from okx_ws_core.loop_thread import LoopThread
 
 T = TypeVar("T")
 
@@ -37,13 +38,16 @@ class SimulatorThread:
 
     ``with SimulatorThread(idle_timeout=5) as sim: ...`` — accessors are
     thread-safe: each runs on the simulator's loop and returns its result.
+    The loop thread is okx_ws_core's ``LoopThread``, the blocking client's own,
+    so both stop their loops alike; it is plain asyncio/threading plumbing, so
+    sharing it takes nothing from the simulator's independence as a witness of
+    OKX's rules (those live in rules.py, limits.py, auth.py, codes.py).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._args = args
         self._kwargs = kwargs
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._thread: LoopThread | None = None
         self._sim: Simulator | None = None
         self.faults = _FaultsProxy(self)
 
@@ -56,18 +60,11 @@ class SimulatorThread:
     def start(self) -> None:
         if self._thread is not None:
             return
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        self._loop = loop
+        # Imported here: importing okx_ws_core runs the client package's __init__,
+        # which only SimulatorThread users need to pay for.
+        from okx_ws_core.loop_thread import LoopThread
 
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            ready.set()
-            loop.run_forever()
-
-        self._thread = threading.Thread(target=run, name="okx-ws-sim", daemon=True)
-        self._thread.start()
-        ready.wait()
+        self._thread = LoopThread("okx-ws-sim")
 
         async def make() -> Simulator:
             sim = Simulator(*self._args, **self._kwargs)
@@ -91,25 +88,9 @@ class SimulatorThread:
             self._shutdown_loop()
 
     def _shutdown_loop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-
-        async def drain() -> None:
-            current = asyncio.current_task()
-            tasks = [t for t in asyncio.all_tasks() if t is not current]
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await loop.shutdown_asyncgens()
-            await asyncio.sleep(0)  # run transports' pending connection_lost (socket close)
-
-        asyncio.run_coroutine_threadsafe(drain(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
-        self._loop = None
-        self._thread = None
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.stop()
 
     def __enter__(self) -> SimulatorThread:
         self.start()
@@ -121,18 +102,16 @@ class SimulatorThread:
     # -- cross-thread helpers ------------------------------------------------------
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = 30.0) -> T:
         """Run a coroutine on the simulator's loop and wait for its result."""
-        if self._loop is None:
+        if self._thread is None:
             coro.close()
             raise RuntimeError("SimulatorThread is not started")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+        return self._thread.run(coro, timeout)
 
     def call(self, fn: Callable[[], T], timeout: float | None = 30.0) -> T:
         """Call ``fn()`` on the simulator's loop and return its result."""
-
-        async def wrapper() -> T:
-            return fn()
-
-        return self.run(wrapper(), timeout)
+        if self._thread is None:
+            raise RuntimeError("SimulatorThread is not started")
+        return self._thread.call(fn, timeout)
 
     # -- mirrors of Simulator --------------------------------------------------------
     @property
@@ -153,6 +132,17 @@ class SimulatorThread:
     @property
     def legacy_inst_id(self) -> bool:
         return self.simulator.legacy_inst_id
+
+    @property
+    def clock_offset_s(self) -> float:
+        return self.call(lambda: self.simulator.clock_offset_s)
+
+    @clock_offset_s.setter
+    def clock_offset_s(self, seconds: float) -> None:
+        def set_offset() -> None:
+            self.simulator.clock_offset_s = seconds
+
+        self.call(set_offset)
 
     @property
     def stats(self) -> SimStats:

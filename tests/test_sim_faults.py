@@ -11,7 +11,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from okx_ws_sim import Simulator
-from okx_ws_sim.testing import SAMPLE_ORDER, RawClient, by_code
+from okx_ws_sim.testing import SAMPLE_ORDER, RawClient, by_code, http_get
 
 ORDER: dict[str, Any] = dict(SAMPLE_ORDER)
 
@@ -201,3 +201,76 @@ async def test_fault_plan_needs_running_simulator() -> None:
 
     with pytest.raises(RuntimeError):
         FaultPlan().send_notice()
+
+
+ONE_SHOT = ("drop_request", "drop_reply", "refuse_login", "rest_fail", "close_after_frames")
+
+
+async def test_armed_versus_fired(fsim: Simulator) -> None:
+    """armed() / pending() / discarded() use stats.faults_injected's kind names, and for
+    one-shot kinds armed == fired + pending + discarded."""
+    f = fsim.faults
+    f.drop_next_request("order", count=3)
+    f.drop_after_execute("cancel-order")
+    f.refuse_logins(2)
+    f.fail_rest(count=2)
+    f.close_after_frames(100)
+    async with await RawClient.open(fsim.url("private")) as c:
+        assert [(await c.login())["code"] for _ in range(3)] == ["60009", "60009", "0"]
+        await c.send({"id": "d1", "op": "order", "args": [ORDER]})
+        await assert_dropped(c)
+    assert (await http_get(fsim.rest_url + "/api/v5/public/time")).status == 503
+    fired = fsim.stats.faults_injected
+    assert f.armed() == {
+        "drop_request": 3,
+        "drop_reply": 1,
+        "refuse_login": 2,
+        "rest_fail": 2,
+        "close_after_frames": 1,
+    }
+    assert fired == {"refuse_login": 2, "drop_request": 1, "rest_fail": 1}
+    assert f.pending() == {
+        "drop_request": 2,
+        "drop_reply": 1,
+        "rest_fail": 1,
+        "close_after_frames": 1,
+    }
+    f.reset()  # what was pending is discarded, not forgotten
+    assert f.pending() == {} and f.discarded() == {
+        "drop_request": 2,
+        "drop_reply": 1,
+        "rest_fail": 1,
+        "close_after_frames": 1,
+    }
+    for kind in ONE_SHOT:
+        assert f.armed()[kind] == fired[kind] + f.pending()[kind] + f.discarded()[kind], kind
+    f.refuse_logins(1)
+    f.refuse_logins(1)  # replaces the first: it is discarded
+    assert f.discarded()["refuse_login"] == 1 and f.pending()["refuse_login"] == 1
+    await fsim.restart()
+    assert f.armed()["restart"] == fired["restart"] == 1
+    fsim.reset()
+    assert f.armed() == {} and f.discarded() == {} and fsim.stats.faults_injected == {}
+
+
+async def test_modes_and_broadcasts_are_armed_once_and_fire_per_frame(fsim: Simulator) -> None:
+    f = fsim.faults
+    async with await logged_in(fsim) as c, await RawClient.open(fsim.url("public")) as pub:
+        f.swallow_pongs()
+        f.swallow_pongs()  # already on: armed once
+        for _ in range(2):
+            await c.send("ping")
+        await asyncio.sleep(0.05)
+        assert f.armed()["swallow_pong"] == 1 and f.pending() == {}  # a mode, not shots
+        assert fsim.stats.faults_injected["swallow_pong"] == 2
+        f.swallow_pongs(False)
+        f.reset()
+        assert f.discarded() == {}
+        f.send_malformed(n=2, kinds=("private",))  # one connection reached, two frames
+        assert [await c.recv_text() for _ in range(2)] == ["{not json", '{"unexpected": true}']
+        assert f.armed()["malformed"] == fsim.stats.faults_injected["malformed"] == 2
+        f.send_notice(close_after=5.0)  # private and business: only `c` is open
+        assert (await c.recv())["code"] == "64008"
+        assert f.armed()["notice"] == fsim.stats.faults_injected["notice"] == 1
+        await pub.send("ping")
+        assert await pub.recv_text() == "pong"

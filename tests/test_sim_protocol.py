@@ -259,13 +259,16 @@ async def test_duplicate_request_ids_counted(fsim: Simulator, priv: RawClient) -
     assert fsim.stats.to_dict()["request_ids"] == {"same1": 2, "other2": 1}
 
 
-async def test_rate_limits_opt_in() -> None:
-    async with Simulator(rate_limits=True) as s, await RawClient.open(s.url("private")) as c:
+async def test_rate_limits_on_by_default_and_off_on_request() -> None:
+    args = {"instType": "OPTION", "instFamily": "BTC-USD"}
+    for limits, expected in ((True, ["0"] * 5 + ["50011"]), (False, ["0"] * 6)):
+        async with Simulator(rate_limits=limits) as s, await RawClient.open(s.url()) as c:
+            await c.login()
+            assert [(await c.request("mass-cancel", args))["code"] for _ in range(6)] == expected
+            assert s.stats.rate_limited == expected.count("50011")
+    async with Simulator() as s, await RawClient.open(s.url()) as c:
         await c.login()
-        args = {"instType": "OPTION", "instFamily": "BTC-USD"}
-        codes = [(await c.request("mass-cancel", args))["code"] for _ in range(6)]
-        assert codes == ["0"] * 5 + ["50011"]
-        assert s.stats.rate_limited == 1
+        assert [(await c.request("mass-cancel", args))["code"] for _ in range(6)][-1] == "50011"
 
 
 async def test_stop_closes_clients() -> None:

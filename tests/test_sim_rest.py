@@ -152,7 +152,7 @@ async def test_errors(sim: Simulator, query: str, status: int, code: str, msg: s
 
 
 async def test_unknown_paths_are_404(sim: Simulator) -> None:
-    for path in ("/api/v5/public/time", "/api/v5/public/instruments/", "/"):
+    for path in ("/api/v5/public/funding-rate", "/api/v5/public/instruments/", "/"):
         reply = await http_get(sim.rest_url + path)
         assert reply.status == 404, path
     assert sim.rest_calls() == 0 and sim.stats.connections_rejected == 3

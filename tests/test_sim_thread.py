@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from okx_ws_core.loop_thread import LoopThread
 from okx_ws_sim import SimulatorThread, login_args
 from okx_ws_sim.testing import SAMPLE_ORDER
 
@@ -72,7 +74,7 @@ def test_main_prints_url_and_credentials() -> None:
         os.environ, PYTHONPATH=os.pathsep.join([".", "generated", os.environ.get("PYTHONPATH", "")])
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "okx_ws_sim", "--port", "0", "--legacy-inst-id"],
+        [sys.executable, "-m", "okx_ws_sim", "--port", "0", "--legacy-inst-id", "--no-rate-limits"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -83,10 +85,12 @@ def test_main_prints_url_and_credentials() -> None:
         first = proc.stdout.readline()
         assert first.startswith("okx_ws_sim listening on ws://127.0.0.1:")
         url = first.split()[-1]
-        lines = [proc.stdout.readline() for _ in range(7)]
+        lines = [proc.stdout.readline() for _ in range(8)]
         assert any("api key" in line for line in lines)
         rest = next(line for line in lines if "rest:" in line).split()[-1]
         assert rest.startswith("http://127.0.0.1:") and "instType=SPOT" in rest
+        clock = next(line for line in lines if "time:" in line).split()[-1]
+        assert clock == rest.partition("/api")[0] + "/api/v5/public/time"
         deadline = time.monotonic() + 5
         with connect(url + "/ws/v5/public") as ws:
             ws.send("ping")
@@ -103,3 +107,57 @@ def test_main_prints_url_and_credentials() -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=5)
+
+
+def test_thread_run_times_out_and_cancels() -> None:
+    with SimulatorThread() as sim:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            sim.run(asyncio.sleep(10), timeout=0.1)
+        assert time.monotonic() - started < 2
+        assert sim.call(lambda: len(asyncio.all_tasks())) == 2  # the sweeper and this call
+        assert sim.faults.armed() == {}  # the proxy forwards the tallies too
+
+
+def test_loop_thread_refuses_to_block_on_itself() -> None:
+    thread = LoopThread("self-block")
+    try:
+
+        def nested() -> None:
+            thread.run(asyncio.sleep(0))
+
+        with pytest.raises(RuntimeError, match="own loop thread"):
+            thread.call(nested)
+    finally:
+        thread.stop()
+    thread.stop()  # idempotent
+    with pytest.raises(RuntimeError, match="stopped"):
+        thread.run(asyncio.sleep(0))
+
+
+def test_loop_thread_cancels_tasks_before_closing_their_async_generators() -> None:
+    """asyncio.run's order: a task suspended inside an async generator is cancelled
+    first (its generator closes with it); finalizing generators first would call
+    aclose() on one that is running and report an error."""
+    thread = LoopThread("shutdown-order")
+    problems: list[str] = []
+    closed: list[bool] = []
+    thread.loop.set_exception_handler(lambda loop, ctx: problems.append(str(ctx["message"])))
+
+    async def ticks() -> Any:
+        try:
+            while True:
+                await asyncio.sleep(3600)
+                yield 1
+        finally:
+            closed.append(True)
+
+    async def consume() -> None:
+        async for _ in ticks():
+            pass
+
+    thread.call(lambda: thread.loop.create_task(consume()) and None)
+    time.sleep(0.05)
+    thread.stop()
+    assert closed == [True] and problems == []
+    assert thread.loop.is_closed() and not thread.thread.is_alive()
