@@ -163,6 +163,8 @@ class ChannelRouter:
         # Called with (connection, arg) when a subscribe failed and nothing uses the
         # argument: the client forgets it so a reconnect does not restore it.
         self.forget: Callable[[str, dict[str, Any]], None] | None = None
+        # Every argument subscribed on a connection, by any means (raw subscribe too).
+        self.subscribed: Callable[[str], list[dict[str, Any]]] = lambda connection: []
 
     # -- registration -----------------------------------------------------------
 
@@ -243,8 +245,10 @@ class ChannelRouter:
         if problems:
             self._warn(channel, problems)
         update = ChannelUpdate(channel, connection, arg, items, message)
-        exact = [sink for sink in sinks if arg_matches(sink.arg, arg)]
-        for sink in exact or list(sinks):
+        targets = [sink for sink in sinks if arg_matches(sink.arg, arg)]
+        if not targets and not any(arg_matches(a, arg) for a in self.subscribed(connection)):
+            targets = list(sinks)  # OKX echoed an argument we never sent: every stream gets it
+        for sink in targets:
             try:
                 sink.deliver(update)
             except Exception:

@@ -125,6 +125,7 @@ class AsyncWebsocketClient:
         self._pacer = Pacer(opts.rate_limit, connection_limits)
         self._channels = ChannelRouter(self.logger)
         self._channels.forget = self._forget_subscription
+        self._channels.subscribed = lambda key: self._connections[key].subscriptions
         self._fates = OrderFates(
             stamp_exp_time=opts.stamp_exp_time,
             okx_now_ms=okx_now_ms(self.get_time_offset_ms),
