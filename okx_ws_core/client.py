@@ -509,6 +509,7 @@ class AsyncWebsocketClient:
         subscribe: bool = True,
         max_finished: int = 10_000,
         finished_ttl: float | None = 3600.0,
+        refresh_on_reconnect: bool = True,
         timeout: float | None = None,
     ) -> OrderTracker:
         """Start folding replies and order pushes into one state per order (idempotent).
@@ -516,6 +517,9 @@ class AsyncWebsocketClient:
         With ``subscribe`` it subscribes to every order channel (``orders`` for
         every instType, ``sprd-orders`` for every spread).  Finished orders are
         forgotten after ``finished_ttl`` seconds or beyond ``max_finished``.
+        With ``refresh_on_reconnect`` (and credentials) the open orders of a
+        connection that came back are looked up on OKX's REST API, since the
+        pushes sent while it was down are lost.
         """
         if self.closed:
             raise ClientClosed("the client is closed")
@@ -525,6 +529,9 @@ class AsyncWebsocketClient:
             fates.waits = OrderWaits(tracker)
             for channel in fates.channels.values():
                 self._channels.observe(channel, fates.observe)
+            if refresh_on_reconnect and self._credentials is not None:
+                fates.refresh_on_reconnect = True
+                self.on("reconnected", self._refresh_orders)
         for channel in fates.channels.values() if subscribe else ():
             if channel.channel in fates.subscribed:
                 continue
@@ -538,6 +545,10 @@ class AsyncWebsocketClient:
                 raise
             fates.subscribed.add(channel.channel)
         return fates.waits.tracker
+
+    def _refresh_orders(self, event: Event) -> None:
+        if not self.closed:
+            self._fates.reconnected(event.connection, self.options.request_timeout)
 
     def tracked_order(self, cl_ord_id: str) -> TrackedOrder | None:
         """The tracked order's current snapshot (``None`` if not tracked)."""

@@ -40,7 +40,7 @@ from types import MappingProxyType
 from typing import Any, Final, Literal
 
 from .channels import ROLE_ORDERS, Channel
-from .errors import ConfigurationError, ConnectionLost, RequestTimeout
+from .errors import ConfigurationError, ConnectionLost, OkxWsError, RequestTimeout
 from .rest import RestAnswer, RestUnavailable, SignedRest
 from .tracker import Lookup, OrderOp, OrderTracker, OrderWaits, TrackedOrder
 
@@ -57,6 +57,8 @@ LOOKUP_OF: Final[dict[str, Lookup]] = {"private": "order", "business": "spread"}
 EXPIRY_MARGIN_S: Final = 1.0
 RETRY_DELAYS: Final = (0.25, 0.5, 1.0, 2.0)  # then 2.0 s each, within the timeout
 MAX_CONCURRENT: Final = 4  # REST queries in flight per reconcile (OKX: 60 / 2 s per instId)
+# Open tracked orders looked up after a reconnect (most recently changed first).
+MAX_REFRESH: Final = 200
 
 Status = Literal["placed", "not_placed", "unknown"]
 Target = RequestTimeout | ConnectionLost | Iterable[str] | Mapping[str, "str | None"]
@@ -155,6 +157,8 @@ class OrderFates:
         self.channels: dict[Lookup, Channel[Any, Any]] = {}
         self.waits: OrderWaits | None = None
         self.subscribed: set[str] = set()  # order channels the tracker subscribed to
+        self.refresh_on_reconnect = False
+        self._refreshing: set[asyncio.Task[Any]] = set()
         self._okx_now_ms = okx_now_ms
         self._rest_factory = rest
         self._rest: SignedRest | None = None
@@ -243,6 +247,44 @@ class OrderFates:
             lookup = LOOKUP_OF.get(channel.connection, "order")
             now = asyncio.get_running_loop().time()
             self.waits.notify(self.waits.tracker.on_push(items, lookup, now))
+
+    # -- after a reconnect -------------------------------------------------------------
+
+    def reconnected(self, connection: str, timeout: float) -> None:
+        """A connection came back: pushes sent meanwhile were lost, so look the tracker's
+        open orders of that connection up on OKX's REST API (in the background)."""
+        lookup = LOOKUP_OF.get(connection)
+        if not self.refresh_on_reconnect or self.waits is None or lookup is None:
+            return
+        task = asyncio.get_running_loop().create_task(self.refresh(lookup, timeout))
+        self._refreshing.add(task)
+        task.add_done_callback(self._refreshing.discard)
+
+    async def refresh(self, lookup: Lookup, timeout: float) -> dict[str, Verdict]:
+        """Look up the tracker's open orders (by clOrdId) and fold what OKX says."""
+        tracker = self.tracker
+        if tracker is None:
+            return {}
+        open_orders = [
+            order.cl_ord_id
+            for order in tracker.orders()
+            if order.lookup == lookup and order.cl_ord_id and not order.final
+        ][-MAX_REFRESH:]
+        if not open_orders:
+            return {}
+        try:
+            verdicts = await self.reconcile(open_orders, timeout=timeout)
+        except OkxWsError as exc:
+            self._logger.warning("okx-ws: refreshing open orders after a reconnect failed: %s", exc)
+            return {}
+        unknown = sum(1 for v in verdicts.values() if v.status == "unknown")
+        self._logger.info(
+            "okx-ws: refreshed %d open %s orders after a reconnect (%d still unknown)",
+            len(verdicts),
+            lookup,
+            unknown,
+        )
+        return verdicts
 
     # -- reconcile -------------------------------------------------------------------
 
@@ -445,6 +487,9 @@ class OrderFates:
         return self._rest
 
     async def aclose(self) -> None:
+        for task in tuple(self._refreshing):
+            task.cancel()
+        await asyncio.gather(*self._refreshing, return_exceptions=True)
         rest, self._rest = self._rest, None
         if rest is not None:
             await rest.aclose()

@@ -265,6 +265,7 @@ class WebsocketClient:
         subscribe: bool = True,
         max_finished: int = 10_000,
         finished_ttl: float | None = 3600.0,
+        refresh_on_reconnect: bool = True,
         timeout: float | None = None,
     ) -> OrderTracker:
         """Start the order tracker (see :meth:`AsyncWebsocketClient.track_orders`)."""
@@ -273,6 +274,7 @@ class WebsocketClient:
                 subscribe=subscribe,
                 max_finished=max_finished,
                 finished_ttl=finished_ttl,
+                refresh_on_reconnect=refresh_on_reconnect,
                 timeout=timeout,
             )
         )

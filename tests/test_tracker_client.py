@@ -12,6 +12,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any
 
+import httpx
 import pytest
 from okx_ws import (
     FINAL_STATES,
@@ -263,3 +264,48 @@ def test_the_blocking_client_tracks_and_waits() -> None:
         assert client.tracked_order("f1") == got
         with pytest.raises(OrderWaitTimeout):
             client.wait_for("f1-never", timeout=0.05)
+
+
+def test_open_orders_are_looked_up_after_a_reconnect_since_pushes_were_lost() -> None:
+    async def main() -> None:
+        okx = Okx()
+        asked: list[tuple[float, str]] = []
+
+        def rest(request: httpx.Request) -> httpx.Response:
+            asked.append((asyncio.get_running_loop().time(), request.url.params["clOrdId"]))
+            item = {**okx.orders[request.url.params["clOrdId"]], "state": "filled",
+                    "accFillSz": "3", "avgPx": "100", "uTime": "50"}  # fmt: skip
+            return httpx.Response(200, json={"code": "0", "msg": "", "data": [item]})
+
+        async with api(okx, rest_transport=httpx.MockTransport(rest)) as client:
+            await client.track_orders()
+            await client.submit_new_order(order("g1"))
+            await client.submit_new_order(order("g2"))
+            okx.push("g2", state="canceled")
+            link_of(okx.server, "private").close("scripted: cut")  # g1 fills meanwhile
+            got = await client.wait_for("g1", timeout=30)
+            assert (got.state, str(got.filled_sz)) == ("filled", "3")
+            assert [cl for _, cl in asked] == ["g1"]  # only the open one
+            assert asked[0][0] < 5.0
+
+    run(main())
+
+
+def test_no_lookup_after_a_reconnect_when_not_asked_to() -> None:
+    async def main() -> None:
+        okx = Okx()
+        asked: list[httpx.Request] = []
+
+        def rest(request: httpx.Request) -> httpx.Response:
+            asked.append(request)
+            return httpx.Response(200, json={"code": "51603", "msg": "", "data": []})
+
+        async with api(okx, rest_transport=httpx.MockTransport(rest)) as client:
+            await client.track_orders(refresh_on_reconnect=False)
+            await client.submit_new_order(order("h1"))
+            link_of(okx.server, "private").close("scripted: cut")
+            await asyncio.sleep(10)
+            assert link_of(okx.server, "private").ops("subscribe")
+        assert asked == []
+
+    run(main())

@@ -185,6 +185,7 @@ class AsyncWebsocketAPIClient:
         subscribe: bool = True,
         max_finished: int = 10_000,
         finished_ttl: float | None = 3600.0,
+        refresh_on_reconnect: bool = True,
         timeout: float | None = None,
     ) -> OrderTracker:
         """Track every order from now on: one state per order (by clOrdId and ordId),
@@ -192,12 +193,15 @@ class AsyncWebsocketAPIClient:
 
         With ``subscribe`` (default) it subscribes to those channels.  Finished
         orders are forgotten after ``finished_ttl`` seconds or beyond
-        ``max_finished``.  Calling it again returns the same tracker.
+        ``max_finished``.  With ``refresh_on_reconnect`` the open orders of a
+        connection that came back are looked up on OKX's REST API (pushes sent
+        while it was down are lost).  Calling it again returns the same tracker.
         """
         return await self._ws.track_orders(
             subscribe=subscribe,
             max_finished=max_finished,
             finished_ttl=finished_ttl,
+            refresh_on_reconnect=refresh_on_reconnect,
             timeout=timeout,
         )
 
