@@ -184,14 +184,16 @@ class OrderFates:
         order_op = self.ops.get(op)
         if order_op is None:
             return None
+        stamp = self.stamp_exp_time and order_op.exp_time and exp_time is None
+        if self.waits is None and not stamp:
+            return None  # the hot path: nothing to stamp or track (failed() copes)
         now = asyncio.get_running_loop().time()
         expires_at = None
-        if exp_time is None:
-            if self.stamp_exp_time and order_op.exp_time:
-                # OKX must not act on it once the caller stopped waiting: expTime = our deadline.
-                exp_time = self._okx_now_ms() + max(0, round((deadline - now) * 1000))
-                expires_at = deadline
-        else:
+        if stamp:
+            # OKX must not act on it once the caller stopped waiting: expTime = our deadline.
+            exp_time = self._okx_now_ms() + max(0, round((deadline - now) * 1000))
+            expires_at = deadline
+        elif exp_time is not None:
             expires_at = now + (exp_time - self._okx_now_ms()) / 1000.0
         if self.waits is not None:
             changed = self.waits.tracker.on_request(
