@@ -353,6 +353,9 @@ class InstrumentRegistry:
     # -- cold path --------------------------------------------------------------
 
     async def _resolve_cold(self, inst_id: str, key: _Key) -> int:
+        code = self._codes.get(inst_id)
+        if code is not None:  # loaded since the caller looked (wait_for starts us a step later)
+            return code
         state = self._lists.setdefault(key, _ListState())
         task = state.task
         if task is None:

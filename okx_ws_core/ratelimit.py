@@ -88,9 +88,10 @@ class _Window:
         self.total = 0
         self.blocked_until = 0.0
 
-    def wait(self, limit: RateLimit, amount: int, now: float) -> float:
+    def wait(self, limit: RateLimit, amount: int, now: float, margin: float) -> float:
         """Seconds until ``amount`` more fits (``0.0``: it fits now)."""
-        spent, horizon = self.spent, now - limit.window
+        window = limit.window + margin
+        spent, horizon = self.spent, now - window
         while spent and spent[0][0] <= horizon:
             self.total -= spent.popleft()[1]
         if now < self.blocked_until:
@@ -99,12 +100,12 @@ class _Window:
         if excess <= 0:
             return 0.0
         if amount > limit.count:  # can never fit: report one window, the caller fails it
-            return limit.window
+            return window
         for at, spent_amount in spent:
             excess -= spent_amount
             if excess <= 0:
-                return at + limit.window - now
-        return limit.window  # pragma: no cover - excess is bounded by total
+                return at + window - now
+        return window  # pragma: no cover - excess is bounded by total
 
     def spend(self, amount: int, now: float) -> None:
         self.spent.append((now, amount))
@@ -112,9 +113,15 @@ class _Window:
 
 
 class RateLimiter:
-    """Sliding-window buckets, created on first use, keyed by (limit name, scope key)."""
+    """Sliding-window buckets, created on first use, keyed by (limit name, scope key).
 
-    def __init__(self) -> None:
+    ``margin`` seconds are added to every window: the client counts a request
+    when it admits it, OKX when it arrives, and a request queued behind a
+    burst arrives later than it was counted.
+    """
+
+    def __init__(self, margin: float = 0.0) -> None:
+        self.margin = margin
         self._windows: dict[BucketKey, _Window] = {}
 
     def acquire(
@@ -128,7 +135,7 @@ class RateLimiter:
             window = windows.get(bucket)
             if window is None:
                 window = windows[bucket] = _Window()
-            needed = window.wait(limit, amount, now)
+            needed = window.wait(limit, amount, now, self.margin)
             if needed > wait:
                 wait, blocking = needed, bucket
         if blocking is not None:
@@ -141,14 +148,14 @@ class RateLimiter:
         """OKX said "too many" for these buckets: hold them for a full window from now."""
         for limit, bucket, _ in wanted:
             window = self._windows.setdefault(bucket, _Window())
-            window.blocked_until = max(window.blocked_until, now + limit.window)
+            window.blocked_until = max(window.blocked_until, now + limit.window + self.margin)
 
     def prune(self, now: float, max_window: float) -> None:
         """Forget buckets idle for longer than any window (bounds memory over many instruments)."""
         idle = [
             key
             for key, window in self._windows.items()
-            if (not window.spent or window.spent[-1][0] <= now - max_window)
+            if (not window.spent or window.spent[-1][0] <= now - max_window - self.margin)
             and window.blocked_until <= now
         ]
         for key in idle:

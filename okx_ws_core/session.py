@@ -153,6 +153,7 @@ class Session:
         self._login = self._loop.create_future()
         if self.closed_reason is not None:
             self._login.set_exception(LinkFailed(f"closed before login: {self.closed_reason}"))
+            self._login.exception()  # retrieved: the caller may fail on the send first
         return self._login
 
     def expect_subscription(self, event: str, args: list[dict[str, Any]]) -> asyncio.Future[None]:

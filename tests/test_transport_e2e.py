@@ -30,6 +30,9 @@ from okx_ws_sim import DEFAULT_API_SECRET, DEFAULT_PASSPHRASE, Simulator
 from tests.conftest import client_options
 
 
+SPOT = ("BTC-USDT", "ETH-USDT", "ETH-BTC")
+
+
 def order(cl_ord_id: str, **extra: Any) -> dict[str, Any]:
     return {
         "instId": "BTC-USDT",
@@ -124,13 +127,35 @@ async def test_login_refusal_that_clears_is_recovered_by_the_next_request(sim: S
 
 
 async def test_time_offset_is_applied_when_signing(sim: Simulator) -> None:
+    sim.faults.fail_rest(count=5, path="/api/v5/public/time")  # no automatic resync here
     async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
         client.set_time_offset_ms(-120_000)  # our clock would be 2 minutes behind the server's
         with pytest.raises(AuthenticationError) as info:
             await client.connect("private")
         assert info.value.code in ("60004", "60006") and "set_time_offset_ms" in str(info.value)
+        assert "Reading OKX's clock failed" in str(info.value)
         client.set_time_offset_ms(0)
         await client.connect("private")
+
+
+async def test_a_server_clock_45s_ahead_fails_login_once_then_syncs_and_succeeds(
+    sim: Simulator,
+) -> None:
+    sim.clock_offset_s = 45.0
+    async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
+        seen = recorder(client, "exception")
+        await client.connect("private")
+        assert client.get_time_offset_ms() == pytest.approx(45_000, abs=500)
+        assert [e.detail for e in seen if "clock was off by" in e.detail]
+        assert (await place(client, order("skew1")))["code"] == "0"
+
+
+def test_blocking_client_syncs_with_a_skewed_server_clock(sim_thread: Any) -> None:
+    sim_thread.clock_offset_s = -45.0
+    with WebsocketClient(**client_options(sim_thread.base_url)) as client:
+        assert place_sync(client, order("skew2"))["code"] == "0"
+        assert client.get_time_offset_ms() == pytest.approx(-45_000, abs=500)
+        assert client.sync_time() == pytest.approx(-45_000, abs=500)
 
 
 async def test_secrets_never_appear_in_logs(
@@ -335,8 +360,8 @@ def test_blocking_client_is_thread_safe(sim_thread: Any) -> None:
 
         def worker(n: int) -> None:
             try:
-                for i in range(20):
-                    place_sync(client, order(f"t{n}x{i}"))
+                for i in range(20):  # within OKX's 60 / 2 s per instrument: no pacing
+                    place_sync(client, order(f"t{n}x{i}", instId=SPOT[n % len(SPOT)]))
             except BaseException as exc:  # noqa: BLE001 - collected for the assertion
                 errors.append(exc)
 
@@ -391,13 +416,16 @@ async def test_failed_send_fails_the_request_at_once_instead_of_hanging(sim: Sim
         assert (await place(client, order("send2")))["code"] == "0"  # reconnected
 
 
-async def test_restarts_under_load_do_not_turn_a_dead_link_into_a_failure_storm(
-    sim: Simulator,
-) -> None:
+async def test_restarts_under_load_do_not_turn_a_dead_link_into_a_failure_storm() -> None:
     """Regression (found by the soak): after a server close, every request failed at once on
     the dead link and callers retrying in a loop starved the event loop."""
-    # Client-side pacing would (rightly) hold most of this storm back: this test is about
-    # dead links, so it sends as fast as the simulator takes them.
+    # Rate limits on both sides would (rightly) hold most of this storm back: this test
+    # is about dead links, so it sends as fast as the simulator takes them.
+    async with Simulator(idle_timeout=5.0, rate_limits=False) as sim:
+        await _storm(sim)
+
+
+async def _storm(sim: Simulator) -> None:
     options = client_options(sim.base_url, request_timeout=1.0, rate_limit="off")
     async with AsyncWebsocketClient(**options) as client:
         await client.connect("private")
