@@ -19,6 +19,7 @@ from .channels import DEFAULT_BUFFER, BlockingChannelStream, Channel, UpdateCall
 from .client import AsyncWebsocketClient
 from .errors import ClientClosed
 from .events import Handler
+from .loop_thread import LoopThread
 from .options import ClientOptions
 from .protocol import Operation
 from .ratelimit import ConnectionLimits
@@ -28,66 +29,6 @@ from .tracker import FINAL_STATES, OrderOp, OrderTracker, TrackedOrder
 T = TypeVar("T")
 R = TypeVar("R", bound=BaseModel)
 I = TypeVar("I", bound=BaseModel)  # noqa: E741 - a channel's item model
-
-
-class LoopThread:
-    """A daemon thread running an event loop until :meth:`stop`."""
-
-    def __init__(self, name: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        started = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(self.loop)
-            self.loop.call_soon(started.set)
-            self.loop.run_forever()
-
-        self._thread = threading.Thread(target=run, name=name, daemon=True)
-        self._thread.start()
-        started.wait()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run ``coro`` on the loop thread and block until it ends.
-
-        One wake-up each way (``call_soon_threadsafe`` there, a released lock
-        back): leaner than ``run_coroutine_threadsafe``, whose future chaining
-        and condition variable cost a measurable share of a loopback round trip.
-        """
-        if threading.current_thread() is self._thread:
-            coro.close()
-            raise RuntimeError("a blocking okx-ws call cannot run inside its own event handlers")
-        done = threading.Lock()
-        done.acquire()
-        outcome: list[asyncio.Task[T]] = []
-
-        def finished(task: asyncio.Task[T]) -> None:
-            outcome.append(task)
-            done.release()
-
-        def start() -> None:
-            self.loop.create_task(coro).add_done_callback(finished)
-
-        self.loop.call_soon_threadsafe(start)
-        done.acquire()
-        return outcome[0].result()
-
-    def stop(self) -> None:
-        if self.loop.is_closed():
-            return
-
-        async def shutdown() -> None:
-            await self.loop.shutdown_asyncgens()
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await asyncio.sleep(0)  # run transports' pending connection_lost (socket close)
-
-        if self._thread.is_alive():
-            asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result()
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self._thread.join()
-        self.loop.close()
 
 
 class WebsocketClient:
@@ -327,4 +268,4 @@ class WebsocketClient:
         self.close()
 
 
-__all__ = ["LoopThread", "WebsocketClient"]
+__all__ = ["LoopThread", "WebsocketClient"]  # LoopThread re-exported for existing imports
