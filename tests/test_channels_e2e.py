@@ -85,7 +85,11 @@ def test_the_blocking_client_gets_typed_pushes_and_tracks(sim_thread: SimulatorT
         client.submit_new_order({"instId": "ETH-USDT", "tdMode": "cash", "side": "buy",
                                  "ordType": "limit", "px": "3000", "sz": "0.01",
                                  "clOrdId": "e2eb1"})  # fmt: skip
-        states = [u.data[0].state for u in stream.iter(timeout=1.0)]
-        assert states and states[-1] == "filled"
+        states = []
+        for update in stream.iter(timeout=5.0):
+            states.append(update.data[0].state)
+            if states[-1] == "filled":
+                break
+        assert states[-1] == "filled"
         assert client.wait_for("e2eb1", timeout=5).state == "filled"
         assert all(type(u.data[0]) is OrdersPushItem for u in seen)
