@@ -225,7 +225,7 @@ class WebsocketAPIClient:
 
     def reconcile(
         self,
-        target: RequestTimeout | ConnectionLost | Iterable[str] | dict[str, str | None],
+        target: RequestTimeout | ConnectionLost | Iterable[str] | Mapping[str, str | None],
         *,
         timeout: float | None = None,
     ) -> dict[str, Verdict]:
