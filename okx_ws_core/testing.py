@@ -76,11 +76,31 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         return self._now
 
 
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run ``coro`` to completion on a fresh :class:`VirtualTimeLoop`."""
+def run(coro: Coroutine[Any, Any, T], *, limit: float | None = 3600.0) -> T:
+    """Run ``coro`` to completion on a fresh :class:`VirtualTimeLoop`.
+
+    A run still waiting after ``limit`` virtual seconds fails with
+    ``TimeoutError``: heartbeat timers keep virtual time moving, so a test
+    awaiting something that never happens would otherwise never end.
+    """
     loop = VirtualTimeLoop()
+
+    async def guarded() -> T:
+        task = asyncio.current_task()
+        assert task is not None
+        watchdog = None if limit is None else loop.call_later(limit, task.cancel)
+        try:
+            return await coro
+        except asyncio.CancelledError:
+            if watchdog is not None and loop.time() >= limit - 1e-9:  # type: ignore[operator]
+                raise TimeoutError(f"still waiting after {limit:g} virtual seconds") from None
+            raise
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+
     try:
-        return loop.run_until_complete(coro)
+        return loop.run_until_complete(guarded())
     finally:
         try:
             tasks = asyncio.all_tasks(loop)
@@ -91,6 +111,15 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
             loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
             loop.close()
+
+
+async def until(predicate: Callable[[], object], what: str, *, steps: int = 200) -> None:
+    """Let ready callbacks run (no virtual time passes) until ``predicate()`` holds."""
+    for _ in range(steps):
+        if predicate():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"never happened: {what}")
 
 
 async def _gather(tasks: set[asyncio.Task[Any]]) -> None:

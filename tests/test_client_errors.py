@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +34,7 @@ from okx_ws_core import (
     RequestTimeout,
     Transport,
 )
-from okx_ws_core.testing import ScriptedServer
-from okx_ws_core.testing import run as run_virtual
+from okx_ws_core.testing import ScriptedServer, run
 
 SPEC = yaml.safe_load((Path(__file__).parents[1] / "spec" / "operations.yaml").read_text())
 EXAMPLES: dict[str, Any] = {
@@ -54,23 +53,6 @@ PRESET = {
     inst_id: 1000 + i
     for i, inst_id in enumerate(sorted(set().union(*map(_inst_ids, EXAMPLES.values()))))
 }
-
-
-def run(coro: Coroutine[Any, Any, None], limit: float = 3600.0) -> None:
-    """Run on virtual time; a test still waiting after ``limit`` virtual seconds fails."""
-
-    async def guarded() -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        watchdog = asyncio.get_running_loop().call_later(limit, task.cancel)
-        try:
-            await coro
-        except asyncio.CancelledError:
-            raise AssertionError(f"still waiting after {limit:g} virtual seconds") from None
-        finally:
-            watchdog.cancel()
-
-    run_virtual(guarded())
 
 
 class HungHandshake:

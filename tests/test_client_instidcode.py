@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,7 @@ from okx_ws import AsyncWebsocketAPIClient, operations
 
 from okx_ws_core import OkxApiError, ParamsValidationError
 from okx_ws_core.instruments import InstrumentRegistry
-from okx_ws_core.testing import ScriptedServer, ok_reply
-from okx_ws_core.testing import run as run_virtual
+from okx_ws_core.testing import ScriptedServer, ok_reply, run
 
 SPEC = yaml.safe_load((Path(__file__).parents[1] / "spec" / "operations.yaml").read_text())
 CODED_OPS = (
@@ -65,23 +63,6 @@ def _first_item_by_inst_id(op: str) -> dict[str, Any]:
 
 
 FIRST_ITEM = {op: _first_item_by_inst_id(op) for op in CODED_OPS}
-
-
-def run(coro: Coroutine[Any, Any, None], limit: float = 3600.0) -> None:
-    """Run on virtual time; a test still waiting after ``limit`` virtual seconds fails."""
-
-    async def guarded() -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        watchdog = asyncio.get_running_loop().call_later(limit, task.cancel)
-        try:
-            await coro
-        except asyncio.CancelledError:
-            raise AssertionError(f"still waiting after {limit:g} virtual seconds") from None
-        finally:
-            watchdog.cancel()
-
-    run_virtual(guarded())
 
 
 def make(server: ScriptedServer, **overrides: Any) -> AsyncWebsocketAPIClient:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -23,8 +22,7 @@ from okx_ws_core import (
     SubscriptionError,
     Transport,
 )
-from okx_ws_core.testing import ScriptedServer, ServerLink
-from okx_ws_core.testing import run as run_virtual
+from okx_ws_core.testing import ScriptedServer, ServerLink, run, until
 
 TICKERS = {"channel": "tickers", "instId": "BTC-USDT"}
 ORDERS = {"channel": "orders", "instType": "ANY"}
@@ -36,33 +34,8 @@ def make_client(server: Any, **overrides: Any) -> AsyncWebsocketClient:
     return AsyncWebsocketClient("key1", "secret1", "pass1", transport=server, **options)
 
 
-def run(coro: Coroutine[Any, Any, None], limit: float = 3600.0) -> None:
-    """Run on virtual time; a test still waiting after ``limit`` virtual seconds fails."""
-
-    async def guarded() -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        watchdog = asyncio.get_running_loop().call_later(limit, task.cancel)
-        try:
-            await coro
-        except asyncio.CancelledError:
-            raise AssertionError(f"still waiting after {limit:g} virtual seconds") from None
-        finally:
-            watchdog.cancel()
-
-    run_virtual(guarded())
-
-
 def now() -> float:
     return asyncio.get_running_loop().time()
-
-
-async def until(predicate: Callable[[], object], what: str) -> None:
-    for _ in range(200):
-        if predicate():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError(f"never happened: {what}")
 
 
 def timeline(client: AsyncWebsocketClient, *names: str) -> list[tuple[float, str]]:

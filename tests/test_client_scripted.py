@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -28,8 +27,7 @@ from okx_ws_core import (
     OkxApiError,
     RequestTimeout,
 )
-from okx_ws_core.testing import ScriptedServer, ok_reply
-from okx_ws_core.testing import run as run_virtual
+from okx_ws_core.testing import ScriptedServer, ok_reply, run, until
 
 SECRET = "SECRETs3cr3t"
 PASSPHRASE = "PASSphr4se"
@@ -40,35 +38,8 @@ def make_client(server: ScriptedServer, **overrides: Any) -> AsyncWebsocketClien
     return AsyncWebsocketClient("key1", SECRET, PASSPHRASE, transport=server, **options)
 
 
-def run(coro: Coroutine[Any, Any, None], limit: float = 3600.0) -> None:
-    """Run on virtual time; a test still waiting after ``limit`` virtual seconds fails
-    (heartbeat timers keep virtual time moving, so a stuck test would never deadlock)."""
-
-    async def guarded() -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        watchdog = asyncio.get_running_loop().call_later(limit, task.cancel)
-        try:
-            await coro
-        except asyncio.CancelledError:
-            raise AssertionError(f"still waiting after {limit:g} virtual seconds") from None
-        finally:
-            watchdog.cancel()
-
-    run_virtual(guarded())
-
-
 def now() -> float:
     return asyncio.get_running_loop().time()
-
-
-async def until(predicate: Callable[[], object], what: str) -> None:
-    """Let ready callbacks run (no virtual time passes) until ``predicate()`` holds."""
-    for _ in range(200):
-        if predicate():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError(f"never happened: {what}")
 
 
 def order(cl_ord_id: str) -> dict[str, Any]:
