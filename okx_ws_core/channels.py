@@ -35,7 +35,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .endpoints import ConnectionKey
-from .errors import ClientClosed, OkxWsError
+from .errors import ClientClosed, ConfigurationError, OkxWsError
 from .protocol import arg_matches, prepare_args
 
 A = TypeVar("A", bound=BaseModel)
@@ -344,7 +344,7 @@ class _Drops:
 
     def __init__(self, size: int, logger: logging.Logger, what: str) -> None:
         if size < 1:
-            raise ValueError(f"buffer must be >= 1, got {size}")
+            raise ConfigurationError(f"buffer must be >= 1, got {size}")
         self.size = size
         self.count = 0
         self._logger = logger

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
-from .errors import OkxWsError
+from .errors import ConfigurationError, OkxWsError
 
 Effect = Literal["place", "amend", "cancel"]
 Lookup = Literal["order", "spread"]
@@ -165,9 +165,9 @@ class OrderTracker:
         max_unresolved: int = 10_000,
     ) -> None:
         if max_finished < 0 or max_unresolved < 0:
-            raise ValueError("max_finished and max_unresolved must be >= 0")
+            raise ConfigurationError("max_finished and max_unresolved must be >= 0")
         if finished_ttl is not None and finished_ttl < 0:
-            raise ValueError("finished_ttl must be >= 0 or None")
+            raise ConfigurationError("finished_ttl must be >= 0 or None")
         self.max_finished = max_finished
         self.finished_ttl = finished_ttl
         self.max_unresolved = max_unresolved

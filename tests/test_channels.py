@@ -24,6 +24,7 @@ from okx_ws import (
     AsyncWebsocketAPIClient,
     ChannelStream,
     ClientClosed,
+    ConfigurationError,
     OrdersPushItem,
     ParamsValidationError,
     SubscriptionError,
@@ -445,5 +446,20 @@ def test_raw_updates_still_see_typed_channels_pushes() -> None:
             link_of(server, "private").push(message)
             event = await anext(raw)
             assert event.message == message
+
+    run(main())
+
+
+def test_bad_stream_and_tracker_settings_are_configuration_errors() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        async with api(server) as client:
+            ws = client.get_ws_client()
+            with pytest.raises(ConfigurationError, match="buffer"):
+                await ws.subscribe_channel(channels.ORDERS, buffer=0)
+            with pytest.raises(ConfigurationError, match="max_finished"):
+                await client.track_orders(max_finished=-1)
+            assert ws.tracker is None
+        assert server.connect_attempts == 0
 
     run(main())

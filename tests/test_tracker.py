@@ -251,9 +251,9 @@ def test_unresolved_orders_are_bounded_too() -> None:
 
 
 def test_bad_bounds_are_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError):  # a ConfigurationError
         OrderTracker(max_finished=-1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError):  # a ConfigurationError
         OrderTracker(finished_ttl=-1.0)
 
 
