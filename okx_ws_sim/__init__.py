@@ -21,6 +21,19 @@ counts the answers).  ``sim.add_instrument(Instrument(...))`` lists a new
 instrument, ``sim.remove_instrument(inst_id)`` delists one.  Items are checked
 against the simulator's own table (``rules.py``), never the client's models.
 
+Private channels push what OKX's do, with OKX's fields: ``orders`` / ``sprd-orders``
+(every order change), ``fills`` / ``sprd-trades`` (every fill), ``account``,
+``positions`` and ``balance_and_position`` (a snapshot on subscribing, then each
+change).  ``sim.fill(cl_ord_id="abc1", sz="0.1")`` fills a resting order as a
+counterparty would (partially, then fully), pushing all of it; an order larger
+than the book's depth fills partially at once.  ``sim.positions()`` lists the
+open derivatives positions.
+
+Signed REST queries (OK-ACCESS-* headers verified from OKX's formula, HTTP 401
+and 501xx codes when refused): ``GET /api/v5/trade/order?instId=&ordId=|clOrdId=``,
+``GET /api/v5/trade/orders-pending`` and ``GET /api/v5/sprd/order?ordId=|clOrdId=``
+answer with the engine's orders (51603 when there is none).
+
 OKX's rate limits are on by default, with OKX's numbers (``limits.py``): 50011
 past an op's limit, 50061 past the sub-account ceiling, 60014 past 480
 login/subscribe/unsubscribe per hour on a connection, HTTP 429 past 3

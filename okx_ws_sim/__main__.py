@@ -29,7 +29,10 @@ async def _main(args: argparse.Namespace) -> None:
         print(f"  time:       {sim.rest_url}/api/v5/public/time")
         print(f"  api key:    {DEFAULT_API_KEY}")
         print(f"  secret:     {DEFAULT_API_SECRET}")
-        print(f"  passphrase: {DEFAULT_PASSPHRASE}", flush=True)
+        print(f"  passphrase: {DEFAULT_PASSPHRASE}")
+        print(f"  signed:     {sim.rest_url}/api/v5/trade/order?instId=..&clOrdId=..")
+        print(f"              {sim.rest_url}/api/v5/trade/orders-pending")
+        print(f"              {sim.rest_url}/api/v5/sprd/order?clOrdId=..", flush=True)
         await asyncio.Event().wait()
 
 

@@ -1,4 +1,5 @@
-"""Accounts and OKX login verification (pure: the clock is passed in).
+"""Accounts, OKX login verification and signed-REST verification (pure: the clock
+is passed in).
 
 The signature is computed here, not borrowed from ``okx_ws_core.signing``, on
 purpose: the simulator is an independent witness of OKX's rules.  A check
@@ -8,6 +9,14 @@ would sign wrongly and the simulator would agree, and only real OKX would say
 60007.  Two transcriptions of OKX's one-line rule (Base64 of HMAC-SHA256 over
 timestamp + "GET" + "/users/self/verify"), written apart, must agree on the wire
 for a login to pass; that agreement is the test.  The duplication is six lines.
+
+The REST signature (``verify_rest``) is transcribed the same way, from OKX's
+"REST Authentication" pages: ``OK-ACCESS-SIGN`` = Base64(HMAC-SHA256(secret,
+timestamp + method + requestPath + body)), the method in upper case, the
+requestPath with its query string ("GET request parameters are counted as
+requestpath, not body"), the body empty for a GET; ``OK-ACCESS-TIMESTAMP`` is
+ISO 8601 UTC with milliseconds (``2020-12-08T09:08:57.715Z``) and must be within
+30 s of the server's clock (50102).
 """
 
 from __future__ import annotations
@@ -15,7 +24,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Final
 
@@ -114,3 +126,98 @@ def _is_seconds(ts: str) -> bool:
         return False
     # Unix seconds are 10 digits until 2286; 13 digits means milliseconds.
     return 0 < value < 1e11
+
+
+# -- signed REST requests ------------------------------------------------------------
+_ISO_MS: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z")
+
+
+class RestAuthError(Exception):
+    """A signed REST request refused: OKX's ``code`` / ``msg`` (HTTP 401)."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        self.msg = codes.REST_AUTH_MSG[code]
+        super().__init__(f"{code} {self.msg}")
+
+
+def rest_signature(
+    secret: str, timestamp: str, method: str, request_path: str, body: str = ""
+) -> str:
+    """Base64(HMAC-SHA256(secret, timestamp + METHOD + requestPath + body))."""
+    payload = timestamp + method.upper() + request_path + body
+    return base64.b64encode(
+        hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
+    ).decode()
+
+
+def rest_headers(
+    account: Account | None,
+    request_path: str,
+    timestamp: str,
+    method: str = "GET",
+    body: str = "",
+) -> dict[str, str]:
+    """The four OK-ACCESS-* headers of one request (handy for demos and debugging)."""
+    acct = account or default_account()
+    return {
+        "OK-ACCESS-KEY": acct.api_key,
+        "OK-ACCESS-SIGN": rest_signature(acct.api_secret, timestamp, method, request_path, body),
+        "OK-ACCESS-TIMESTAMP": timestamp,
+        "OK-ACCESS-PASSPHRASE": acct.passphrase,
+    }
+
+
+def parse_rest_timestamp(value: str) -> int | None:
+    """``2020-12-08T09:08:57.715Z`` -> Unix ms; None unless exactly that form (UTC,
+    milliseconds: what OKX documents; whether it accepts other ISO forms is
+    *uncertain*, the simulator does not)."""
+    match = _ISO_MS.fullmatch(value)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, millis = (int(g) for g in match.groups())
+    try:
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    return int(moment.timestamp()) * 1000 + millis
+
+
+def verify_rest(
+    headers: Mapping[str, str],
+    method: str,
+    request_path: str,
+    body: str,
+    accounts: Mapping[str, Account],
+    now_ms: int,
+    window_s: float,
+) -> Account:
+    """The account a signed request speaks for, or RestAuthError.  ``headers`` have
+    lower-case names; ``request_path`` is the request target exactly as sent."""
+    key = headers.get("ok-access-key", "")
+    sign_ = headers.get("ok-access-sign", "")
+    timestamp = headers.get("ok-access-timestamp", "")
+    passphrase = headers.get("ok-access-passphrase", "")
+    for value, code in (
+        (key, codes.REST_KEY_MISSING),
+        (sign_, codes.REST_SIGN_MISSING),
+        (timestamp, codes.REST_TIMESTAMP_MISSING),
+        (passphrase, codes.REST_PASSPHRASE_MISSING),
+    ):
+        if not value:
+            raise RestAuthError(code)
+    sent_ms = parse_rest_timestamp(timestamp)
+    if sent_ms is None:
+        raise RestAuthError(codes.REST_TIMESTAMP_INVALID)
+    if abs(now_ms - sent_ms) > window_s * 1000:
+        raise RestAuthError(codes.REST_TIMESTAMP_EXPIRED)
+    account = accounts.get(key)
+    if account is None:
+        raise RestAuthError(codes.REST_KEY_UNKNOWN)
+    # Compared as bytes: a header value may hold any Latin-1 text.
+    if not hmac.compare_digest(passphrase.encode(), account.passphrase.encode()):
+        raise RestAuthError(codes.REST_PASSPHRASE_WRONG)
+    expected = rest_signature(account.api_secret, timestamp, method, request_path, body)
+    if not hmac.compare_digest(sign_.encode(), expected.encode()):
+        raise RestAuthError(codes.REST_SIGN_INVALID)
+    return account

@@ -148,7 +148,109 @@ REST_HTTP_STATUS: Final[dict[str, int]] = {
     EITHER_PARAM: 400,
     PARAM_ERROR: 400,
     INSTRUMENT_NOT_FOUND: 200,
+    # authentication: 401 for every one of these (OKX's table)
+    "50101": 401,
+    "50102": 401,
+    "50103": 401,
+    "50104": 401,
+    "50105": 401,
+    "50106": 401,
+    "50107": 401,
+    "50111": 401,
+    "50112": 401,
+    "50113": 401,
+    ORDER_NOT_EXIST: 200,
 }
 # Body of FaultPlan.fail_rest()'s answer (HTTP 503 by default): the table's 50001.
 SERVICE_UNAVAILABLE: Final = "50001"
 SERVICE_UNAVAILABLE_MSG: Final = "Service temporarily unavailable. Please try again later."
+
+# -- private channels (subscribe) --------------------------------------------------
+# Sources: OKX's docs-v5 pages "WS / Order channel", "WS / Fills channel", "Account
+# channel", "Positions channel", "Balance and position channel" and the spread
+# "Order channel" / "Trades channel" (as mirrored 2026-06), and their WebSocket
+# error table (60012 Invalid request, 60018 Wrong URL or {0} doesn't exist, 64003).
+# A subscription arg with a key the channel does not document (e.g. `instID`), or
+# without a required one (`instType` of orders / positions): *uncertain*.  OKX's
+# failure examples answer a malformed subscribe with 60012 "Invalid request: <the
+# frame>"; we do the same for both (60027 "Parameter {0} can not be empty." is the
+# alternative for a missing key).
+SUB_BAD_ARG_CODE: Final = INVALID_REQUEST
+# A documented key with a value OKX does not know (instType "FOO", an instId or
+# sprdId that is not listed, an instFamily no instrument has): 60018 "Wrong URL or
+# channel:...,instId:... doesn't exist." as OKX answers an unknown tickers instId
+# (python-okx #21).  *Uncertain* for the private channels; our choice.
+SUB_BAD_VALUE_CODE: Final = CHANNEL_NOT_FOUND
+# The fills channel is for fee tiers VIP4 and above (docs 2026; older docs said
+# VIP5); others get 64003 on subscribing.  The simulator has no fee tiers and
+# serves every account, so bots can be tested; False refuses it with 64003.
+SERVE_FILLS_TO_ALL: Final = True
+FILLS_TIER_CODE: Final = "64003"
+FILLS_TIER_MSG: Final = "Your trading fee tier doesn't meet the requirement to access this channel"
+
+# -- what the simulator's pushes say -------------------------------------------------
+# cancelSource of the orders channel (OKX's table): 0 system, 1 user, 13 FOK not
+# fully filled, 14 IOC partially canceled, 31 post-only would take liquidity, 38 MMP
+# orders canceled by the user.  The spread channel shares 0, 1, 14, 31.
+CANCEL_SOURCE_SYSTEM: Final = "0"
+CANCEL_SOURCE_USER: Final = "1"
+CANCEL_SOURCE_FOK: Final = "13"
+CANCEL_SOURCE_IOC: Final = "14"
+CANCEL_SOURCE_POST_ONLY: Final = "31"
+CANCEL_SOURCE_MMP: Final = "38"
+# *Uncertain* (OKX documents no code for these): the unfilled rest of a market
+# order beyond the book's depth, an order canceled because its amend failed with
+# cxlOnFail=true, and orders canceled because their instrument was delisted: all
+# "0", canceled by the system.
+CANCEL_SOURCE_MARKET_REST: Final = CANCEL_SOURCE_SYSTEM
+CANCEL_SOURCE_AMEND_FAILED: Final = CANCEL_SOURCE_SYSTEM
+CANCEL_SOURCE_DELISTED: Final = CANCEL_SOURCE_SYSTEM
+# Fees: the simulator's accounts trade at a zero fee (fee "0", rebate "0").  OKX
+# charges by tier; a zero tier keeps every balance an exact sum of fills.
+# eventType of a balance_and_position push caused by a fill (OKX's list).
+BAL_POS_FILLED: Final = "filled"
+
+# -- signed REST (GET /api/v5/trade/order, /trade/orders-pending, /sprd/order) --------
+# OKX's REST error table ("Error Code from 50000 to 53999", HTTP status per code).
+# Which check fails first when several would is *uncertain* (undocumented); ours:
+# missing headers (key, sign, timestamp, passphrase), timestamp format, timestamp
+# window, key, passphrase, signature.
+REST_KEY_MISSING: Final = "50103"
+REST_PASSPHRASE_MISSING: Final = "50104"
+REST_PASSPHRASE_WRONG: Final = "50105"
+REST_SIGN_MISSING: Final = "50106"
+REST_TIMESTAMP_MISSING: Final = "50107"
+REST_TIMESTAMP_EXPIRED: Final = "50102"
+REST_TIMESTAMP_INVALID: Final = "50112"  # not ISO 8601 UTC with milliseconds
+# A key the server does not know: the table has 50111 "Invalid OK-ACCESS-KEY." (HTTP
+# 401) and 50119 "API key doesn't exist" (HTTP 200).  *Uncertain*; python-okx users
+# report 50111 for a wrong key, so that is our choice.
+REST_KEY_UNKNOWN: Final = "50111"
+REST_SIGN_INVALID: Final = "50113"
+REST_AUTH_MSG: Final[dict[str, str]] = {
+    REST_KEY_MISSING: 'Request header "OK-ACCESS-KEY" cannot be empty.',
+    REST_PASSPHRASE_MISSING: 'Request header "OK-ACCESS-PASSPHRASE" cannot be empty.',
+    REST_PASSPHRASE_WRONG: 'Request header "OK-ACCESS-PASSPHRASE" incorrect.',
+    REST_SIGN_MISSING: 'Request header "OK-ACCESS-SIGN" cannot be empty.',
+    REST_TIMESTAMP_MISSING: 'Request header "OK-ACCESS-TIMESTAMP" cannot be empty.',
+    REST_TIMESTAMP_EXPIRED: "Timestamp request expired.",
+    REST_TIMESTAMP_INVALID: "Invalid OK-ACCESS-TIMESTAMP.",
+    REST_KEY_UNKNOWN: "Invalid OK-ACCESS-KEY.",
+    # The table says "Invalid signature."; users quote "Invalid Sign" from the wire
+    # (*uncertain* which one production sends).  The table wins.
+    REST_SIGN_INVALID: "Invalid signature.",
+}
+# OKX: "The server rejects requests where this differs from server time by more
+# than 30 seconds (error 50102)."
+REST_TIMESTAMP_WINDOW_S: Final = 30.0
+# GET order queries: a missing order is 51603 "Order does not exist." (HTTP 200).
+# *Uncertain* for GET /api/v5/sprd/order, whose docs name no code; the same 51603.
+ORDER_NOT_EXIST_MSG: Final = "Order does not exist."
+SPRD_ORDER_NOT_EXIST: Final = ORDER_NOT_EXIST
+# Neither ordId nor clOrdId on a GET order query: 51003 (the table's "Either client
+# order ID or order ID is required.", HTTP 200) rather than 50015 (*uncertain*).
+# OKX keeps canceled orders that never filled for 2 hours only (its order-history
+# notes); after that the order query answers 51603.  Measured on the simulator's clock.
+CANCELED_UNFILLED_RETENTION_MS: Final = 2 * 60 * 60 * 1000
+# GET /api/v5/trade/orders-pending: at most 100 per page, 100 by default.
+PENDING_PAGE_MAX: Final = 100

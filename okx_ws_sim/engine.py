@@ -4,14 +4,24 @@ Pure (no I/O, no clock: ``now_ms`` is passed in) so it is unit-testable and the
 server stays a thin router.  One ``Engine`` serves every account; each op
 handler takes one request item and returns one reply item, appending every
 order whose state changed to ``changed`` (the server pushes those on the
-``orders`` / ``sprd-orders`` channels).
+``orders`` / ``sprd-orders`` channels).  What else changed is noted on the
+account (``AccountState.pending``: fills, balances, positions) until the server
+takes it to push the other private channels (``fills``, ``sprd-trades``,
+``account``, ``positions``, ``balance_and_position``).
 
 Matching model (deliberately simple): each instrument has a reference price
 and a depth.  A market order, or a limit order that crosses the reference
 price (buy px >= ref, sell px <= ref), fills at the reference price up to the
-depth; the rest of a limit order rests as ``partially_filled``, the rest of a
-market/ioc/fok order is canceled.  Prices never move, so a resting order only
-fills when an amend makes it marketable.
+depth (taker, execType T); the rest of a limit order rests as
+``partially_filled``, the rest of a market/ioc/fok order is canceled.  Prices
+never move, so a resting order fills only when an amend makes it marketable or
+when ``fill()`` trades it as a maker (execType M) at its own price: tests and
+demos drive an order through ``partially_filled`` to ``filled`` that way.
+
+Spot fills move balances.  Derivative fills (SWAP, FUTURES, OPTION) open and
+close positions, net or long/short by the order's ``posSide``; their margin is
+only checked, never moved.  Spread fills move neither (the legs are not booked).
+Fees are zero.
 """
 
 from __future__ import annotations
@@ -22,9 +32,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from . import codes
+from . import codes, views
 from .auth import Account
 from .instruments import Instrument, default_instruments
+from .views import fmt
 
 ZERO: Final = Decimal(0)
 
@@ -52,6 +63,9 @@ LIVE_STATES: Final = frozenset({"live", "partially_filled"})
 # checked, never moved, for SWAP / OPTION / SPREAD ("keep it simple").
 DERIV_MARGIN_RATE: Final = Decimal("0.1")
 FIRST_ORD_ID: Final = 700_000_000_000_000_000
+FIRST_TRADE_ID: Final = 500_000_000
+FIRST_POS_ID: Final = 900_000_000_000_000_000
+POSITION_TYPES: Final = frozenset({"SWAP", "FUTURES", "OPTION"})
 # Finished (filled / canceled) orders kept per account for orders() / find_order()
 # and cancel-after-fill answers; older ones are forgotten so long soaks and
 # benchmarks run in bounded memory.
@@ -73,15 +87,6 @@ def param_error(field_name: str) -> ItemError:
 
 def not_found() -> ItemError:
     return ItemError(codes.INSTRUMENT_NOT_FOUND, codes.INSTRUMENT_NOT_FOUND_MSG)
-
-
-def fmt(value: Decimal | None) -> str:
-    """Decimal to OKX's string form: no exponent, no trailing zeros."""
-    if value is None:
-        return ""
-    if value == value.to_integral_value():
-        return format(value.quantize(Decimal(1)), "f")
-    return format(value.normalize(), "f")
 
 
 def _dec(
@@ -121,7 +126,7 @@ def _bool(item: dict[str, Any], name: str) -> bool:
     raise param_error(name)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Order:
     ord_id: str
     cl_ord_id: str
@@ -136,10 +141,18 @@ class Order:
     tgt_ccy: str = ""
     reduce_only: bool = False
     state: str = "live"
+    # Filled so far in the unit of sz (quote currency for a quote-sized market buy):
+    # what `remaining` is computed from.  OKX reports accFillSz in base currency
+    # (contracts for derivatives): that is acc_base.
     acc_fill_sz: Decimal = ZERO
-    fill_sz: Decimal = ZERO
-    fill_px: Decimal | None = None
-    fill_notional: Decimal = ZERO
+    acc_base: Decimal = ZERO
+    fill_sz: Decimal = ZERO  # base / contracts filled by the change being pushed (0: none)
+    fill_px: Decimal | None = None  # the last fill's price, size, trade and time
+    last_fill_sz: Decimal = ZERO
+    trade_id: str = ""
+    fill_time: int = 0
+    exec_type: str = ""  # T (taker) or M (maker) of the last fill
+    fill_notional: Decimal = ZERO  # sum of base size * price over the fills
     c_time: int = 0
     u_time: int = 0
     req_id: str = ""
@@ -157,6 +170,14 @@ class Order:
         return self.inst.inst_type == "SPREAD"
 
     @property
+    def inst_type(self) -> str:
+        """OKX's instType of the order: a spot pair traded on margin (tdMode cross or
+        isolated) is a MARGIN order."""
+        if self.inst.inst_type == "SPOT" and self.td_mode in ("cross", "isolated"):
+            return "MARGIN"
+        return self.inst.inst_type
+
+    @property
     def is_live(self) -> bool:
         return self.state in LIVE_STATES
 
@@ -166,60 +187,79 @@ class Order:
 
     @property
     def avg_px(self) -> Decimal | None:
-        if self.acc_fill_sz == 0:
+        if self.acc_base == 0:
             return None
-        return self.fill_notional / self.acc_fill_sz
+        return self.fill_notional / self.acc_base
 
     def to_dict(self) -> dict[str, Any]:
-        """The order as OKX shows it in the ``orders`` / ``sprd-orders`` channels."""
-        ts = str(self.u_time)
-        common: dict[str, Any] = {
-            "ordId": self.ord_id,
-            "clOrdId": self.cl_ord_id,
-            "tag": self.tag,
-            "px": fmt(self.px),
-            "sz": fmt(self.sz),
-            "ordType": self.ord_type,
-            "side": self.side,
-            "state": self.state,
-            "accFillSz": fmt(self.acc_fill_sz),
-            "fillSz": fmt(self.fill_sz),
-            "fillPx": fmt(self.fill_px),
-            "avgPx": fmt(self.avg_px),
-            "cancelSource": self.cancel_source,
-            "cTime": str(self.c_time),
-            "uTime": ts,
-        }
-        if self.is_spread:
-            common.update(
-                sprdId=self.inst.inst_id,
-                pendingFillSz=fmt(self.remaining if self.is_live else ZERO),
-                canceledSz=fmt(self.remaining if self.state == "canceled" else ZERO),
-                pendingSettleSz="0",
-                tradeId="",
-                reqId=self.req_id,
-                amendResult=self.amend_result,
-                code="0",
-                msg="",
-            )
-            return common
-        common.update(
-            instType=self.inst.inst_type,
-            instId=self.inst.inst_id,
-            tdMode=self.td_mode,
-            posSide=self.pos_side,
-            tgtCcy=self.tgt_ccy,
-            reduceOnly="true" if self.reduce_only else "false",
-            fee="0",
-            feeCcy=self.inst.quote if self.inst.inst_type == "SPOT" else self.inst.settle,
-            reqId=self.req_id,
-            amendResult=self.amend_result,
-            code="0",
-            msg="",
-        )
-        if self.inst.inst_family:
-            common["instFamily"] = self.inst.inst_family
-        return common
+        """The order as OKX pushes it on the ``orders`` / ``sprd-orders`` channel."""
+        return views.order_push(self)
+
+
+@dataclass(eq=False, slots=True)
+class Fill:
+    """One trade of one order: what the fills / sprd-trades channels push."""
+
+    order: Order
+    trade_id: str
+    px: Decimal
+    sz: Decimal  # base currency (contracts for derivatives), as OKX reports fillSz
+    ts: int
+    exec_type: str  # T taker, M maker
+
+
+@dataclass(eq=False)
+class Position:
+    """One derivatives position: net (signed) or one side of long/short mode."""
+
+    pos_id: str
+    inst: Instrument
+    mgn_mode: str  # cross / isolated (the orders' tdMode)
+    pos_side: str  # net / long / short
+    exposure: Decimal = ZERO  # contracts, + long, - short (whatever the mode)
+    avg_px: Decimal | None = None
+    pnl: Decimal = ZERO  # realised by closing fills, fee excluded
+    trade_id: str = ""
+    c_time: int = 0
+    u_time: int = 0
+
+    @property
+    def pos(self) -> Decimal:
+        """OKX's ``pos``: signed in net mode, a quantity of that side otherwise."""
+        return -self.exposure if self.pos_side == "short" else self.exposure
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.inst.inst_id, self.mgn_mode, self.pos_side
+
+    def apply(self, delta: Decimal, px: Decimal) -> None:
+        """Trade ``delta`` contracts (+ buy, - sell) at ``px``."""
+        old = self.exposure
+        new = old + delta
+        if old == 0 or (old > 0) == (delta > 0):  # opening or adding
+            held = self.avg_px if self.avg_px is not None else px
+            self.avg_px = (abs(old) * held + abs(delta) * px) / abs(new)
+        else:  # closing, perhaps flipping (net mode)
+            closed = min(abs(delta), abs(old))
+            direction = 1 if old > 0 else -1
+            assert self.avg_px is not None
+            self.pnl += (px - self.avg_px) * closed * direction * self.inst.ct_val
+            if abs(delta) > abs(old):
+                self.avg_px = px
+        self.exposure = new
+
+
+@dataclass(slots=True)
+class Pending:
+    """What changed on an account since the server last took it (to push it)."""
+
+    fills: list[Fill] = field(default_factory=list)
+    ccys: set[str] = field(default_factory=set)  # available / frozen / cash moved
+    cash: set[str] = field(default_factory=set)  # cash balance moved
+    positions: dict[tuple[str, str, str], Position] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.fills or self.ccys or self.positions)
 
 
 @dataclass
@@ -231,6 +271,43 @@ class AccountState:
     orders: dict[str, Order] = field(default_factory=dict)  # ordId -> order
     by_cl_ord_id: dict[str, Order] = field(default_factory=dict)  # latest with that id
     finished: deque[Order] = field(default_factory=deque)  # oldest first
+    positions: dict[tuple[str, str, str], Position] = field(default_factory=dict)
+    bal_u_time: dict[str, int] = field(default_factory=dict)  # ccy -> last change (ms)
+    pending: Pending = field(default_factory=Pending)
+
+    def cash(self, ccy: str) -> Decimal:
+        """Cash balance: available plus frozen."""
+        return self.avail.get(ccy, ZERO) + self.frozen.get(ccy, ZERO)
+
+    def ccys(self) -> list[str]:
+        return sorted(set(self.avail) | set(self.frozen))
+
+    def moved(self, ccy: str, *, cash: bool = False) -> None:
+        """Note that ``ccy``'s balance moved (``cash``: its cash balance too)."""
+        self.pending.ccys.add(ccy)
+        if cash:
+            self.pending.cash.add(ccy)
+
+    def take(self, now_ms: int) -> Pending | None:
+        """What changed since the last take (None: nothing); balances are stamped
+        ``now_ms``, the time the server pushes them."""
+        pending = self.pending
+        if not pending:
+            return None
+        self.pending = Pending()
+        for ccy in pending.ccys:
+            self.bal_u_time[ccy] = now_ms
+        return pending
+
+    def discard(self, now_ms: int) -> None:
+        """Forget what changed (nobody listens), stamping the balances' times."""
+        pending = self.pending
+        for ccy in pending.ccys:
+            self.bal_u_time[ccy] = now_ms
+        pending.fills.clear()
+        pending.ccys.clear()
+        pending.cash.clear()
+        pending.positions.clear()
 
     def balance_snapshot(self) -> dict[str, dict[str, str]]:
         ccys = set(self.avail) | set(self.frozen)
@@ -254,11 +331,15 @@ class Engine:
         *,
         first_ord_id: int = FIRST_ORD_ID,
         max_finished_orders: int = MAX_FINISHED_ORDERS,
+        first_trade_id: int = FIRST_TRADE_ID,
+        first_pos_id: int = FIRST_POS_ID,
     ) -> None:
         self.instruments = dict(instruments) if instruments is not None else default_instruments()
         self.by_code: dict[int, Instrument] = {}
         self._index()
         self._next_id = first_ord_id
+        self._next_trade_id = first_trade_id
+        self._next_pos_id = first_pos_id
         self.max_finished_orders = max_finished_orders
         self.accounts: dict[str, AccountState] = {}
         for n, acct in enumerate(accounts):
@@ -301,7 +382,7 @@ class Engine:
             for order in list(acct.orders.values()):
                 if order.is_live and order.inst.inst_id == inst_id:
                     self._finish(acct, order, "canceled", now_ms)
-                    order.cancel_source = "delisted"
+                    order.cancel_source = codes.CANCEL_SOURCE_DELISTED
                     changed.append(order)
         return inst, changed
 
@@ -334,15 +415,19 @@ class Engine:
     def find_order(
         self, api_key: str, cl_ord_id: str | None = None, ord_id: str | None = None
     ) -> dict[str, Any] | None:
+        order = self.find(api_key, cl_ord_id=cl_ord_id, ord_id=ord_id)
+        return order.to_dict() if order is not None else None
+
+    def find(
+        self, api_key: str, cl_ord_id: str | None = None, ord_id: str | None = None
+    ) -> Order | None:
+        """The order with that ordId, else the latest with that clOrdId; None if unknown."""
         acct = self.accounts.get(api_key)
         if acct is None:
             return None
-        order = (
-            acct.orders.get(ord_id)
-            if ord_id is not None
-            else acct.by_cl_ord_id.get(cl_ord_id or "")
-        )
-        return order.to_dict() if order is not None else None
+        if ord_id:
+            return acct.orders.get(ord_id)
+        return acct.by_cl_ord_id.get(cl_ord_id or "")
 
     def balances(self, api_key: str) -> dict[str, dict[str, str]]:
         acct = self.accounts.get(api_key)
@@ -351,6 +436,14 @@ class Engine:
     @property
     def last_ord_id(self) -> int:
         return self._next_id
+
+    @property
+    def last_trade_id(self) -> int:
+        return self._next_trade_id
+
+    @property
+    def last_pos_id(self) -> int:
+        return self._next_pos_id
 
     # -- ops --------------------------------------------------------------------
     def _retire(self, acct: AccountState, order: Order) -> None:
@@ -469,7 +562,7 @@ class Engine:
                 "Cancellation failed as the order has been filled, canceled or does not exist.",
             )
         self._finish(acct, order, "canceled", now_ms)
-        order.cancel_source = "1"  # canceled by the user
+        order.cancel_source = codes.CANCEL_SOURCE_USER
         changed.append(order)
         return {"ordId": order.ord_id, "clOrdId": order.cl_ord_id, "sCode": codes.OK, "sMsg": ""}
 
@@ -483,7 +576,7 @@ class Engine:
                 "Cancellation failed as the order has been filled, canceled or does not exist.",
             )
         self._finish(acct, order, "canceled", now_ms)
-        order.cancel_source = "1"
+        order.cancel_source = codes.CANCEL_SOURCE_USER
         changed.append(order)
         return {"ordId": order.ord_id, "clOrdId": order.cl_ord_id, "sCode": codes.OK, "sMsg": ""}
 
@@ -536,9 +629,12 @@ class Engine:
                 raise
         except ItemError:
             if cxl_on_fail:
+                # OKX: a rejected amend with cxlOnFail cancels the order; its push
+                # carries the reqId and amendResult "" (docs of amendResult).
                 self._finish(acct, order, "canceled", now_ms)
-                order.cancel_source = "amend_failed"
-                order.amend_result = "-1"
+                order.cancel_source = codes.CANCEL_SOURCE_AMEND_FAILED
+                order.req_id = req_id
+                order.amend_result = ""
                 changed.append(order)
             raise
         order.req_id = req_id
@@ -567,7 +663,8 @@ class Engine:
                 and order.inst.inst_family == inst_family
             ):
                 self._finish(acct, order, "canceled", now_ms)
-                order.cancel_source = "mass_cancel"
+                mmp = order.ord_type in ("mmp", "mmp_and_post_only")
+                order.cancel_source = codes.CANCEL_SOURCE_MMP if mmp else codes.CANCEL_SOURCE_USER
                 changed.append(order)
         return {"result": True}
 
@@ -580,9 +677,38 @@ class Engine:
         for order in list(acct.orders.values()):
             if order.is_live and order.is_spread and (not sprd_id or order.inst.inst_id == sprd_id):
                 self._finish(acct, order, "canceled", now_ms)
-                order.cancel_source = "mass_cancel"
+                order.cancel_source = codes.CANCEL_SOURCE_USER
                 changed.append(order)
         return {"result": True}
+
+    # -- fills driven from outside (Simulator.fill) --------------------------------
+    def fill(
+        self,
+        acct: AccountState,
+        order: Order,
+        sz: Decimal,
+        now_ms: int,
+        px: Decimal | None = None,
+    ) -> None:
+        """Trade ``sz`` of a resting order as a maker (execType M), at its own price
+        unless ``px`` (no worse than its limit) says otherwise: what a counterparty
+        hitting the order would do.  ValueError if the order is not live, ``sz`` is
+        not in (0, remaining] or ``px`` is worse than the order's limit."""
+        if not order.is_live:
+            raise ValueError(f"order {order.ord_id} is {order.state}, not live")
+        if not sz.is_finite() or sz <= 0 or sz > order.remaining:
+            raise ValueError(f"sz must be in (0, {fmt(order.remaining)}], got {sz}")
+        price = px if px is not None else order.px if order.px is not None else order.inst.ref_px
+        if order.px is not None and (
+            (order.side == "buy" and price > order.px)
+            or (order.side == "sell" and price < order.px)
+        ):
+            raise ValueError(f"px {price} is worse than the order's limit {order.px}")
+        order.u_time = now_ms
+        order.fill_sz = ZERO
+        order.req_id = order.amend_result = ""  # OKX: "" unless the update is an amendment
+        self._trade(acct, order, sz, sz, price, "M")
+        self._after_fill(acct, order)
 
     # -- internals ----------------------------------------------------------------
     def _lookup(
@@ -631,18 +757,21 @@ class Engine:
         acct.avail[ccy] = acct.avail.get(ccy, ZERO) - need
         acct.frozen[ccy] = acct.frozen.get(ccy, ZERO) + need
         order.reserved, order.reserved_ccy = need, ccy
+        acct.moved(ccy)
 
     def _release(self, acct: AccountState, order: Order) -> None:
         if order.reserved and order.reserved_ccy:
             ccy = order.reserved_ccy
             acct.frozen[ccy] -= order.reserved
             acct.avail[ccy] = acct.avail.get(ccy, ZERO) + order.reserved
+            acct.moved(ccy)
         order.reserved = ZERO
 
     def _finish(self, acct: AccountState, order: Order, state: str, now_ms: int) -> None:
         self._release(acct, order)
         order.state = state
         order.fill_sz = ZERO
+        order.req_id = order.amend_result = ""  # not an amendment's update
         order.u_time = now_ms
         self._retire(acct, order)
 
@@ -658,50 +787,84 @@ class Engine:
             marketable = order.px <= ref
         if order.ord_type in ("post_only", "mmp_and_post_only") and marketable:
             self._finish(acct, order, "canceled", order.u_time)
-            order.cancel_source = "post_only"  # would have taken liquidity
+            order.cancel_source = codes.CANCEL_SOURCE_POST_ONLY  # would take liquidity
             return
         if not marketable:
             if order.ord_type in IMMEDIATE:
                 self._finish(acct, order, "canceled", order.u_time)
-                order.cancel_source = "ioc"
+                order.cancel_source = codes.CANCEL_SOURCE_IOC
             return
         remaining_base = order.remaining / ref if order.sz_in_quote else order.remaining
         if order.ord_type == "fok" and remaining_base > inst.depth:
             self._finish(acct, order, "canceled", order.u_time)
-            order.cancel_source = "fok"
+            order.cancel_source = codes.CANCEL_SOURCE_FOK
             return
         qty_base = min(remaining_base, inst.depth)
         qty = qty_base * ref if order.sz_in_quote else qty_base  # in the order's sz unit
-        self._settle(acct, order, qty_base, qty)
-        order.acc_fill_sz += qty
-        order.fill_sz = qty
-        order.fill_px = ref
-        order.fill_notional += qty * ref
+        self._trade(acct, order, qty_base, qty, ref, "T")
+        if order.remaining > 0 and order.ord_type in IMMEDIATE:
+            fill_sz = order.fill_sz
+            self._finish(acct, order, "canceled", order.u_time)
+            order.fill_sz = fill_sz
+            order.cancel_source = (
+                codes.CANCEL_SOURCE_MARKET_REST
+                if order.ord_type == "market"
+                else codes.CANCEL_SOURCE_IOC
+            )
+            return
+        self._after_fill(acct, order)
+
+    def _after_fill(self, acct: AccountState, order: Order) -> None:
+        """State after a fill: filled (funds left over released) or partially filled."""
         if order.remaining <= 0:
             self._release(acct, order)
             order.state = "filled"
             self._retire(acct, order)
-        elif order.ord_type in IMMEDIATE:
-            fill_sz = order.fill_sz
-            self._finish(acct, order, "canceled", order.u_time)
-            order.fill_sz = fill_sz
-            order.cancel_source = "ioc"
         else:
             order.state = "partially_filled"
 
-    def _settle(self, acct: AccountState, order: Order, qty_base: Decimal, qty: Decimal) -> None:
-        """Move spot balances for a fill of ``qty_base`` at the reference price."""
+    def _trade(
+        self,
+        acct: AccountState,
+        order: Order,
+        qty_base: Decimal,
+        qty: Decimal,
+        px: Decimal,
+        exec_type: str,
+    ) -> None:
+        """One fill of ``qty_base`` (``qty`` in the order's sz unit) at ``px``: moves
+        balances (spot) or the position (derivatives), updates the order's fill
+        fields and notes the fill for the fills / sprd-trades channels."""
+        self._next_trade_id += 1
+        trade_id = str(self._next_trade_id)
+        now = order.u_time
         inst = order.inst
-        if inst.inst_type != "SPOT":
-            return
-        ref = inst.ref_px
+        if inst.inst_type == "SPOT":
+            self._settle(acct, order, qty_base, qty, px)
+        elif inst.inst_type in POSITION_TYPES:
+            self._position(acct, order, qty_base, px, trade_id, now)
+        order.acc_fill_sz += qty
+        order.acc_base += qty_base
+        order.fill_notional += qty_base * px
+        order.fill_sz = order.last_fill_sz = qty_base
+        order.fill_px = px
+        order.trade_id = trade_id
+        order.fill_time = now
+        order.exec_type = exec_type
+        acct.pending.fills.append(Fill(order, trade_id, px, qty_base, now, exec_type))
+
+    def _settle(
+        self, acct: AccountState, order: Order, qty_base: Decimal, qty: Decimal, px: Decimal
+    ) -> None:
+        """Move spot balances for a fill of ``qty_base`` at ``px``."""
+        inst = order.inst
         ccy = order.reserved_ccy
         if order.side == "buy":
             if order.sz_in_quote:
                 used = qty
             else:
-                used = (order.px if order.px is not None else ref) * qty_base
-            spent = qty_base * ref
+                used = (order.px if order.px is not None else inst.ref_px) * qty_base
+            spent = qty_base * px
             acct.frozen[ccy] -= used
             order.reserved -= used
             acct.avail[ccy] += used - spent
@@ -709,7 +872,30 @@ class Engine:
         else:
             acct.frozen[ccy] -= qty_base
             order.reserved -= qty_base
-            acct.avail[inst.quote] = acct.avail.get(inst.quote, ZERO) + qty_base * ref
+            acct.avail[inst.quote] = acct.avail.get(inst.quote, ZERO) + qty_base * px
+        acct.moved(inst.base, cash=True)
+        acct.moved(inst.quote, cash=True)
+
+    def _position(
+        self,
+        acct: AccountState,
+        order: Order,
+        qty: Decimal,
+        px: Decimal,
+        trade_id: str,
+        now_ms: int,
+    ) -> None:
+        """Book a derivatives fill on its position (created on first use)."""
+        key = (order.inst.inst_id, order.td_mode, order.pos_side or "net")
+        position = acct.positions.get(key)
+        if position is None:
+            self._next_pos_id += 1
+            position = Position(str(self._next_pos_id), order.inst, key[1], key[2], c_time=now_ms)
+            acct.positions[key] = position
+        position.apply(qty if order.side == "buy" else -qty, px)
+        position.trade_id = trade_id
+        position.u_time = now_ms
+        acct.pending.positions[key] = position
 
     # op name -> handler.  Kept here so the server's dispatch is one dict lookup.
     HANDLERS: dict[str, Handler] = {}

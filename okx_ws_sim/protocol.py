@@ -48,8 +48,9 @@ OPS: Final[dict[str, OpSpec]] = {
     "sprd-mass-cancel": OpSpec("business", 1, result=True),
 }
 
-# channel -> needs login, per endpoint kind.  Only orders / sprd-orders push order
-# updates and tickers pushes one snapshot; the others are acked only.
+# channel -> needs login, per endpoint kind.  The login channels push what their
+# account does (session.py); tickers pushes one snapshot; the other public ones
+# are acked only.
 CHANNELS: Final[dict[str, dict[str, bool]]] = {
     "public": {
         "tickers": False,
@@ -60,10 +61,15 @@ CHANNELS: Final[dict[str, dict[str, bool]]] = {
         "bbo-tbt": False,
         "mark-price": False,
     },
-    "private": {"orders": True, "account": True, "positions": True, "balance_and_position": True},
+    "private": {
+        "orders": True,
+        "fills": True,
+        "account": True,
+        "positions": True,
+        "balance_and_position": True,
+    },
     "business": {"sprd-orders": True, "sprd-trades": True, "candle1m": False},
 }
-ORDER_CHANNELS: Final = {"orders": "private", "sprd-orders": "business"}
 # Close code of an idle connection: *uncertain* (OKX's table names 4004 "No data
 # received in 30s"; reports show clients seeing 1006).  4004 is our choice.
 IDLE_CLOSE_CODE: Final = 4004
@@ -157,8 +163,10 @@ def error(conn_id: str, code: str, msg: str, rid: Any = None) -> str:
     return event("error", conn_id, rid, code=code, msg=msg)
 
 
-def push(arg: dict[str, Any], data: list[Any]) -> str:
-    return _dumps({"arg": arg, "data": data})
+def push(arg: dict[str, Any], data: list[Any], **envelope: Any) -> str:
+    """A channel push; ``envelope`` adds top-level fields between ``arg`` and ``data``
+    (``eventType``, ``curPage``, ``lastPage`` of the account / positions channels)."""
+    return _dumps({"arg": arg, **envelope, "data": data})
 
 
 def excerpt(text: str) -> str:

@@ -6,11 +6,19 @@ OKX's JSON envelope ``{"code": "0", "msg": "", "data": [...]}`` and the
 connection is closed.  Clients need the instruments listing since 2026 to map
 instId -> instIdCode, and the server time to sign logins with OKX's clock.
 
-Adding an endpoint is one function and one ``ROUTES`` entry (see ``get_time``);
-a signed private GET would check ``request.headers`` (OK-ACCESS-*) against
-``request.accounts``.  ``request.now_ms`` is the simulator's clock, skew
-included.  Routes are pure; ``RestFront`` does the rest: faults first (asked
-of the policy), then the route, then counting and demo-header tracking.
+Public: ``GET /api/v5/public/instruments``, ``GET /api/v5/public/time``.  Signed
+(OK-ACCESS-* headers checked by ``auth.verify_rest``; a refusal is HTTP 401 with
+OKX's 501xx code): ``GET /api/v5/trade/order`` (one order-book order),
+``GET /api/v5/trade/orders-pending`` (the live ones), ``GET /api/v5/sprd/order``
+(one spread order) - what a client asks to learn an order's fate.  They read
+the engine directly: an order is visible as soon as the engine has it (a request
+dropped before execution never made one; one whose reply was dropped did).
+
+Adding an endpoint is one function and one ``ROUTES`` entry (see ``get_time``;
+``signed(route)`` for a private one, which then reads ``request.account``).
+``request.now_ms`` is the simulator's clock, skew included.  Routes are pure;
+``RestFront`` does the rest: faults first (asked of the policy), then the route,
+then counting and demo-header tracking.
 """
 
 from __future__ import annotations
@@ -18,9 +26,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import functools
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
@@ -29,10 +38,10 @@ from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from . import codes
-from .auth import Account
+from . import codes, views
+from .auth import Account, RestAuthError, verify_rest
 from .clock import SimClock
-from .engine import Engine
+from .engine import Engine, Order
 from .instruments import REST_INST_TYPES, rest_item
 from .policy import Policy
 from .state import SimState
@@ -46,6 +55,9 @@ class RestRequest:
     engine: Engine
     now_ms: int
     accounts: Mapping[str, Account] = field(default_factory=dict)
+    target: str = ""  # the request target as sent: path and query (what is signed)
+    timestamp_window: float = codes.REST_TIMESTAMP_WINDOW_S
+    account: Account | None = None  # who signed it (signed routes only)
 
 
 @dataclass(frozen=True)
@@ -120,9 +132,155 @@ def get_time(request: RestRequest) -> RestAnswer:
     return ok([{"ts": str(request.now_ms)}])
 
 
+def signed(route: Route) -> Route:
+    """``route`` behind OKX's REST authentication: refused with the 501xx code (HTTP
+    401) unless the OK-ACCESS-* headers sign this very request."""
+
+    @functools.wraps(route)
+    def check(request: RestRequest) -> RestAnswer:
+        try:
+            account = verify_rest(
+                request.headers,
+                "GET",
+                request.target,
+                "",
+                request.accounts,
+                request.now_ms,
+                request.timestamp_window,
+            )
+        except RestAuthError as exc:
+            return error(exc.code, exc.msg)
+        return route(replace(request, account=account))
+
+    return check
+
+
+def _ord_ids(query: Mapping[str, str]) -> tuple[str, str] | RestAnswer:
+    """(ordId, clOrdId) of an order query; ordId wins when both are given (OKX)."""
+    ord_id, cl_ord_id = query.get("ordId", ""), query.get("clOrdId", "")
+    if not ord_id and not cl_ord_id:
+        return error(codes.ORD_ID_REQUIRED, codes.ORD_ID_REQUIRED_MSG)
+    return ord_id, cl_ord_id
+
+
+def _find(request: RestRequest, ord_id: str, cl_ord_id: str) -> Order | None:
+    """The signer's order with ``ord_id`` (else the latest with ``cl_ord_id``), unless
+    OKX would have forgotten it: canceled without a fill more than 2 hours ago."""
+    assert request.account is not None
+    order = request.engine.find(request.account.api_key, cl_ord_id=cl_ord_id, ord_id=ord_id)
+    if (
+        order is not None
+        and order.state == "canceled"
+        and order.acc_base == 0
+        and request.now_ms - order.u_time > codes.CANCELED_UNFILLED_RETENTION_MS
+    ):
+        return None
+    return order
+
+
+@signed
+def get_order(request: RestRequest) -> RestAnswer:
+    """GET /api/v5/trade/order?instId=..&ordId=..|clOrdId=..: one order-book order.
+
+    instId is required (OKX's REST order query still takes instId, not instIdCode);
+    an instrument the simulator does not list answers 51001 (*uncertain*), an order
+    it does not have (or of another instrument) 51603, HTTP 200.
+    """
+    inst_id = request.query.get("instId", "")
+    if not inst_id:
+        return error(codes.MISSING_PARAM, codes.MISSING_PARAM_MSG.format("instId"))
+    ids = _ord_ids(request.query)
+    if isinstance(ids, RestAnswer):
+        return ids
+    inst = request.engine.instruments.get(inst_id)
+    if inst is None or inst.inst_type == "SPREAD":
+        return error(codes.INSTRUMENT_NOT_FOUND, codes.INSTRUMENT_NOT_FOUND_MSG)
+    order = _find(request, *ids)
+    if order is None or order.is_spread or order.inst.inst_id != inst_id:
+        return error(codes.ORDER_NOT_EXIST, codes.ORDER_NOT_EXIST_MSG)
+    return ok([views.order_rest(order)])
+
+
+_PENDING_TYPES = frozenset({"SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS"})
+_PENDING_STATES = frozenset({"live", "partially_filled"})
+
+
+@signed
+def get_orders_pending(request: RestRequest) -> RestAnswer:
+    """GET /api/v5/trade/orders-pending[?instType=&instFamily=&instId=&ordType=&state=
+    &after=&before=&limit=]: the signer's live and partially filled order-book orders,
+    newest first; ``after`` / ``before`` page by ordId (older / newer than it), at
+    most ``limit`` (1-100, default 100).  A value out of its set is 51000."""
+    query = request.query
+    inst_type = query.get("instType", "")
+    state = query.get("state", "")
+    for name, value, allowed in (
+        ("instType", inst_type, _PENDING_TYPES),
+        ("state", state, _PENDING_STATES),
+    ):
+        if value and value not in allowed:
+            return error(codes.PARAM_ERROR, f"Parameter {name} error")
+    raw_limit = query.get("limit", "")
+    limit = codes.PENDING_PAGE_MAX
+    if raw_limit:
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= codes.PENDING_PAGE_MAX:
+            return error(codes.PARAM_ERROR, "Parameter limit error")
+        limit = int(raw_limit)
+    bounds = []
+    for name in ("after", "before"):
+        value = query.get(name, "")
+        if value and not value.isdigit():
+            return error(codes.PARAM_ERROR, f"Parameter {name} error")
+        bounds.append(int(value) if value else None)
+    after, before = bounds
+    family, inst_id, ord_type = (
+        query.get("instFamily", ""),
+        query.get("instId", ""),
+        query.get("ordType", ""),
+    )
+    assert request.account is not None
+    acct = request.engine.accounts.get(request.account.api_key)
+    orders = list(acct.orders.values()) if acct is not None else []
+    items = []
+    for order in sorted(orders, key=lambda o: int(o.ord_id), reverse=True):
+        number = int(order.ord_id)
+        if (
+            not order.is_live
+            or order.is_spread
+            or (inst_type and order.inst_type != inst_type)
+            or (family and order.inst.inst_family != family)
+            or (inst_id and order.inst.inst_id != inst_id)
+            or (ord_type and order.ord_type != ord_type)
+            or (state and order.state != state)
+            or (after is not None and number >= after)
+            or (before is not None and number <= before)
+        ):
+            continue
+        items.append(views.order_rest(order))
+        if len(items) == limit:
+            break
+    return ok(items)
+
+
+@signed
+def get_sprd_order(request: RestRequest) -> RestAnswer:
+    """GET /api/v5/sprd/order?ordId=..|clOrdId=..: one spread order; a missing one
+    answers 51603 like the order-book query (*uncertain* for spreads)."""
+    ids = _ord_ids(request.query)
+    if isinstance(ids, RestAnswer):
+        return ids
+    order = _find(request, *ids)
+    if order is None or not order.is_spread:
+        return error(codes.SPRD_ORDER_NOT_EXIST, codes.ORDER_NOT_EXIST_MSG)
+    return ok([views.sprd_order(order, push=False)])
+
+
 ROUTES: dict[str, Route] = {
     "/api/v5/public/instruments": get_instruments,
     "/api/v5/public/time": get_time,
+    "/api/v5/trade/order": get_order,
+    "/api/v5/trade/orders-pending": get_orders_pending,
+    "/api/v5/sprd/order": get_sprd_order,
 }
 
 
@@ -166,11 +324,13 @@ class RestFront:
         policy: Policy,
         clock: SimClock,
         abort: Callable[[ServerConnection], None],
+        timestamp_window: Callable[[], float] = lambda: codes.REST_TIMESTAMP_WINDOW_S,
     ) -> None:
         self.state = state
         self.policy = policy
         self.clock = clock
         self._abort = abort
+        self._window = timestamp_window
         self._release = asyncio.Event()  # set: every request held by hang_rest() ends
 
     def hold(self) -> None:
@@ -198,7 +358,16 @@ class RestFront:
         state, query = self.state, parse_query(request.path.partition("?")[2])
         headers = {name.lower(): value for name, value in request.headers.raw_items()}
         answer = route(
-            RestRequest(path, query, headers, state.engine, self.clock.now_ms(), state.accounts)
+            RestRequest(
+                path,
+                query,
+                headers,
+                state.engine,
+                self.clock.now_ms(),
+                state.accounts,
+                request.path,
+                self._window(),
+            )
         )
         state.stats.rest_calls[f"{path}?instType={query.get('instType', '')}"] += 1
         if headers.get("x-simulated-trading") == "1":

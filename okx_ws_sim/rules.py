@@ -139,3 +139,35 @@ RULES: Final[dict[str, OpRule]] = {
     "sprd-cancel-order": OpRule(SPRD_CANCEL, (), ("ordId", "clOrdId")),
     "sprd-mass-cancel": OpRule(SPRD_MASS_CANCEL),
 }
+
+
+# -- subscription arguments of the private and business channels ----------------------
+# From OKX's docs-v5 channel pages (mirrored 2026-06), not from okx-protocol.md (which
+# only sketches them): each channel's "Request Parameters" besides `channel`.
+# `EVENTS` (event contracts) is documented for orders / positions; the simulator lists
+# none, so it subscribes but never pushes.
+@dataclass(frozen=True)
+class ChannelRule:
+    """A channel's subscription arg: its keys, those required, and whether its
+    ``instId`` / ``sprdId`` / ``instFamily`` must name something the simulator lists."""
+
+    fields: Mapping[str, Field]
+    required: tuple[str, ...] = ()
+
+
+_ORDERS_TYPES = _enum("SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS", "ANY")
+_POSITIONS_TYPES = _enum("MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS", "ANY")
+CHANNEL_RULES: Final[dict[str, ChannelRule]] = {
+    "orders": ChannelRule(
+        {"instType": _ORDERS_TYPES, "instFamily": _S, "instId": _S}, ("instType",)
+    ),
+    "fills": ChannelRule({"instId": _S}),
+    "account": ChannelRule({"ccy": _S, "extraParams": _S}),
+    "positions": ChannelRule(
+        {"instType": _POSITIONS_TYPES, "instFamily": _S, "instId": _S, "extraParams": _S},
+        ("instType",),
+    ),
+    "balance_and_position": ChannelRule({}),
+    "sprd-orders": ChannelRule({"sprdId": _S}),
+    "sprd-trades": ChannelRule({"sprdId": _S}),
+}

@@ -22,6 +22,7 @@ import asyncio
 import json
 import random
 from collections.abc import Coroutine, Iterable
+from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 from typing import Any
 
@@ -29,10 +30,10 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from . import codes, protocol
+from . import codes, protocol, views
 from .auth import Account, default_account
 from .clock import SimClock
-from .engine import Engine
+from .engine import AccountState, Engine, Order
 from .faults import FaultPlan
 from .instruments import Instrument, default_instruments
 from .limits import RateLimits
@@ -105,7 +106,14 @@ class Simulator:
             track_request_ids=track_request_ids,
         )
         self.transport = Transport(self._handler, self._process_request)
-        self.rest = RestFront(self.state, self.policy, self.clock, self.transport.abort)
+        # Signed REST requests share the login's timestamp window (OKX: 30 s both).
+        self.rest = RestFront(
+            self.state,
+            self.policy,
+            self.clock,
+            self.transport.abort,
+            lambda: self.sessions.timestamp_window,
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sweeper: asyncio.Task[None] | None = None
@@ -137,7 +145,8 @@ class Simulator:
 
     @property
     def timestamp_window(self) -> float:
-        """Seconds a login timestamp may be off the simulator's clock (OKX: 30)."""
+        """Seconds a login or signed REST timestamp may be off the simulator's clock
+        (OKX: 30 for both)."""
         return self.sessions.timestamp_window
 
     @timestamp_window.setter
@@ -246,9 +255,15 @@ class Simulator:
         """Clear faults, counters, rate-limit counts, orders and balances (back to the
         initial accounts)."""
         self.faults.reset(counts=True)
-        # ordIds keep growing across resets: a client may still hold old ones
+        # ordIds (and trade / position ids) keep growing across resets: a client may
+        # still hold old ones
+        old = self.engine
         engine = Engine(
-            self._initial_accounts, self._instruments, first_ord_id=self.engine.last_ord_id
+            self._initial_accounts,
+            self._instruments,
+            first_ord_id=old.last_ord_id,
+            first_trade_id=old.last_trade_id,
+            first_pos_id=old.last_pos_id,
         )
         self.state.engine = engine
         self.state.accounts = {a.api_key: a for a in self._initial_accounts}
@@ -279,7 +294,57 @@ class Simulator:
         )
 
     def balances(self, api_key: str | None = None) -> dict[str, dict[str, str]]:
+        """Per currency: availBal and frozenBal (cashBal is their sum)."""
         return self.engine.balances(api_key or self._initial_accounts[0].api_key)
+
+    def positions(self, api_key: str | None = None) -> list[dict[str, Any]]:
+        """The account's open derivatives positions, as the positions channel shows them."""
+        acct = self.engine.accounts.get(api_key or self._initial_accounts[0].api_key)
+        if acct is None:
+            return []
+        now, instruments = self.clock.now_ms(), self.engine.instruments
+        return [
+            views.position_item(p, instruments, now)
+            for p in acct.positions.values()
+            if p.exposure != 0
+        ]
+
+    def fill(
+        self,
+        cl_ord_id: str | None = None,
+        sz: str | int | Decimal | None = None,
+        *,
+        ord_id: str | None = None,
+        px: str | int | Decimal | None = None,
+        api_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Fill a resting order as a counterparty would: ``sz`` of it (its sz unit:
+        base currency, contracts; None: all that remains) at its own price (``px``:
+        another price no worse than its limit), as a maker (execType M).  Pushes
+        everything a real fill pushes (orders / sprd-orders, fills / sprd-trades,
+        account, positions, balance_and_position) and returns the order as the
+        orders channel shows it.  The order is found by ``ord_id``, else the latest
+        with ``cl_ord_id``.  KeyError: no such order; ValueError: it is not live,
+        ``sz`` is not in (0, what remains] or ``px`` is worse than its limit.
+
+        Call on the simulator's loop (``SimulatorThread.fill`` does).  Partial
+        fills in a row take an order through partially_filled to filled."""
+        key = api_key or self._initial_accounts[0].api_key
+        acct = self.engine.accounts.get(key)
+        order = self.engine.find(key, cl_ord_id=cl_ord_id, ord_id=ord_id)
+        if acct is None or order is None:
+            raise KeyError(f"no order {ord_id or cl_ord_id!r} for account {key!r}")
+        size = order.remaining if sz is None else _decimal(sz, "sz")
+        price = None if px is None else _decimal(px, "px")
+        self.engine.fill(acct, order, size, self.clock.now_ms(), price)
+        self._push(acct, [order])
+        return order.to_dict()
+
+    def _push(self, acct: AccountState, changed: list[Order]) -> None:
+        """Push what changed on ``acct`` outside any request (fill, delisting)."""
+        frames = self.sessions.render(acct, changed)
+        if frames and self._loop is not None and self.running:
+            self._spawn(self.sessions.deliver(frames))
 
     def connection_count(self, kind: str | None = None) -> int:
         return self.sessions.count(kind)
@@ -304,11 +369,8 @@ class Simulator:
         its code answers 51001, its live orders are canceled (and pushed)."""
         inst, changed = self.engine.remove_instrument(inst_id, self.clock.now_ms())
         self._instruments.pop(inst_id, None)
-        if changed and self._loop is not None and self.running:
-            for acct in self.engine.accounts.values():
-                mine = [o for o in changed if o.uid == acct.uid]
-                if mine:
-                    self._spawn(self.sessions.push_orders(acct, mine))
+        for acct in self.engine.accounts.values():
+            self._push(acct, [o for o in changed if o.uid == acct.uid])
         return inst
 
     # -- REST ----------------------------------------------------------------------------
@@ -410,6 +472,20 @@ class Simulator:
             else:  # pragma: no cover - FaultPlan only sends the kinds above
                 raise ValueError(kind)
         return len(targets)
+
+
+def _decimal(value: str | int | Decimal, name: str) -> Decimal:
+    """A number given to ``fill``: a decimal string, an int or a Decimal (no floats:
+    OKX's numbers are decimal strings)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise ValueError(f"{name} must be a decimal string, an int or a Decimal")
+    try:
+        result = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"{name} is not a number: {value!r}") from None
+    if not result.is_finite():
+        raise ValueError(f"{name} must be finite")
+    return result
 
 
 __all__ = ["Simulator"]

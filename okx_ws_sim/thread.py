@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .auth import Account
@@ -159,6 +160,23 @@ class SimulatorThread:
 
     def balances(self, api_key: str | None = None) -> dict[str, dict[str, str]]:
         return self.call(lambda: self.simulator.balances(api_key))
+
+    def positions(self, api_key: str | None = None) -> list[dict[str, Any]]:
+        return self.call(lambda: self.simulator.positions(api_key))
+
+    def fill(
+        self,
+        cl_ord_id: str | None = None,
+        sz: str | int | Decimal | None = None,
+        *,
+        ord_id: str | None = None,
+        px: str | int | Decimal | None = None,
+        api_key: str | None = None,
+    ) -> dict[str, Any]:
+        """``Simulator.fill`` on the simulator's loop (its pushes follow)."""
+        return self.call(
+            lambda: self.simulator.fill(cl_ord_id, sz, ord_id=ord_id, px=px, api_key=api_key)
+        )
 
     def connection_count(self, kind: str | None = None) -> int:
         return self.call(lambda: self.simulator.connection_count(kind))

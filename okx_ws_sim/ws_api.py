@@ -75,17 +75,20 @@ class WsApi:
             return await self._refuse(conn, rid, op, refusal, in_us)
         changed: list[Order] = []
         text = self._execute(acct, rid, op, args, in_us, changed)
+        # Rendered before anything is sent: the pushes show this request's result,
+        # whatever another request does while the reply is on its way.
+        pushes = self.sessions.render(acct, changed)
         if drop is DropKind.AFTER_EXECUTE:
             self._abort(conn)
-            await self.sessions.push_orders(acct, changed)
+            await self.sessions.deliver(pushes)
             return False
         delay = self.policy.reply_delay()
         if delay:
             self._spawn(self._send_later(conn, text, delay))
         else:
             await conn.ws.send(text)
-        if changed:
-            await self.sessions.push_orders(acct, changed)
+        if pushes:
+            await self.sessions.deliver(pushes)
         return True
 
     async def _refuse(

@@ -191,7 +191,7 @@ async def test_new_listing_and_delisting(sim: Simulator) -> None:
         assert (push["clOrdId"], push["state"], push["cancelSource"]) == (
             "s1",
             "canceled",
-            "delisted",
+            "0",  # canceled by the system (codes.CANCEL_SOURCE_DELISTED)
         )
         assert sim.balances()["USDT"]["frozenBal"] == "0"
         assert sim.instrument("SOL-USDT") is None
