@@ -3,7 +3,9 @@
 Run it with ``make demo``. It starts the simulator on a loopback port, then
 trades with the blocking ``WebsocketAPIClient`` and with the asyncio
 ``AsyncWebsocketAPIClient``: single, batch and partially failing orders,
-amends, cancels, mass cancels and the four spread operations.
+amends, cancels, mass cancels and the four spread operations; then a typed
+``orders`` push, an order tracked until it is filled, and two unknown fates
+(a lost reply, a lost request) settled by ``reconcile()``.
 
 Every request frame is printed as it goes on the wire (through a small
 ``Connector`` wrapper, the same public hook tests use), so you can see the
@@ -22,7 +24,9 @@ from typing import Any
 
 from okx_ws import (
     AsyncWebsocketAPIClient,
+    ConnectionLost,
     OkxApiError,
+    RequestTimeout,
     UnknownInstrumentError,
     WebsocketAPIClient,
 )
@@ -211,6 +215,46 @@ def spread_session_sync(client: WebsocketAPIClient) -> None:
     result(client.mass_cancel_spread_orders({"sprdId": "BTC-USDT_BTC-USDT-SWAP"}))
 
 
+async def fates_session(sim: SimulatorThread) -> None:
+    """Typed pushes, an order tracked to filled, and unknown fates reconciled."""
+    print("\n=== Every order's fate: typed pushes, tracking, reconcile() ===")
+    options = {**client_options(sim.base_url), "stamp_exp_time": True}
+    async with AsyncWebsocketAPIClient(**options) as client:
+        await client.connect_ws_api()
+        stream = await client.subscribe_orders(inst_type="SPOT")
+        await client.track_orders()
+        order = limit_order("demoT", px="40000", sz="0.02")  # rests: below the market
+        step("submit_new_order (tracked), then the simulator fills it in two parts", order)
+        await client.submit_new_order(order)
+        update = await stream.get(timeout=2)
+        push = update.data[0]
+        print(f"   typed push: {type(push).__name__}(cl_ord_id={push.cl_ord_id!r},"
+              f" state={push.state!r}, sz={push.sz!r})")  # fmt: skip
+        await asyncio.to_thread(sim.fill, order["clOrdId"], "0.005")
+        await asyncio.to_thread(sim.fill, order["clOrdId"])
+        tracked = await client.wait_for(order["clOrdId"], states={"filled"}, timeout=5)
+        print(f"   tracked: state={tracked.state} filled {tracked.filled_sz} at avg"
+              f" {tracked.avg_px} in {len(tracked.fills)} fills")  # fmt: skip
+        await stream.aclose()
+
+        for title, arm in (
+            ("its reply is lost (the order executed)", sim.faults.drop_after_execute),
+            ("the request is lost (never executed)", sim.faults.drop_next_request),
+        ):
+            await client.connect_ws_api()  # back up after the previous case's lost link
+            order = limit_order("demoR")
+            step(f"submit_new_order while {title}", order)
+            arm("order")
+            try:
+                await client.submit_new_order(order, timeout=1.0)
+            except (RequestTimeout, ConnectionLost) as error:
+                print(f"   {type(error).__name__}: the order's fate is unknown")
+                verdict = (await client.reconcile(error))[order["clOrdId"]]
+                certainty = "for sure" if verdict.definite else "as far as OKX knows"
+                print(f"   reconcile(): {verdict.status} {certainty}"
+                      f" (state={verdict.state}) - {verdict.reason}")  # fmt: skip
+
+
 async def async_session(base_url: str) -> None:
     print("\n=== Async client: AsyncWebsocketAPIClient ===")
     async with AsyncWebsocketAPIClient(**client_options(base_url)) as client:
@@ -274,8 +318,9 @@ def main() -> None:
         print(f"OKX simulator listening on {sim.base_url} (paths /ws/v5/public|private|business)")
         blocking_session(sim.base_url)
         asyncio.run(async_session(sim.base_url))
+        asyncio.run(fates_session(sim))
         print(
-            f"\nDone: the simulator holds {len(sim.orders())} orders; every request above got its typed reply."
+            f"\nDone: the simulator holds {len(sim.orders())} orders; every request above ended in a typed reply or a precise error."
         )
 
 
