@@ -38,8 +38,9 @@ typecheck: $(STAMP)
 
 check: lint typecheck check-generated test
 
+SOAK_ARGS ?=
 soak: $(STAMP)
-	$(PYTHON) tools/soak.py --requests 10000 --faults 300
+	$(PYTHON) -m soak --requests 10000 --faults 300 $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

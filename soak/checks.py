@@ -1,0 +1,207 @@
+"""The invariants, one small named check each: a check returns what broke (empty: held).
+
+``run_checks`` fills ``report.failures`` (check name -> messages); the run
+passes when every list is empty.  ``tests/test_soak_defects.py`` plants a
+defect for each check and shows that it fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .ledger import UNEXPECTED
+from .report import SoakReport
+
+Check = Callable[[SoakReport], list[str]]
+
+
+def _some(items: list[str], n: int = 5) -> str:
+    return "; ".join(items[:n]) + (f" (+{len(items) - n} more)" if len(items) > n else "")
+
+
+def issued(r: SoakReport) -> list[str]:
+    n = len(r.workload)
+    return [] if n == r.config.requests else [f"issued {n} requests, expected {r.config.requests}"]
+
+
+def lost(r: SoakReport) -> list[str]:
+    """Every request got an outcome."""
+    return [f"{x.tag} {x.kind}: never got an outcome" for x in r.lost]
+
+
+def duplicates(r: SoakReport) -> list[str]:
+    """No outcome reported twice; nothing sent or placed twice."""
+    return [f"outcome reported twice: {d}" for d in r.ledger.double_closes] + r.book.duplicates
+
+
+def hung(r: SoakReport) -> list[str]:
+    """Every call ended within its timeout plus the margin."""
+    margin = r.config.hang_margin
+    out = [
+        f"{x.tag}: {x.outcome} after {x.duration:.3f}s (timeout {x.timeout:g}s + {margin:g}s)"
+        for x in r.hung
+    ]
+    return out + r.stuck_blocking
+
+
+def unexpected(r: SoakReport) -> list[str]:
+    return [f"{x.tag}: {x.detail}" for x in r.records if x.outcome == UNEXPECTED]
+
+
+def book(r: SoakReport) -> list[str]:
+    """Every reported success and rejection agrees with the simulator's book."""
+    return r.book.disagreements
+
+
+def never_sent(r: SoakReport) -> list[str]:
+    """A request reported never sent did not reach the simulator."""
+    return r.book.never_sent_seen
+
+
+def workload(r: SoakReport) -> list[str]:
+    """Items built to succeed succeeded when answered; items built to fail failed."""
+    return r.book.unexpected_rejections
+
+
+def phantoms(r: SoakReport) -> list[str]:
+    """The simulator saw no request and holds no order that no request accounts for."""
+    return r.book.phantoms
+
+
+def faults(r: SoakReport) -> list[str]:
+    """Each armed fault fired as the simulator reports, or could not fire (reason given)."""
+    out = list(r.fault_problems)
+    if len(r.armed) != len(r.plan):
+        out.append(f"armed {len(r.armed)} of {len(r.plan)} planned faults")
+    return out
+
+
+def recovery(r: SoakReport) -> list[str]:
+    return [f"no successful order after the fault {f}" for f in r.unrecovered]
+
+
+def subscriptions(r: SoakReport) -> list[str]:
+    """Order pushes came back after every reconnect, and for the final probe order."""
+    return r.restoration_missing + r.probe_unpushed
+
+
+def lost_bound(r: SoakReport) -> list[str]:
+    """ConnectionLost only for requests in flight when a link died."""
+    return [
+        f"{name}: {n} ConnectionLost, at most {bound} can have been in flight when links died"
+        for name, (n, bound) in r.lost_bounds.items()
+        if n > bound
+    ]
+
+
+def loop_lag(r: SoakReport) -> list[str]:
+    lag, margin = r.max_loop_lag, r.config.hang_margin
+    return [f"the event loop stalled {lag:.3f}s (> {margin:g}s)"] if lag > margin else []
+
+
+def client_resources(r: SoakReport) -> list[str]:
+    """Nothing of the client process grew between the two quiet checkpoints."""
+    if len(r.checkpoints) < 2:
+        return ["resource checkpoints missing"]
+    a, b = r.checkpoints[0], r.checkpoints[-1]
+    cfg = r.config
+    out = []
+    if a.tasks != b.tasks:
+        out.append(f"asyncio tasks {a.tasks} -> {b.tasks}")
+    if a.threads != b.threads:
+        out.append(f"threads {a.threads} -> {b.threads}")
+    if a.fds != b.fds:
+        out.append(f"file descriptors {a.fds} -> {b.fds} ({a.fd_kinds} -> {b.fd_kinds})")
+    client_kib = r.memory_client_growth / 1024
+    if client_kib > cfg.memory_limit_kib:
+        out.append(
+            f"client-stack memory grew {client_kib:.1f} KiB (> {cfg.memory_limit_kib:g}):"
+            f" {_some(r.memory_client_top, 4)}"
+        )
+    total_kib = (b.memory - a.memory) / 1024
+    if total_kib > cfg.total_memory_limit_kib:
+        out.append(
+            f"traced memory grew {total_kib:.1f} KiB (> {cfg.total_memory_limit_kib:g}):"
+            f" {_some(r.memory_top, 4)}"
+        )
+    grown = {n: d for n, d in r.object_growth.items() if d > cfg.object_tolerance}
+    if grown:
+        out.append(f"client-stack objects grew: {grown}")
+    return out
+
+
+def simulator_resources(r: SoakReport) -> list[str]:
+    """Nothing of the simulator process grew but its book (tasks, threads, fds)."""
+    if len(r.checkpoints) < 2 or not r.checkpoints[-1].sim:
+        return ["simulator checkpoints missing"]
+    a, b = r.checkpoints[0].sim, r.checkpoints[-1].sim
+    return [
+        f"simulator {what} {a[what]} -> {b[what]}"
+        for what in ("tasks", "threads", "fds", "connections")
+        if a[what] != b[what]
+    ]
+
+
+def after_close(r: SoakReport) -> list[str]:
+    """close() left nothing behind in the client process, nor a connection on the simulator."""
+    ac, base = r.after_close, r.baseline
+    if not ac:
+        return ["the clients were not closed"]
+    out = []
+    if ac["sim_connections"]:
+        out.append(f"the simulator still has {ac['sim_connections']} connections")
+    if ac["main_tasks"]:
+        out.append(f"tasks still running: {_some(ac['main_tasks'], 3)}")
+    if not ac["client_loops_closed"]:
+        out.append("the blocking client's loop is not closed")
+    if ac["threads"] != base["threads"]:
+        out.append(f"threads {base['threads']} -> {ac['threads']}")
+    if ac["fds"] != base["fds"]:
+        out.append(f"fds {base['fds']} -> {ac['fds']}")
+    return out
+
+
+def client_hygiene(r: SoakReport) -> list[str]:
+    """No warning, unraisable exception or loop error in the client process."""
+    return r.hygiene
+
+
+def simulator_hygiene(r: SoakReport) -> list[str]:
+    """Likewise in the simulator process (its own unclosed sockets included)."""
+    return r.sim_hygiene
+
+
+def runner(r: SoakReport) -> list[str]:
+    """The soak itself could do what it had to (reconnect, quiesce, stop the simulator)."""
+    return r.runner_errors
+
+
+CHECKS: dict[str, Check] = {
+    check.__name__: check
+    for check in (
+        issued,
+        lost,
+        duplicates,
+        hung,
+        unexpected,
+        book,
+        never_sent,
+        workload,
+        phantoms,
+        faults,
+        recovery,
+        subscriptions,
+        lost_bound,
+        loop_lag,
+        client_resources,
+        simulator_resources,
+        after_close,
+        client_hygiene,
+        simulator_hygiene,
+        runner,
+    )
+}
+
+
+def run_checks(report: SoakReport) -> None:
+    report.failures = {name: check(report) for name, check in CHECKS.items()}

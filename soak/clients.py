@@ -1,0 +1,103 @@
+"""The clients under test: built, connected and subscribed, reconnected, closed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from okx_ws_core import AsyncWebsocketClient, WebsocketClient
+
+from .config import SoakConfig
+from .drivers import ClientSide
+from .probes import Hygiene
+from .workload import ORDERS_CHANNEL
+
+SETUP_TIMEOUT_S = 10.0  # first connect imports and warms up a lot: not a soak measurement
+
+
+def make_clients(
+    cfg: SoakConfig, base_url: str, logger: logging.Logger, hygiene: Hygiene
+) -> list[ClientSide]:
+    """One client per ``cfg.clients`` entry, each on its own account of the simulator."""
+    from okx_ws import AsyncWebsocketAPIClient, WebsocketAPIClient
+
+    generated = cfg.api == "generated"
+    sides = []
+    for n, name in enumerate(cfg.clients):
+        key = f"soak-{name}-key"
+        options: dict[str, Any] = {
+            "api_key": key,
+            "api_secret": f"soak-{name}-secret",
+            "api_passphrase": f"soak-{name}-pass",
+            "base_url": base_url,
+            "request_timeout": cfg.request_timeout,
+            "ping_interval": cfg.ping_interval,
+            "pong_timeout": cfg.pong_timeout,
+            "reconnect_delay": cfg.reconnect_delay,
+            "reconnect_max_delay": cfg.reconnect_max_delay,
+            "transport": cfg.transport,
+            "rate_limit": cfg.rate_limit,
+            "instrument_types": ("SPOT",),  # codes from the simulator's REST list at connect
+            "attach_event_listeners": False,
+            "logger": logger,
+        }
+        letter = "abcdefgh"[n]
+        if name == "async":
+            api: Any = (
+                AsyncWebsocketAPIClient(**options) if generated else AsyncWebsocketClient(**options)
+            )
+            ws = api.get_ws_client() if generated else api
+            side = ClientSide(name, letter, key, api, ws, None)
+        else:
+            api = WebsocketAPIClient(**options) if generated else WebsocketClient(**options)
+            blocking = api.get_ws_client() if generated else api
+            assert isinstance(blocking, WebsocketClient)
+            side = ClientSide(name, letter, key, api, blocking.async_client, blocking.loop)
+            hygiene.watch_loop(blocking.loop, f"{name}-client")
+        side.listen()
+        sides.append(side)
+    return sides
+
+
+async def on_side(side: ClientSide, coro: Awaitable[Any]) -> Any:
+    """Await ``coro`` on the side's loop (the blocking client's own, or this one)."""
+    if side.loop is None:
+        return await coro
+    future: Any = asyncio.run_coroutine_threadsafe(coro, side.loop)  # type: ignore[arg-type]
+    return await asyncio.wrap_future(future)
+
+
+async def connect_and_subscribe(sides: list[ClientSide]) -> None:
+    for side in sides:
+        await on_side(side, side.ws.connect_ws_api(timeout=SETUP_TIMEOUT_S))
+        await on_side(side, side.ws.subscribe(ORDERS_CHANNEL, "private", timeout=SETUP_TIMEOUT_S))
+
+
+async def ensure_connected(side: ClientSide, limit: float = 10.0) -> BaseException | None:
+    """Until the side's WS API links are up (a refusal may still be pending); the last
+    error if they are not within ``limit`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    last: BaseException | None = None
+    while loop.time() < deadline:
+        try:
+            await on_side(side, side.ws.connect_ws_api(timeout=2.0))
+            return None
+        except Exception as exc:  # refused login still pending, restart...
+            last = exc
+            await asyncio.sleep(0.05)
+    return last or TimeoutError("not connected")
+
+
+async def close_clients(
+    sides: list[ClientSide], run_threads: Callable[[list[Callable[[], None]], str], Awaitable[bool]]
+) -> None:
+    targets = []
+    for side in sides:
+        if side.loop is None:
+            await side.api.close()
+        else:
+            targets.append(side.api.close)
+    await run_threads(targets, "soak-close")

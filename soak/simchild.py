@@ -1,0 +1,272 @@
+"""The simulator process itself: ``python -m soak.simchild FD CONFIG`` (see ``soak.simproc``).
+
+It runs ``okx_ws_sim.Simulator`` on its own event loop and answers the soak's
+commands from the socket ``FD``; it measures its own resources and records
+its own warnings (unclosed sockets included), so nothing of the client
+process is ever charged to it, nor the other way round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import multiprocessing.connection
+import socket
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from .probes import (
+    Hygiene,
+    MemoryProbe,
+    count_fds,
+    fd_kinds,
+    rss_kib,
+    thread_names,
+    top_growth,
+)
+
+Counters = dict[str, int]
+Accounts = list[tuple[str, str, str, dict[str, str], str]]
+# FaultPlan methods the soak may call (sim.faults.<name>(**kwargs)).
+ACTIONS = frozenset(
+    {
+        "close_after_frames",
+        "drop_next_request",
+        "drop_after_execute",
+        "swallow_pongs",
+        "delay_replies",
+        "send_notice",
+        "send_malformed",
+        "refuse_logins",
+    }
+)
+READY = "ready"
+FINAL = 0  # call id of the child's last message: its own hygiene after shutdown
+
+
+def serve(
+    conn: multiprocessing.connection.Connection,
+    accounts: Accounts,
+    seed: int,
+) -> None:
+    """Entry point of the simulator process."""
+    hygiene = Hygiene()
+    hygiene.install()
+    memory = MemoryProbe(excluded=("*/soak/*", "*/tracemalloc.py", "<frozen importlib*>"))
+    error = ""
+    try:
+        asyncio.run(_Child(conn, accounts, seed, hygiene, memory).run())
+    except BaseException:
+        error = traceback.format_exc(limit=8)
+        raise
+    finally:
+        gc.collect()
+        final = {
+            "hygiene": list(hygiene.problems),
+            "threads": thread_names(),
+            "fds": count_fds(),
+            "error": error,
+        }
+        memory.stop()
+        try:
+            conn.send((FINAL, True, final))
+        except OSError:  # the parent is gone
+            pass
+        conn.close()
+
+
+class _Child:
+    def __init__(
+        self,
+        conn: multiprocessing.connection.Connection,
+        accounts: Accounts,
+        seed: int,
+        hygiene: Hygiene,
+        memory: MemoryProbe,
+    ) -> None:
+        from okx_ws_sim import Account, Simulator
+
+        self.conn = conn
+        self.hygiene = hygiene
+        self.memory = memory
+        self.sim = Simulator(
+            accounts=[Account(k, s, p, balances=dict(b), uid=u) for k, s, p, b, u in accounts],
+            idle_timeout=5.0,
+            seed=seed,
+            rate_limits=False,  # the soak's load is far above OKX's limits, by design
+        )
+        self.stopped = asyncio.Event()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.first_snapshot: Any = None
+        self.seq = 0
+        self.kept: list[socket.socket] = []  # planted leaks (soak.defects), closed at stop
+        self.commands: dict[str, Callable[..., Any]] = {
+            "arm": self.arm,
+            "counters": self.counters,
+            "reset_faults": self.reset_faults,
+            "find_orders": self.find_orders,
+            "order_ids": self.order_ids,
+            "stats": self.stats,
+            "connections": self.connections,
+            "resources": self.resources,
+            "plant": self.plant,
+        }
+        self.async_commands: dict[str, Callable[..., Any]] = {
+            "restart": self.restart,
+            "stop": self.stop,
+        }
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.hygiene.watch_loop(loop, "simulator")
+        await self.sim.start()
+        self.memory.start()  # after the imports: growth is measured between checkpoints
+        self.conn.send((READY, True, self.sim.port))
+        loop.add_reader(self.conn.fileno(), self.on_readable)
+        try:
+            await self.stopped.wait()
+        finally:
+            loop.remove_reader(self.conn.fileno())
+            if self.sim.running:
+                await self.sim.stop()
+
+    def on_readable(self) -> None:
+        while not self.stopped.is_set() and self.conn.poll():
+            try:
+                call_id, command, args = self.conn.recv()
+            except (EOFError, OSError):  # the soak process is gone
+                self.stopped.set()
+                return
+            if command in self.async_commands:
+                task = asyncio.get_running_loop().create_task(
+                    self.answer_later(call_id, self.async_commands[command](*args))
+                )
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
+                continue
+            try:
+                self.conn.send((call_id, True, self.commands[command](*args)))
+            except Exception as exc:
+                self.conn.send((call_id, False, f"{type(exc).__name__}: {exc}"))
+
+    async def answer_later(self, call_id: int, coro: Any) -> None:
+        try:
+            value = await coro
+        except Exception as exc:
+            self.conn.send((call_id, False, f"{type(exc).__name__}: {exc}"))
+        else:
+            self.conn.send((call_id, True, value))
+
+    # -- commands --------------------------------------------------------------------------
+    def counters(self) -> Counters:
+        """What the simulator says fired, and the events a fault needs to fire."""
+        sim, st = self.sim, self.sim.stats
+        out = {f"fired:{kind}": n for kind, n in st.faults_injected.items()}
+        tally = getattr(sim.faults, "armed", None)  # newer simulators tally armings too
+        if callable(tally):
+            out["tallies"] = 1
+            out.update({f"armed:{kind}": n for kind, n in tally().items()})
+        self.seq += 1
+        out.update(
+            seq=self.seq,  # orders readings as the simulator's loop took them
+            requests=st.requests_total,
+            frames=st.frames_received,
+            pings=st.pings,
+            logins=st.logins_ok + st.logins_failed,
+            opened=st.connections_opened,
+            open=sim.connection_count(),
+            open_ws_api=sim.connection_count("private") + sim.connection_count("business"),
+        )
+        return out
+
+    def arm(self, actions: list[tuple[str, dict[str, Any]]]) -> tuple[Counters, Counters]:
+        """Apply fault actions atomically; the counters just before and just after."""
+        before = self.counters()
+        for name, kwargs in actions:
+            if name not in ACTIONS:
+                raise ValueError(f"not a fault action: {name}")
+            getattr(self.sim.faults, name)(**kwargs)
+        return before, self.counters()
+
+    async def restart(self, down_for: float) -> tuple[Counters, Counters]:
+        before = self.counters()
+        await self.sim.restart(down_for)
+        return before, self.counters()
+
+    def reset_faults(self) -> dict[str, Any]:
+        """Clear every armed fault; what was still armed (if the simulator says) and the
+        counters just before."""
+        faults = self.sim.faults
+        pending = faults.pending() if callable(getattr(faults, "pending", None)) else None
+        before = self.counters()
+        faults.reset()
+        return {"counters": before, "pending": None if pending is None else dict(pending)}
+
+    def find_orders(self, api_key: str, cl_ord_ids: list[str]) -> dict[str, Any]:
+        """``find_order`` for each clOrdId: (ordId, state, sz), or None if the book has none."""
+        out: dict[str, Any] = {}
+        for cl in cl_ord_ids:
+            order = self.sim.find_order(cl_ord_id=cl, api_key=api_key)
+            out[cl] = None if order is None else (order["ordId"], order["state"], order["sz"])
+        return out
+
+    def order_ids(self, api_key: str) -> list[str]:
+        """The clOrdId of every order the account holds (a duplicate appears twice)."""
+        return [order["clOrdId"] for order in self.sim.orders(api_key)]
+
+    def stats(self) -> dict[str, Any]:
+        return self.sim.stats.to_dict()
+
+    def connections(self) -> int:
+        return self.sim.connection_count()
+
+    def resources(self, label: str) -> dict[str, Any]:
+        snap = self.memory.snapshot()
+        out: dict[str, Any] = {
+            "label": label,
+            "tasks": len(asyncio.all_tasks()) - len(self.tasks),
+            "threads": thread_names(),
+            "fds": count_fds(),
+            "fd_kinds": fd_kinds(),
+            "memory": MemoryProbe.total(snap),
+            "rss_kib": rss_kib(),
+            "connections": self.sim.connection_count(),
+            "orders": sum(len(self.sim.orders(key)) for key in self.sim.accounts),
+            "request_ids": len(self.sim.stats.request_ids),
+        }
+        if self.first_snapshot is None:
+            self.first_snapshot = snap
+        else:
+            out["memory_top"] = top_growth(self.first_snapshot, snap)
+        return out
+
+    def plant(self, what: str) -> None:
+        """Test hook (soak.defects): leak a socket in this process, kept or unclosed."""
+        if what == "kept_socket":
+            self.kept.append(socket.socket())
+        elif what == "unclosed_socket":
+            socket.socket()  # dropped unclosed: a ResourceWarning in this process
+        else:
+            raise ValueError(what)
+
+    async def stop(self) -> dict[str, Any]:
+        for sock in self.kept:
+            sock.close()
+        await self.sim.stop()
+        self.stopped.set()
+        return {"connections": self.sim.connection_count()}
+
+
+def main(argv: list[str]) -> None:
+    """``python -m soak.simchild FD CONFIG``: serve the simulator over the socket ``FD``."""
+    config = json.loads(argv[1])
+    conn = multiprocessing.connection.Connection(int(argv[0]))
+    accounts = [(k, s, p, dict(b), u) for k, s, p, b, u in config["accounts"]]
+    serve(conn, accounts, int(config["seed"]))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
