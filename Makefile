@@ -6,7 +6,7 @@ VENV    := .venv
 PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck check soak soak-short clean
+.PHONY: install demo test lint typecheck check soak clean
 .DEFAULT_GOAL := test
 
 $(STAMP): pyproject.toml
@@ -30,11 +30,11 @@ test: $(STAMP)
 	$(PYTHON) -m pytest -q
 
 lint: $(STAMP)
-	$(PYTHON) -m ruff check okx_ws_core okx_ws_sim codegen generated tests bench examples tools
-	$(PYTHON) -m ruff format --check okx_ws_core okx_ws_sim codegen tests examples tools bench
+	$(PYTHON) -m ruff check okx_ws_core okx_ws_sim codegen generated tests bench examples soak
+	$(PYTHON) -m ruff format --check okx_ws_core okx_ws_sim codegen tests examples soak bench
 
 typecheck: $(STAMP)
-	MYPYPATH=. $(PYTHON) -m mypy okx_ws_core okx_ws_sim generated/okx_ws
+	MYPYPATH=. $(PYTHON) -m mypy okx_ws_core okx_ws_sim generated/okx_ws soak
 
 check: lint typecheck check-generated test
 

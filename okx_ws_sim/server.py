@@ -19,7 +19,6 @@ and one JSON encode; no task is created per request unless a fault asks for it.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 from collections.abc import Coroutine, Iterable
 from decimal import Decimal, InvalidOperation
@@ -45,9 +44,6 @@ from .state import SimState
 from .stats import SimStats
 from .transport import Transport
 from .ws_api import WsApi
-
-# Replaced by tools/soak_probe.py to attribute decoded frames to the probe's file.
-_loads = json.loads
 
 
 class Simulator:
@@ -417,7 +413,7 @@ class Simulator:
         if policy.close_on_frame(conn.frames):
             self._abort(conn)
             return False
-        frame = protocol.parse(message, _loads)
+        frame = protocol.parse(message)
         kind = frame.kind
         if kind is FrameKind.REQUEST:
             return await self.ws_api.handle(conn, frame)

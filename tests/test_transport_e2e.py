@@ -29,7 +29,6 @@ from okx_ws_core.transport import Transport, connector_for
 from okx_ws_sim import DEFAULT_API_SECRET, DEFAULT_PASSPHRASE, Simulator
 from tests.conftest import client_options
 
-
 SPOT = ("BTC-USDT", "ETH-USDT", "ETH-BTC")
 
 
