@@ -53,6 +53,11 @@ def book(r: SoakReport) -> list[str]:
     return r.book.disagreements
 
 
+def reconcile(r: SoakReport) -> list[str]:
+    """reconcile() settles every unknown fate as the simulator's book has it."""
+    return r.reconciled.disagreements
+
+
 def never_sent(r: SoakReport) -> list[str]:
     """A request reported never sent did not reach the simulator."""
     return r.book.never_sent_seen
@@ -185,6 +190,7 @@ CHECKS: dict[str, Check] = {
         hung,
         unexpected,
         book,
+        reconcile,
         never_sent,
         workload,
         phantoms,

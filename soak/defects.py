@@ -10,6 +10,7 @@ the checks (``soak.checks``) that must catch it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 import threading
 from collections.abc import Awaitable, Callable
@@ -41,6 +42,10 @@ class Defect:
 
     async def at_checkpoint(self, sides: list[ClientSide], on_side: OnSide, sim: SimCall) -> None:
         pass
+
+    def verdicts(self, got: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """What ``reconcile()`` answered, api_key -> clOrdId -> Verdict."""
+        return got
 
     def release(self) -> None:
         """After the run: let go of whatever it leaked on purpose."""
@@ -353,6 +358,21 @@ class FaultUnrecorded(Defect):
         return [*actions, ("drop_next_request", {})]
 
 
+class FakeVerdict(Defect):
+    """Turns one reconcile() verdict around: placed <-> not placed."""
+
+    name, catches = "fake_verdict", frozenset({"reconcile"})
+
+    def verdicts(self, got: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for by_cl in got.values():
+            for cl, verdict in by_cl.items():
+                if verdict.status in ("placed", "not_placed"):
+                    flipped = "not_placed" if verdict.placed else "placed"
+                    by_cl[cl] = dataclasses.replace(verdict, status=flipped)
+                    return got
+        return got
+
+
 DEFECTS: dict[str, type[Defect]] = {
     cls.name: cls
     for cls in (
@@ -371,6 +391,7 @@ DEFECTS: dict[str, type[Defect]] = {
         SimulatorLeaksSockets,
         FaultNotArmed,
         FaultUnrecorded,
+        FakeVerdict,
     )
 }
 

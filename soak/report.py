@@ -24,6 +24,7 @@ from .ledger import (
     Ledger,
     Record,
 )
+from .reconciled import ReconcileAudit
 
 
 @dataclass
@@ -55,6 +56,7 @@ class SoakReport:
     sim_pending: list[Any] = field(default_factory=list)  # sim's own list of armed faults, cleared
     sim_fired: dict[str, int] = field(default_factory=dict)  # faults_injected at the end
     book: BookAudit = field(default_factory=BookAudit)
+    reconciled: ReconcileAudit = field(default_factory=ReconcileAudit)
     checkpoints: list[Checkpoint] = field(default_factory=list)
     memory_top: list[str] = field(default_factory=list)
     memory_client_growth: int = 0
@@ -231,6 +233,9 @@ def _book(r: SoakReport) -> list[str]:
         f" {out.get(CONNECTION_LOST, 0)} connection lost, every item judged: {_counts(b.unknown)};"
         f" never sent ({sum(out.get(k, 0) for k in NEVER_SENT)}: auth, unsent timeouts, paced,"
         f" unresolved) verified absent: {b.never_sent_verified}; late replies logged={r.late_replies}",
+        f"reconcile()    {r.reconciled.asked} clOrdIds of unknown fate asked of the signed REST"
+        f" API: {_counts(r.reconciled.verdicts)}; disagreements with the book:"
+        f" {len(r.reconciled.disagreements)}",
     ]
 
 

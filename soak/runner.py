@@ -48,6 +48,8 @@ from .probes import (
     thread_names,
     top_growth,
 )
+from .reconciled import judge as judge_verdicts
+from .reconciled import reconcile_unknowns
 from .report import Checkpoint, SoakReport
 from .resources import CENSUS_MODULES, CLIENT_FILES, steady_reading
 from .simproc import SimProcess
@@ -272,6 +274,9 @@ class Soak:
             order_ids,
             stats["item_errors_by_code"],
         )
+        verdicts = await reconcile_unknowns(self.sides, self.ledger.records, on_side)
+        verdicts = self.defect.verdicts(verdicts)
+        self.report.reconciled = judge_verdicts(self.ledger.records, verdicts, fates)
         self.report.sim_fired = dict(stats["faults_injected"])
         self.report.sim_info = {"pid": self.sim.pid, **{k: stats[k] for k in SIM_INFO}}
 

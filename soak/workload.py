@@ -46,6 +46,11 @@ class Pool:
             return self._ids.pop()
 
 
+def inst_id_of(kind: str) -> str:
+    """The instrument a request of this kind names (fills trade ETH-USDT, the rest BTC-USDT)."""
+    return "ETH-USDT" if kind == "fill" else "BTC-USDT"
+
+
 def rest_item(cl: str) -> dict[str, Any]:
     return {
         "instId": "BTC-USDT",

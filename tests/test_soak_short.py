@@ -55,6 +55,18 @@ def test_unknown_fates_arose_and_were_judged_both_ways(soak_run: tuple[SoakRepor
     assert report.book.agreed["placed"] > 0 and report.book.agreed["rejected"] > 0
 
 
+def test_reconcile_settled_every_unknown_fate_as_the_book_has_it(
+    soak_run: tuple[SoakReport, float],
+) -> None:
+    report, _ = soak_run
+    verdicts = report.reconciled.verdicts
+    unknown_items = sum(report.book.unknown.values())
+    assert report.reconciled.asked > 0 and sum(verdicts.values()) == unknown_items
+    assert verdicts["order: placed"] > 0 and verdicts["order: not_placed"] > 0, verdicts
+    assert not [k for k in verdicts if k.endswith("unknown")], verdicts
+    assert report.reconciled.disagreements == []
+
+
 def test_the_simulator_ran_in_its_own_process(soak_run: tuple[SoakReport, float]) -> None:
     report, _ = soak_run
     assert report.sim_info["pid"] not in (-1, os.getpid())
