@@ -33,6 +33,12 @@ def _okx_async(transport: str) -> Callable[[], AsyncDriver]:
     return make
 
 
+def _okx_async_limiter() -> AsyncDriver:
+    from .okx_ws_clients import OkxWsAsyncDriver, default_transport
+
+    return OkxWsAsyncDriver(default_transport(), limiter=True)
+
+
 def _okx_blocking(transport: str) -> Callable[[], SyncDriver]:
     def make() -> SyncDriver:
         from .okx_ws_clients import OkxWsBlockingDriver
@@ -76,6 +82,7 @@ CLIENTS: dict[str, ClientSpec] = {
             )
             for short, transport in (("websockets", "websockets"), ("httpx", "httpx-ws"))
         ),
+        ClientSpec("okx-ws-async-limiter", False, _okx_async_limiter, "okx_ws"),
         ClientSpec("python-okx", False, _python_okx, "okx.websocket.WsPrivateAsync"),
         ClientSpec("ccxt-pro", False, _ccxt, "ccxt.pro"),
     )
