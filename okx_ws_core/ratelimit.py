@@ -15,7 +15,8 @@ safe reading of OKX's "N requests per 2 s" (*uncertain* whether OKX's are fixed)
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -50,19 +51,30 @@ def instrument_key(item: dict[str, Any]) -> str:
     """The instrument a request item is counted under: the family for options."""
     inst_id = item.get("instId")
     if isinstance(inst_id, str):
-        try:
-            inst_type, family = inst_type_of(inst_id)
-        except UnknownInstrumentError:
-            return inst_id
-        return f"family:{family}" if inst_type == "OPTION" and family else inst_id
+        return _key_of(inst_id)
     code = item.get("instIdCode")
     return f"code:{code}" if code is not None else ""
 
 
+@functools.lru_cache(maxsize=4096)
+def _key_of(inst_id: str) -> str:
+    try:
+        inst_type, family = inst_type_of(inst_id)
+    except UnknownInstrumentError:
+        return inst_id
+    return f"family:{family}" if inst_type == "OPTION" and family else inst_id
+
+
 def demands(
-    limits: Iterable[RateLimit], args: Sequence[dict[str, Any]]
+    limits: Sequence[RateLimit], args: Sequence[dict[str, Any]]
 ) -> list[tuple[RateLimit, BucketKey, int]]:
     """What one request costs: ``(limit, bucket, amount)`` for each bucket it touches."""
+    if len(args) == 1:  # the common case, on every order's path: no dict, one key
+        scoped = any(limit.scope == "instrument" for limit in limits)
+        key = instrument_key(args[0]) if scoped else ""
+        return [
+            (limit, (limit.name, key if limit.scope == "instrument" else ""), 1) for limit in limits
+        ]
     cost: dict[BucketKey, tuple[RateLimit, int]] = {}
     for limit in limits:
         if limit.scope != "instrument":
