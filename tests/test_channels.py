@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -34,27 +33,11 @@ from okx_ws import (
 )
 
 from okx_ws_core import ChannelUpdate
-from okx_ws_core.testing import ScriptedServer, ServerLink
-from okx_ws_core.testing import run as run_virtual
+from okx_ws_core.testing import ScriptedServer, ServerLink, run
 
 SPEC = yaml.safe_load((Path(__file__).parents[1] / "spec" / "channels.yaml").read_text())
 CHANNELS: dict[str, Any] = SPEC["channels"]
 CREDENTIALS = {"api_key": "k", "api_secret": "s", "api_passphrase": "p"}
-
-
-def run(coro: Coroutine[Any, Any, None], limit: float = 3600.0) -> None:
-    async def guarded() -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        watchdog = asyncio.get_running_loop().call_later(limit, task.cancel)
-        try:
-            await coro
-        except asyncio.CancelledError:
-            raise AssertionError(f"still waiting after {limit:g} virtual seconds") from None
-        finally:
-            watchdog.cancel()
-
-    run_virtual(guarded())
 
 
 def api(server: ScriptedServer, **overrides: Any) -> AsyncWebsocketAPIClient:

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import re
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -36,28 +36,12 @@ from okx_ws import (
 
 from okx_ws_core import ConfigurationError
 from okx_ws_core.reconcile import EXPIRY_MARGIN_S
-from okx_ws_core.testing import ScriptedServer
-from okx_ws_core.testing import run as run_virtual
+from okx_ws_core.testing import ScriptedServer, run
 
 KEY, SECRET, PASSPHRASE = "key-1", "SECRET-1", "Pass-1"
 CREDENTIALS = {"api_key": KEY, "api_secret": SECRET, "api_passphrase": PASSPHRASE}
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 SPREAD = "BTC-USDT_BTC-USDT-SWAP"
-
-
-def run(coro: Coroutine[Any, Any, None], limit: float = 3600.0) -> None:
-    async def guarded() -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        watchdog = asyncio.get_running_loop().call_later(limit, task.cancel)
-        try:
-            await coro
-        except asyncio.CancelledError:
-            raise AssertionError(f"still waiting after {limit:g} virtual seconds") from None
-        finally:
-            watchdog.cancel()
-
-    run_virtual(guarded())
 
 
 def expected_sign(secret: str, timestamp: str, request_path: str) -> str:

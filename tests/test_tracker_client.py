@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
 from typing import Any
 
 import httpx
@@ -22,26 +21,10 @@ from okx_ws import (
     WebsocketAPIClient,
 )
 
-from okx_ws_core.testing import ScriptedServer, ServerLink
-from okx_ws_core.testing import run as run_virtual
+from okx_ws_core.testing import ScriptedServer, ServerLink, run
 
 CREDENTIALS = {"api_key": "k", "api_secret": "s", "api_passphrase": "p"}
 SPREAD = "BTC-USDT_BTC-USDT-SWAP"
-
-
-def run(coro: Coroutine[Any, Any, None], limit: float = 3600.0) -> None:
-    async def guarded() -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        watchdog = asyncio.get_running_loop().call_later(limit, task.cancel)
-        try:
-            await coro
-        except asyncio.CancelledError:
-            raise AssertionError(f"still waiting after {limit:g} virtual seconds") from None
-        finally:
-            watchdog.cancel()
-
-    run_virtual(guarded())
 
 
 def link_of(server: ScriptedServer, connection: str) -> ServerLink:
