@@ -92,7 +92,7 @@ def run(coro: Coroutine[Any, Any, T], *, limit: float | None = 3600.0) -> T:
         try:
             return await coro
         except asyncio.CancelledError:
-            if watchdog is not None and loop.time() >= limit - 1e-9:  # type: ignore[operator]
+            if limit is not None and loop.time() >= limit - 1e-9:
                 raise TimeoutError(f"still waiting after {limit:g} virtual seconds") from None
             raise
         finally:
