@@ -1,4 +1,10 @@
-"""The transport core's promises, end to end against the simulator over loopback sockets."""
+"""End to end against the simulator over loopback sockets, on both transports.
+
+Fewer and broader than the socket-free layer (tests/test_client_*.py), which
+pins each runtime behaviour on virtual time: these prove the same promises
+hold on real sockets and against the simulator's own rules (login codes,
+restarts, 64008, clocks, lost links, the blocking client's threads).
+"""
 
 from __future__ import annotations
 
@@ -91,13 +97,6 @@ async def test_connect_ws_api_logs_in_both_connections_once(sim: Simulator, tran
         assert int(reply["inTime"]) > 10**15  # microseconds
 
 
-async def test_concurrent_first_requests_share_one_connect_and_login(sim: Simulator) -> None:
-    async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
-        replies = await asyncio.gather(*(place(client, order(f"share{i}")) for i in range(10)))
-        assert len(replies) == 10
-        assert sim.stats.logins_ok == 1
-
-
 async def test_refused_login_fails_every_waiter_and_does_not_loop(sim: Simulator) -> None:
     opts = client_options(sim.base_url, api_passphrase="wrong-passphrase")
     async with AsyncWebsocketClient(**opts) as client:
@@ -177,29 +176,6 @@ async def test_secrets_never_appear_in_logs(
         assert secret not in text
 
 
-async def test_heartbeat_pings_when_idle(sim: Simulator) -> None:
-    async with AsyncWebsocketClient(
-        **client_options(sim.base_url, ping_interval=0.05, pong_timeout=0.04)
-    ) as client:
-        await client.connect("private")
-        await asyncio.sleep(0.3)
-        assert sim.stats.pings >= 3
-
-
-async def test_missed_pong_reconnects_and_logs_in_again(sim: Simulator) -> None:
-    async with AsyncWebsocketClient(
-        **client_options(sim.base_url, ping_interval=0.05, pong_timeout=0.1)
-    ) as client:
-        events = recorder(client, "reconnect", "reconnected")
-        await client.connect("private")
-        sim.faults.swallow_pongs(True)
-        await wait_until(lambda: any(e.name == "reconnect" for e in events))
-        sim.faults.swallow_pongs(False)
-        await wait_until(lambda: any(e.name == "reconnected" for e in events))
-        assert sim.stats.logins_ok == 2
-        assert (await place(client, order("pong1")))["code"] == "0"
-
-
 async def test_server_restart_reconnects_relogs_and_resubscribes(
     sim: Simulator, transport: str
 ) -> None:
@@ -218,32 +194,12 @@ async def test_server_restart_reconnects_relogs_and_resubscribes(
         )
 
 
-async def test_updates_async_iterator_yields_pushes(sim: Simulator) -> None:
-    async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
-        await client.subscribe([{"channel": "orders", "instType": "ANY"}], "private")
-        stream = client.updates()
-        await place(client, order("iter1"))
-        update = await asyncio.wait_for(anext(stream), 2.0)
-        assert update.message is not None and update.message["arg"]["channel"] == "orders"
-        await stream.aclose()
-
-
 async def test_unknown_channel_raises_subscription_error(sim: Simulator) -> None:
     async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
         with pytest.raises(SubscriptionError) as info:
             await client.subscribe({"channel": "no-such-channel"}, "public")
         assert info.value.code == "60018"
         assert client.subscriptions("public") == []
-
-
-async def test_request_timeout_says_fate_unknown_with_ids(sim: Simulator) -> None:
-    sim.faults.delay_replies(0.5)
-    async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
-        await client.connect("private")
-        with pytest.raises(RequestTimeout) as info:
-            await place(client, order("slow1"), timeout=0.1)
-        assert info.value.sent and info.value.cl_ord_ids == ("slow1",) and info.value.op == "order"
-        assert info.value.id and "UNKNOWN" in str(info.value)
 
 
 async def test_request_while_server_is_down_times_out_as_never_sent() -> None:
@@ -280,16 +236,6 @@ async def test_connection_lost_in_flight_is_reported_and_never_resent(
         assert (await place(client, order("lost2")))["code"] == "0"
 
 
-async def test_partial_batch_failure_keeps_every_item(sim: Simulator) -> None:
-    async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
-        items = [order("part1"), order("part2", sz="100000000"), order("part3")]
-        with pytest.raises(OkxApiError) as info:
-            await place(client, *items)
-        assert info.value.code == "2"
-        assert [i["clOrdId"] for i in info.value.succeeded] == ["part1", "part3"]
-        assert [i["sCode"] for i in info.value.failed] == ["51008"]
-
-
 async def test_tag_is_sent_as_given_and_exp_time_is_honoured(sim: Simulator) -> None:
     async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
         await place(client, order("tag1", tag="mybot7"))
@@ -298,15 +244,6 @@ async def test_tag_is_sent_as_given_and_exp_time_is_honoured(sim: Simulator) -> 
         with pytest.raises(OkxApiError):
             await place(client, order("exp1"), exp_time=1_000)
         assert sim.find_order(cl_ord_id="exp1") is None
-
-
-async def test_malformed_frames_are_reported_and_do_not_kill_the_reader(sim: Simulator) -> None:
-    async with AsyncWebsocketClient(**client_options(sim.base_url)) as client:
-        problems = recorder(client, "exception")
-        await client.connect("private")
-        sim.faults.send_malformed(2)
-        await wait_until(lambda: len(problems) >= 2)
-        assert (await place(client, order("mal1")))["code"] == "0"
 
 
 async def test_notice_64008_moves_to_a_fresh_connection_before_the_close(sim: Simulator) -> None:
@@ -319,25 +256,6 @@ async def test_notice_64008_moves_to_a_fresh_connection_before_the_close(sim: Si
             e.name == "close" for e in events
         )  # moved before the server closed the old one
         assert (await place(client, order("notice1")))["code"] == "0"
-
-
-async def test_close_fails_in_flight_requests_and_leaves_no_tasks(sim: Simulator) -> None:
-    before = asyncio.all_tasks()
-    client = AsyncWebsocketClient(**client_options(sim.base_url))
-    await client.connect_ws_api()
-    sim.faults.delay_replies(0.5)
-    pending = asyncio.ensure_future(place(client, order("close1")))
-    await asyncio.sleep(0.05)
-    await client.close()
-    with pytest.raises(ConnectionLost):
-        await pending
-    with pytest.raises(ClientClosed):
-        await place(client, order("close2"))
-    await asyncio.sleep(0)
-    leftover = {
-        t for t in asyncio.all_tasks() - before if not t.done() and "okx-ws" in t.get_name()
-    }
-    assert not leftover
 
 
 def test_blocking_client_round_trip_and_thread_shutdown(sim_thread: Any) -> None:
