@@ -80,7 +80,7 @@ class RequestTimeout(_RequestFailure, TimeoutError):
         if not sent:
             fate = "it was never sent (no connection), nothing happened"
         elif cl_ord_ids:
-            fate = f"fate on OKX is UNKNOWN; reconcile by clOrdId (clOrdIds={list(cl_ord_ids)})"
+            fate = f"fate on OKX is UNKNOWN; settle it with reconcile(error) (clOrdIds={list(cl_ord_ids)})"
         else:
             fate = "its effect on OKX is unknown"
         super().__init__(
@@ -101,7 +101,7 @@ class ConnectionLost(_RequestFailure, ConnectionError):
     def __init__(self, *, id: str, op: str, cl_ord_ids: Sequence[str], reason: str) -> None:
         self.reason = reason
         fate = (
-            f"fate on OKX is UNKNOWN; reconcile by clOrdId (clOrdIds={list(cl_ord_ids)})"
+            f"fate on OKX is UNKNOWN; settle it with reconcile(error) (clOrdIds={list(cl_ord_ids)})"
             if cl_ord_ids
             else "its effect on OKX is unknown"
         )
