@@ -175,6 +175,11 @@ class Soak:
             await self.probe_orders()
         # delayed replies and notice closes may still be on their way
         await asyncio.sleep(settle_seconds(self.report.plan))
+        # A late notice close may have swapped a link meanwhile: read both processes only
+        # once every client is connected again (as at every other checkpoint), so the
+        # resource comparison sees the same steady state each time (the 100k soak once
+        # read the simulator with 2 of its 4 links mid-swap).
+        await self.quiesce()
         tasks, threads, fds = await steady_reading(self.sides)
         objects = live_objects(CENSUS_MODULES)
         snap = self.memory.snapshot()
