@@ -175,12 +175,13 @@ class Soak:
             await self.probe_orders()
         # delayed replies and notice closes may still be on their way
         await asyncio.sleep(settle_seconds(self.report.plan))
-        # A late notice close may have swapped a link meanwhile: read both processes only
-        # once every client is connected again (as at every other checkpoint), so the
-        # resource comparison sees the same steady state each time (the 100k soak once
-        # read the simulator with 2 of its 4 links mid-swap).
+        # Read both processes only once every client is connected again, and the
+        # simulator before the client's memory snapshot: on a 100k-request run that
+        # snapshot holds this loop for seconds, no ping goes out, and the simulator's
+        # 5 s idle timeout closed the async client's links before it was read.
         await self.quiesce()
         tasks, threads, fds = await steady_reading(self.sides)
+        sim = await self.sim.call("resources", label)
         objects = live_objects(CENSUS_MODULES)
         snap = self.memory.snapshot()
         cp = Checkpoint(
@@ -193,7 +194,7 @@ class Soak:
             MemoryProbe.total(snap),
             rss_kib(),
             objects,
-            sim=await self.sim.call("resources", label),
+            sim=sim,
         )
         self.report.checkpoints.append(cp)
         if self.cfg.verbose:
