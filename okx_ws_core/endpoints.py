@@ -17,16 +17,23 @@ ConnectionKey = Literal["public", "private", "business"]
 CONNECTION_KEYS: Final[tuple[ConnectionKey, ...]] = ("public", "private", "business")
 PATHS: Final[dict[str, str]] = {key: f"/ws/v5/{key}" for key in CONNECTION_KEYS}
 
+# Port 443, wss://'s default. OKX refuses WebSocket connections on port 8443 since
+# 2026-10-31 (changelog, log_zh "WebSocket 8443 端口下线", updated 2026-09-30: drop
+# ":8443", keep host and path; every WS host and path). The EEA and US hosts are
+# covered by "all affected domains support 443" (uncertain only in that OKX's
+# example names the global hosts).
 LIVE_HOSTS: Final[dict[str, str]] = {
-    "prod": "wss://ws.okx.com:8443",
-    "eea": "wss://wseea.okx.com:8443",
-    "us": "wss://wsus.okx.com:8443",
+    "prod": "wss://ws.okx.com",
+    "eea": "wss://wseea.okx.com",
+    "us": "wss://wsus.okx.com",
 }
 DEMO_HOSTS: Final[dict[str, str]] = {
-    "prod": "wss://wspap.okx.com:8443",
-    "eea": "wss://wseeapap.okx.com:8443",
-    "us": "wss://wsuspap.okx.com:8443",
+    "prod": "wss://wspap.okx.com",
+    "eea": "wss://wseeapap.okx.com",
+    "us": "wss://wsuspap.okx.com",
 }
+RETIRED_PORT: Final = 8443
+RETIRED_PORT_SINCE: Final = "2026-10-31"
 # okx-api adds brokerId=9999 to the demo *business* URL only (ccxt adds it to
 # every demo URL); we follow okx-api. Uncertain: change here if OKX says more.
 DEMO_BUSINESS_QUERY: Final = "brokerId=9999"
@@ -54,11 +61,29 @@ def resolve_url(
         parts = urlsplit(base_url)
         if parts.scheme not in ("ws", "wss") or not parts.netloc:
             raise ValueError(f"base_url must look like ws://host:port, got {base_url!r}")
+        _refuse_retired_port(base_url, parts.hostname or "", parts.port)
         root = f"{parts.scheme}://{parts.netloc}"
     url = root + PATHS[connection]
     if demo_trading and connection == "business":
         url += "?" + DEMO_BUSINESS_QUERY
     return url
+
+
+def is_okx_host(hostname: str) -> bool:
+    """``okx.com`` or one of its subdomains (a proxy or the simulator is not)."""
+    host = hostname.lower().rstrip(".")
+    return host == "okx.com" or host.endswith(".okx.com")
+
+
+def _refuse_retired_port(url: str, hostname: str, port: int | None) -> None:
+    """OKX's own hosts no longer listen on 8443: say so instead of failing to connect."""
+    if port == RETIRED_PORT and is_okx_host(hostname):
+        fixed = url.replace(f":{RETIRED_PORT}", "", 1)
+        raise ValueError(
+            f"base_url {url!r} names port {RETIRED_PORT}: OKX refuses WebSocket connections"
+            f" on port {RETIRED_PORT} since {RETIRED_PORT_SINCE}; use port 443 by dropping"
+            f" the port ({fixed!r}), or leave base_url unset for OKX's default hosts"
+        )
 
 
 # REST hosts for the public endpoints (the instrument list). Demo trading uses

@@ -91,13 +91,13 @@ def test_login_timestamp_is_seconds_and_applies_the_offset() -> None:
 @pytest.mark.parametrize(
     ("market", "demo", "connection", "url"),
     [
-        ("prod", False, "private", "wss://ws.okx.com:8443/ws/v5/private"),
-        ("prod", True, "business", "wss://wspap.okx.com:8443/ws/v5/business?brokerId=9999"),
-        ("prod", True, "private", "wss://wspap.okx.com:8443/ws/v5/private"),
-        ("eea", False, "public", "wss://wseea.okx.com:8443/ws/v5/public"),
-        ("eea", True, "business", "wss://wseeapap.okx.com:8443/ws/v5/business?brokerId=9999"),
-        ("us", False, "business", "wss://wsus.okx.com:8443/ws/v5/business"),
-        ("us", True, "public", "wss://wsuspap.okx.com:8443/ws/v5/public"),
+        ("prod", False, "private", "wss://ws.okx.com/ws/v5/private"),
+        ("prod", True, "business", "wss://wspap.okx.com/ws/v5/business?brokerId=9999"),
+        ("prod", True, "private", "wss://wspap.okx.com/ws/v5/private"),
+        ("eea", False, "public", "wss://wseea.okx.com/ws/v5/public"),
+        ("eea", True, "business", "wss://wseeapap.okx.com/ws/v5/business?brokerId=9999"),
+        ("us", False, "business", "wss://wsus.okx.com/ws/v5/business"),
+        ("us", True, "public", "wss://wsuspap.okx.com/ws/v5/public"),
     ],
 )
 def test_endpoints_for_every_market(market: str, demo: bool, connection: str, url: str) -> None:
