@@ -17,8 +17,8 @@ from .spec_loader import load_spec
 def build(spec_dir: Path) -> dict[str, str]:
     """File name -> final content of every file of the generated package."""
     spec = load_spec(spec_dir)
-    models_source, requirements = generate_models(spec)
-    files = {"models.py": models_source, **render_package(spec, requirements)}
+    models_source, requirements, rules = generate_models(spec)
+    files = {"models.py": models_source, **render_package(spec, requirements, rules)}
     return {
         name: format_source(name, text) if name.endswith(".py") else text
         for name, text in sorted(files.items())

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from .client_options import annotation_imports, client_options
-from .models_gen import HEADER, RequirementClass
+from .models_gen import HEADER, RequirementClass, RulesClass
 from .spec_loader import Spec
 from .spec_rules import ENVELOPE
 
@@ -88,7 +89,9 @@ def model_names(spec: Spec) -> list[str]:
     return sorted(names)
 
 
-def render_package(spec: Spec, requirements: list[RequirementClass]) -> dict[str, str]:
+def render_package(
+    spec: Spec, requirements: list[RequirementClass], rules: Sequence[RulesClass] = ()
+) -> dict[str, str]:
     """File name -> source for everything in the package except ``models.py``."""
     env = _environment()
     options = client_options()
@@ -101,6 +104,7 @@ def render_package(spec: Spec, requirements: list[RequirementClass]) -> dict[str
         "options": options,
         "annotation_imports": annotation_imports(options),
         "requirements": requirements,
+        "rules": rules,
     }
     files = {
         "_model_base.py": env.get_template("_model_base.py.j2").render(context),

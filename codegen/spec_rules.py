@@ -113,10 +113,39 @@ def _check_schema(checker: SchemaChecker, path: Path, schema: Mapping[str, Any])
                     f"{source!r} is not a property of the same object",
                 )
             )
+    problems += _check_retired(path, schema)
     expected = schema.get("type")
     for index, value in enumerate(schema.get("enum") or ()):
         if expected is not None and checker.check(value, {"type": expected}):
             problems.append(Problem((*path, "enum", index), f"{value!r} is not a {expected}"))
+    return problems
+
+
+def _check_retired(path: Path, schema: Mapping[str, Any]) -> list[Problem]:
+    """``x-retired`` on an object names retired properties, on an enum retired values;
+    a retired one is no longer current, and its replacement is."""
+    retired = schema.get("x-retired")
+    if not retired:
+        return []
+    if "properties" in schema:
+        current, what = set(schema["properties"]), "property"
+    elif "enum" in schema:
+        current, what = set(schema["enum"]), "enum value"
+    else:
+        return [Problem((*path, "x-retired"), "only an object or an enum can retire names")]
+    problems = []
+    for name, entry in retired.items():
+        where: Path = (*path, "x-retired", name)
+        if name in current:
+            problems.append(Problem(where, f"{name!r} is retired but still a current {what}"))
+        if entry["replacement"] not in current:
+            problems.append(
+                Problem(
+                    (*where, "replacement"), f"{entry['replacement']!r} is not a current {what}"
+                )
+            )
+        if entry["refused"] < entry["renamed"]:
+            problems.append(Problem((*where, "refused"), "refused before it was renamed"))
     return problems
 
 

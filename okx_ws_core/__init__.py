@@ -34,7 +34,7 @@ from .errors import (
 )
 from .events import Event
 from .options import ClientOptions
-from .protocol import Operation, Resolved, prepare_args
+from .protocol import ExtraFields, Operation, Resolved, prepare_args
 from .reconcile import Verdict
 from .rest import RestAuthenticationError
 from .sync_client import WebsocketClient
@@ -42,6 +42,7 @@ from .tracker import FINAL_STATES, Fill, OrderOp, OrderTracker, OrderWaitTimeout
 from .transport import Connector, Transport
 
 __all__ = [
+    "ExtraFields",
     "CONNECTION_KEYS",
     "FINAL_STATES",
     "AsyncWebsocketClient",

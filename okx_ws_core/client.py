@@ -45,6 +45,7 @@ from .options import ClientOptions
 from .pacing import Pacer
 from .protocol import (
     ErrorEvent,
+    ExtraFields,
     Inbound,
     Malformed,
     Notice,
@@ -263,16 +264,19 @@ class AsyncWebsocketClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> R:
         """Validate ``params``, send one request and return the typed reply (``code == "0"``).
 
+        ``extra_fields``: fields OKX added after this release, sent unvalidated
+        (a mapping for every item, or one mapping per batch item).
         Raises :class:`ParamsValidationError` (nothing sent), :class:`OkxApiError`
         for any other code (with every item's result), :class:`RequestTimeout`
         when no reply came in time and :class:`ConnectionLost` when the link died
         with the request in flight.  A request is never sent twice.
         """
         conn = self._connection(operation.connection)
-        args = operation.prepare(params)
+        args = operation.prepare(params, extra_fields)
         timeout = self.options.request_timeout if timeout is None else timeout
         deadline = asyncio.get_running_loop().time() + timeout
         filled: list[tuple[int, Resolved]] = []

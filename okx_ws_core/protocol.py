@@ -15,6 +15,7 @@ path must stay cheap.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import string
 from collections.abc import Mapping, Sequence
@@ -74,15 +75,23 @@ class Operation(Generic[P, R]):
             return demands(self.batch_of_one_limits, args)
         return demands(self.limits, args)
 
-    def prepare(self, params: object) -> list[dict[str, Any]]:
-        """Validate ``params`` and return the request's ``args``; raises ParamsValidationError."""
-        return prepare_args(
+    def prepare(
+        self, params: object, extra_fields: ExtraFields | None = None
+    ) -> list[dict[str, Any]]:
+        """Validate ``params`` and return the request's ``args``; raises ParamsValidationError.
+
+        ``extra_fields`` (see :func:`add_extra_fields`) go on the wire unvalidated.
+        """
+        args = prepare_args(
             params,
             self.params_model,
             operation=self.name,
             batch=self.batch,
             max_items=self.max_items,
         )
+        if extra_fields is not None:
+            add_extra_fields(args, extra_fields, self.params_model, operation=self.name)
+        return args
 
     def fill_resolved(
         self, args: list[dict[str, Any]], codes: Mapping[str, int]
@@ -164,6 +173,76 @@ def prepare_args(
             [("(params)", f"a batch takes {min_items} to {max_items} items, got {len(params)}")],
         )
     return [_one(model, item, operation, f"[{i}]") for i, item in enumerate(params)]
+
+
+# Fields OKX added after this release: sent as given, per call, never validated.
+ExtraFields = Mapping[str, Any] | Sequence[Mapping[str, Any]]
+_announced_extras: set[tuple[str, str]] = set()
+_log = logging.getLogger("okx_ws")
+
+
+def add_extra_fields(
+    args: list[dict[str, Any]], extra: ExtraFields, model: type[BaseModel], *, operation: str
+) -> None:
+    """Add ``extra`` to each item of ``args``: one mapping for every item, or one per item.
+
+    The escape hatch for a field OKX documented after this release: the
+    request stays strict (a misspelt field in ``params`` still fails), and a
+    field is sent unvalidated only when the caller names it here.  A field the
+    spec knows, or one OKX retired, is refused: it belongs in ``params``.
+    """
+    if isinstance(extra, Mapping):
+        per_item: Sequence[Mapping[str, Any]] = [extra] * len(args)
+    elif isinstance(extra, Sequence) and not isinstance(extra, (str, bytes)):
+        per_item = extra
+        if len(per_item) != len(args):
+            raise ParamsValidationError(
+                operation,
+                [("extra_fields", f"got {len(per_item)} mappings for {len(args)} items")],
+            )
+    else:
+        raise ParamsValidationError(
+            operation, [("extra_fields", f"expected a mapping, got {type(extra).__name__}")]
+        )
+    known = _known_names(model)
+    retired: Mapping[str, Any] = getattr(model, "retired_names", {})
+    for index, (item, fields) in enumerate(zip(args, per_item, strict=True)):
+        prefix = f"[{index}]." if len(args) > 1 or not isinstance(extra, Mapping) else ""
+        if not isinstance(fields, Mapping):
+            where = f"extra_fields[{index}]"
+            raise ParamsValidationError(
+                operation, [(where, f"expected a mapping, got {type(fields).__name__}")]
+            )
+        for key, value in fields.items():
+            problem = _extra_field_problem(key, value, known, retired, model)
+            if problem:
+                raise ParamsValidationError(operation, [(f"{prefix}extra_fields.{key}", problem)])
+            item[key] = value
+            if (operation, key) not in _announced_extras:
+                _announced_extras.add((operation, key))
+                _log.debug("okx-ws %s: sending %r unvalidated (extra_fields)", operation, key)
+
+
+def _known_names(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(
+        name for attr, field in model.model_fields.items() for name in (attr, field.alias) if name
+    )
+
+
+def _extra_field_problem(
+    key: object, value: object, known: frozenset[str], retired: Mapping[str, Any], model: type
+) -> str:
+    if not isinstance(key, str) or not key:
+        return f"a field name must be a non-empty string, got {key!r}"
+    if key in known:
+        return f"a field of {model.__name__}: pass it in params, where it is validated"
+    if key in retired:
+        return str(retired[key][1])
+    try:
+        _dumps(value)
+    except (TypeError, ValueError) as exc:
+        return f"cannot be sent as JSON: {exc}"
+    return ""
 
 
 # -- frames -----------------------------------------------------------------------

@@ -21,7 +21,7 @@ from .errors import ClientClosed
 from .events import Handler
 from .loop_thread import LoopThread
 from .options import ClientOptions
-from .protocol import Operation
+from .protocol import ExtraFields, Operation
 from .ratelimit import ConnectionLimits
 from .reconcile import Target, Verdict
 from .tracker import FINAL_STATES, OrderOp, OrderTracker, TrackedOrder
@@ -123,9 +123,14 @@ class WebsocketClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> R:
         """Validate, send and type one operation (see :meth:`AsyncWebsocketClient.call`)."""
-        return self._run(self._async.call(operation, params, exp_time=exp_time, timeout=timeout))
+        return self._run(
+            self._async.call(
+                operation, params, exp_time=exp_time, timeout=timeout, extra_fields=extra_fields
+            )
+        )
 
     def send_ws_api_request(
         self,

@@ -364,17 +364,17 @@ def test_an_item_that_no_longer_matches_its_model_is_delivered_unvalidated_and_l
             link = link_of(server, "private")
             arg = {"channel": "orders", "instType": "ANY"}
             for _ in range(3):
-                link.push(orders_push(arg, state="new_state_from_okx", clOrdId="odd"))
+                link.push(orders_push(arg, uTime="soon", clOrdId="odd"))
             link.push({"arg": arg, "data": ["not an object"]})
             await settle()
             update = await stream.get(0)
             item = update.data[0]
-            assert type(item) is OrdersPushItem and item.state == "new_state_from_okx"
+            assert type(item) is OrdersPushItem and item.u_time == "soon"
             assert item.cl_ord_id == "odd" and item.model_extra == {}
             await stream.get(0)
             await stream.get(0)
             assert (await stream.get(0)).data == []  # a non-object item is skipped, logged
-        assert caplog.text.count("do not match OrdersPushItem") == 2  # state, then [0]
+        assert caplog.text.count("do not match OrdersPushItem") == 2  # uTime, then [0]
 
     run(main())
 

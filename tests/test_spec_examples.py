@@ -136,6 +136,7 @@ def test_invalid_example_is_rejected_before_sending_async(
         run(main())
 
     assert example["error_field"] in str(caught.value)
+    assert example.get("error_contains", "") in str(caught.value)
     assert caught.value.operation == name
     assert server.connect_attempts == 0  # rejected before even connecting
 
@@ -150,6 +151,7 @@ def test_invalid_example_is_rejected_before_sending_sync(
             getattr(client, name)(example["params"])
 
     assert example["error_field"] in str(caught.value)
+    assert example.get("error_contains", "") in str(caught.value)
     assert server.connect_attempts == 0
 
 

@@ -23,6 +23,7 @@ from okx_ws_core import (
     ClientOptions,
     ConfigurationError,
     ConnectionLost,
+    ExtraFields,
     OrderTracker,
     RequestTimeout,
     TrackedOrder,
@@ -452,6 +453,7 @@ class AsyncWebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.SubmitNewOrderResponse:
         """Place one order on the private connection. OKX answers code "0" when the order
         was accepted; the item's sCode/sMsg say why it was rejected otherwise.
@@ -463,10 +465,16 @@ class AsyncWebsocketAPIClient:
         if OKX does not list it).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (a mapping); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return await self._ws.call(
-            operations.SUBMIT_NEW_ORDER, params, exp_time=exp_time, timeout=timeout
+            operations.SUBMIT_NEW_ORDER,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )
 
     async def submit_multiple_orders(
@@ -475,6 +483,7 @@ class AsyncWebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.SubmitMultipleOrdersResponse:
         """Place up to 20 orders in one request. Reply code "2" means some orders failed:
         check each item's sCode.
@@ -486,10 +495,16 @@ class AsyncWebsocketAPIClient:
         if OKX does not list it).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (one mapping for every item, or a list of one per item); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return await self._ws.call(
-            operations.SUBMIT_MULTIPLE_ORDERS, params, exp_time=exp_time, timeout=timeout
+            operations.SUBMIT_MULTIPLE_ORDERS,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )
 
     async def cancel_order(
@@ -498,6 +513,7 @@ class AsyncWebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.CancelOrderResponse:
         """Cancel one pending order, identified by ordId or clOrdId.
 
@@ -508,10 +524,16 @@ class AsyncWebsocketAPIClient:
         if OKX does not list it).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (a mapping); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return await self._ws.call(
-            operations.CANCEL_ORDER, params, exp_time=exp_time, timeout=timeout
+            operations.CANCEL_ORDER,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )
 
     async def cancel_multiple_orders(
@@ -520,6 +542,7 @@ class AsyncWebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.CancelMultipleOrdersResponse:
         """Cancel up to 20 pending orders in one request; each item needs ordId or clOrdId.
 
@@ -530,10 +553,16 @@ class AsyncWebsocketAPIClient:
         if OKX does not list it).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (one mapping for every item, or a list of one per item); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return await self._ws.call(
-            operations.CANCEL_MULTIPLE_ORDERS, params, exp_time=exp_time, timeout=timeout
+            operations.CANCEL_MULTIPLE_ORDERS,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )
 
     async def amend_order(
@@ -542,6 +571,7 @@ class AsyncWebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.AmendOrderResponse:
         """Amend the size and/or price of one pending order, identified by ordId or
         clOrdId. reqId, when given, is echoed back in the reply.
@@ -553,10 +583,16 @@ class AsyncWebsocketAPIClient:
         if OKX does not list it).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (a mapping); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return await self._ws.call(
-            operations.AMEND_ORDER, params, exp_time=exp_time, timeout=timeout
+            operations.AMEND_ORDER,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )
 
     async def amend_multiple_orders(
@@ -565,6 +601,7 @@ class AsyncWebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.AmendMultipleOrdersResponse:
         """Amend up to 20 pending orders in one request.
 
@@ -575,10 +612,16 @@ class AsyncWebsocketAPIClient:
         if OKX does not list it).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (one mapping for every item, or a list of one per item); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return await self._ws.call(
-            operations.AMEND_MULTIPLE_ORDERS, params, exp_time=exp_time, timeout=timeout
+            operations.AMEND_MULTIPLE_ORDERS,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )
 
     async def mass_cancel_orders(
@@ -587,6 +630,7 @@ class AsyncWebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.MassCancelOrdersResponse:
         """Cancel all MMP pending orders of an option instrument family, optionally locking
         new orders for lockInterval milliseconds.
@@ -596,10 +640,16 @@ class AsyncWebsocketAPIClient:
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (a mapping); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return await self._ws.call(
-            operations.MASS_CANCEL_ORDERS, params, exp_time=exp_time, timeout=timeout
+            operations.MASS_CANCEL_ORDERS,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )
 
     async def submit_spread_order(
@@ -608,6 +658,7 @@ class AsyncWebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.SubmitSpreadOrderResponse:
         """Place one spread order on the business connection.
 
@@ -616,10 +667,16 @@ class AsyncWebsocketAPIClient:
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (a mapping); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return await self._ws.call(
-            operations.SUBMIT_SPREAD_ORDER, params, exp_time=exp_time, timeout=timeout
+            operations.SUBMIT_SPREAD_ORDER,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )
 
     async def amend_spread_order(
@@ -628,6 +685,7 @@ class AsyncWebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.AmendSpreadOrderResponse:
         """Amend one pending spread order, identified by ordId or clOrdId.
 
@@ -636,10 +694,16 @@ class AsyncWebsocketAPIClient:
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (a mapping); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return await self._ws.call(
-            operations.AMEND_SPREAD_ORDER, params, exp_time=exp_time, timeout=timeout
+            operations.AMEND_SPREAD_ORDER,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )
 
     async def cancel_spread_order(
@@ -648,6 +712,7 @@ class AsyncWebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.CancelSpreadOrderResponse:
         """Cancel one pending spread order, identified by ordId or clOrdId.
 
@@ -656,10 +721,16 @@ class AsyncWebsocketAPIClient:
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (a mapping); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return await self._ws.call(
-            operations.CANCEL_SPREAD_ORDER, params, exp_time=exp_time, timeout=timeout
+            operations.CANCEL_SPREAD_ORDER,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )
 
     async def mass_cancel_spread_orders(
@@ -668,6 +739,7 @@ class AsyncWebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.MassCancelSpreadOrdersResponse:
         """Cancel all pending spread orders, of one spread when sprdId is given, of every
         spread otherwise.
@@ -677,8 +749,14 @@ class AsyncWebsocketAPIClient:
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (a mapping); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return await self._ws.call(
-            operations.MASS_CANCEL_SPREAD_ORDERS, params, exp_time=exp_time, timeout=timeout
+            operations.MASS_CANCEL_SPREAD_ORDERS,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )

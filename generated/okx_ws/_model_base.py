@@ -10,10 +10,16 @@ which pydantic fields alone cannot express.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from typing_extensions import Self
 
 
@@ -82,3 +88,63 @@ class RequireOrdIdOrClOrdId(OkxModel):
                 {"fields": ", ".join(group)},
             )
         return self
+
+
+class RefusesRetired(OkxModel):
+    """Refuses property names and enum values OKX retired (spec: ``x-retired``).
+
+    A retired name would otherwise fail as an unknown field and a retired
+    value as "not one of ...": this says what replaced it and since when.
+    """
+
+    retired_names: ClassVar[dict[str, tuple[str, str]]] = {}  # key -> (OKX name, message)
+    retired_values: ClassVar[dict[tuple[str, str], tuple[str, str]]] = {}  # (key, value) -> ...
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _refuse_retired(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if isinstance(data, dict):
+            found = [
+                (okx, message, data[key])
+                for key, (okx, message) in cls.retired_names.items()
+                if key in data
+            ]
+            found += [
+                (okx, message, value)
+                for (key, value), (okx, message) in cls.retired_values.items()
+                if data.get(key) == value
+            ]
+            if found:
+                errors = [
+                    InitErrorDetails(
+                        type=PydanticCustomError("retired", message), loc=(okx,), input=given
+                    )
+                    for okx, message, given in found
+                ]
+                raise ValidationError.from_exception_data(cls.__name__, errors)
+        return handler(data)
+
+
+class OrderParamsRules(RequireInstIdCodeOrInstId, RefusesRetired):
+    """What OKX retired in OrderParams, refused with its replacement."""
+
+    retired_names: ClassVar[dict[str, tuple[str, str]]] = {
+        "isElpTakerAccess": (
+            "isElpTakerAccess",
+            "renamed rpiTakerAccess by OKX (2026-07-28); the old name is refused since 2026-10-31",
+        ),
+        "is_elp_taker_access": (
+            "isElpTakerAccess",
+            "renamed rpiTakerAccess by OKX (2026-07-28); the old name is refused since 2026-10-31",
+        ),
+    }
+    retired_values: ClassVar[dict[tuple[str, str], tuple[str, str]]] = {
+        ("ordType", "elp"): (
+            "ordType",
+            "'elp' was renamed 'rpi' by OKX (2026-07-28); the old value is refused since 2026-10-31",
+        ),
+        ("ord_type", "elp"): (
+            "ordType",
+            "'elp' was renamed 'rpi' by OKX (2026-07-28); the old value is refused since 2026-10-31",
+        ),
+    }

@@ -22,6 +22,7 @@ from okx_ws_core import (
     ClientOptions,
     ConfigurationError,
     ConnectionLost,
+    ExtraFields,
     OrderTracker,
     RequestTimeout,
     TrackedOrder,
@@ -459,6 +460,7 @@ class WebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.SubmitNewOrderResponse:
         """Place one order on the private connection. OKX answers code "0" when the order
         was accepted; the item's sCode/sMsg say why it was rejected otherwise.
@@ -470,10 +472,16 @@ class WebsocketAPIClient:
         if OKX does not list it).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (a mapping); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return self._ws.call(
-            operations.SUBMIT_NEW_ORDER, params, exp_time=exp_time, timeout=timeout
+            operations.SUBMIT_NEW_ORDER,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )
 
     def submit_multiple_orders(
@@ -482,6 +490,7 @@ class WebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.SubmitMultipleOrdersResponse:
         """Place up to 20 orders in one request. Reply code "2" means some orders failed:
         check each item's sCode.
@@ -493,10 +502,16 @@ class WebsocketAPIClient:
         if OKX does not list it).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (one mapping for every item, or a list of one per item); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return self._ws.call(
-            operations.SUBMIT_MULTIPLE_ORDERS, params, exp_time=exp_time, timeout=timeout
+            operations.SUBMIT_MULTIPLE_ORDERS,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )
 
     def cancel_order(
@@ -505,6 +520,7 @@ class WebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.CancelOrderResponse:
         """Cancel one pending order, identified by ordId or clOrdId.
 
@@ -515,9 +531,17 @@ class WebsocketAPIClient:
         if OKX does not list it).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (a mapping); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
-        return self._ws.call(operations.CANCEL_ORDER, params, exp_time=exp_time, timeout=timeout)
+        return self._ws.call(
+            operations.CANCEL_ORDER,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
+        )
 
     def cancel_multiple_orders(
         self,
@@ -525,6 +549,7 @@ class WebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.CancelMultipleOrdersResponse:
         """Cancel up to 20 pending orders in one request; each item needs ordId or clOrdId.
 
@@ -535,10 +560,16 @@ class WebsocketAPIClient:
         if OKX does not list it).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (one mapping for every item, or a list of one per item); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return self._ws.call(
-            operations.CANCEL_MULTIPLE_ORDERS, params, exp_time=exp_time, timeout=timeout
+            operations.CANCEL_MULTIPLE_ORDERS,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )
 
     def amend_order(
@@ -547,6 +578,7 @@ class WebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.AmendOrderResponse:
         """Amend the size and/or price of one pending order, identified by ordId or
         clOrdId. reqId, when given, is echoed back in the reply.
@@ -558,9 +590,17 @@ class WebsocketAPIClient:
         if OKX does not list it).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (a mapping); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
-        return self._ws.call(operations.AMEND_ORDER, params, exp_time=exp_time, timeout=timeout)
+        return self._ws.call(
+            operations.AMEND_ORDER,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
+        )
 
     def amend_multiple_orders(
         self,
@@ -568,6 +608,7 @@ class WebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.AmendMultipleOrdersResponse:
         """Amend up to 20 pending orders in one request.
 
@@ -578,10 +619,16 @@ class WebsocketAPIClient:
         if OKX does not list it).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (one mapping for every item, or a list of one per item); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return self._ws.call(
-            operations.AMEND_MULTIPLE_ORDERS, params, exp_time=exp_time, timeout=timeout
+            operations.AMEND_MULTIPLE_ORDERS,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )
 
     def mass_cancel_orders(
@@ -590,6 +637,7 @@ class WebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.MassCancelOrdersResponse:
         """Cancel all MMP pending orders of an option instrument family, optionally locking
         new orders for lockInterval milliseconds.
@@ -599,10 +647,16 @@ class WebsocketAPIClient:
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (a mapping); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return self._ws.call(
-            operations.MASS_CANCEL_ORDERS, params, exp_time=exp_time, timeout=timeout
+            operations.MASS_CANCEL_ORDERS,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )
 
     def submit_spread_order(
@@ -611,6 +665,7 @@ class WebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.SubmitSpreadOrderResponse:
         """Place one spread order on the business connection.
 
@@ -619,10 +674,16 @@ class WebsocketAPIClient:
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (a mapping); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return self._ws.call(
-            operations.SUBMIT_SPREAD_ORDER, params, exp_time=exp_time, timeout=timeout
+            operations.SUBMIT_SPREAD_ORDER,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )
 
     def amend_spread_order(
@@ -631,6 +692,7 @@ class WebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.AmendSpreadOrderResponse:
         """Amend one pending spread order, identified by ordId or clOrdId.
 
@@ -639,10 +701,16 @@ class WebsocketAPIClient:
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (a mapping); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return self._ws.call(
-            operations.AMEND_SPREAD_ORDER, params, exp_time=exp_time, timeout=timeout
+            operations.AMEND_SPREAD_ORDER,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )
 
     def cancel_spread_order(
@@ -651,6 +719,7 @@ class WebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.CancelSpreadOrderResponse:
         """Cancel one pending spread order, identified by ordId or clOrdId.
 
@@ -659,10 +728,16 @@ class WebsocketAPIClient:
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (a mapping); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return self._ws.call(
-            operations.CANCEL_SPREAD_ORDER, params, exp_time=exp_time, timeout=timeout
+            operations.CANCEL_SPREAD_ORDER,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )
 
     def mass_cancel_spread_orders(
@@ -671,6 +746,7 @@ class WebsocketAPIClient:
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
+        extra_fields: ExtraFields | None = None,
     ) -> models.MassCancelSpreadOrdersResponse:
         """Cancel all pending spread orders, of one spread when sprdId is given, of every
         spread otherwise.
@@ -680,8 +756,14 @@ class WebsocketAPIClient:
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
+        ``extra_fields``: fields OKX added after this release, sent as given and never
+        validated (a mapping); a misspelt field in ``params`` still fails.
         Raises :class:`OkxApiError` when OKX answers a code other than "0".
         """
         return self._ws.call(
-            operations.MASS_CANCEL_SPREAD_ORDERS, params, exp_time=exp_time, timeout=timeout
+            operations.MASS_CANCEL_SPREAD_ORDERS,
+            params,
+            exp_time=exp_time,
+            timeout=timeout,
+            extra_fields=extra_fields,
         )

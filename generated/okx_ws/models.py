@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from okx_ws._model_base import (
     OkxModel,
-    RequireInstIdCodeOrInstId,
+    OrderParamsRules,
     RequireInstIdCodeOrInstIdAndRequireOrdIdOrClOrdId,
     RequireOrdIdOrClOrdId,
 )
@@ -19,6 +19,9 @@ class ResponseEnvelope(OkxModel):
     OKX's reply to one WS API request; `data` is typed per operation.
     """
 
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: Annotated[StrictStr, Field(description="Request ID, echoed from the request.")]
     op: Annotated[StrictStr, Field(description="OKX operation, echoed from the request.")]
     code: Annotated[
@@ -35,7 +38,7 @@ class ResponseEnvelope(OkxModel):
     ] = None
 
 
-class OrderParams(RequireInstIdCodeOrInstId):
+class OrderParams(OrderParamsRules):
     """
     One new order (op "order"; one item of "batch-orders").
     """
@@ -70,9 +73,12 @@ class OrderParams(RequireInstIdCodeOrInstId):
             "optimal_limit_ioc",
             "mmp",
             "mmp_and_post_only",
-            "elp",
+            "rpi",
         ],
-        Field(alias="ordType", description="Order type."),
+        Field(
+            alias="ordType",
+            description='Order type; "rpi" is a Retail Price Improvement maker order (minimum notional SPOT 500, FUTURES 2,000, SWAP 5,000 USD; error 54051 below it).',
+        ),
     ]
     sz: Annotated[
         StrictStr,
@@ -142,6 +148,35 @@ class OrderParams(RequireInstIdCodeOrInstId):
         Literal["cancel_maker", "cancel_taker", "cancel_both"] | None,
         Field(alias="stpMode", description="Self-trade prevention mode."),
     ] = None
+    trade_quote_ccy: Annotated[
+        StrictStr | None,
+        Field(
+            alias="tradeQuoteCcy",
+            description='Quote currency to trade in (SPOT only), e.g. "USD" to keep trading in USD on a Crypto-USDC pair since OKX merged its USD spot pairs into USDC (2026-09-30); defaults to the instId\'s quote currency. Error 54109 until USDC trading is activated (POST /api/v5/account/activate-feature). OKX added it on 2026-09-30. Uncertain: OKX documented tradeQuoteCcy before the merge; the date is when it became needed.',
+            min_length=1,
+        ),
+    ] = None
+    px_amend_type: Annotated[
+        Literal["0", "1"] | None,
+        Field(
+            alias="pxAmendType",
+            description='What OKX does when px is outside the price limit: "0" reject the order (default), "1" amend px to the best price within the limit.',
+        ),
+    ] = None
+    rpi_taker_access: Annotated[
+        StrictBool | None,
+        Field(
+            alias="rpiTakerAccess",
+            description="Let this (IOC) taker order trade against RPI liquidity, behind OKX's speed bump (was isElpTakerAccess). OKX added it on 2026-07-28.",
+        ),
+    ] = None
+    rpi_px_round: Annotated[
+        StrictBool | None,
+        Field(
+            alias="rpiPxRound",
+            description="Let OKX round an rpi order's price to the RPI price grid. OKX added it on 2026-07-28. Uncertain: the rounding rule's details are not in our notes.",
+        ),
+    ] = None
 
 
 class OrderResult(OkxModel):
@@ -149,6 +184,9 @@ class OrderResult(OkxModel):
     Result of one new order.
     """
 
+    model_config = ConfigDict(
+        extra="allow",
+    )
     cl_ord_id: Annotated[
         StrictStr | None, Field(alias="clOrdId", description="Client order ID as sent.")
     ] = None
@@ -165,6 +203,13 @@ class OrderResult(OkxModel):
     s_msg: Annotated[
         StrictStr, Field(alias="sMsg", description="Item error message, empty on success.")
     ]
+    sub_code: Annotated[
+        StrictStr | None,
+        Field(
+            alias="subCode",
+            description='Sub-code of a rejection that sCode alone does not explain; "" otherwise. OKX added it on 2026-03-10.',
+        ),
+    ] = None
 
 
 class CancelOrderParams(RequireInstIdCodeOrInstIdAndRequireOrdIdOrClOrdId):
@@ -206,6 +251,9 @@ class CancelOrderResult(OkxModel):
     Result of one cancellation.
     """
 
+    model_config = ConfigDict(
+        extra="allow",
+    )
     cl_ord_id: Annotated[StrictStr | None, Field(alias="clOrdId")] = None
     ord_id: Annotated[StrictStr | None, Field(alias="ordId")] = None
     ts: Annotated[
@@ -292,6 +340,20 @@ class AmendOrderParams(RequireInstIdCodeOrInstIdAndRequireOrdIdOrClOrdId):
             pattern="^([0-9]*[1-9][0-9]*(\\.[0-9]+)?|[0-9]+\\.[0-9]*[1-9][0-9]*)$",
         ),
     ] = None
+    px_amend_type: Annotated[
+        Literal["0", "1"] | None,
+        Field(
+            alias="pxAmendType",
+            description='What OKX does when newPx is outside the price limit: "0" reject the amendment (default), "1" amend to the best price within the limit.',
+        ),
+    ] = None
+    rpi_taker_access: Annotated[
+        StrictBool | None,
+        Field(
+            alias="rpiTakerAccess",
+            description="RPI taker access of the amended order; not inherited from the original order. OKX added it on 2026-07-28.",
+        ),
+    ] = None
 
 
 class AmendOrderResult(OkxModel):
@@ -299,6 +361,9 @@ class AmendOrderResult(OkxModel):
     Result of one amendment.
     """
 
+    model_config = ConfigDict(
+        extra="allow",
+    )
     cl_ord_id: Annotated[StrictStr | None, Field(alias="clOrdId")] = None
     ord_id: Annotated[StrictStr | None, Field(alias="ordId")] = None
     ts: Annotated[
@@ -307,6 +372,13 @@ class AmendOrderResult(OkxModel):
     req_id: Annotated[StrictStr | None, Field(alias="reqId")] = None
     s_code: Annotated[StrictStr, Field(alias="sCode")]
     s_msg: Annotated[StrictStr, Field(alias="sMsg")]
+    sub_code: Annotated[
+        StrictStr | None,
+        Field(
+            alias="subCode",
+            description='Sub-code of a rejection that sCode alone does not explain; "" otherwise. OKX added it on 2026-03-10.',
+        ),
+    ] = None
 
 
 class MassCancelParams(OkxModel):
@@ -340,6 +412,9 @@ class MassCancelResult(OkxModel):
     Result of a mass cancellation.
     """
 
+    model_config = ConfigDict(
+        extra="allow",
+    )
     result: Annotated[StrictBool, Field(description="Whether the request was accepted.")]
 
 
@@ -398,6 +473,9 @@ class SpreadOrderResult(OkxModel):
     Result of one new spread order.
     """
 
+    model_config = ConfigDict(
+        extra="allow",
+    )
     cl_ord_id: Annotated[StrictStr | None, Field(alias="clOrdId")] = None
     ord_id: Annotated[StrictStr | None, Field(alias="ordId")] = None
     tag: StrictStr | None = None
@@ -457,6 +535,9 @@ class SpreadAmendResult(OkxModel):
     Result of one spread order amendment.
     """
 
+    model_config = ConfigDict(
+        extra="allow",
+    )
     cl_ord_id: Annotated[StrictStr | None, Field(alias="clOrdId")] = None
     ord_id: Annotated[StrictStr | None, Field(alias="ordId")] = None
     req_id: Annotated[StrictStr | None, Field(alias="reqId")] = None
@@ -491,6 +572,9 @@ class SpreadCancelResult(OkxModel):
     Result of one spread order cancellation.
     """
 
+    model_config = ConfigDict(
+        extra="allow",
+    )
     cl_ord_id: Annotated[StrictStr | None, Field(alias="clOrdId")] = None
     ord_id: Annotated[StrictStr | None, Field(alias="ordId")] = None
     s_code: Annotated[StrictStr, Field(alias="sCode")]
@@ -614,12 +698,12 @@ class OrdersPushItem(OkxModel):
         extra="allow",
     )
     inst_type: Annotated[
-        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"] | None,
+        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"] | StrictStr | None,
         Field(alias="instType", description="Instrument type."),
     ] = None
     inst_id: Annotated[StrictStr, Field(alias="instId", description="Instrument ID.")]
     tgt_ccy: Annotated[
-        Literal["", "base_ccy", "quote_ccy"] | None,
+        Literal["", "base_ccy", "quote_ccy"] | StrictStr | None,
         Field(alias="tgtCcy", description="Unit of sz for spot market orders."),
     ] = None
     ccy: Annotated[StrictStr | None, Field(description="Margin currency.")] = None
@@ -679,19 +763,20 @@ class OrdersPushItem(OkxModel):
             "mmp_and_post_only",
             "op_fok",
             "elp",
-        ],
+        ]
+        | StrictStr,
         Field(
             alias="ordType",
             description="Order type. Uncertain: OKX adds order types over time (elp appeared in 2025); an unknown one keeps the push untyped.",
         ),
     ]
-    side: Annotated[Literal["buy", "sell"], Field(description="Order side.")]
+    side: Annotated[Literal["buy", "sell"] | StrictStr, Field(description="Order side.")]
     pos_side: Annotated[
-        Literal["", "net", "long", "short"] | None,
+        Literal["", "net", "long", "short"] | StrictStr | None,
         Field(alias="posSide", description="Position side."),
     ] = None
     td_mode: Annotated[
-        Literal["cash", "cross", "isolated", "spot_isolated"] | None,
+        Literal["cash", "cross", "isolated", "spot_isolated"] | StrictStr | None,
         Field(alias="tdMode", description="Trade mode."),
     ] = None
     fill_px: Annotated[
@@ -797,7 +882,7 @@ class OrdersPushItem(OkxModel):
         ),
     ] = None
     exec_type: Annotated[
-        Literal["", "T", "M"] | None,
+        Literal["", "T", "M"] | StrictStr | None,
         Field(
             alias="execType",
             description='Liquidity of the fill, T taker, M maker; "" without a fill.',
@@ -820,7 +905,7 @@ class OrdersPushItem(OkxModel):
         ),
     ] = None
     state: Annotated[
-        Literal["live", "partially_filled", "filled", "canceled", "mmp_canceled"],
+        Literal["live", "partially_filled", "filled", "canceled", "mmp_canceled"] | StrictStr,
         Field(description="Order state."),
     ]
     lever: Annotated[
@@ -942,7 +1027,7 @@ class OrdersPushItem(OkxModel):
         ),
     ] = None
     is_tp_limit: Annotated[
-        Literal["", "true", "false"] | None,
+        Literal["", "true", "false"] | StrictStr | None,
         Field(alias="isTpLimit", description="Whether it is a TP limit order."),
     ] = None
     u_time: Annotated[
@@ -966,7 +1051,7 @@ class OrdersPushItem(OkxModel):
         ),
     ] = None
     reduce_only: Annotated[
-        Literal["", "true", "false"] | None,
+        Literal["", "true", "false"] | StrictStr | None,
         Field(alias="reduceOnly", description="Whether the order only reduces a position."),
     ] = None
     quick_mgn_type: Annotated[
@@ -1037,7 +1122,7 @@ class FillsPushItem(OkxModel):
             alias="fillPx", description="Last filled price.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
         ),
     ]
-    side: Annotated[Literal["buy", "sell"], Field(description="Order side.")]
+    side: Annotated[Literal["buy", "sell"] | StrictStr, Field(description="Order side.")]
     ts: Annotated[StrictStr, Field(description="Fill time.", pattern="^[0-9]*$")]
     ord_id: Annotated[StrictStr, Field(alias="ordId", description="Order ID.")]
     cl_ord_id: Annotated[
@@ -1051,7 +1136,7 @@ class FillsPushItem(OkxModel):
         StrictStr, Field(alias="tradeId", description="ID of the last trade in the aggregation.")
     ]
     exec_type: Annotated[
-        Literal["", "T", "M"] | None,
+        Literal["", "T", "M"] | StrictStr | None,
         Field(
             alias="execType",
             description='Liquidity of the fill, T taker, M maker; "" without a fill.',
@@ -1578,15 +1663,16 @@ class PositionsPushItem(OkxModel):
         extra="allow",
     )
     inst_type: Annotated[
-        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"],
+        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"] | StrictStr,
         Field(alias="instType", description="Instrument type."),
     ]
     mgn_mode: Annotated[
-        Literal["", "cross", "isolated"], Field(alias="mgnMode", description="Margin mode.")
+        Literal["", "cross", "isolated"] | StrictStr,
+        Field(alias="mgnMode", description="Margin mode."),
     ]
     pos_id: Annotated[StrictStr, Field(alias="posId", description="Position ID.")]
     pos_side: Annotated[
-        Literal["", "net", "long", "short"] | None,
+        Literal["", "net", "long", "short"] | StrictStr | None,
         Field(alias="posSide", description="Position side."),
     ] = None
     pos: Annotated[
@@ -2002,11 +2088,12 @@ class BalanceAndPositionPushPosData(OkxModel):
     )
     inst_id: Annotated[StrictStr, Field(alias="instId", description="Instrument ID.")]
     inst_type: Annotated[
-        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"] | None,
+        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"] | StrictStr | None,
         Field(alias="instType", description="Instrument type."),
     ] = None
     mgn_mode: Annotated[
-        Literal["", "cross", "isolated"] | None, Field(alias="mgnMode", description="Margin mode.")
+        Literal["", "cross", "isolated"] | StrictStr | None,
+        Field(alias="mgnMode", description="Margin mode."),
     ] = None
     avg_px: Annotated[
         StrictStr | None,
@@ -2016,7 +2103,7 @@ class BalanceAndPositionPushPosData(OkxModel):
     ] = None
     ccy: Annotated[StrictStr | None, Field(description="Margin currency.")] = None
     pos_side: Annotated[
-        Literal["", "net", "long", "short"] | None,
+        Literal["", "net", "long", "short"] | StrictStr | None,
         Field(alias="posSide", description="Position side."),
     ] = None
     pos: Annotated[
@@ -2137,10 +2224,10 @@ class SprdOrdersPushItem(OkxModel):
         Field(description="Original order quantity.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
     ]
     ord_type: Annotated[
-        Literal["market", "limit", "post_only", "ioc"],
+        Literal["market", "limit", "post_only", "ioc"] | StrictStr,
         Field(alias="ordType", description="Order type."),
     ]
-    side: Annotated[Literal["buy", "sell"], Field(description="Order side.")]
+    side: Annotated[Literal["buy", "sell"] | StrictStr, Field(description="Order side.")]
     fill_sz: Annotated[
         StrictStr | None,
         Field(
@@ -2202,7 +2289,8 @@ class SprdOrdersPushItem(OkxModel):
         ),
     ] = None
     state: Annotated[
-        Literal["live", "partially_filled", "filled", "canceled"], Field(description="Order state.")
+        Literal["live", "partially_filled", "filled", "canceled"] | StrictStr,
+        Field(description="Order state."),
     ]
     cancel_source: Annotated[
         StrictStr | None,
@@ -2269,7 +2357,9 @@ class SprdTradesPushLegs(OkxModel):
             pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
         ),
     ] = None
-    side: Annotated[Literal["buy", "sell"] | None, Field(description="Order side.")] = None
+    side: Annotated[Literal["buy", "sell"] | StrictStr | None, Field(description="Order side.")] = (
+        None
+    )
     fill_pnl: Annotated[
         StrictStr | None,
         Field(
@@ -2311,10 +2401,10 @@ class SprdTradesPushItem(OkxModel):
         StrictStr,
         Field(alias="fillSz", description="Filled quantity.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
     ]
-    side: Annotated[Literal["buy", "sell"], Field(description="Order side.")]
-    state: Annotated[Literal["filled", "rejected"], Field(description="Trade state.")]
+    side: Annotated[Literal["buy", "sell"] | StrictStr, Field(description="Order side.")]
+    state: Annotated[Literal["filled", "rejected"] | StrictStr, Field(description="Trade state.")]
     exec_type: Annotated[
-        Literal["", "T", "M"] | None,
+        Literal["", "T", "M"] | StrictStr | None,
         Field(
             alias="execType",
             description='Liquidity of the fill, T taker, M maker; "" without a fill.',
