@@ -55,6 +55,42 @@ def check_rules(spec: Mapping[str, Any]) -> list[Problem]:
             )
         seen_ops.setdefault(operation["op"], name)
     problems += check_channels(spec, checker)
+    problems += _check_changes(spec)
+    return problems
+
+
+def spec_path_exists(spec: Mapping[str, Any], dotted: str) -> bool:
+    """Whether ``dotted`` (``definitions.X.properties.y``, ``...enum.value``) names
+    something in the spec; used for ``okx_changes[*].spec_paths``."""
+    node: Any = spec
+    parts = dotted.split(".")
+    for index, part in enumerate(parts):
+        if isinstance(node, list):  # an enum: the rest names one value
+            return ".".join(parts[index:]) in [str(v) for v in node]
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _check_changes(spec: Mapping[str, Any]) -> list[Problem]:
+    problems = []
+    for index, entry in enumerate(spec.get("okx_changes") or ()):
+        for path_index, dotted in enumerate(entry.get("spec_paths") or ()):
+            if not spec_path_exists(spec, dotted):
+                problems.append(
+                    Problem(
+                        ("okx_changes", index, "spec_paths", path_index),
+                        f"{dotted!r} does not exist in the spec",
+                    )
+                )
+        if not (entry.get("spec_paths") or entry.get("runtime") or entry.get("not_followed")):
+            problems.append(
+                Problem(
+                    ("okx_changes", index),
+                    "name what follows it (spec_paths, runtime) or why not (not_followed)",
+                )
+            )
     return problems
 
 

@@ -292,6 +292,7 @@ class AsyncWebsocketClient:
         try:
             reply = await self._execute(conn, operation.op, args, exp_time, timeout, deadline)
         except OkxApiError as error:
+            error.response = _typed_or_none(operation.response_model, error.reply)
             self._forget_stale_codes(error, args, filled)
             for code in {error.code, *(str(item.get("sCode")) for item in error.data)}:
                 self._pacer.rejected(counted, code)
@@ -629,6 +630,14 @@ class AsyncWebsocketClient:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+def _typed_or_none(model: type[R], reply: dict[str, Any]) -> R | None:
+    """A rejected reply as the operation's model (items keep every field), if it fits."""
+    try:
+        return model.model_validate(reply)
+    except ValueError:  # pydantic's ValidationError: a reply shaped unlike the spec's
+        return None
 
 
 def _mappings(what: str, args: object) -> list[dict[str, Any]]:

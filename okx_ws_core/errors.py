@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
+from .api_codes import CodeHint, hint_for
+
 
 class OkxWsError(Exception):
     """Base class of every okx-ws error."""
@@ -142,9 +144,13 @@ class RateLimitExceeded(OkxWsError):
 class OkxApiError(OkxWsError):
     """OKX answered the request with ``code != "0"``.
 
-    ``data`` holds every per-item result (``sCode``, ``sMsg``, ``ordId``,
-    ``clOrdId``...), so the successes inside a partially failed batch
-    (``code == "2"``) are never lost: see :attr:`succeeded` and :attr:`failed`.
+    ``data`` holds every per-item result (``sCode``, ``sMsg``, ``subCode``,
+    ``ordId``, ``clOrdId``... and any field OKX adds), so the successes inside
+    a partially failed batch (``code == "2"``) are never lost: see
+    :attr:`succeeded` and :attr:`failed`.  ``response`` is the same reply as
+    the operation's typed model (``None`` from a raw request or when the
+    reply does not fit it); ``hints`` say what to do about the codes in
+    :mod:`okx_ws_core.api_codes`.
     """
 
     def __init__(self, reply: dict[str, Any]) -> None:
@@ -155,14 +161,20 @@ class OkxApiError(OkxWsError):
         self.msg = str(reply.get("msg", ""))
         data = reply.get("data")
         self.data: list[dict[str, Any]] = list(data) if isinstance(data, list) else []
+        self.response: Any = None  # the operation's typed reply model, when call() made one
+        codes = [self.code, *(str(item.get("sCode")) for item in self.failed)]
+        self.hints: list[CodeHint] = [h for h in map(hint_for, dict.fromkeys(codes)) if h]
         details = "; ".join(
             f"[{i}] sCode={item.get('sCode')} sMsg={item.get('sMsg')!r}"
+            + (f" subCode={item['subCode']}" if item.get("subCode") else "")
             for i, item in enumerate(self.data)
             if str(item.get("sCode", "0")) != "0"
         )
+        advice = " ".join(f"({hint})." for hint in self.hints)
         super().__init__(
             f"OKX rejected {self.op!r} id={self.id}: code={self.code} msg={self.msg!r}"
             + (f" items: {details}" if details else "")
+            + (f" {advice}" if advice else "")
         )
 
     @property
@@ -183,7 +195,9 @@ class SubscriptionError(OkxWsError):
         self.code = code
         self.msg = msg
         self.args_ = list(args)
-        super().__init__(f"subscription refused: code={code} msg={msg!r} args={self.args_}")
+        self.hint = hint_for(code)
+        advice = f" ({self.hint})." if self.hint else ""
+        super().__init__(f"subscription refused: code={code} msg={msg!r} args={self.args_}{advice}")
 
 
 class ClientClosed(OkxWsError):

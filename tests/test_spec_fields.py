@@ -1,7 +1,9 @@
 """The spec covers every field of the protocol notes' operation table (okx-protocol.md).
 
-The table below is transcribed from those notes on purpose: it is an
-independent record to catch a field dropped from, or misspelt in, the spec.
+The table below is transcribed from those notes, and from the audit of OKX's
+documentation and changelog of 2026-12-06 (slippagePct, outcome, rpiPxRound on
+amend), on purpose: it is an independent record to catch a field dropped
+from, or misspelt in, the spec.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ INST = {"instIdCode", "instId"}
 ORDER = (
     {"tdMode", "side", "ordType", "sz"} | INST,
     {"px", "ccy", "clOrdId", "tag", "posSide", "reduceOnly", "tgtCcy", "banAmend", "pxUsd", "pxVol", "stpMode",
-     "tradeQuoteCcy", "pxAmendType", "rpiTakerAccess", "rpiPxRound"},
+     "tradeQuoteCcy", "pxAmendType", "rpiTakerAccess", "rpiPxRound", "slippagePct", "outcome"},
     {"clOrdId", "ordId", "tag", "ts", "sCode", "sMsg", "subCode"},
 )  # fmt: skip
 CANCEL = (INST, {"ordId", "clOrdId"}, {"clOrdId", "ordId", "ts", "sCode", "sMsg"})
@@ -40,6 +42,7 @@ AMEND = (
         "newPxVol",
         "pxAmendType",
         "rpiTakerAccess",
+        "rpiPxRound",
     },
     {"clOrdId", "ordId", "ts", "reqId", "sCode", "sMsg", "subCode"},
 )

@@ -244,7 +244,7 @@ class AsyncWebsocketAPIClient:
 
     async def subscribe_orders(
         self,
-        inst_type: Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "ANY"] = "ANY",
+        inst_type: Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS", "ANY"] = "ANY",
         inst_family: str | None = None,
         inst_id: str | None = None,
         *,
@@ -261,7 +261,7 @@ class AsyncWebsocketAPIClient:
         unsubscribes.  With ``callback`` each update goes to it instead.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
-        * ``inst_type`` (``instType``): Instrument type; ANY for every type.
+        * ``inst_type`` (``instType``): Instrument type; ANY for every type (EVENTS since 2026-04-15).
         * ``inst_family`` (``instFamily``): Instrument family (FUTURES, SWAP, OPTION), e.g. "BTC-USD".
         * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
@@ -280,8 +280,9 @@ class AsyncWebsocketAPIClient:
         callback: UpdateCallback[models.FillsPushItem] | None = None,
         timeout: float | None = None,
     ) -> ChannelStream[models.FillsPushItem]:
-        """Your fills as they happen (VIP5 and above; others get 60029 on subscribing).
-        Taker fills at one price may be aggregated (count).
+        """Your fills as they happen (VIP4 and above since 2026-04-07; others get 64003 on
+        subscribing, 60029 before). Taker fills at one price may be aggregated (count);
+        event contracts push only the YES side.
 
         OKX channel ``fills`` on the ``private`` connection; each
         update's ``data`` is a list of :class:`~okx_ws.models.FillsPushItem`.
@@ -332,7 +333,7 @@ class AsyncWebsocketAPIClient:
 
     async def subscribe_positions(
         self,
-        inst_type: Literal["MARGIN", "SWAP", "FUTURES", "OPTION", "ANY"] = "ANY",
+        inst_type: Literal["MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS", "ANY"] = "ANY",
         inst_family: str | None = None,
         inst_id: str | None = None,
         extra_params: str | None = None,
@@ -350,7 +351,7 @@ class AsyncWebsocketAPIClient:
         unsubscribes.  With ``callback`` each update goes to it instead.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
-        * ``inst_type`` (``instType``): Instrument type; ANY for every type.
+        * ``inst_type`` (``instType``): Instrument type; ANY for every type (EVENTS since 2026-04-15).
         * ``inst_family`` (``instFamily``): Instrument family (FUTURES, SWAP, OPTION).
         * ``inst_id`` (``instId``): Instrument ID (wins over instFamily).
         * ``extra_params`` (``extraParams``): OKX's extra configuration as a JSON string, e.g. '{"updateInterval": "0"}' (pushes on events only).

@@ -125,6 +125,22 @@ class RefusesRetired(OkxModel):
         return handler(data)
 
 
+class AmendOrderParamsRules(RequireInstIdCodeOrInstIdAndRequireOrdIdOrClOrdId, RefusesRetired):
+    """What OKX retired in AmendOrderParams, refused with its replacement."""
+
+    retired_names: ClassVar[dict[str, tuple[str, str]]] = {
+        "isElpTakerAccess": (
+            "isElpTakerAccess",
+            "renamed rpiTakerAccess by OKX (2026-07-28); the old name is refused since 2026-10-31",
+        ),
+        "is_elp_taker_access": (
+            "isElpTakerAccess",
+            "renamed rpiTakerAccess by OKX (2026-07-28); the old name is refused since 2026-10-31",
+        ),
+    }
+    retired_values: ClassVar[dict[tuple[str, str], tuple[str, str]]] = {}
+
+
 class OrderParamsRules(RequireInstIdCodeOrInstId, RefusesRetired):
     """What OKX retired in OrderParams, refused with its replacement."""
 

@@ -33,7 +33,7 @@ FILLS: Channel[models.FillsArgs, models.FillsPushItem] = Channel(
     args_model=models.FillsArgs,
     item_model=models.FillsPushItem,
     role=None,
-    doc="Your fills as they happen (VIP5 and above; others get 60029 on subscribing). Taker fills at one price may be aggregated (count).",
+    doc="Your fills as they happen (VIP4 and above since 2026-04-07; others get 64003 on subscribing, 60029 before). Taker fills at one price may be aggregated (count); event contracts push only the YES side.",
 )
 
 ACCOUNT: Channel[models.AccountArgs, models.AccountPushItem] = Channel(

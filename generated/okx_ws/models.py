@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from okx_ws._model_base import (
+    AmendOrderParamsRules,
     OkxModel,
     OrderParamsRules,
     RequireInstIdCodeOrInstIdAndRequireOrdIdOrClOrdId,
@@ -152,7 +153,7 @@ class OrderParams(OrderParamsRules):
         StrictStr | None,
         Field(
             alias="tradeQuoteCcy",
-            description='Quote currency to trade in (SPOT only), e.g. "USD" to keep trading in USD on a Crypto-USDC pair since OKX merged its USD spot pairs into USDC (2026-09-30); defaults to the instId\'s quote currency. Error 54109 until USDC trading is activated (POST /api/v5/account/activate-feature). OKX added it on 2026-09-30. Uncertain: OKX documented tradeQuoteCcy before the merge; the date is when it became needed.',
+            description='Quote currency to trade in (SPOT only), e.g. "USD" to keep trading in USD on a Crypto-USDC pair since OKX merged its USD spot pairs into USDC (2026-09-30); defaults to the instId\'s quote currency. Error 54109 until USDC trading is activated (POST /api/v5/account/activate-feature). OKX added it on 2026-09-30. Uncertain: OKX documented tradeQuoteCcy before the migration; the date is when it became needed.',
             min_length=1,
         ),
     ] = None
@@ -160,21 +161,35 @@ class OrderParams(OrderParamsRules):
         Literal["0", "1"] | None,
         Field(
             alias="pxAmendType",
-            description='What OKX does when px is outside the price limit: "0" reject the order (default), "1" amend px to the best price within the limit.',
+            description='What OKX does when px is outside the price limit: "0" reject the order (default), "1" amend px to the best price within the limit. OKX added it on 2025-08-12.',
         ),
     ] = None
     rpi_taker_access: Annotated[
         StrictBool | None,
         Field(
             alias="rpiTakerAccess",
-            description="Let this (IOC) taker order trade against RPI liquidity, behind OKX's speed bump (was isElpTakerAccess). OKX added it on 2026-07-28.",
+            description="Let this limit, market, fok or ioc order take RPI liquidity (was isElpTakerAccess); when true OKX delays the order by its speed bump. Default false. OKX added it on 2026-07-28.",
         ),
     ] = None
     rpi_px_round: Annotated[
         StrictBool | None,
         Field(
             alias="rpiPxRound",
-            description="Let OKX round an rpi order's price to the RPI price grid. OKX added it on 2026-07-28. Uncertain: the rounding rule's details are not in our notes.",
+            description="For ordType rpi: let OKX round a price that breaks the RPI spacing rule outward to the nearest placeable, non-crossing level (pushed with amendSource 6). Default false. OKX added it on 2026-07-28.",
+        ),
+    ] = None
+    slippage_pct: Annotated[
+        StrictStr | None,
+        Field(
+            alias="slippagePct",
+            description='Maximum slippage of a SPOT or MARGIN market order as a fraction, at most "0.05" (OKX answers 54084/54085 outside its range or precision). OKX added it on 2026-05-06. Uncertain: the 0.05 cap and the 4 decimals are read from OKX\'s text; only OKX checks the cap.',
+            pattern="^0(\\.[0-9]{1,4})?$",
+        ),
+    ] = None
+    outcome: Annotated[
+        Literal["yes", "no"] | None,
+        Field(
+            description="Side of an event contract (instType EVENTS); required by OKX for those. OKX added it on 2026-04-15."
         ),
     ] = None
 
@@ -263,7 +278,7 @@ class CancelOrderResult(OkxModel):
     s_msg: Annotated[StrictStr, Field(alias="sMsg")]
 
 
-class AmendOrderParams(RequireInstIdCodeOrInstIdAndRequireOrdIdOrClOrdId):
+class AmendOrderParams(AmendOrderParamsRules):
     """
     One amendment (op "amend-order"; one item of "batch-amend-orders").
     """
@@ -344,14 +359,21 @@ class AmendOrderParams(RequireInstIdCodeOrInstIdAndRequireOrdIdOrClOrdId):
         Literal["0", "1"] | None,
         Field(
             alias="pxAmendType",
-            description='What OKX does when newPx is outside the price limit: "0" reject the amendment (default), "1" amend to the best price within the limit.',
+            description='What OKX does when newPx is outside the price limit: "0" reject the amendment (default), "1" amend to the best price within the limit. OKX added it on 2025-08-12.',
         ),
     ] = None
     rpi_taker_access: Annotated[
         StrictBool | None,
         Field(
             alias="rpiTakerAccess",
-            description="RPI taker access of the amended order; not inherited from the original order. OKX added it on 2026-07-28.",
+            description="RPI taker access of the amended order. Not inherited: leaving it out amends the order to false. OKX added it on 2026-07-28.",
+        ),
+    ] = None
+    rpi_px_round: Annotated[
+        StrictBool | None,
+        Field(
+            alias="rpiPxRound",
+            description="For an rpi order, round a new price that breaks the RPI spacing rule. OKX added it on 2026-07-28.",
         ),
     ] = None
 
@@ -608,8 +630,11 @@ class OrdersArgs(OkxModel):
         extra="forbid",
     )
     inst_type: Annotated[
-        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "ANY"] | None,
-        Field(alias="instType", description="Instrument type; ANY for every type."),
+        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS", "ANY"] | None,
+        Field(
+            alias="instType",
+            description="Instrument type; ANY for every type (EVENTS since 2026-04-15).",
+        ),
     ] = "ANY"
     inst_family: Annotated[
         StrictStr | None,
@@ -676,6 +701,46 @@ class OrdersPushAttachAlgoOrds(OkxModel):
     amend_px_on_trigger_type: Annotated[StrictStr | None, Field(alias="amendPxOnTriggerType")] = (
         None
     )
+    tp_trigger_ratio: Annotated[
+        StrictStr | None,
+        Field(
+            alias="tpTriggerRatio",
+            description='Decimal number as a string, "" when OKX has none.',
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    sl_trigger_ratio: Annotated[
+        StrictStr | None,
+        Field(
+            alias="slTriggerRatio",
+            description='Decimal number as a string, "" when OKX has none.',
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    callback_ratio: Annotated[
+        StrictStr | None,
+        Field(
+            alias="callbackRatio",
+            description='Decimal number as a string, "" when OKX has none.',
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    callback_spread: Annotated[
+        StrictStr | None,
+        Field(
+            alias="callbackSpread",
+            description='Decimal number as a string, "" when OKX has none.',
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    active_px: Annotated[
+        StrictStr | None,
+        Field(
+            alias="activePx",
+            description='Decimal number as a string, "" when OKX has none.',
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
 
 
 class OrdersPushLinkedAlgoOrd(OkxModel):
@@ -698,7 +763,7 @@ class OrdersPushItem(OkxModel):
         extra="allow",
     )
     inst_type: Annotated[
-        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"] | StrictStr | None,
+        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS"] | StrictStr | None,
         Field(alias="instType", description="Instrument type."),
     ] = None
     inst_id: Annotated[StrictStr, Field(alias="instId", description="Instrument ID.")]
@@ -762,12 +827,12 @@ class OrdersPushItem(OkxModel):
             "mmp",
             "mmp_and_post_only",
             "op_fok",
-            "elp",
+            "rpi",
         ]
         | StrictStr,
         Field(
             alias="ordType",
-            description="Order type. Uncertain: OKX adds order types over time (elp appeared in 2025); an unknown one keeps the push untyped.",
+            description='Order type; "rpi" is a Retail Price Improvement order (ELP until 2026-07-28). A type OKX does not document here (e.g. "trigger", seen on algo orders\' children) or adds later arrives as a plain string.',
         ),
     ]
     side: Annotated[Literal["buy", "sell"] | StrictStr, Field(description="Order side.")]
@@ -1004,13 +1069,16 @@ class OrdersPushItem(OkxModel):
         ),
     ] = None
     source: Annotated[
-        StrictStr | None, Field(description="Order source (6 trigger, 7 TP/SL, 13 algo...).")
+        StrictStr | None,
+        Field(
+            description="Order source (6 trigger, 7 TP/SL, 13 algo, 25 trailing stop, 34 chase...)."
+        ),
     ] = None
     cancel_source: Annotated[
         StrictStr | None,
         Field(
             alias="cancelSource",
-            description="Why the order was canceled: 0 system, 1 user, 13 FOK, 14 IOC, 20 cancel-all-after, 32 self-trade...",
+            description="Why the order was canceled: 0 system, 1 user, 13 FOK, 14 IOC, 20 cancel-all-after, 31 post-only crossing, 32 self-trade, 45 RPI price check failed, 46 delta reducing...",
         ),
     ] = None
     cancel_source_reason: Annotated[
@@ -1018,7 +1086,11 @@ class OrdersPushItem(OkxModel):
         Field(alias="cancelSourceReason", description="Cancellation reason in words."),
     ] = None
     amend_source: Annotated[
-        StrictStr | None, Field(alias="amendSource", description="Source of the last amendment.")
+        StrictStr | None,
+        Field(
+            alias="amendSource",
+            description="Source of the last amendment: 1 user, 2 user (after a partial fill), 4 system (pxAmendType), 5 system (price limit), 6 system (RPI price rounding, rpiPxRound; since 2026-07-28).",
+        ),
     ] = None
     category: Annotated[
         StrictStr | None,
@@ -1075,7 +1147,14 @@ class OrdersPushItem(OkxModel):
     ] = None
     trade_quote_ccy: Annotated[
         StrictStr | None,
-        Field(alias="tradeQuoteCcy", description="Quote currency used for trading."),
+        Field(
+            alias="tradeQuoteCcy",
+            description="Quote currency used for trading (e.g. USD on a Crypto-USDC pair since 2026-09-30).",
+        ),
+    ] = None
+    outcome: Annotated[
+        StrictStr | None,
+        Field(description='Side of an event contract (yes, no); "" otherwise. Since 2026-04-15.'),
     ] = None
     code: Annotated[StrictStr | None, Field(description='Error code, "0" by default.')] = None
     msg: Annotated[StrictStr | None, Field(description='Error message, "" by default.')] = None
@@ -1184,6 +1263,24 @@ class AccountPushDetails(OkxModel):
     ] = None
     u_time: Annotated[
         StrictStr | None, Field(alias="uTime", description="Update time.", pattern="^[0-9]*$")
+    ] = None
+    frp_type: Annotated[
+        StrictStr | None, Field(alias="frpType", description="Fixed-rate borrowing type.")
+    ] = None
+    auto_lend_status: Annotated[
+        StrictStr | None,
+        Field(
+            alias="autoLendStatus",
+            description="Auto-lend status (unsupported, off, pending, active).",
+        ),
+    ] = None
+    auto_lend_mt_amt: Annotated[
+        StrictStr | None,
+        Field(
+            alias="autoLendMtAmt",
+            description="Auto-lend amount matched.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
     ] = None
     iso_eq: Annotated[
         StrictStr | None,
@@ -1584,6 +1681,26 @@ class AccountPushItem(OkxModel):
             description="Unrealized profit and loss in USD.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
         ),
     ] = None
+    delta: Annotated[
+        StrictStr | None,
+        Field(
+            description="Delta of the account in USD (delta-neutral strategies).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    delta_lever: Annotated[
+        StrictStr | None,
+        Field(
+            alias="deltaLever", description="Delta leverage.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    delta_neutral_status: Annotated[
+        StrictStr | None,
+        Field(
+            alias="deltaNeutralStatus",
+            description="Delta-neutral risk status: 0 normal, 1 transfers restricted, 2 delta reducing.",
+        ),
+    ] = None
     details: Annotated[list[AccountPushDetails], Field(description="One entry per currency.")]
 
 
@@ -1596,8 +1713,11 @@ class PositionsArgs(OkxModel):
         extra="forbid",
     )
     inst_type: Annotated[
-        Literal["MARGIN", "SWAP", "FUTURES", "OPTION", "ANY"] | None,
-        Field(alias="instType", description="Instrument type; ANY for every type."),
+        Literal["MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS", "ANY"] | None,
+        Field(
+            alias="instType",
+            description="Instrument type; ANY for every type (EVENTS since 2026-04-15).",
+        ),
     ] = "ANY"
     inst_family: Annotated[
         StrictStr | None,
@@ -1663,7 +1783,7 @@ class PositionsPushItem(OkxModel):
         extra="allow",
     )
     inst_type: Annotated[
-        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"] | StrictStr,
+        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS"] | StrictStr,
         Field(alias="instType", description="Instrument type."),
     ]
     mgn_mode: Annotated[
@@ -1682,6 +1802,14 @@ class PositionsPushItem(OkxModel):
             pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
         ),
     ]
+    hedged_pos: Annotated[
+        StrictStr | None,
+        Field(
+            alias="hedgedPos",
+            description="Hedged position quantity (delta-neutral strategies).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
     base_bal: Annotated[
         StrictStr | None,
         Field(
@@ -2088,7 +2216,7 @@ class BalanceAndPositionPushPosData(OkxModel):
     )
     inst_id: Annotated[StrictStr, Field(alias="instId", description="Instrument ID.")]
     inst_type: Annotated[
-        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"] | StrictStr | None,
+        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS"] | StrictStr | None,
         Field(alias="instType", description="Instrument type."),
     ] = None
     mgn_mode: Annotated[
