@@ -234,6 +234,7 @@ def generate_models(spec: Spec) -> tuple[str, list[RequirementClass], list[Rules
         disable_timestamp=True,
         custom_file_header=HEADER,
         formatters=[Formatter.BUILTIN],
+        field_extra_keys={"x-format"},  # read by the runtime's error messages
     )
     if not isinstance(source, str):
         raise TypeError(f"datamodel-code-generator returned {type(source).__name__}, expected str")

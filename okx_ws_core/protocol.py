@@ -14,6 +14,8 @@ path must stay cheap.
 
 from __future__ import annotations
 
+import decimal
+import difflib
 import json
 import logging
 import secrets
@@ -146,9 +148,49 @@ def _one(model: type[BaseModel], item: object, operation: str, prefix: str) -> d
     except ValidationError as exc:
         raise ParamsValidationError(
             operation,
-            [(_location(prefix, tuple(err["loc"])), err["msg"]) for err in exc.errors()],
+            [
+                (_location(prefix, tuple(err["loc"])), explain(model, err, operation))
+                for err in exc.errors()
+            ],
         ) from None
     return validated.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def explain(model: type[BaseModel], error: Mapping[str, Any], operation: str) -> str:
+    """One pydantic error as a trader reads it: what a valid value looks like
+    (the spec's ``x-format``), what was given, and the field meant by a typo.
+
+    Model constructors keep pydantic's own messages; the client's methods
+    raise :class:`ParamsValidationError` with these.
+    """
+    kind, given, loc = error["type"], error.get("input"), error["loc"]
+    if kind == "extra_forbidden":
+        known = [f.alias or n for n, f in model.model_fields.items()]
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+        return f"not a field of {operation}" + (f"; did you mean {close[0]}?" if close else "")
+    fmt = _field_format(model, loc)
+    if kind == "string_type" and isinstance(given, (float, decimal.Decimal)) and fmt:
+        kind_name = "a float" if isinstance(given, float) else "a Decimal"
+        loses = " (floats lose precision)" if isinstance(given, float) else ""
+        return f'got {kind_name} {given}; send a decimal string like "{given}"{loses}'
+    if kind == "string_type" and fmt:
+        return f"must be {fmt}, got {type(given).__name__} {given!r}"
+    if kind == "string_pattern_mismatch" and fmt:
+        return f"must be {fmt}, got {given!r}"
+    if kind in ("literal_error", "bool_type", "int_type", "string_type", "greater_than_equal"):
+        return f"{error['msg']}, got {given!r}"
+    return str(error["msg"])
+
+
+def _field_format(model: type[BaseModel], loc: Sequence[int | str]) -> str:
+    """The ``x-format`` of the top-level field at ``loc`` (OKX or Python name)."""
+    if not loc:
+        return ""
+    for name, field in model.model_fields.items():
+        if loc[0] in (name, field.alias):
+            extra = field.json_schema_extra
+            return str(extra.get("x-format", "")) if isinstance(extra, dict) else ""
+    return ""
 
 
 def prepare_args(

@@ -85,6 +85,7 @@ class OrderParams(OrderParamsRules):
         StrictStr,
         Field(
             description="Quantity to buy or sell.",
+            json_schema_extra={"x-format": 'a positive decimal string like "0.01"'},
             pattern="^([0-9]*[1-9][0-9]*(\\.[0-9]+)?|[0-9]+\\.[0-9]*[1-9][0-9]*)$",
         ),
     ]
@@ -92,6 +93,7 @@ class OrderParams(OrderParamsRules):
         StrictStr | None,
         Field(
             description="Order price; required by OKX for limit-like order types.",
+            json_schema_extra={"x-format": 'a positive decimal string like "0.01"'},
             pattern="^([0-9]*[1-9][0-9]*(\\.[0-9]+)?|[0-9]+\\.[0-9]*[1-9][0-9]*)$",
         ),
     ] = None
@@ -103,6 +105,9 @@ class OrderParams(OrderParamsRules):
         Field(
             alias="clOrdId",
             description="Client order ID, 1-32 alphanumerics starting with a letter.",
+            json_schema_extra={
+                "x-format": '1 to 32 letters and digits starting with a letter, like "b15"'
+            },
             pattern="^[A-Za-z][A-Za-z0-9]{0,31}$",
         ),
     ] = None
@@ -110,6 +115,7 @@ class OrderParams(OrderParamsRules):
         StrictStr | None,
         Field(
             description="Order tag, up to 16 alphanumerics; sent as given.",
+            json_schema_extra={"x-format": '1 to 16 letters and digits, like "myTag1"'},
             pattern="^[A-Za-z0-9]{1,16}$",
         ),
     ] = None
@@ -134,6 +140,7 @@ class OrderParams(OrderParamsRules):
         Field(
             alias="pxUsd",
             description="Option price in USD.",
+            json_schema_extra={"x-format": 'a positive decimal string like "0.01"'},
             pattern="^([0-9]*[1-9][0-9]*(\\.[0-9]+)?|[0-9]+\\.[0-9]*[1-9][0-9]*)$",
         ),
     ] = None
@@ -142,6 +149,7 @@ class OrderParams(OrderParamsRules):
         Field(
             alias="pxVol",
             description="Option price in implied volatility (1 = 100%).",
+            json_schema_extra={"x-format": 'a positive decimal string like "0.01"'},
             pattern="^([0-9]*[1-9][0-9]*(\\.[0-9]+)?|[0-9]+\\.[0-9]*[1-9][0-9]*)$",
         ),
     ] = None
@@ -183,6 +191,9 @@ class OrderParams(OrderParamsRules):
         Field(
             alias="slippagePct",
             description='Maximum slippage of a SPOT or MARGIN market order as a fraction, at most "0.05" (OKX answers 54084/54085 outside its range or precision). OKX added it on 2026-05-06. Uncertain: the 0.05 cap and the 4 decimals are read from OKX\'s text; only OKX checks the cap.',
+            json_schema_extra={
+                "x-format": 'a fraction up to "0.05" with at most 4 decimals, like "0.01"'
+            },
             pattern="^0(\\.[0-9]{1,4})?$",
         ),
     ] = None
@@ -256,6 +267,9 @@ class CancelOrderParams(RequireInstIdCodeOrInstIdAndRequireOrdIdOrClOrdId):
         Field(
             alias="clOrdId",
             description="Client order ID, 1-32 alphanumerics starting with a letter.",
+            json_schema_extra={
+                "x-format": '1 to 32 letters and digits starting with a letter, like "b15"'
+            },
             pattern="^[A-Za-z][A-Za-z0-9]{0,31}$",
         ),
     ] = None
@@ -307,6 +321,9 @@ class AmendOrderParams(AmendOrderParamsRules):
         Field(
             alias="clOrdId",
             description="Client order ID, 1-32 alphanumerics starting with a letter.",
+            json_schema_extra={
+                "x-format": '1 to 32 letters and digits starting with a letter, like "b15"'
+            },
             pattern="^[A-Za-z][A-Za-z0-9]{0,31}$",
         ),
     ] = None
@@ -319,6 +336,7 @@ class AmendOrderParams(AmendOrderParamsRules):
         Field(
             alias="reqId",
             description="Client request ID of an amendment, echoed back in the reply.",
+            json_schema_extra={"x-format": '1 to 32 characters, like "r1"'},
             max_length=32,
             min_length=1,
         ),
@@ -328,6 +346,7 @@ class AmendOrderParams(AmendOrderParamsRules):
         Field(
             alias="newSz",
             description="New quantity (including what is already filled).",
+            json_schema_extra={"x-format": 'a positive decimal string like "0.01"'},
             pattern="^([0-9]*[1-9][0-9]*(\\.[0-9]+)?|[0-9]+\\.[0-9]*[1-9][0-9]*)$",
         ),
     ] = None
@@ -336,6 +355,7 @@ class AmendOrderParams(AmendOrderParamsRules):
         Field(
             alias="newPx",
             description="New price.",
+            json_schema_extra={"x-format": 'a positive decimal string like "0.01"'},
             pattern="^([0-9]*[1-9][0-9]*(\\.[0-9]+)?|[0-9]+\\.[0-9]*[1-9][0-9]*)$",
         ),
     ] = None
@@ -344,6 +364,7 @@ class AmendOrderParams(AmendOrderParamsRules):
         Field(
             alias="newPxUsd",
             description="New option price in USD.",
+            json_schema_extra={"x-format": 'a positive decimal string like "0.01"'},
             pattern="^([0-9]*[1-9][0-9]*(\\.[0-9]+)?|[0-9]+\\.[0-9]*[1-9][0-9]*)$",
         ),
     ] = None
@@ -352,6 +373,7 @@ class AmendOrderParams(AmendOrderParamsRules):
         Field(
             alias="newPxVol",
             description="New option price in implied volatility.",
+            json_schema_extra={"x-format": 'a positive decimal string like "0.01"'},
             pattern="^([0-9]*[1-9][0-9]*(\\.[0-9]+)?|[0-9]+\\.[0-9]*[1-9][0-9]*)$",
         ),
     ] = None
@@ -424,6 +446,9 @@ class MassCancelParams(OkxModel):
         Field(
             alias="lockInterval",
             description="Lock interval in milliseconds, 0-10000, as a string. Uncertain: OKX documents it as a String; whether a JSON number is also accepted is not known.",
+            json_schema_extra={
+                "x-format": 'milliseconds from "0" to "10000" as a string, like "500"'
+            },
             pattern="^(10000|[0-9]{1,4})$",
         ),
     ] = None
@@ -463,6 +488,7 @@ class SpreadOrderParams(OkxModel):
         StrictStr,
         Field(
             description="Quantity (number of contracts).",
+            json_schema_extra={"x-format": 'a positive decimal string like "0.01"'},
             pattern="^([0-9]*[1-9][0-9]*(\\.[0-9]+)?|[0-9]+\\.[0-9]*[1-9][0-9]*)$",
         ),
     ]
@@ -470,6 +496,7 @@ class SpreadOrderParams(OkxModel):
         StrictStr | None,
         Field(
             description="Price; required by OKX for limit orders. Uncertain: spread prices can be negative (calendar spreads), so negative values are allowed; OKX docs do not say so explicitly.",
+            json_schema_extra={"x-format": 'a decimal string like "-12.5" or "30000"'},
             pattern="^-?([0-9]+(\\.[0-9]+)?)$",
         ),
     ] = None
@@ -478,6 +505,9 @@ class SpreadOrderParams(OkxModel):
         Field(
             alias="clOrdId",
             description="Client order ID, 1-32 alphanumerics starting with a letter.",
+            json_schema_extra={
+                "x-format": '1 to 32 letters and digits starting with a letter, like "b15"'
+            },
             pattern="^[A-Za-z][A-Za-z0-9]{0,31}$",
         ),
     ] = None
@@ -485,6 +515,7 @@ class SpreadOrderParams(OkxModel):
         StrictStr | None,
         Field(
             description="Order tag, up to 16 alphanumerics; sent as given.",
+            json_schema_extra={"x-format": '1 to 16 letters and digits, like "myTag1"'},
             pattern="^[A-Za-z0-9]{1,16}$",
         ),
     ] = None
@@ -522,6 +553,9 @@ class SpreadAmendParams(RequireOrdIdOrClOrdId):
         Field(
             alias="clOrdId",
             description="Client order ID, 1-32 alphanumerics starting with a letter.",
+            json_schema_extra={
+                "x-format": '1 to 32 letters and digits starting with a letter, like "b15"'
+            },
             pattern="^[A-Za-z][A-Za-z0-9]{0,31}$",
         ),
     ] = None
@@ -530,6 +564,7 @@ class SpreadAmendParams(RequireOrdIdOrClOrdId):
         Field(
             alias="reqId",
             description="Client request ID of an amendment, echoed back in the reply.",
+            json_schema_extra={"x-format": '1 to 32 characters, like "r1"'},
             max_length=32,
             min_length=1,
         ),
@@ -539,6 +574,7 @@ class SpreadAmendParams(RequireOrdIdOrClOrdId):
         Field(
             alias="newSz",
             description="New quantity.",
+            json_schema_extra={"x-format": 'a positive decimal string like "0.01"'},
             pattern="^([0-9]*[1-9][0-9]*(\\.[0-9]+)?|[0-9]+\\.[0-9]*[1-9][0-9]*)$",
         ),
     ] = None
@@ -547,6 +583,7 @@ class SpreadAmendParams(RequireOrdIdOrClOrdId):
         Field(
             alias="newPx",
             description="New price. Uncertain: negative spread prices allowed, as for px.",
+            json_schema_extra={"x-format": 'a decimal string like "-12.5" or "30000"'},
             pattern="^-?([0-9]+(\\.[0-9]+)?)$",
         ),
     ] = None
@@ -584,6 +621,9 @@ class SpreadCancelParams(RequireOrdIdOrClOrdId):
         Field(
             alias="clOrdId",
             description="Client order ID, 1-32 alphanumerics starting with a letter.",
+            json_schema_extra={
+                "x-format": '1 to 32 letters and digits starting with a letter, like "b15"'
+            },
             pattern="^[A-Za-z][A-Za-z0-9]{0,31}$",
         ),
     ] = None
