@@ -35,17 +35,13 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .endpoints import ConnectionKey
-from .errors import ClientClosed, ConfigurationError, OkxWsError
+from .errors import ClientClosed, ConfigurationError, UpdateTimeout
 from .protocol import arg_matches, prepare_args
 
 A = TypeVar("A", bound=BaseModel)
 I = TypeVar("I", bound=BaseModel)  # noqa: E741 - the item model, as in the spec
 DEFAULT_BUFFER = 10_000
 ROLE_ORDERS = "orders"  # a channel whose pushes carry order states (tracker, reconcile)
-
-
-class UpdateTimeout(OkxWsError, TimeoutError):
-    """No update arrived within the ``timeout`` given to ``get()``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
-from .errors import ConfigurationError, OkxWsError
+from .errors import ConfigurationError, OrderWaitTimeout
 
 Effect = Literal["place", "amend", "cancel"]
 Lookup = Literal["order", "spread"]
@@ -107,19 +107,6 @@ class TrackedOrder:
     @property
     def final(self) -> bool:
         return self.state in FINAL_STATES
-
-
-class OrderWaitTimeout(OkxWsError, TimeoutError):
-    """``wait_for`` ran out of time; ``order`` is the last known state (``None``: never seen)."""
-
-    def __init__(self, cl_ord_id: str, states: Iterable[str], timeout: float, order: Any) -> None:
-        self.cl_ord_id = cl_ord_id
-        self.order: TrackedOrder | None = order
-        state = order.state if order is not None else "never seen"
-        super().__init__(
-            f"order {cl_ord_id!r} did not reach {sorted(states)} within {timeout:g}s"
-            f" (last state: {state})"
-        )
 
 
 class _Entry:
