@@ -60,7 +60,14 @@ from .ratelimit import ConnectionLimits
 from .reconcile import OrderFates, Target, Verdict, okx_now_ms
 from .rest import SignedRest
 from .signing import login_args, login_timestamp
-from .tracker import FINAL_STATES, OrderOp, OrderTracker, OrderWaits, TrackedOrder
+from .tracker import (
+    DEFAULT_WAIT_TIMEOUT,
+    FINAL_STATES,
+    OrderOp,
+    OrderTracker,
+    OrderWaits,
+    TrackedOrder,
+)
 from .transport import connector_for
 from .updates import UpdateStream
 
@@ -563,11 +570,20 @@ class AsyncWebsocketClient:
         timeout: float | None = None,
     ) -> TrackedOrder:
         """Wait until the tracked order ``cl_ord_id`` reaches one of ``states`` (or any
-        final state: check ``.state``); raises :class:`OrderWaitTimeout` after ``timeout``."""
+        final state: check ``.state``).
+
+        Raises :class:`OrderWaitTimeout` after ``timeout`` seconds (default
+        :data:`~okx_ws_core.tracker.DEFAULT_WAIT_TIMEOUT`, 60 s; ``math.inf`` waits
+        with no limit) and :class:`ClientClosed` if the client closes first.
+        """
+        if self.closed:
+            raise ClientClosed("the client is closed")
         waits = self._fates.waits
         if waits is None:
             raise ConfigurationError("wait_for() needs the order tracker: call track_orders()")
-        return await waits.wait_for(cl_ord_id, states, timeout)
+        return await waits.wait_for(
+            cl_ord_id, states, DEFAULT_WAIT_TIMEOUT if timeout is None else timeout
+        )
 
     async def reconcile(
         self, target: Target, *, timeout: float | None = None
@@ -605,6 +621,8 @@ class AsyncWebsocketClient:
         if self.closed:
             return
         self.closed = True
+        if self._fates.waits is not None:
+            self._fates.waits.close()  # before anything awaits: no waiter outlives close()
         self._channels.close()
         await asyncio.gather(*(c.close() for c in self._connections.values()))
         await self.instruments.aclose()

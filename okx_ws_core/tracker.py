@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
-from .errors import ConfigurationError, OrderWaitTimeout
+from .errors import ClientClosed, ConfigurationError, OrderWaitTimeout
 
 Effect = Literal["place", "amend", "cancel"]
 Lookup = Literal["order", "spread"]
@@ -56,6 +57,10 @@ NOT_PLACED: Final = "not_placed"
 OKX_FINAL: Final = frozenset({FILLED, CANCELED, MMP_CANCELED})
 FINAL_STATES: Final = frozenset({FILLED, CANCELED, MMP_CANCELED, REJECTED, NOT_PLACED})
 _OURS: Final = frozenset({SENT, UNKNOWN, REJECTED, NOT_PLACED})  # overridden by any word from OKX
+# Seconds ``wait_for`` waits when given no timeout: a wait must end even when the order
+# never gets there (a lost push, a typo in the clOrdId).  ``math.inf`` waits until the
+# order gets there or the client closes.
+DEFAULT_WAIT_TIMEOUT: Final = 60.0
 _RANK: Final = {LIVE: 1, PARTIALLY_FILLED: 2, FILLED: 3, CANCELED: 3, MMP_CANCELED: 3}
 
 
@@ -482,11 +487,13 @@ class OrderWaits:
     """``wait_for`` on a tracker: futures resolved from the orders each feed changed.
 
     Lives on the client's event loop; :meth:`notify` is called with every
-    feed's result.
+    feed's result, and :meth:`close` (the client closed) fails every waiter,
+    so no wait outlives its client.
     """
 
     def __init__(self, tracker: OrderTracker) -> None:
         self.tracker = tracker
+        self.closed = False
         self._waiters: dict[str, list[tuple[frozenset[str], asyncio.Future[TrackedOrder]]]] = {}
 
     def notify(self, changed: Iterable[TrackedOrder]) -> None:
@@ -498,9 +505,26 @@ class OrderWaits:
                 if (order.state in states or order.final) and not future.done():
                     future.set_result(order)
 
+    def close(self) -> None:
+        """Fail every waiter with :class:`ClientClosed`, and every later wait."""
+        self.closed = True
+        for cl_ord_id, waiters in list(self._waiters.items()):
+            for _, future in waiters:
+                if not future.done():
+                    future.set_exception(
+                        ClientClosed(f"the client closed while waiting for order {cl_ord_id!r}")
+                    )
+
     async def wait_for(
-        self, cl_ord_id: str, states: Iterable[str] | str, timeout: float | None
+        self, cl_ord_id: str, states: Iterable[str] | str, timeout: float = DEFAULT_WAIT_TIMEOUT
     ) -> TrackedOrder:
+        """The order once it reaches one of ``states`` or a final state.
+
+        Raises :class:`OrderWaitTimeout` after ``timeout`` seconds (``math.inf``:
+        no limit) and :class:`ClientClosed` when the client closes first.
+        """
+        if self.closed:
+            raise ClientClosed("the client is closed")
         wanted = frozenset([states] if isinstance(states, str) else states)
         current = self.tracker.get(cl_ord_id)
         if current is not None and (current.state in wanted or current.final):
@@ -509,12 +533,12 @@ class OrderWaits:
         entry = (wanted, future)
         self._waiters.setdefault(cl_ord_id, []).append(entry)
         try:
-            if timeout is None:
+            if math.isinf(timeout) and timeout > 0:
                 return await future
             return await asyncio.wait_for(future, timeout)
         except asyncio.TimeoutError:
             raise OrderWaitTimeout(
-                cl_ord_id, wanted, timeout or 0.0, self.tracker.get(cl_ord_id)
+                cl_ord_id, wanted, timeout, self.tracker.get(cl_ord_id)
             ) from None
         finally:
             waiters = self._waiters.get(cl_ord_id, [])
@@ -526,6 +550,7 @@ class OrderWaits:
 
 __all__ = [
     "CANCELED",
+    "DEFAULT_WAIT_TIMEOUT",
     "FILLED",
     "FINAL_STATES",
     "LIVE",

@@ -10,11 +10,53 @@ real seconds.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import math
+from typing import Any
 
 import pytest
+from okx_ws import AsyncWebsocketAPIClient
 
-from okx_ws_core import errors
+from okx_ws_core import ClientClosed, OrderWaitTimeout, errors
+from okx_ws_core.testing import ScriptedServer, ServerLink, run
+
+CREDENTIALS = {"api_key": "k", "api_secret": "s", "api_passphrase": "p"}
+ORDERS_ARG = {"channel": "orders", "instType": "ANY", "uid": "1"}
+
+
+def api(server: ScriptedServer, **overrides: Any) -> AsyncWebsocketAPIClient:
+    options: dict[str, Any] = {"transport": server, "instruments": {"BTC-USDT": 7},
+                               "attach_event_listeners": False, **overrides}  # fmt: skip
+    return AsyncWebsocketAPIClient(**CREDENTIALS, **options)
+
+
+def link_of(server: ScriptedServer, connection: str) -> ServerLink:
+    [link] = [lk for lk in server.open_links() if lk.url.endswith(f"/{connection}")]
+    return link
+
+
+def limit_order(cl: str, ord_type: str = "limit") -> dict[str, Any]:
+    return {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": ord_type,
+            "px": "100", "sz": "3", "clOrdId": cl}  # fmt: skip
+
+
+def order_push(cl: str, ord_id: str, state: str, u: int, **extra: Any) -> dict[str, Any]:
+    item = {"instType": "SPOT", "instId": "BTC-USDT", "ordId": ord_id, "clOrdId": cl,
+            "state": state, "sz": "3", "px": "100", "side": "buy", "ordType": "limit",
+            "accFillSz": "0", "avgPx": "", "fillSz": "0", "fillPx": "", "tradeId": "",
+            "cTime": "1", "uTime": str(u), **extra}  # fmt: skip
+    return {"arg": ORDERS_ARG, "data": [item]}
+
+
+async def settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+def now() -> float:
+    return asyncio.get_running_loop().time()
+
 
 # -- item 11: every error lives in errors.py, old import paths keep working ------------
 
@@ -37,3 +79,61 @@ def test_errors_defined_elsewhere_now_live_in_errors_and_are_re_exported(
     assert issubclass(moved, errors.OkxWsError)
     package = importlib.import_module("okx_ws_core")
     assert getattr(package, name, moved) is moved  # and so does the package's, if it had one
+
+
+# -- item 4: wait_for never waits forever by default, and close() fails its waiters ----
+
+
+def test_wait_for_without_a_timeout_gives_up_after_the_documented_default() -> None:
+    from okx_ws_core.tracker import DEFAULT_WAIT_TIMEOUT
+
+    async def main() -> None:
+        async with api(ScriptedServer()) as client:
+            await client.track_orders(subscribe=False)
+            await client.submit_new_order(limit_order("w1"))
+            with pytest.raises(OrderWaitTimeout) as caught:
+                await client.wait_for("w1", "filled")
+            assert now() == DEFAULT_WAIT_TIMEOUT
+            assert caught.value.order is not None and caught.value.order.state == "live"
+
+    run(main(), limit=600)
+
+
+def test_close_fails_every_waiter_and_later_waits_with_client_closed() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        client = api(server)
+        await client.track_orders(subscribe=False)
+        await client.submit_new_order(limit_order("w2"))
+        forever = asyncio.ensure_future(client.wait_for("w2", "filled", timeout=math.inf))
+        bounded = asyncio.ensure_future(client.wait_for("never-sent", timeout=30))
+        await settle()
+        await client.close()
+        await settle()
+        for waiter in (forever, bounded):
+            assert waiter.done(), "a waiter outlived close()"
+            with pytest.raises(ClientClosed, match="closed"):
+                waiter.result()
+        assert now() < 1.0
+        with pytest.raises(ClientClosed):
+            await client.wait_for("w2", timeout=1)
+
+    run(main(), limit=600)
+
+
+def test_an_infinite_timeout_waits_past_the_default_until_the_order_gets_there() -> None:
+    from okx_ws_core.tracker import DEFAULT_WAIT_TIMEOUT
+
+    async def main() -> None:
+        server = ScriptedServer()
+        async with api(server) as client:
+            await client.track_orders()
+            reply = await client.submit_new_order(limit_order("w3"))
+            ord_id = reply.data[0].ord_id
+            later = 3 * DEFAULT_WAIT_TIMEOUT
+            push = order_push("w3", ord_id, "filled", 5, accFillSz="3", avgPx="100")
+            asyncio.get_running_loop().call_later(later, link_of(server, "private").push, push)
+            got = await client.wait_for("w3", timeout=math.inf)
+            assert (got.state, now()) == ("filled", later)
+
+    run(main(), limit=3600)
