@@ -309,3 +309,11 @@ class RestUnavailable(OkxWsError):
         self.reason = reason
         self.retryable = retryable
         super().__init__(reason)
+
+
+class StreamInUse(OkxWsError, RuntimeError):
+    """A second task tried to read a stream another task is already waiting on.
+
+    A stream has one consumer; for a second one open a second stream (streams of
+    one channel argument share one subscription).
+    """

@@ -137,3 +137,77 @@ def test_an_infinite_timeout_waits_past_the_default_until_the_order_gets_there()
             assert (got.state, now()) == ("filled", later)
 
     run(main(), limit=3600)
+
+
+# -- item 5: a ChannelStream has one consumer; a second one is told, never left hanging --
+
+
+def test_a_second_concurrent_consumer_of_one_stream_gets_a_clear_error() -> None:
+    from okx_ws_core.errors import StreamInUse
+
+    async def main() -> None:
+        server = ScriptedServer()
+        async with api(server) as client:
+            stream = await client.subscribe_orders()
+            first = asyncio.ensure_future(stream.get(30))
+            await settle()
+            second = asyncio.ensure_future(stream.get(30))
+            await settle()
+            link_of(server, "private").push(order_push("c1", "1", "live", 1))
+            await settle()
+            assert first.done() and first.result().data[0].cl_ord_id == "c1"
+            assert second.done()
+            with pytest.raises(StreamInUse, match="one consumer"):
+                second.result()
+            # Once the first consumer is done, another may read.
+            link_of(server, "private").push(order_push("c2", "2", "live", 2))
+            assert (await stream.get(1)).data[0].cl_ord_id == "c2"
+
+    run(main(), limit=600)
+
+
+# -- item 9: close() is bounded, and so is the concurrency of async callbacks ----------
+
+
+def test_async_channel_callbacks_run_one_at_a_time_in_order_and_close_cancels_them() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        client = api(server)
+        gate = asyncio.Event()
+        running: list[str] = []
+        peak = 0
+        done: list[str] = []
+        cancelled: list[str] = []
+
+        async def slow(update: Any) -> None:
+            nonlocal peak
+            cl = update.data[0].cl_ord_id
+            running.append(cl)
+            peak = max(peak, len(running))
+            try:
+                await gate.wait()
+                done.append(cl)
+            except asyncio.CancelledError:
+                cancelled.append(cl)
+                raise
+            finally:
+                running.remove(cl)
+
+        await client.subscribe_orders(callback=slow)
+        link = link_of(server, "private")
+        for i in range(50):
+            link.push(order_push(f"a{i}", str(i), "live", i))
+        await settle()
+        assert peak == 1  # not one task per push
+        gate.set()
+        await settle()
+        assert done == [f"a{i}" for i in range(50)]  # every one, in push order
+        gate.clear()
+        link.push(order_push("b0", "90", "live", 90))
+        link.push(order_push("b1", "91", "live", 91))
+        await settle()
+        await client.close()
+        await settle()
+        assert (cancelled, running) == (["b0"], [])  # b1 never started, b0 did not outlive close
+
+    run(main(), limit=600)
