@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
@@ -69,7 +70,8 @@ from .tracker import (
     TrackedOrder,
 )
 from .transport import connector_for
-from .updates import UpdateStream
+from .updates import UPDATE_QUEUE_SIZE, UpdateStream
+from .updates import Registry as UpdateRegistry
 
 DEFAULT_LOGGER = logging.getLogger("okx_ws")
 R = TypeVar("R", bound=BaseModel)
@@ -121,7 +123,7 @@ class AsyncWebsocketClient:
             self._ids = RequestIds(opts.id_prefix)
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
-        self._update_queues: set[asyncio.Queue[Event]] = set()
+        self._update_streams: UpdateRegistry = weakref.WeakSet()
         self.instruments = InstrumentRegistry(
             opts.rest_base(),
             demo_trading=opts.demo_trading,
@@ -395,11 +397,8 @@ class AsyncWebsocketClient:
     def _dispatch_update(self, event: Event) -> None:
         if self._events.has("update"):
             self.emit(event)
-        for queue in self._update_queues:
-            if queue.full():
-                queue.get_nowait()
-                self.logger.warning("okx-ws: update queue full, dropped the oldest update")
-            queue.put_nowait(event)
+        for stream in tuple(self._update_streams):
+            stream.put(event)
 
     # -- subscriptions ------------------------------------------------------
 
@@ -443,13 +442,20 @@ class AsyncWebsocketClient:
     def subscriptions(self, connection: str) -> list[dict[str, Any]]:
         return [dict(a) for a in self._connection(connection).subscriptions]
 
-    def updates(self) -> UpdateStream:
+    def updates(self, *, buffer: int | None = None) -> UpdateStream:
         """Channel updates as an async iterator (``Event.message`` is OKX's push).
 
         The stream starts buffering at once, so pushes that arrive before the
-        first ``await`` are not lost; it ends when the client closes.
+        first ``await`` are not lost; it holds ``buffer`` pushes at most
+        (default ``UPDATE_QUEUE_SIZE``, 10,000; the oldest dropped beyond), has
+        one reader at a time, and ends with :meth:`UpdateStream.aclose` or when
+        the client closes.  A stream nobody references any more stops receiving.
+        Raises :class:`ClientClosed` once the client is closed.
         """
-        return UpdateStream(self._update_queues)
+        if self.closed:
+            raise ClientClosed("the client is closed")
+        size = UPDATE_QUEUE_SIZE if buffer is None else buffer
+        return UpdateStream(self._update_streams, self.logger, size)
 
     async def subscribe_channel(
         self,
@@ -627,10 +633,8 @@ class AsyncWebsocketClient:
         await asyncio.gather(*(c.close() for c in self._connections.values()))
         await self.instruments.aclose()
         await self._fates.aclose()
-        for queue in self._update_queues:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(Event("close", "", detail="client closed"))
+        for stream in tuple(self._update_streams):
+            stream.end()
         await self._events.drain()
 
     async def __aenter__(self) -> AsyncWebsocketClient:

@@ -11,14 +11,16 @@ real seconds.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
+import logging
 import math
 from typing import Any
 
 import pytest
 from okx_ws import AsyncWebsocketAPIClient
 
-from okx_ws_core import ClientClosed, OrderWaitTimeout, errors
+from okx_ws_core import AsyncWebsocketClient, ClientClosed, Event, OrderWaitTimeout, errors
 from okx_ws_core.testing import ScriptedServer, ServerLink, run
 
 CREDENTIALS = {"api_key": "k", "api_secret": "s", "api_passphrase": "p"}
@@ -211,3 +213,88 @@ def test_async_channel_callbacks_run_one_at_a_time_in_order_and_close_cancels_th
         assert (cancelled, running) == (["b0"], [])  # b1 never started, b0 did not outlive close
 
     run(main(), limit=600)
+
+
+# -- item 6: updates() streams are bounded, unregistered, quiet and never hang ---------
+
+
+async def raw_client(server: ScriptedServer) -> AsyncWebsocketClient:
+    client = AsyncWebsocketClient(**CREDENTIALS, transport=server, attach_event_listeners=False)
+    await client.connect("private")
+    return client
+
+
+def live_events() -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o) is Event and o.name == "update")
+
+
+def test_an_abandoned_updates_stream_is_unregistered_and_holds_nothing() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        client = await raw_client(server)
+        stream = client.updates()
+        link_of(server, "private").push(order_push("u0", "0", "live", 0))
+        assert (await anext(stream)).message is not None
+        del stream  # abandoned, never closed
+        for i in range(50):
+            link_of(server, "private").push(order_push(f"u{i}", str(i), "live", i))
+        await settle()
+        assert live_events() == 0  # nobody holds the 50 pushes
+        await client.close()
+
+    run(main(), limit=600)
+
+
+def test_a_full_updates_stream_warns_once_not_per_push(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="okx_ws")
+
+    async def main() -> None:
+        server = ScriptedServer()
+        client = await raw_client(server)
+        stream = client.updates(buffer=3)
+        for i in range(10):
+            link_of(server, "private").push(order_push(f"f{i}", str(i), "live", i))
+        await settle()
+        assert stream.dropped == 7
+        got = [(await anext(stream)).message for _ in range(3)]
+        assert [m["data"][0]["clOrdId"] for m in got if m] == ["f7", "f8", "f9"]
+        await client.close()
+
+    run(main(), limit=600)
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+
+
+def test_updates_streams_end_for_good_and_none_can_start_after_close() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        client = await raw_client(server)
+        stream = client.updates()
+        await client.close()
+        for _ in range(2):  # iterating an ended stream again ends again, it does not hang
+            assert await asyncio.wait_for(_collect(stream), 5) == []
+        with pytest.raises(ClientClosed):
+            client.updates()
+
+    run(main(), limit=600)
+
+
+def test_aclose_ends_a_reader_waiting_on_an_updates_stream() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        async with await raw_client(server) as client:
+            stream = client.updates()
+            reader = asyncio.ensure_future(_collect(stream))
+            await settle()
+            await stream.aclose()
+            assert await asyncio.wait_for(reader, 5) == []
+            link_of(server, "private").push(order_push("x", "1", "live", 1))
+            await settle()
+            assert live_events() == 0  # a closed stream takes nothing more
+
+    run(main(), limit=600)
+
+
+async def _collect(stream: Any) -> list[Any]:
+    return [event async for event in stream]
