@@ -298,3 +298,30 @@ def test_aclose_ends_a_reader_waiting_on_an_updates_stream() -> None:
 
 async def _collect(stream: Any) -> list[Any]:
     return [event async for event in stream]
+
+
+def test_close_does_not_wait_forever_for_an_async_event_handler() -> None:
+    from okx_ws_core.events import HANDLER_DRAIN_TIMEOUT
+
+    async def main() -> None:
+        server = ScriptedServer()
+        client = await raw_client(server)
+        outcome: list[str] = []
+
+        async def stuck(event: Event) -> None:
+            try:
+                await asyncio.Event().wait()  # a bot bug: waits for something that never comes
+            except asyncio.CancelledError:
+                outcome.append("cancelled")
+                raise
+
+        client.on("update", stuck)
+        link_of(server, "private").push(order_push("h", "1", "live", 1))
+        await settle()
+        started = now()
+        await asyncio.wait_for(client.close(), 3 * HANDLER_DRAIN_TIMEOUT)
+        assert now() - started == HANDLER_DRAIN_TIMEOUT
+        await settle()
+        assert outcome == ["cancelled"]
+
+    run(main(), limit=600)
