@@ -16,10 +16,18 @@ Folding rules, following OKX's notes on the orders channel:
 * OKX's states only move forward: live -> partially_filled -> filled,
   canceled or mmp_canceled, and a final state is never left.  A push that
   arrives late (an older ``uTime``, a smaller ``accFillSz``) cannot move an
-  order back; its fill is still counted.
+  order back; its fill is still counted.  A state OKX adds later is data,
+  not an error: a newer push carrying it replaces any open state, and only
+  the final states above end an order.
+* Since August 2026 OKX pushes a ``post_only``, ``mmp_and_post_only`` or
+  ``rpi`` order ``live`` only once it rests, about 1 ms after accepting it,
+  and one that would have crossed gets a ``canceled`` push and nothing else.
+  So OKX's acceptance (``sCode`` 0) of such an order makes it ``accepted``,
+  not ``live``: its first push says which.
 * Fills are counted once per ``tradeId`` (OKX may send a message twice);
   ``filled_sz`` and ``avg_px`` follow the largest ``accFillSz`` seen.
 * Our own states: ``sent`` (a place request left, nothing heard yet),
+  ``accepted`` (OKX accepted an order that rests later, see above),
   ``unknown`` (it timed out or its connection died: reconcile it),
   ``rejected`` (OKX refused it, ``code``/``msg`` say why) and ``not_placed``
   (reconcile found for sure that OKX never had it).  Any word from OKX
@@ -45,6 +53,7 @@ Effect = Literal["place", "amend", "cancel"]
 Lookup = Literal["order", "spread"]
 
 SENT: Final = "sent"
+ACCEPTED: Final = "accepted"
 UNKNOWN: Final = "unknown"
 LIVE: Final = "live"
 PARTIALLY_FILLED: Final = "partially_filled"
@@ -56,7 +65,11 @@ NOT_PLACED: Final = "not_placed"
 
 OKX_FINAL: Final = frozenset({FILLED, CANCELED, MMP_CANCELED})
 FINAL_STATES: Final = frozenset({FILLED, CANCELED, MMP_CANCELED, REJECTED, NOT_PLACED})
-_OURS: Final = frozenset({SENT, UNKNOWN, REJECTED, NOT_PLACED})  # overridden by any word from OKX
+_OURS: Final = frozenset({SENT, ACCEPTED, UNKNOWN, REJECTED, NOT_PLACED})
+# Order types OKX pushes live only once resting (or canceled if they would cross).
+RESTS_LATER: Final = frozenset(
+    {"post_only", "mmp_and_post_only", "rpi"}
+)  # overridden by any word from OKX
 # Seconds ``wait_for`` waits when given no timeout: a wait must end even when the order
 # never gets there (a lost push, a typo in the clOrdId).  ``math.inf`` waits until the
 # order gets there or the client closes.
@@ -255,7 +268,8 @@ class OrderTracker:
             if entry is None:
                 if op.effect != "place" or code != "0" or not (cl_ord_id or ord_id):
                     continue
-                entry = self._new(cl_ord_id, ord_id, op.lookup, LIVE, now)
+                state = _accepted_state(_str(arg, "ordType"))
+                entry = self._new(cl_ord_id, ord_id, op.lookup, state, now)
                 entry.order = replace(
                     entry.order,
                     inst_id=_str(arg, "instId") or _str(arg, "sprdId"),
@@ -273,7 +287,7 @@ class OrderTracker:
                 self._by_ord[ord_id] = entry
             if code == "0":
                 if op.effect == "place" and order.state in _OURS:
-                    order = replace(order, state=LIVE, code="", msg="")
+                    order = replace(order, state=_accepted_state(order.ord_type), code="", msg="")
             elif op.effect == "place" and order.state in (SENT, UNKNOWN):
                 order = replace(order, state=REJECTED, code=code, msg=msg)
             else:
@@ -457,13 +471,24 @@ class OrderTracker:
             del self._by_ord[order.ord_id]
 
 
+def _accepted_state(ord_type: str) -> str:
+    """The state OKX's acceptance gives a place item: ``live``, or ``accepted`` for an
+    order OKX pushes live only once it rests."""
+    return ACCEPTED if ord_type in RESTS_LATER else LIVE
+
+
 def _advances(current: str, state: str, newer: bool) -> bool:
-    """Whether OKX's ``state`` replaces ``current``: forward only, never out of a final state."""
+    """Whether OKX's ``state`` replaces ``current``: forward only, never out of a final state.
+
+    Where either state is one we do not know, OKX's newer push wins.
+    """
     if current in _OURS:
         return True
     if current in OKX_FINAL:
         return False
-    rank, now_rank = _RANK.get(state, 1), _RANK.get(current, 1)
+    if state not in _RANK or current not in _RANK:
+        return newer
+    rank, now_rank = _RANK[state], _RANK[current]
     return rank > now_rank or (rank == now_rank and newer)
 
 
@@ -549,6 +574,7 @@ class OrderWaits:
 
 
 __all__ = [
+    "ACCEPTED",
     "CANCELED",
     "DEFAULT_WAIT_TIMEOUT",
     "FILLED",
@@ -558,6 +584,7 @@ __all__ = [
     "NOT_PLACED",
     "PARTIALLY_FILLED",
     "REJECTED",
+    "RESTS_LATER",
     "SENT",
     "UNKNOWN",
     "Fill",

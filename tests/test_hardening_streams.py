@@ -21,7 +21,8 @@ import pytest
 from okx_ws import AsyncWebsocketAPIClient
 
 from okx_ws_core import AsyncWebsocketClient, ClientClosed, Event, OrderWaitTimeout, errors
-from okx_ws_core.testing import ScriptedServer, ServerLink, run
+from okx_ws_core.testing import ScriptedServer, ServerLink, ok_reply, run
+from okx_ws_core.tracker import OrderOp, OrderTracker, OrderWaits, TrackedOrder
 
 CREDENTIALS = {"api_key": "k", "api_secret": "s", "api_passphrase": "p"}
 ORDERS_ARG = {"channel": "orders", "instType": "ANY", "uid": "1"}
@@ -323,5 +324,136 @@ def test_close_does_not_wait_forever_for_an_async_event_handler() -> None:
         assert now() - started == HANDLER_DRAIN_TIMEOUT
         await settle()
         assert outcome == ["cancelled"]
+
+    run(main(), limit=600)
+
+
+# -- #22 item 7: the tracker takes OKX's order pushes as OKX sends them today ----------
+
+PLACE = OrderOp("order", "place", exp_time=True, lookup="order")
+
+
+def tracker_push(cl: str, ord_id: str, state: str, u: int, **extra: Any) -> dict[str, Any]:
+    [item] = order_push(cl, ord_id, state, u, **extra)["data"]
+    return dict(item)
+
+
+def placed(cl: str, ord_type: str) -> tuple[OrderTracker, dict[str, Any]]:
+    tracker = OrderTracker()
+    request = {**limit_order(cl, ord_type), "instIdCode": 7}
+    tracker.on_request(PLACE, [request], 0.0)
+    return tracker, request
+
+
+def ok_item(cl: str, ord_id: str) -> dict[str, Any]:
+    return {"id": "1", "op": "order", "code": "0", "msg": "",
+            "data": [{"clOrdId": cl, "ordId": ord_id, "sCode": "0", "sMsg": ""}]}  # fmt: skip
+
+
+@pytest.mark.parametrize("ord_type", ["post_only", "mmp_and_post_only", "rpi"])
+@pytest.mark.parametrize("push_first", [False, True], ids=["reply-first", "push-first"])
+def test_a_crossing_post_only_order_reaches_canceled_with_no_live_push(
+    ord_type: str, push_first: bool
+) -> None:
+    tracker, request = placed("p1", ord_type)
+    canceled = tracker_push("p1", "9", "canceled", 3, ordType=ord_type, cancelSource="31")
+    feeds = [
+        lambda: tracker.on_reply(PLACE, [request], ok_item("p1", "9"), 0.1),
+        lambda: tracker.on_push([canceled], "order", 0.2),
+    ]
+    for feed in reversed(feeds) if push_first else feeds:
+        feed()
+    got = tracker.get("p1")
+    assert got is not None and (got.state, got.ord_id, got.final) == ("canceled", "9", True)
+    assert got.data["cancelSource"] == "31" and got.ord_type == ord_type
+
+
+@pytest.mark.parametrize("ord_type", ["post_only", "mmp_and_post_only", "rpi"])
+def test_an_order_pushed_live_only_once_resting_is_accepted_until_its_push(ord_type: str) -> None:
+    async def main() -> None:
+        tracker, request = placed("p2", ord_type)
+        waits = OrderWaits(tracker)
+        waiting = asyncio.ensure_future(waits.wait_for("p2", "live", 5))
+        waits.notify(tracker.on_reply(PLACE, [request], ok_item("p2", "8"), 0.1))
+        await settle()
+        got = tracker.get("p2")
+        assert got is not None and (got.state, got.ord_id) == ("accepted", "8")
+        assert not waiting.done()  # OKX accepted it; it does not rest yet
+        push = tracker_push("p2", "8", "live", 2, ordType=ord_type)
+        waits.notify(tracker.on_push([push], "order", 0.2))
+        assert (await waiting).state == "live"
+        fill = tracker_push("p2", "8", "filled", 3, accFillSz="3", avgPx="100")
+        tracker.on_push([fill], "order", 1)
+        got = tracker.get("p2")
+        assert got is not None and (got.state, str(got.filled_sz)) == ("filled", "3")
+
+    run(main(), limit=600)
+
+
+def test_a_plain_limit_order_is_still_live_on_its_reply() -> None:
+    tracker, request = placed("p4", "limit")
+    tracker.on_reply(PLACE, [request], ok_item("p4", "4"), 0.1)
+    assert tracker.get("p4").state == "live"  # type: ignore[union-attr]
+
+
+def test_order_types_and_states_the_tracker_does_not_know_are_taken_as_data() -> None:
+    tracker = OrderTracker()
+    # An algo order's child (ordType "trigger"), seen only by its push.
+    tracker.on_push([tracker_push("", "70", "live", 1, ordType="trigger")], "order", 0.0)
+    child = tracker.get(ord_id="70")
+    assert child is not None and (child.ord_type, child.state) == ("trigger", "live")
+    # A state OKX adds later: OKX's newer word wins over any open state...
+    tracker.on_push([tracker_push("n1", "71", "partially_filled", 1, accFillSz="1")], "order", 0)
+    tracker.on_push([tracker_push("n1", "71", "new_okx_state", 2, accFillSz="1")], "order", 1)
+    got = tracker.get("n1")
+    assert got is not None and (got.state, got.final, str(got.filled_sz)) == (
+        "new_okx_state", False, "1",
+    )  # fmt: skip
+    # ... an older push does not move it back, and a known final state still ends it.
+    tracker.on_push([tracker_push("n1", "71", "partially_filled", 1)], "order", 2)
+    assert tracker.get("n1").state == "new_okx_state"  # type: ignore[union-attr]
+    tracker.on_push([tracker_push("n1", "71", "filled", 3, accFillSz="3")], "order", 3)
+    tracker.on_push([tracker_push("n1", "71", "new_okx_state", 4)], "order", 4)
+    assert tracker.get("n1").state == "filled"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("push_first", [False, True], ids=["reply-first", "push-first"])
+def test_a_crossing_post_only_order_over_the_wire_wakes_wait_for_with_canceled(
+    push_first: bool,
+) -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+
+        def crossing(frame: dict[str, Any]) -> dict[str, Any]:
+            reply = ok_reply(frame)
+            item = reply["data"][0]
+            # OKX: no live push, only canceled, about 1 ms after accepting it
+            push = order_push(item["clOrdId"], item["ordId"], "canceled", 2, ordType="post_only")
+            link = link_of(server, "private")
+            if push_first:
+                link.push(push)
+            else:
+                asyncio.get_running_loop().call_later(0.001, link.push, push)
+            return reply
+
+        server.answer = crossing
+        async with api(server) as client:
+            await client.track_orders()
+            waiting = asyncio.ensure_future(client.wait_for("x1", "live", timeout=5))
+            await client.submit_new_order(limit_order("x1", "post_only"))
+            got: TrackedOrder = await waiting
+            assert got.state == "canceled"
+
+    run(main(), limit=600)
+
+
+def test_wait_for_on_the_sans_io_waits_wakes_on_a_final_state_it_did_not_ask_for() -> None:
+    async def main() -> None:
+        tracker, request = placed("p3", "post_only")
+        waits = OrderWaits(tracker)
+        waiting = asyncio.ensure_future(waits.wait_for("p3", "live", 5))
+        await settle()
+        waits.notify(tracker.on_push([tracker_push("p3", "6", "canceled", 2)], "order", 0.1))
+        assert (await waiting).state == "canceled"
 
     run(main(), limit=600)
