@@ -20,7 +20,14 @@ from typing import Any
 import pytest
 from okx_ws import AsyncWebsocketAPIClient
 
-from okx_ws_core import AsyncWebsocketClient, ClientClosed, Event, OrderWaitTimeout, errors
+from okx_ws_core import (
+    AsyncWebsocketClient,
+    ClientClosed,
+    Event,
+    OrderWaitTimeout,
+    StreamInUse,
+    errors,
+)
 from okx_ws_core.testing import ScriptedServer, ServerLink, ok_reply, run
 from okx_ws_core.tracker import OrderOp, OrderTracker, OrderWaits, TrackedOrder
 
@@ -146,8 +153,6 @@ def test_an_infinite_timeout_waits_past_the_default_until_the_order_gets_there()
 
 
 def test_a_second_concurrent_consumer_of_one_stream_gets_a_clear_error() -> None:
-    from okx_ws_core.errors import StreamInUse
-
     async def main() -> None:
         server = ScriptedServer()
         async with api(server) as client:
@@ -293,6 +298,21 @@ def test_aclose_ends_a_reader_waiting_on_an_updates_stream() -> None:
             link_of(server, "private").push(order_push("x", "1", "live", 1))
             await settle()
             assert live_events() == 0  # a closed stream takes nothing more
+
+    run(main(), limit=600)
+
+
+def test_a_second_concurrent_reader_of_an_updates_stream_gets_a_clear_error() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        async with await raw_client(server) as client:
+            stream = client.updates()
+            first = asyncio.ensure_future(anext(stream))
+            await settle()
+            with pytest.raises(StreamInUse, match="one consumer"):
+                await anext(stream)
+            link_of(server, "private").push(order_push("r", "1", "live", 1))
+            assert (await asyncio.wait_for(first, 5)).name == "update"
 
     run(main(), limit=600)
 
