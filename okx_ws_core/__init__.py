@@ -29,6 +29,7 @@ from .errors import (
     ParamsValidationError,
     RateLimitExceeded,
     RequestTimeout,
+    StreamInUse,
     SubscriptionError,
     UnknownInstrumentError,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "RequestTimeout",
     "Resolved",
     "RestAuthenticationError",
+    "StreamInUse",
     "SubscriptionError",
     "TrackedOrder",
     "Transport",

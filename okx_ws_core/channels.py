@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import inspect
 import logging
 import queue
 import threading
@@ -35,17 +36,14 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .endpoints import ConnectionKey
-from .errors import ClientClosed, ConfigurationError, OkxWsError
+from .errors import ClientClosed, UpdateTimeout
 from .protocol import arg_matches, prepare_args
+from .stream_buffer import Drops, StreamBuffer
 
 A = TypeVar("A", bound=BaseModel)
 I = TypeVar("I", bound=BaseModel)  # noqa: E741 - the item model, as in the spec
 DEFAULT_BUFFER = 10_000
 ROLE_ORDERS = "orders"  # a channel whose pushes carry order states (tracker, reconcile)
-
-
-class UpdateTimeout(OkxWsError, TimeoutError):
-    """No update arrived within the ``timeout`` given to ``get()``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,45 +318,56 @@ class _Registration:
             await self._unsubscribe(self.arg, self.channel.connection, timeout)
 
 
-def _callback_sink(
-    callback: UpdateCallback[Any], logger: logging.Logger, tasks: set[asyncio.Task[None]]
-) -> Callable[[ChannelUpdate[Any]], None]:
-    async def guard(coro: Awaitable[None], channel: str) -> None:
-        try:
-            await coro
-        except Exception:
-            logger.exception("okx-ws: a %s update callback failed", channel)
+class _Callbacks:
+    """Runs a stream's callback on each update, on the client's loop.
 
-    def deliver(update: ChannelUpdate[Any]) -> None:
-        result = callback(update)
-        if result is not None and asyncio.iscoroutine(result):
-            task = asyncio.get_running_loop().create_task(guard(result, update.channel.channel))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+    A plain callback runs inline on the push path.  A coroutine result is
+    queued and awaited by one worker task, one at a time and in push order:
+    concurrency is bounded (one per stream), memory by the stream's buffer
+    (oldest dropped and logged beyond), and :meth:`close` cancels the worker
+    and discards what never ran, so nothing outlives the stream.
+    """
 
-    return deliver
-
-
-class _Drops:
-    """Counts updates dropped from a full buffer; logs the first and every 1000th."""
-
-    def __init__(self, size: int, logger: logging.Logger, what: str) -> None:
-        if size < 1:
-            raise ConfigurationError(f"buffer must be >= 1, got {size}")
-        self.size = size
-        self.count = 0
+    def __init__(
+        self, callback: UpdateCallback[Any], logger: logging.Logger, name: str, size: int
+    ) -> None:
+        self._callback = callback
         self._logger = logger
-        self._what = what
+        self._name = name
+        self._pending: StreamBuffer[Awaitable[None]] = StreamBuffer(
+            size, logger, f"{name} callback"
+        )
+        self._worker: asyncio.Task[None] | None = None
 
-    def note(self) -> None:
-        self.count += 1
-        if self.count == 1 or self.count % 1000 == 0:
-            self._logger.warning(
-                "okx-ws: %s buffer full (%d), dropped the oldest update (%d so far)",
-                self._what,
-                self.size,
-                self.count,
-            )
+    def deliver(self, update: ChannelUpdate[Any]) -> None:
+        result = self._callback(update)
+        if result is None or not inspect.isawaitable(result) or self._pending.ended:
+            _discard(result)
+            return
+        _discard(self._pending.put(result))
+        if self._worker is None:
+            self._worker = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while (pending := await self._pending.get()) is not None:
+            try:
+                await pending
+            except Exception:
+                self._logger.exception("okx-ws: a %s update callback failed", self._name)
+
+    def close(self) -> None:
+        """Cancel the running callback and drop the queued ones (idempotent)."""
+        self._pending.end()
+        for pending in self._pending.take_all():
+            _discard(pending)
+        if self._worker is not None:
+            self._worker.cancel()
+
+
+def _discard(awaitable: object) -> None:
+    """Close a coroutine that will never run (no 'never awaited' warning)."""
+    if asyncio.iscoroutine(awaitable):
+        awaitable.close()
 
 
 class ChannelStream(Generic[I]):
@@ -366,9 +375,11 @@ class ChannelStream(Generic[I]):
 
     ``async for update in stream`` yields :class:`ChannelUpdate` objects and
     ends when the stream or the client closes; :meth:`get` waits for one with
-    a timeout.  With a ``callback`` the updates go to it instead (on the
-    client's loop; a coroutine result runs as a task) and the stream only
-    serves to close the subscription.  Close with :meth:`aclose` or
+    a timeout.  One task reads a stream at a time (a second concurrent reader
+    gets :class:`StreamInUse`; open a second stream instead).  With a
+    ``callback`` the updates go to it instead (on the client's loop; coroutine
+    results are awaited one at a time, in order) and the stream only serves
+    to close the subscription.  Close with :meth:`aclose` or
     ``async with``: it unsubscribes when nothing else uses the same argument.
     """
 
@@ -385,74 +396,49 @@ class ChannelStream(Generic[I]):
     ) -> None:
         self.channel = channel
         self.arg = arg
-        self._drops = _Drops(buffer, logger, f"{channel.channel} stream")
-        self._queue: collections.deque[ChannelUpdate[I]] = collections.deque()
-        self._waiter: asyncio.Future[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._ended = False
-        deliver = self._put if callback is None else _callback_sink(callback, logger, self._tasks)
+        self._buffer: StreamBuffer[ChannelUpdate[I]] = StreamBuffer(
+            buffer, logger, f"{channel.channel} stream"
+        )
+        self._callbacks = (
+            None if callback is None else _Callbacks(callback, logger, channel.channel, buffer)
+        )
+        deliver = self._put if self._callbacks is None else self._callbacks.deliver
         self._registration = _Registration(router, channel, arg, unsubscribe, deliver, self._end)
 
     @property
     def closed(self) -> bool:
-        return self._ended
+        return self._buffer.ended
 
     @property
     def dropped(self) -> int:
         """Updates dropped because the buffer was full."""
-        return self._drops.count
+        return self._buffer.dropped
 
     def _put(self, update: ChannelUpdate[Any]) -> None:
-        if len(self._queue) >= self._drops.size:
-            self._queue.popleft()
-            self._drops.note()
-        self._queue.append(update)
-        self._wake()
+        self._buffer.put(update)
 
     def _end(self) -> None:
-        self._ended = True
-        self._wake()
-
-    def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+        self._buffer.end()
+        if self._callbacks is not None:
+            self._callbacks.close()
 
     def __aiter__(self) -> ChannelStream[I]:
         return self
 
     async def __anext__(self) -> ChannelUpdate[I]:
-        update = await self._next(None)
+        update = await self._buffer.get()
         if update is None:
             raise StopAsyncIteration
         return update
 
     async def get(self, timeout: float | None = None) -> ChannelUpdate[I]:
-        """The next update; raises :class:`UpdateTimeout` after ``timeout`` seconds and
-        :class:`ClientClosed` once the stream is closed and drained."""
-        update = await self._next(timeout)
+        """The next update; raises :class:`UpdateTimeout` after ``timeout`` seconds,
+        :class:`ClientClosed` once the stream is closed and drained, and
+        :class:`StreamInUse` if another task is already waiting on this stream."""
+        update = await self._buffer.get(timeout)
         if update is None:
             raise ClientClosed(f"the {self.channel.channel} stream is closed")
         return update
-
-    async def _next(self, timeout: float | None) -> ChannelUpdate[I] | None:
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        while not self._queue:
-            if self._ended:
-                return None
-            self._waiter = loop.create_future()
-            try:
-                if deadline is None:
-                    await self._waiter
-                else:
-                    await asyncio.wait_for(self._waiter, max(0.0, deadline - loop.time()))
-            except asyncio.TimeoutError:
-                raise UpdateTimeout(
-                    f"no {self.channel.channel} update within {timeout:g}s"
-                ) from None
-            finally:
-                self._waiter = None
-        return self._queue.popleft()
 
     async def aclose(self, *, timeout: float | None = None) -> None:
         """Stop the stream; unsubscribes when no other stream uses the same argument."""
@@ -497,12 +483,16 @@ class BlockingChannelStream(Generic[I]):
         self.arg = arg
         self._run = run
         self._queue: queue.Queue[ChannelUpdate[I] | None] = queue.Queue()
-        self._drops = _Drops(buffer, logger, f"{channel.channel} stream")
+        self._drops = Drops(buffer, logger, f"{channel.channel} stream")
         self._lock = threading.Lock()
         self._ended = threading.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
-        deliver = self._put if callback is None else _callback_sink(callback, logger, self._tasks)
-        self._registration = _Registration(router, channel, arg, unsubscribe, deliver, self._end)
+        self._callbacks = (
+            None if callback is None else _Callbacks(callback, logger, channel.channel, buffer)
+        )
+        deliver = self._put if self._callbacks is None else self._callbacks.deliver
+        self._registration = _Registration(
+            router, channel, arg, unsubscribe, deliver, self._end_on_loop
+        )
 
     @property
     def closed(self) -> bool:
@@ -527,6 +517,11 @@ class BlockingChannelStream(Generic[I]):
         if not self._ended.is_set():
             self._ended.set()
             self._queue.put_nowait(None)
+
+    def _end_on_loop(self) -> None:  # the router's end: on the loop thread, like the callbacks
+        self._end()
+        if self._callbacks is not None:
+            self._callbacks.close()
 
     def get(self, timeout: float | None = None) -> ChannelUpdate[I]:
         """The next update; raises :class:`UpdateTimeout` after ``timeout`` seconds and

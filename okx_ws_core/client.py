@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
@@ -61,9 +62,17 @@ from .ratelimit import ConnectionLimits
 from .reconcile import OrderFates, Target, Verdict, okx_now_ms
 from .rest import SignedRest
 from .signing import login_args, login_timestamp
-from .tracker import FINAL_STATES, OrderOp, OrderTracker, OrderWaits, TrackedOrder
+from .tracker import (
+    DEFAULT_WAIT_TIMEOUT,
+    FINAL_STATES,
+    OrderOp,
+    OrderTracker,
+    OrderWaits,
+    TrackedOrder,
+)
 from .transport import connector_for
-from .updates import UpdateStream
+from .updates import UPDATE_QUEUE_SIZE, UpdateStream
+from .updates import Registry as UpdateRegistry
 
 DEFAULT_LOGGER = logging.getLogger("okx_ws")
 R = TypeVar("R", bound=BaseModel)
@@ -115,7 +124,7 @@ class AsyncWebsocketClient:
             self._ids = RequestIds(opts.id_prefix)
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
-        self._update_queues: set[asyncio.Queue[Event]] = set()
+        self._update_streams: UpdateRegistry = weakref.WeakSet()
         self.instruments = InstrumentRegistry(
             opts.rest_base(),
             demo_trading=opts.demo_trading,
@@ -393,11 +402,8 @@ class AsyncWebsocketClient:
     def _dispatch_update(self, event: Event) -> None:
         if self._events.has("update"):
             self.emit(event)
-        for queue in self._update_queues:
-            if queue.full():
-                queue.get_nowait()
-                self.logger.warning("okx-ws: update queue full, dropped the oldest update")
-            queue.put_nowait(event)
+        for stream in tuple(self._update_streams):
+            stream.put(event)
 
     # -- subscriptions ------------------------------------------------------
 
@@ -441,13 +447,20 @@ class AsyncWebsocketClient:
     def subscriptions(self, connection: str) -> list[dict[str, Any]]:
         return [dict(a) for a in self._connection(connection).subscriptions]
 
-    def updates(self) -> UpdateStream:
+    def updates(self, *, buffer: int | None = None) -> UpdateStream:
         """Channel updates as an async iterator (``Event.message`` is OKX's push).
 
         The stream starts buffering at once, so pushes that arrive before the
-        first ``await`` are not lost; it ends when the client closes.
+        first ``await`` are not lost; it holds ``buffer`` pushes at most
+        (default ``UPDATE_QUEUE_SIZE``, 10,000; the oldest dropped beyond), has
+        one reader at a time, and ends with :meth:`UpdateStream.aclose` or when
+        the client closes.  A stream nobody references any more stops receiving.
+        Raises :class:`ClientClosed` once the client is closed.
         """
-        return UpdateStream(self._update_queues)
+        if self.closed:
+            raise ClientClosed("the client is closed")
+        size = UPDATE_QUEUE_SIZE if buffer is None else buffer
+        return UpdateStream(self._update_streams, self.logger, size)
 
     async def subscribe_channel(
         self,
@@ -568,11 +581,20 @@ class AsyncWebsocketClient:
         timeout: float | None = None,
     ) -> TrackedOrder:
         """Wait until the tracked order ``cl_ord_id`` reaches one of ``states`` (or any
-        final state: check ``.state``); raises :class:`OrderWaitTimeout` after ``timeout``."""
+        final state: check ``.state``).
+
+        Raises :class:`OrderWaitTimeout` after ``timeout`` seconds (default
+        :data:`~okx_ws_core.tracker.DEFAULT_WAIT_TIMEOUT`, 60 s; ``math.inf`` waits
+        with no limit) and :class:`ClientClosed` if the client closes first.
+        """
+        if self.closed:
+            raise ClientClosed("the client is closed")
         waits = self._fates.waits
         if waits is None:
             raise ConfigurationError("wait_for() needs the order tracker: call track_orders()")
-        return await waits.wait_for(cl_ord_id, states, timeout)
+        return await waits.wait_for(
+            cl_ord_id, states, DEFAULT_WAIT_TIMEOUT if timeout is None else timeout
+        )
 
     async def reconcile(
         self, target: Target, *, timeout: float | None = None
@@ -610,14 +632,14 @@ class AsyncWebsocketClient:
         if self.closed:
             return
         self.closed = True
+        if self._fates.waits is not None:
+            self._fates.waits.close()  # before anything awaits: no waiter outlives close()
         self._channels.close()
         await asyncio.gather(*(c.close() for c in self._connections.values()))
         await self.instruments.aclose()
         await self._fates.aclose()
-        for queue in self._update_queues:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(Event("close", "", detail="client closed"))
+        for stream in tuple(self._update_streams):
+            stream.end()
         await self._events.drain()
 
     async def __aenter__(self) -> AsyncWebsocketClient:

@@ -9,9 +9,12 @@ not to exist, while an order whose reply never came (:class:`RequestTimeout`,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from .tracker import TrackedOrder
 
 from .api_codes import CodeHint, hint_for
 
@@ -244,3 +247,87 @@ class InstrumentResolutionError(OkxWsError):
         super().__init__(
             f"could not resolve the instIdCode of {inst_id!r}: {reason}; nothing was sent"
         )
+
+
+# -- streams: errors once defined beside the code raising them (re-exported there) -----
+
+
+class UpdateTimeout(OkxWsError, TimeoutError):
+    """No update arrived within the ``timeout`` given to a stream's ``get()``."""
+
+
+class OrderWaitTimeout(OkxWsError, TimeoutError):
+    """``wait_for`` ran out of time; ``order`` is the last known state (``None``: never seen)."""
+
+    def __init__(
+        self, cl_ord_id: str, states: Iterable[str], timeout: float, order: TrackedOrder | None
+    ) -> None:
+        self.cl_ord_id = cl_ord_id
+        self.order = order
+        state = order.state if order is not None else "never seen"
+        super().__init__(
+            f"order {cl_ord_id!r} did not reach {sorted(states)} within {timeout:g}s"
+            f" (last state: {state})"
+        )
+
+
+# OKX's REST authentication codes (API v5 error codes, "REST API / Public").
+REST_AUTH_CODES: Final[dict[str, str]] = {
+    "50100": "API frozen",
+    "50101": "APIKey does not match current environment (live key on demo or the reverse)",
+    "50102": "timestamp request expired",
+    "50103": "OK-ACCESS-KEY header missing",
+    "50104": "OK-ACCESS-PASSPHRASE header missing",
+    "50105": "OK-ACCESS-PASSPHRASE incorrect",
+    "50106": "OK-ACCESS-SIGN header missing",
+    "50107": "OK-ACCESS-TIMESTAMP header missing",
+    "50110": "IP not in the API key's whitelist",
+    "50111": "invalid OK-ACCESS-KEY",
+    "50112": "invalid OK-ACCESS-TIMESTAMP",
+    "50113": "invalid signature",
+    "50114": "invalid authorization",
+    "50119": "API key doesn't exist",
+    "50120": "the API key lacks the permission (Read is needed)",
+}
+REST_CLOCK_CODES: Final = frozenset({"50102", "50112"})
+_REST_HINT_KEY = (
+    "Check api_key/api_secret/api_passphrase, demo_trading (a demo key fails on live and the"
+    " reverse), market, and that the key may read trades."
+)
+_REST_HINT_CLOCK = "The request timestamp is off: correct the clock with set_time_offset_ms()."
+
+
+class RestAuthenticationError(AuthenticationError):
+    """OKX refused a signed REST request (bad key, passphrase, signature or timestamp).
+
+    ``code``/``msg`` are OKX's; ``connection`` is ``"rest"``.  Retrying with
+    the same credentials cannot succeed.
+    """
+
+    def __init__(self, code: str, msg: str, *, request: str, status: int) -> None:
+        self.status = status
+        self.request = request
+        hint = _REST_HINT_CLOCK if code in REST_CLOCK_CODES else _REST_HINT_KEY
+        AuthenticationError.__init__(self, code, msg, connection="rest", hint=hint)
+        what = REST_AUTH_CODES.get(code, "authentication failed")
+        self.args = (
+            f"OKX refused the signed REST request {request} ({what}): HTTP {status}"
+            f" code={code} msg={msg!r}. {hint}",
+        )
+
+
+class RestUnavailable(OkxWsError):
+    """A REST request got no usable answer (network, timeout, HTTP error, rate limit)."""
+
+    def __init__(self, reason: str, *, retryable: bool = True) -> None:
+        self.reason = reason
+        self.retryable = retryable
+        super().__init__(reason)
+
+
+class StreamInUse(OkxWsError, RuntimeError):
+    """A second task tried to read a stream another task is already waiting on.
+
+    A stream has one consumer; for a second one open a second stream (streams of
+    one channel argument share one subscription).
+    """

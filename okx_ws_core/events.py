@@ -2,7 +2,9 @@
 
 Handlers run on the client's event loop (for the blocking client: its loop
 thread), must not block, and may be coroutine functions.  A failing handler is
-logged and never breaks the reader.
+logged and never breaks the reader.  ``close()`` gives async handlers still
+running ``HANDLER_DRAIN_TIMEOUT`` seconds to finish, then cancels them: user
+code can delay a close, never block it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
+
+HANDLER_DRAIN_TIMEOUT: Final = 5.0  # seconds close() waits for async handlers to finish
 
 EventName = Literal[
     "open", "reconnect", "reconnected", "authenticated", "response", "update", "exception", "close"
@@ -82,10 +86,23 @@ class EventEmitter:
         except Exception:
             self._logger.exception("okx-ws async %r handler failed", event.name)
 
-    async def drain(self) -> None:
-        """Wait for async handlers still running (used by ``close()``)."""
-        if self._tasks:
-            await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
+    async def drain(self, timeout: float = HANDLER_DRAIN_TIMEOUT) -> None:
+        """Wait up to ``timeout`` seconds for async handlers still running, then cancel
+        the rest (used by ``close()``)."""
+        tasks = tuple(self._tasks)
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=timeout)
+        if not pending:
+            return
+        self._logger.warning(
+            "okx-ws: %d async event handler(s) still running %gs after close(); cancelled",
+            len(pending),
+            timeout,
+        )
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=timeout)  # bounded even if one ignores the cancel
 
 
 def attach_logging_listeners(emitter: EventEmitter, logger: logging.Logger) -> None:

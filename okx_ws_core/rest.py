@@ -27,71 +27,17 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode
 
 from . import endpoints
-from .errors import AuthenticationError, OkxWsError
+from .errors import REST_AUTH_CODES, REST_CLOCK_CODES, RestAuthenticationError, RestUnavailable
 from .tls import verify_for
 
 if TYPE_CHECKING:  # httpx is imported lazily, as in instruments.py
     import httpx
 
-# OKX's REST authentication codes (API v5 error codes, "REST API / Public").
-AUTH_CODES: Final[dict[str, str]] = {
-    "50100": "API frozen",
-    "50101": "APIKey does not match current environment (live key on demo or the reverse)",
-    "50102": "timestamp request expired",
-    "50103": "OK-ACCESS-KEY header missing",
-    "50104": "OK-ACCESS-PASSPHRASE header missing",
-    "50105": "OK-ACCESS-PASSPHRASE incorrect",
-    "50106": "OK-ACCESS-SIGN header missing",
-    "50107": "OK-ACCESS-TIMESTAMP header missing",
-    "50110": "IP not in the API key's whitelist",
-    "50111": "invalid OK-ACCESS-KEY",
-    "50112": "invalid OK-ACCESS-TIMESTAMP",
-    "50113": "invalid signature",
-    "50114": "invalid authorization",
-    "50119": "API key doesn't exist",
-    "50120": "the API key lacks the permission (Read is needed)",
-}
-CLOCK_CODES: Final = frozenset({"50102", "50112"})
 # Answers that say "not now": rate limit, busy, unavailable, endpoint timeout.
 RETRY_CODES: Final = frozenset({"50001", "50004", "50011", "50013"})
-_HINT_KEY = (
-    "Check api_key/api_secret/api_passphrase, demo_trading (a demo key fails on live and the"
-    " reverse), market, and that the key may read trades."
-)
-_HINT_CLOCK = "The request timestamp is off: correct the clock with set_time_offset_ms()."
-
-
-class RestAuthenticationError(AuthenticationError):
-    """OKX refused a signed REST request (bad key, passphrase, signature or timestamp).
-
-    ``code``/``msg`` are OKX's; ``connection`` is ``"rest"``.  Retrying with
-    the same credentials cannot succeed.
-    """
-
-    def __init__(self, code: str, msg: str, *, request: str, status: int) -> None:
-        self.status = status
-        self.request = request
-        AuthenticationError.__init__(
-            self,
-            code,
-            msg,
-            connection="rest",
-            hint=_HINT_CLOCK if code in CLOCK_CODES else _HINT_KEY,
-        )
-        what = AUTH_CODES.get(code, "authentication failed")
-        self.args = (
-            f"OKX refused the signed REST request {request} ({what}): HTTP {status}"
-            f" code={code} msg={msg!r}. {_HINT_CLOCK if code in CLOCK_CODES else _HINT_KEY}",
-        )
-
-
-class RestUnavailable(OkxWsError):
-    """A REST request got no usable answer (network, timeout, HTTP error, rate limit)."""
-
-    def __init__(self, reason: str, *, retryable: bool = True) -> None:
-        self.reason = reason
-        self.retryable = retryable
-        super().__init__(reason)
+# The tables live in errors.py, beside the error whose message reads them.
+AUTH_CODES: Final = REST_AUTH_CODES
+CLOCK_CODES: Final = REST_CLOCK_CODES
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,18 @@ Folding rules, following OKX's notes on the orders channel:
 * OKX's states only move forward: live -> partially_filled -> filled,
   canceled or mmp_canceled, and a final state is never left.  A push that
   arrives late (an older ``uTime``, a smaller ``accFillSz``) cannot move an
-  order back; its fill is still counted.
+  order back; its fill is still counted.  A state OKX adds later is data,
+  not an error: a newer push carrying it replaces any open state, and only
+  the final states above end an order.
+* Since August 2026 OKX pushes a ``post_only``, ``mmp_and_post_only`` or
+  ``rpi`` order ``live`` only once it rests, about 1 ms after accepting it,
+  and one that would have crossed gets a ``canceled`` push and nothing else.
+  So OKX's acceptance (``sCode`` 0) of such an order makes it ``accepted``,
+  not ``live``: its first push says which.
 * Fills are counted once per ``tradeId`` (OKX may send a message twice);
   ``filled_sz`` and ``avg_px`` follow the largest ``accFillSz`` seen.
 * Our own states: ``sent`` (a place request left, nothing heard yet),
+  ``accepted`` (OKX accepted an order that rests later, see above),
   ``unknown`` (it timed out or its connection died: reconcile it),
   ``rejected`` (OKX refused it, ``code``/``msg`` say why) and ``not_placed``
   (reconcile found for sure that OKX never had it).  Any word from OKX
@@ -33,17 +41,19 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
-from .errors import ConfigurationError, OkxWsError
+from .errors import ClientClosed, ConfigurationError, OrderWaitTimeout
 
 Effect = Literal["place", "amend", "cancel"]
 Lookup = Literal["order", "spread"]
 
 SENT: Final = "sent"
+ACCEPTED: Final = "accepted"
 UNKNOWN: Final = "unknown"
 LIVE: Final = "live"
 PARTIALLY_FILLED: Final = "partially_filled"
@@ -55,7 +65,15 @@ NOT_PLACED: Final = "not_placed"
 
 OKX_FINAL: Final = frozenset({FILLED, CANCELED, MMP_CANCELED})
 FINAL_STATES: Final = frozenset({FILLED, CANCELED, MMP_CANCELED, REJECTED, NOT_PLACED})
-_OURS: Final = frozenset({SENT, UNKNOWN, REJECTED, NOT_PLACED})  # overridden by any word from OKX
+_OURS: Final = frozenset({SENT, ACCEPTED, UNKNOWN, REJECTED, NOT_PLACED})
+# Order types OKX pushes live only once resting (or canceled if they would cross).
+RESTS_LATER: Final = frozenset(
+    {"post_only", "mmp_and_post_only", "rpi"}
+)  # overridden by any word from OKX
+# Seconds ``wait_for`` waits when given no timeout: a wait must end even when the order
+# never gets there (a lost push, a typo in the clOrdId).  ``math.inf`` waits until the
+# order gets there or the client closes.
+DEFAULT_WAIT_TIMEOUT: Final = 60.0
 _RANK: Final = {LIVE: 1, PARTIALLY_FILLED: 2, FILLED: 3, CANCELED: 3, MMP_CANCELED: 3}
 
 
@@ -107,19 +125,6 @@ class TrackedOrder:
     @property
     def final(self) -> bool:
         return self.state in FINAL_STATES
-
-
-class OrderWaitTimeout(OkxWsError, TimeoutError):
-    """``wait_for`` ran out of time; ``order`` is the last known state (``None``: never seen)."""
-
-    def __init__(self, cl_ord_id: str, states: Iterable[str], timeout: float, order: Any) -> None:
-        self.cl_ord_id = cl_ord_id
-        self.order: TrackedOrder | None = order
-        state = order.state if order is not None else "never seen"
-        super().__init__(
-            f"order {cl_ord_id!r} did not reach {sorted(states)} within {timeout:g}s"
-            f" (last state: {state})"
-        )
 
 
 class _Entry:
@@ -263,7 +268,8 @@ class OrderTracker:
             if entry is None:
                 if op.effect != "place" or code != "0" or not (cl_ord_id or ord_id):
                     continue
-                entry = self._new(cl_ord_id, ord_id, op.lookup, LIVE, now)
+                state = _accepted_state(_str(arg, "ordType"))
+                entry = self._new(cl_ord_id, ord_id, op.lookup, state, now)
                 entry.order = replace(
                     entry.order,
                     inst_id=_str(arg, "instId") or _str(arg, "sprdId"),
@@ -281,7 +287,7 @@ class OrderTracker:
                 self._by_ord[ord_id] = entry
             if code == "0":
                 if op.effect == "place" and order.state in _OURS:
-                    order = replace(order, state=LIVE, code="", msg="")
+                    order = replace(order, state=_accepted_state(order.ord_type), code="", msg="")
             elif op.effect == "place" and order.state in (SENT, UNKNOWN):
                 order = replace(order, state=REJECTED, code=code, msg=msg)
             else:
@@ -465,13 +471,24 @@ class OrderTracker:
             del self._by_ord[order.ord_id]
 
 
+def _accepted_state(ord_type: str) -> str:
+    """The state OKX's acceptance gives a place item: ``live``, or ``accepted`` for an
+    order OKX pushes live only once it rests."""
+    return ACCEPTED if ord_type in RESTS_LATER else LIVE
+
+
 def _advances(current: str, state: str, newer: bool) -> bool:
-    """Whether OKX's ``state`` replaces ``current``: forward only, never out of a final state."""
+    """Whether OKX's ``state`` replaces ``current``: forward only, never out of a final state.
+
+    Where either state is one we do not know, OKX's newer push wins.
+    """
     if current in _OURS:
         return True
     if current in OKX_FINAL:
         return False
-    rank, now_rank = _RANK.get(state, 1), _RANK.get(current, 1)
+    if state not in _RANK or current not in _RANK:
+        return newer
+    rank, now_rank = _RANK[state], _RANK[current]
     return rank > now_rank or (rank == now_rank and newer)
 
 
@@ -495,11 +512,13 @@ class OrderWaits:
     """``wait_for`` on a tracker: futures resolved from the orders each feed changed.
 
     Lives on the client's event loop; :meth:`notify` is called with every
-    feed's result.
+    feed's result, and :meth:`close` (the client closed) fails every waiter,
+    so no wait outlives its client.
     """
 
     def __init__(self, tracker: OrderTracker) -> None:
         self.tracker = tracker
+        self.closed = False
         self._waiters: dict[str, list[tuple[frozenset[str], asyncio.Future[TrackedOrder]]]] = {}
 
     def notify(self, changed: Iterable[TrackedOrder]) -> None:
@@ -511,9 +530,26 @@ class OrderWaits:
                 if (order.state in states or order.final) and not future.done():
                     future.set_result(order)
 
+    def close(self) -> None:
+        """Fail every waiter with :class:`ClientClosed`, and every later wait."""
+        self.closed = True
+        for cl_ord_id, waiters in list(self._waiters.items()):
+            for _, future in waiters:
+                if not future.done():
+                    future.set_exception(
+                        ClientClosed(f"the client closed while waiting for order {cl_ord_id!r}")
+                    )
+
     async def wait_for(
-        self, cl_ord_id: str, states: Iterable[str] | str, timeout: float | None
+        self, cl_ord_id: str, states: Iterable[str] | str, timeout: float = DEFAULT_WAIT_TIMEOUT
     ) -> TrackedOrder:
+        """The order once it reaches one of ``states`` or a final state.
+
+        Raises :class:`OrderWaitTimeout` after ``timeout`` seconds (``math.inf``:
+        no limit) and :class:`ClientClosed` when the client closes first.
+        """
+        if self.closed:
+            raise ClientClosed("the client is closed")
         wanted = frozenset([states] if isinstance(states, str) else states)
         current = self.tracker.get(cl_ord_id)
         if current is not None and (current.state in wanted or current.final):
@@ -522,12 +558,12 @@ class OrderWaits:
         entry = (wanted, future)
         self._waiters.setdefault(cl_ord_id, []).append(entry)
         try:
-            if timeout is None:
+            if math.isinf(timeout) and timeout > 0:
                 return await future
             return await asyncio.wait_for(future, timeout)
         except asyncio.TimeoutError:
             raise OrderWaitTimeout(
-                cl_ord_id, wanted, timeout or 0.0, self.tracker.get(cl_ord_id)
+                cl_ord_id, wanted, timeout, self.tracker.get(cl_ord_id)
             ) from None
         finally:
             waiters = self._waiters.get(cl_ord_id, [])
@@ -538,7 +574,9 @@ class OrderWaits:
 
 
 __all__ = [
+    "ACCEPTED",
     "CANCELED",
+    "DEFAULT_WAIT_TIMEOUT",
     "FILLED",
     "FINAL_STATES",
     "LIVE",
@@ -546,6 +584,7 @@ __all__ = [
     "NOT_PLACED",
     "PARTIALLY_FILLED",
     "REJECTED",
+    "RESTS_LATER",
     "SENT",
     "UNKNOWN",
     "Fill",

@@ -1,36 +1,70 @@
-"""``UpdateStream``: channel pushes as an async iterator, one bounded queue per stream."""
+"""``UpdateStream``: every channel push as an async iterator, one bounded buffer per stream.
+
+The client keeps its streams in a :class:`weakref.WeakSet`, so a stream the
+caller drops (a ``break`` out of ``async for``, a task that ended) stops
+receiving at once instead of holding up to ``buffer`` pushes for the
+client's lifetime.  Each stream is a :class:`~.stream_buffer.StreamBuffer`:
+bounded (oldest dropped, one warning then every 1000th), one reader at a
+time, and once ended (``aclose()`` or the client's ``close()``) every
+iteration ends at once.
+"""
 
 from __future__ import annotations
 
-import asyncio
+import logging
+import weakref
 
 from .events import Event
+from .stream_buffer import StreamBuffer
 
 UPDATE_QUEUE_SIZE = 10_000
 
+Registry = weakref.WeakSet["UpdateStream"]
+
 
 class UpdateStream:
-    """An async iterator of ``update`` events; it ends when the client closes.
+    """An async iterator of ``update`` events; it ends when it or the client closes.
 
-    Each stream buffers up to ``UPDATE_QUEUE_SIZE`` pushes; past that the
-    oldest is dropped (and logged by the client) so a slow consumer never
+    It buffers up to ``buffer`` pushes (default ``UPDATE_QUEUE_SIZE``); past
+    that the oldest is dropped (see :attr:`dropped`) so a slow consumer never
     grows memory without bound.  Close it early with :meth:`aclose`.
     """
 
-    def __init__(self, registry: set[asyncio.Queue[Event]]) -> None:
+    def __init__(self, registry: Registry, logger: logging.Logger, buffer: int) -> None:
         self._registry = registry
-        self._queue: asyncio.Queue[Event] = asyncio.Queue(UPDATE_QUEUE_SIZE)
-        registry.add(self._queue)
+        self._buffer: StreamBuffer[Event] = StreamBuffer(buffer, logger, "updates() stream")
+        registry.add(self)
+
+    @property
+    def dropped(self) -> int:
+        """Pushes dropped because the buffer was full."""
+        return self._buffer.dropped
+
+    @property
+    def closed(self) -> bool:
+        return self._buffer.ended
+
+    def put(self, event: Event) -> None:
+        """One push (the client calls it on its loop)."""
+        self._buffer.put(event)
+
+    def end(self) -> None:
+        """No more pushes: the reader drains what is buffered, then the iteration ends."""
+        self._registry.discard(self)
+        self._buffer.end()
 
     def __aiter__(self) -> UpdateStream:
         return self
 
     async def __anext__(self) -> Event:
-        event = await self._queue.get()
-        if event.name == "close":
-            self._registry.discard(self._queue)
+        event = await self._buffer.get()
+        if event is None:
             raise StopAsyncIteration
         return event
 
     async def aclose(self) -> None:
-        self._registry.discard(self._queue)
+        """Stop receiving; a reader waiting on the stream ends."""
+        self.end()
+
+
+__all__ = ["UPDATE_QUEUE_SIZE", "UpdateStream"]
