@@ -41,6 +41,7 @@ RUNTIME_NAMES = (
     "RateLimitExceeded",
     "RequestTimeout",
     "RestAuthenticationError",
+    "StreamInUse",
     "SubscriptionError",
     "TrackedOrder",
     "UnknownInstrumentError",
