@@ -12,6 +12,7 @@ from .client_options import annotation_imports, client_options
 from .models_gen import HEADER, RequirementClass, RulesClass
 from .spec_loader import Spec
 from .spec_rules import ENVELOPE
+from .typed_dicts import typed_dicts
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -106,11 +107,13 @@ def render_package(
         "annotation_imports": annotation_imports(options),
         "requirements": requirements,
         "rules": rules,
+        "typed_dicts": typed_dicts(spec),
     }
     files = {
         "_model_base.py": env.get_template("_model_base.py.j2").render(context),
         "operations.py": env.get_template("operations.py.j2").render(context),
         "channels.py": env.get_template("channels.py.j2").render(context),
+        "dicts.py": env.get_template("dicts.py.j2").render(context),
     }
     for file_name, aio in (("_async_client.py", True), ("_sync_client.py", False)):
         files[file_name] = env.get_template("client.py.j2").render(
@@ -127,6 +130,7 @@ def render_package(
         "AsyncWebsocketAPIClient",
         "WebsocketAPIClient",
         *models,
+        *(td.name for td in context["typed_dicts"]),
         "BY_OP",
         "OPERATIONS",
         "CHANNELS",
@@ -134,7 +138,11 @@ def render_package(
         "ORDER_OPS",
     ]
     files["__init__.py"] = env.get_template("__init__.py.j2").render(
-        context, runtime_names=RUNTIME_NAMES, model_names=models, all_names=sorted(set(exported))
+        context,
+        runtime_names=RUNTIME_NAMES,
+        model_names=models,
+        dict_names=[td.name for td in context["typed_dicts"]],
+        all_names=sorted(set(exported)),
     )
     files["py.typed"] = ""
     return files

@@ -33,7 +33,7 @@ from okx_ws_core import (
 from okx_ws_core.options import HttpTransport, RateLimitMode
 from okx_ws_core.transport import Connector, TransportName
 
-from . import channels, models, operations
+from . import channels, dicts, models, operations
 
 
 class AsyncWebsocketAPIClient:
@@ -450,7 +450,7 @@ class AsyncWebsocketAPIClient:
 
     async def submit_new_order(
         self,
-        params: models.OrderParams | Mapping[str, Any],
+        params: models.OrderParams | dicts.OrderParamsDict,
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -460,7 +460,7 @@ class AsyncWebsocketAPIClient:
         was accepted; the item's sCode/sMsg say why it was rejected otherwise.
 
         OKX op ``order`` on the ``private`` connection.
-        ``params``: ``OrderParams`` or a mapping with OKX keys;
+        ``params``: ``OrderParams`` or ``OrderParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``instIdCode`` is filled in from ``instId`` when left out (:class:`UnknownInstrumentError`
         if OKX does not list it).
@@ -480,7 +480,7 @@ class AsyncWebsocketAPIClient:
 
     async def submit_multiple_orders(
         self,
-        params: Sequence[models.OrderParams | Mapping[str, Any]],
+        params: Sequence[models.OrderParams | dicts.OrderParamsDict],
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -490,7 +490,7 @@ class AsyncWebsocketAPIClient:
         check each item's sCode.
 
         OKX op ``batch-orders`` on the ``private`` connection.
-        ``params``: a list of 1 to 20 items, each ``OrderParams`` or a mapping with OKX keys;
+        ``params``: a list of 1 to 20 items, each ``OrderParams`` or ``OrderParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``instIdCode`` is filled in from ``instId`` when left out (:class:`UnknownInstrumentError`
         if OKX does not list it).
@@ -510,7 +510,7 @@ class AsyncWebsocketAPIClient:
 
     async def cancel_order(
         self,
-        params: models.CancelOrderParams | Mapping[str, Any],
+        params: models.CancelOrderParams | dicts.CancelOrderParamsDict,
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -519,7 +519,7 @@ class AsyncWebsocketAPIClient:
         """Cancel one pending order, identified by ordId or clOrdId.
 
         OKX op ``cancel-order`` on the ``private`` connection.
-        ``params``: ``CancelOrderParams`` or a mapping with OKX keys;
+        ``params``: ``CancelOrderParams`` or ``CancelOrderParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``instIdCode`` is filled in from ``instId`` when left out (:class:`UnknownInstrumentError`
         if OKX does not list it).
@@ -539,7 +539,7 @@ class AsyncWebsocketAPIClient:
 
     async def cancel_multiple_orders(
         self,
-        params: Sequence[models.CancelOrderParams | Mapping[str, Any]],
+        params: Sequence[models.CancelOrderParams | dicts.CancelOrderParamsDict],
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -548,7 +548,7 @@ class AsyncWebsocketAPIClient:
         """Cancel up to 20 pending orders in one request; each item needs ordId or clOrdId.
 
         OKX op ``batch-cancel-orders`` on the ``private`` connection.
-        ``params``: a list of 1 to 20 items, each ``CancelOrderParams`` or a mapping with OKX keys;
+        ``params``: a list of 1 to 20 items, each ``CancelOrderParams`` or ``CancelOrderParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``instIdCode`` is filled in from ``instId`` when left out (:class:`UnknownInstrumentError`
         if OKX does not list it).
@@ -568,7 +568,7 @@ class AsyncWebsocketAPIClient:
 
     async def amend_order(
         self,
-        params: models.AmendOrderParams | Mapping[str, Any],
+        params: models.AmendOrderParams | dicts.AmendOrderParamsDict,
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -578,7 +578,7 @@ class AsyncWebsocketAPIClient:
         clOrdId. reqId, when given, is echoed back in the reply.
 
         OKX op ``amend-order`` on the ``private`` connection.
-        ``params``: ``AmendOrderParams`` or a mapping with OKX keys;
+        ``params``: ``AmendOrderParams`` or ``AmendOrderParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``instIdCode`` is filled in from ``instId`` when left out (:class:`UnknownInstrumentError`
         if OKX does not list it).
@@ -598,7 +598,7 @@ class AsyncWebsocketAPIClient:
 
     async def amend_multiple_orders(
         self,
-        params: Sequence[models.AmendOrderParams | Mapping[str, Any]],
+        params: Sequence[models.AmendOrderParams | dicts.AmendOrderParamsDict],
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -607,7 +607,7 @@ class AsyncWebsocketAPIClient:
         """Amend up to 20 pending orders in one request.
 
         OKX op ``batch-amend-orders`` on the ``private`` connection.
-        ``params``: a list of 1 to 20 items, each ``AmendOrderParams`` or a mapping with OKX keys;
+        ``params``: a list of 1 to 20 items, each ``AmendOrderParams`` or ``AmendOrderParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``instIdCode`` is filled in from ``instId`` when left out (:class:`UnknownInstrumentError`
         if OKX does not list it).
@@ -627,7 +627,7 @@ class AsyncWebsocketAPIClient:
 
     async def mass_cancel_orders(
         self,
-        params: models.MassCancelParams | Mapping[str, Any],
+        params: models.MassCancelParams | dicts.MassCancelParamsDict,
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -637,7 +637,7 @@ class AsyncWebsocketAPIClient:
         new orders for lockInterval milliseconds.
 
         OKX op ``mass-cancel`` on the ``private`` connection.
-        ``params``: ``MassCancelParams`` or a mapping with OKX keys;
+        ``params``: ``MassCancelParams`` or ``MassCancelParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
@@ -655,7 +655,7 @@ class AsyncWebsocketAPIClient:
 
     async def submit_spread_order(
         self,
-        params: models.SpreadOrderParams | Mapping[str, Any],
+        params: models.SpreadOrderParams | dicts.SpreadOrderParamsDict,
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -664,7 +664,7 @@ class AsyncWebsocketAPIClient:
         """Place one spread order on the business connection.
 
         OKX op ``sprd-order`` on the ``business`` connection.
-        ``params``: ``SpreadOrderParams`` or a mapping with OKX keys;
+        ``params``: ``SpreadOrderParams`` or ``SpreadOrderParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
@@ -682,7 +682,7 @@ class AsyncWebsocketAPIClient:
 
     async def amend_spread_order(
         self,
-        params: models.SpreadAmendParams | Mapping[str, Any],
+        params: models.SpreadAmendParams | dicts.SpreadAmendParamsDict,
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -691,7 +691,7 @@ class AsyncWebsocketAPIClient:
         """Amend one pending spread order, identified by ordId or clOrdId.
 
         OKX op ``sprd-amend-order`` on the ``business`` connection.
-        ``params``: ``SpreadAmendParams`` or a mapping with OKX keys;
+        ``params``: ``SpreadAmendParams`` or ``SpreadAmendParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
@@ -709,7 +709,7 @@ class AsyncWebsocketAPIClient:
 
     async def cancel_spread_order(
         self,
-        params: models.SpreadCancelParams | Mapping[str, Any],
+        params: models.SpreadCancelParams | dicts.SpreadCancelParamsDict,
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -718,7 +718,7 @@ class AsyncWebsocketAPIClient:
         """Cancel one pending spread order, identified by ordId or clOrdId.
 
         OKX op ``sprd-cancel-order`` on the ``business`` connection.
-        ``params``: ``SpreadCancelParams`` or a mapping with OKX keys;
+        ``params``: ``SpreadCancelParams`` or ``SpreadCancelParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
@@ -736,7 +736,7 @@ class AsyncWebsocketAPIClient:
 
     async def mass_cancel_spread_orders(
         self,
-        params: models.SpreadMassCancelParams | Mapping[str, Any],
+        params: models.SpreadMassCancelParams | dicts.SpreadMassCancelParamsDict,
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -746,7 +746,7 @@ class AsyncWebsocketAPIClient:
         spread otherwise.
 
         OKX op ``sprd-mass-cancel`` on the ``business`` connection.
-        ``params``: ``SpreadMassCancelParams`` or a mapping with OKX keys;
+        ``params``: ``SpreadMassCancelParams`` or ``SpreadMassCancelParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).

@@ -33,7 +33,7 @@ from okx_ws_core import (
 from okx_ws_core.options import HttpTransport, RateLimitMode
 from okx_ws_core.transport import Connector, TransportName
 
-from . import channels, models, operations
+from . import channels, dicts, models, operations
 
 
 class WebsocketAPIClient:
@@ -457,7 +457,7 @@ class WebsocketAPIClient:
 
     def submit_new_order(
         self,
-        params: models.OrderParams | Mapping[str, Any],
+        params: models.OrderParams | dicts.OrderParamsDict,
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -467,7 +467,7 @@ class WebsocketAPIClient:
         was accepted; the item's sCode/sMsg say why it was rejected otherwise.
 
         OKX op ``order`` on the ``private`` connection.
-        ``params``: ``OrderParams`` or a mapping with OKX keys;
+        ``params``: ``OrderParams`` or ``OrderParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``instIdCode`` is filled in from ``instId`` when left out (:class:`UnknownInstrumentError`
         if OKX does not list it).
@@ -487,7 +487,7 @@ class WebsocketAPIClient:
 
     def submit_multiple_orders(
         self,
-        params: Sequence[models.OrderParams | Mapping[str, Any]],
+        params: Sequence[models.OrderParams | dicts.OrderParamsDict],
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -497,7 +497,7 @@ class WebsocketAPIClient:
         check each item's sCode.
 
         OKX op ``batch-orders`` on the ``private`` connection.
-        ``params``: a list of 1 to 20 items, each ``OrderParams`` or a mapping with OKX keys;
+        ``params``: a list of 1 to 20 items, each ``OrderParams`` or ``OrderParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``instIdCode`` is filled in from ``instId`` when left out (:class:`UnknownInstrumentError`
         if OKX does not list it).
@@ -517,7 +517,7 @@ class WebsocketAPIClient:
 
     def cancel_order(
         self,
-        params: models.CancelOrderParams | Mapping[str, Any],
+        params: models.CancelOrderParams | dicts.CancelOrderParamsDict,
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -526,7 +526,7 @@ class WebsocketAPIClient:
         """Cancel one pending order, identified by ordId or clOrdId.
 
         OKX op ``cancel-order`` on the ``private`` connection.
-        ``params``: ``CancelOrderParams`` or a mapping with OKX keys;
+        ``params``: ``CancelOrderParams`` or ``CancelOrderParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``instIdCode`` is filled in from ``instId`` when left out (:class:`UnknownInstrumentError`
         if OKX does not list it).
@@ -546,7 +546,7 @@ class WebsocketAPIClient:
 
     def cancel_multiple_orders(
         self,
-        params: Sequence[models.CancelOrderParams | Mapping[str, Any]],
+        params: Sequence[models.CancelOrderParams | dicts.CancelOrderParamsDict],
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -555,7 +555,7 @@ class WebsocketAPIClient:
         """Cancel up to 20 pending orders in one request; each item needs ordId or clOrdId.
 
         OKX op ``batch-cancel-orders`` on the ``private`` connection.
-        ``params``: a list of 1 to 20 items, each ``CancelOrderParams`` or a mapping with OKX keys;
+        ``params``: a list of 1 to 20 items, each ``CancelOrderParams`` or ``CancelOrderParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``instIdCode`` is filled in from ``instId`` when left out (:class:`UnknownInstrumentError`
         if OKX does not list it).
@@ -575,7 +575,7 @@ class WebsocketAPIClient:
 
     def amend_order(
         self,
-        params: models.AmendOrderParams | Mapping[str, Any],
+        params: models.AmendOrderParams | dicts.AmendOrderParamsDict,
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -585,7 +585,7 @@ class WebsocketAPIClient:
         clOrdId. reqId, when given, is echoed back in the reply.
 
         OKX op ``amend-order`` on the ``private`` connection.
-        ``params``: ``AmendOrderParams`` or a mapping with OKX keys;
+        ``params``: ``AmendOrderParams`` or ``AmendOrderParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``instIdCode`` is filled in from ``instId`` when left out (:class:`UnknownInstrumentError`
         if OKX does not list it).
@@ -605,7 +605,7 @@ class WebsocketAPIClient:
 
     def amend_multiple_orders(
         self,
-        params: Sequence[models.AmendOrderParams | Mapping[str, Any]],
+        params: Sequence[models.AmendOrderParams | dicts.AmendOrderParamsDict],
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -614,7 +614,7 @@ class WebsocketAPIClient:
         """Amend up to 20 pending orders in one request.
 
         OKX op ``batch-amend-orders`` on the ``private`` connection.
-        ``params``: a list of 1 to 20 items, each ``AmendOrderParams`` or a mapping with OKX keys;
+        ``params``: a list of 1 to 20 items, each ``AmendOrderParams`` or ``AmendOrderParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``instIdCode`` is filled in from ``instId`` when left out (:class:`UnknownInstrumentError`
         if OKX does not list it).
@@ -634,7 +634,7 @@ class WebsocketAPIClient:
 
     def mass_cancel_orders(
         self,
-        params: models.MassCancelParams | Mapping[str, Any],
+        params: models.MassCancelParams | dicts.MassCancelParamsDict,
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -644,7 +644,7 @@ class WebsocketAPIClient:
         new orders for lockInterval milliseconds.
 
         OKX op ``mass-cancel`` on the ``private`` connection.
-        ``params``: ``MassCancelParams`` or a mapping with OKX keys;
+        ``params``: ``MassCancelParams`` or ``MassCancelParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
@@ -662,7 +662,7 @@ class WebsocketAPIClient:
 
     def submit_spread_order(
         self,
-        params: models.SpreadOrderParams | Mapping[str, Any],
+        params: models.SpreadOrderParams | dicts.SpreadOrderParamsDict,
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -671,7 +671,7 @@ class WebsocketAPIClient:
         """Place one spread order on the business connection.
 
         OKX op ``sprd-order`` on the ``business`` connection.
-        ``params``: ``SpreadOrderParams`` or a mapping with OKX keys;
+        ``params``: ``SpreadOrderParams`` or ``SpreadOrderParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
@@ -689,7 +689,7 @@ class WebsocketAPIClient:
 
     def amend_spread_order(
         self,
-        params: models.SpreadAmendParams | Mapping[str, Any],
+        params: models.SpreadAmendParams | dicts.SpreadAmendParamsDict,
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -698,7 +698,7 @@ class WebsocketAPIClient:
         """Amend one pending spread order, identified by ordId or clOrdId.
 
         OKX op ``sprd-amend-order`` on the ``business`` connection.
-        ``params``: ``SpreadAmendParams`` or a mapping with OKX keys;
+        ``params``: ``SpreadAmendParams`` or ``SpreadAmendParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
@@ -716,7 +716,7 @@ class WebsocketAPIClient:
 
     def cancel_spread_order(
         self,
-        params: models.SpreadCancelParams | Mapping[str, Any],
+        params: models.SpreadCancelParams | dicts.SpreadCancelParamsDict,
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -725,7 +725,7 @@ class WebsocketAPIClient:
         """Cancel one pending spread order, identified by ordId or clOrdId.
 
         OKX op ``sprd-cancel-order`` on the ``business`` connection.
-        ``params``: ``SpreadCancelParams`` or a mapping with OKX keys;
+        ``params``: ``SpreadCancelParams`` or ``SpreadCancelParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
@@ -743,7 +743,7 @@ class WebsocketAPIClient:
 
     def mass_cancel_spread_orders(
         self,
-        params: models.SpreadMassCancelParams | Mapping[str, Any],
+        params: models.SpreadMassCancelParams | dicts.SpreadMassCancelParamsDict,
         *,
         exp_time: int | None = None,
         timeout: float | None = None,
@@ -753,7 +753,7 @@ class WebsocketAPIClient:
         spread otherwise.
 
         OKX op ``sprd-mass-cancel`` on the ``business`` connection.
-        ``params``: ``SpreadMassCancelParams`` or a mapping with OKX keys;
+        ``params``: ``SpreadMassCancelParams`` or ``SpreadMassCancelParamsDict`` (OKX's names);
         validated before anything is sent (:class:`ParamsValidationError`).
         ``exp_time``: Unix ms after which OKX must not process the request.
         ``timeout``: seconds the whole call may take (default: the client's).
