@@ -6,6 +6,9 @@ matching, the instrument registry, events and errors.  It never imports the
 generated package.
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
 from .channels import (
     BlockingChannelStream,
     Channel,
@@ -42,7 +45,13 @@ from .sync_client import WebsocketClient
 from .tracker import FINAL_STATES, Fill, OrderOp, OrderTracker, OrderWaitTimeout, TrackedOrder
 from .transport import Connector, Transport
 
+try:
+    __version__ = _version("okx-ws")
+except PackageNotFoundError:  # a source checkout that was never installed
+    __version__ = "0+unknown"
+
 __all__ = [
+    "__version__",
     "ExtraFields",
     "CONNECTION_KEYS",
     "FINAL_STATES",

@@ -1,4 +1,8 @@
-"""``python -m okx_ws_sim --port 8443``: run the simulator until Ctrl-C."""
+"""``python -m okx_ws_sim --port 8765``: run the OKX-compatible simulator until Ctrl-C.
+
+Point a client at it with ``base_url="ws://127.0.0.1:8765"`` and the api key,
+secret and passphrase it prints.  WebSocket and REST share the port.
+"""
 
 from __future__ import annotations
 
@@ -36,13 +40,39 @@ async def _main(args: argparse.Namespace) -> None:
         await asyncio.Event().wait()
 
 
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m okx_ws_sim", description=__doc__)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8443)
-    p.add_argument("--idle-timeout", type=float, default=30.0)
-    p.add_argument("--timestamp-window", type=float, default=30.0)
-    p.add_argument("--seed", type=int, default=None)
+def parser() -> argparse.ArgumentParser:
+    """The command line, every option with its help."""
+    p = argparse.ArgumentParser(
+        prog="python -m okx_ws_sim",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    p.add_argument(
+        "--port", type=int, default=8765, help="port for WebSocket and REST (default: %(default)s)"
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="close a connection that sent nothing for this long, as OKX does (default: 30)",
+    )
+    p.add_argument(
+        "--timestamp-window",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="refuse a login whose timestamp is further than this from the clock (default: 30)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the simulator's random choices (ids, injected faults), for repeatable runs",
+    )
     p.add_argument(
         "--rate-limits",
         action=argparse.BooleanOptionalAction,
@@ -61,7 +91,11 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="accept order/amend/cancel items with only instId, as OKX did before 2026",
     )
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main(args))
 

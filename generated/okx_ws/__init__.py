@@ -38,6 +38,7 @@ from okx_ws_core import (
     UpdateTimeout,
     Verdict,
     WebsocketClient,
+    __version__,
 )
 
 from ._async_client import AsyncWebsocketAPIClient
@@ -107,6 +108,7 @@ from .models import (
 from .operations import BY_OP, OPERATIONS
 
 __all__ = [
+    "__version__",
     "AccountArgs",
     "AccountPushDetails",
     "AccountPushItem",
