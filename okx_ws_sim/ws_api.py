@@ -185,6 +185,8 @@ class WsApi:
                 st.item_errors_by_code[err[0]] += 1
                 out["ordId"] = item.get("ordId", "") if "ordId" in spec.echo else ""
                 out["sCode"], out["sMsg"] = err
+            if op in codes.SUB_CODE_OPS:
+                out["subCode"] = codes.NO_SUB_CODE
             items.append(out)
         if failed == 0:
             code, text = codes.OK, ""
