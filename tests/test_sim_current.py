@@ -9,6 +9,7 @@ so these pin the simulator's own table (``okx_ws_sim/rules.py``), not the client
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -352,6 +353,72 @@ async def test_crossing_maker_order_pushed_canceled_only(
         assert [p["state"] for p in pushes] == ["canceled"]
         assert pushes[0]["cancelSource"] == "31"
         assert pushes[0]["ordType"] == ord_type
+    finally:
+        await c.close()
+
+
+async def frames_until_push(c: RawClient, rid: str, ord_id_of: str) -> list[str]:
+    """Read frames in arrival order until both the reply ``rid`` and an orders push
+    arrived; their kinds ("reply" / "push") in that order."""
+    kinds: list[str] = []
+    while not ("reply" in kinds and "push" in kinds):
+        frame = json.loads(await c.recv_text())
+        if frame.get("id") == rid:
+            kinds.append("reply")
+        elif frame.get("arg", {}).get("channel") == "orders":
+            assert frame["data"][0]["clOrdId"] == ord_id_of
+            kinds.append("push")
+    return kinds
+
+
+@pytest.mark.parametrize(("ord_type", "sz"), [("post_only", "0.01"), ("rpi", "0.02")])
+async def test_resting_maker_order_live_push_after_reply(
+    csim: Simulator, ord_type: str, sz: str
+) -> None:
+    """Even when the reply is held back, the live push of a post-only / RPI order never
+    precedes it: OKX pushes it once the order rests in the book."""
+    c = await subscribed(csim)
+    try:
+        csim.faults.delay_replies(0.05)
+        await c.send(
+            {"id": "p1", "op": "order", "args": [order(ordType=ord_type, sz=sz, clOrdId="m1")]}
+        )
+        assert await frames_until_push(c, "p1", "m1") == ["reply", "push"]
+    finally:
+        await c.close()
+
+
+async def test_limit_order_live_push_unchanged(csim: Simulator) -> None:
+    """A plain limit order is still pushed live on receipt, before a late reply."""
+    c = await subscribed(csim)
+    try:
+        csim.faults.delay_replies(0.05)
+        await c.send({"id": "l1", "op": "order", "args": [order(clOrdId="l1")]})
+        assert await frames_until_push(c, "l1", "l1") == ["push", "reply"]
+    finally:
+        await c.close()
+
+
+async def test_held_live_push_never_overtaken(csim: Simulator) -> None:
+    """A cancel sent before the post-only's (late) reply: its canceled push still comes
+    after the live one."""
+    c = await subscribed(csim)
+    try:
+        csim.faults.delay_replies(0.05)
+        await c.send(
+            {"id": "a1", "op": "order", "args": [order(ordType="post_only", clOrdId="h1")]}
+        )
+        await c.send(
+            {
+                "id": "a2",
+                "op": "cancel-order",
+                "args": [{"instIdCode": inst_id_code("BTC-USDT"), "clOrdId": "h1"}],
+            }
+        )
+        await c.reply("a1")
+        await c.reply("a2")
+        await fence(c)
+        assert [p["state"] for p in order_pushes(c, placed_id(csim, "h1"))] == ["live", "canceled"]
     finally:
         await c.close()
 
