@@ -138,6 +138,18 @@ ORDER_NOT_EXIST: Final = "51603"
 SPRD_CANCEL_FAILED: Final = CANCEL_FAILED
 SPRD_AMEND_FAILED: Final = AMEND_FAILED
 
+# slippagePct (log_zh 2026-05-06): outside 0..0.05 -> 54084, more than 2 decimals of
+# the percentage (4 of the fraction) -> 54085.  OKX documents the messages in Chinese
+# ("滑点设置须介于 0% 至 5% 之间（含边界）。", "滑点百分比小数位不可超过 2 位。"); the English
+# below is ours (*uncertain*), and so is checking the range first.  On an order it does
+# not apply to (not a SPOT / margin market order) it is accepted and ignored (*uncertain*).
+SLIPPAGE_RANGE: Final = "54084"
+SLIPPAGE_RANGE_MSG: Final = "Slippage must be between 0% and 5% (inclusive)."
+SLIPPAGE_PRECISION: Final = "54085"
+SLIPPAGE_PRECISION_MSG: Final = "Slippage percentage can't have more than 2 decimal places."
+SLIPPAGE_MAX: Final = "0.05"
+SLIPPAGE_MAX_DECIMALS: Final = 4
+
 OK: Final = "0"
 # subCode: "sub-code of sCode", in every item of order / batch-orders / amend-order /
 # batch-amend-orders replies since 2026-03-10.  OKX's WS pages (mirrored 2026-07): ""

@@ -496,6 +496,7 @@ class Engine:
             raise param_error("tgtCcy")
         reduce_only = _bool(item, "reduceOnly")
         quote_ccy = _trade_quote_ccy(item, inst)
+        _check_slippage(item)
         if ord_type == "rpi":
             assert px is not None
             self._check_rpi_notional(inst, sz, px)
@@ -964,6 +965,19 @@ def _side_type(item: dict[str, Any], ord_types: frozenset[str]) -> tuple[str, st
     if ord_type not in ord_types:
         raise param_error("ordType")
     return side, ord_type
+
+
+def _check_slippage(item: dict[str, Any]) -> None:
+    """slippagePct within OKX's range and precision (codes.SLIPPAGE_*); the simulator's
+    book has no slippage, so it changes nothing else."""
+    pct = _dec(item, "slippagePct", required=False, positive=False)
+    if pct is None:
+        return
+    if not ZERO <= pct <= Decimal(codes.SLIPPAGE_MAX):
+        raise ItemError(codes.SLIPPAGE_RANGE, codes.SLIPPAGE_RANGE_MSG)
+    exponent = pct.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > codes.SLIPPAGE_MAX_DECIMALS:
+        raise ItemError(codes.SLIPPAGE_PRECISION, codes.SLIPPAGE_PRECISION_MSG)
 
 
 def _trade_quote_ccy(item: dict[str, Any], inst: Instrument) -> str:

@@ -26,6 +26,8 @@ mirrored day by day, and OKX's WS op pages as mirrored 2026-07):
   Place order" (2026-07-05); since 2026-09-30 (USD spot pairs merged into USDC) it must
   be one of the pair's ``tradeQuoteCcyList`` (log_zh "USD 现货交易对迁移", 2026-09-30).
   Its JSON type is checked here, its value against the instrument by the engine.
+- ``slippagePct`` (String, 0 to 0.05, at most 4 decimals; SPOT and margin market
+  orders): log_zh 2026-05-06 and "WS / Place order" (2026-07-05).
 """
 
 from __future__ import annotations
@@ -118,6 +120,7 @@ ORDER: Final[Mapping[str, Field]] = {
     "tradeQuoteCcy": _S,
     "rpiTakerAccess": _B,  # was isElpTakerAccess (retired 2026-10-31)
     "rpiPxRound": _B,
+    "slippagePct": _D,  # SPOT / margin market orders; range and precision: the engine
 }
 CANCEL: Final[Mapping[str, Field]] = {**_INST, **_IDS}
 AMEND: Final[Mapping[str, Field]] = {

@@ -476,3 +476,28 @@ async def test_rpi_amend_rechecks_only_a_new_size(csim: Simulator, priv: RawClie
     # A new size is checked at the order's price after the amend.
     both = item0(await priv.request("amend-order", amend(it["ordId"], newSz="0.03", newPx="20000")))
     assert both["sCode"] == "0"
+
+
+# -- slippagePct (SPOT market orders, since 2026-05-06) ---------------------------------------------
+@pytest.mark.parametrize("pct", ["0", "0.01", "0.0123", "0.05"])
+async def test_slippage_pct_accepted_on_a_spot_market_order(priv: RawClient, pct: str) -> None:
+    await placed(priv, ordType="market", px=None, tgtCcy="base_ccy", sz="0.01", slippagePct=pct)
+
+
+@pytest.mark.parametrize(
+    ("pct", "code"),
+    [("0.0501", "54084"), ("0.06", "54084"), ("-0.01", "54084"), ("0.01234", "54085")],
+)
+async def test_slippage_pct_out_of_range_or_too_precise(
+    csim: Simulator, priv: RawClient, pct: str, code: str
+) -> None:
+    item = order(ordType="market", px=None, tgtCcy="base_ccy", sz="0.01", slippagePct=pct)
+    it = item0(await priv.request("order", item))
+    assert it["sCode"] == code and it["sMsg"], it
+    assert csim.orders() == []
+
+
+async def test_slippage_pct_must_be_a_decimal_string(priv: RawClient) -> None:
+    item = order(ordType="market", px=None, tgtCcy="base_ccy", sz="0.01", slippagePct=0.01)
+    it = item0(await priv.request("order", item))
+    assert (it["sCode"], it["sMsg"]) == ("51000", "Parameter slippagePct error")

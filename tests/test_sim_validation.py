@@ -28,7 +28,7 @@ PROTOCOL_FIELDS: dict[str, set[str]] = {
     "order": set(
         "instIdCode instId tdMode side ordType sz px ccy clOrdId tag posSide reduceOnly "
         "tgtCcy banAmend pxUsd pxVol stpMode tradeQuoteCcy pxAmendType rpiTakerAccess "
-        "rpiPxRound".split()
+        "rpiPxRound slippagePct".split()
     ),
     "cancel-order": {"instIdCode", "instId", "ordId", "clOrdId"},
     "amend-order": set(
@@ -57,7 +57,8 @@ def test_table_matches_the_protocol_notes() -> None:
         assert rules.RULES[op].one_of == ("ordId", "clOrdId"), op
     kinds = {name: f.kind for name, f in rules.RULES["order"].fields.items()}
     assert kinds["instIdCode"] == rules.CODE and kinds["reduceOnly"] == rules.BOOL
-    assert {k for k, v in kinds.items() if v == rules.DECIMAL} == {"sz", "px", "pxUsd", "pxVol"}
+    decimals = {k for k, v in kinds.items() if v == rules.DECIMAL}
+    assert decimals == {"sz", "px", "pxUsd", "pxVol", "slippagePct"}
 
 
 def _absolute_imports(source: Path) -> list[str]:
