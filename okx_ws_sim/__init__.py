@@ -21,6 +21,15 @@ counts the answers).  ``sim.add_instrument(Instrument(...))`` lists a new
 instrument, ``sim.remove_instrument(inst_id)`` delists one.  Items are checked
 against the simulator's own table (``rules.py``), never the client's models.
 
+It follows OKX's changes of 2026 (dates and sources in ``rules.py`` / ``codes.py``):
+``ordType: "rpi"``, ``rpiTakerAccess``, ``rpiPxRound``, ``pxAmendType`` and
+``tradeQuoteCcy`` are accepted, the retired ``elp`` / ``isElpTakerAccess`` refused
+(51000); order and amend reply items carry ``subCode``; no Crypto-USD spot pair is
+listed (``BTC-USDC`` / ``ETH-USDC`` trade in USDC or, with ``tradeQuoteCcy: "USD"``,
+in USD; the old codes in ``instruments.RETIRED_SPOT`` answer 51001); an RPI order
+below OKX's minimum notional gets 54051; a post-only or RPI order is pushed ``live``
+only after its reply, and one that would cross only ``canceled``.
+
 Private channels push what OKX's do, with OKX's fields: ``orders`` / ``sprd-orders``
 (every order change), ``fills`` / ``sprd-trades`` (every fill), ``account``,
 ``positions`` and ``balance_and_position`` (a snapshot on subscribing, then each

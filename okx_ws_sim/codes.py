@@ -115,6 +115,20 @@ INSTRUMENT_NOT_FOUND: Final = "51001"
 # Exact message per the table and nautilus_trader #4964 (no comma before "or").
 INSTRUMENT_NOT_FOUND_MSG: Final = "Instrument ID, Instrument ID code or Spread ID doesn't exist."
 INSUFFICIENT_BALANCE: Final = "51008"
+# RPI orders worth less than a minimum per instType are refused (log_zh "RPI 挂单最小名义
+# 金额门槛", production 2026-09-15; before it, since 2026-08-18: SWAP / FUTURES 10,000 and
+# SPOT 1,000).  Each batch item is checked on its own; an amend is rechecked only when
+# it carries newSz (at the price after the amend).  EVENTS: none; OPTION is not listed
+# (*uncertain*: no minimum here).  A MARGIN order on a spot pair counts as SPOT
+# (*uncertain*).  Notional: sz x px (SPOT), contracts x ctVal x px (SWAP / FUTURES), in
+# USD (USDT / USDC count as USD).
+RPI_MIN_NOTIONAL: Final = "54051"
+RPI_MIN_NOTIONAL_USD: Final[dict[str, int]] = {"SPOT": 500, "FUTURES": 2000, "SWAP": 5000}
+# OKX documents the message in Chinese only ("RPI 订单被拒绝。订单价值低于 RPI 订单所需的最低
+# 金额（{param0} USD）。"); this English rendering is ours (*uncertain*).
+RPI_MIN_NOTIONAL_MSG: Final = (
+    "RPI order rejected. The order value is below the minimum required for RPI orders ({} USD)."
+)
 DUPLICATE_CL_ORD_ID: Final = "51016"
 CANCEL_FAILED: Final = "51400"  # filled, canceled or does not exist
 # Amend of an unknown / finished order: *uncertain* exact number; 51503.
@@ -124,7 +138,26 @@ ORDER_NOT_EXIST: Final = "51603"
 SPRD_CANCEL_FAILED: Final = CANCEL_FAILED
 SPRD_AMEND_FAILED: Final = AMEND_FAILED
 
+# slippagePct (log_zh 2026-05-06): outside 0..0.05 -> 54084, more than 2 decimals of
+# the percentage (4 of the fraction) -> 54085.  OKX documents the messages in Chinese
+# ("滑点设置须介于 0% 至 5% 之间（含边界）。", "滑点百分比小数位不可超过 2 位。"); the English
+# below is ours (*uncertain*), and so is checking the range first.  On an order it does
+# not apply to (not a SPOT / margin market order) it is accepted and ignored (*uncertain*).
+SLIPPAGE_RANGE: Final = "54084"
+SLIPPAGE_RANGE_MSG: Final = "Slippage must be between 0% and 5% (inclusive)."
+SLIPPAGE_PRECISION: Final = "54085"
+SLIPPAGE_PRECISION_MSG: Final = "Slippage percentage can't have more than 2 decimal places."
+SLIPPAGE_MAX: Final = "0.05"
+SLIPPAGE_MAX_DECIMALS: Final = 4
+
 OK: Final = "0"
+# subCode: "sub-code of sCode", in every item of order / batch-orders / amend-order /
+# batch-amend-orders replies since 2026-03-10.  OKX's WS pages (mirrored 2026-07): ""
+# when sCode is 0, else the sub-code "if available", else "".  The simulator has no
+# sub-codes, so "" always (*uncertain*: the amend page's failure example shows "10000"
+# for 51008 in English and "1000" in Chinese, unexplained).  Cancel replies have none.
+SUB_CODE_OPS: Final = frozenset({"order", "batch-orders", "amend-order", "batch-amend-orders"})
+NO_SUB_CODE: Final = ""
 
 # -- instruments and REST (/api/v5/public/instruments) ----------------------------
 # MARGIN lists the margin-enabled SPOT pairs.  *Uncertain*: whether a pair's
@@ -196,7 +229,7 @@ CANCEL_SOURCE_SYSTEM: Final = "0"
 CANCEL_SOURCE_USER: Final = "1"
 CANCEL_SOURCE_FOK: Final = "13"
 CANCEL_SOURCE_IOC: Final = "14"
-CANCEL_SOURCE_POST_ONLY: Final = "31"
+CANCEL_SOURCE_POST_ONLY: Final = "31"  # also an RPI order that would cross (*uncertain*)
 CANCEL_SOURCE_MMP: Final = "38"
 # *Uncertain* (OKX documents no code for these): the unfilled rest of a market
 # order beyond the book's depth, an order canceled because its amend failed with

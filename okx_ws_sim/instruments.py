@@ -50,12 +50,17 @@ class Instrument:
     exp_time: int = 0  # ms; 0 = none
     list_time: int = LIST_TIME_MS
     state: str = "live"
+    # SPOT: the quote currencies an order may trade in (tradeQuoteCcy), the pair's own
+    # first; () means just the pair's quote.  Empty for other instTypes.
+    trade_quote_ccys: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.inst_id_code == 0:
             object.__setattr__(self, "inst_id_code", derived_code(self.inst_id))
         if type(self.inst_id_code) is not int or self.inst_id_code <= 0:
             raise ValueError(f"inst_id_code must be a positive int, got {self.inst_id_code!r}")
+        if self.inst_type == "SPOT" and not self.trade_quote_ccys:
+            object.__setattr__(self, "trade_quote_ccys", (self.quote,))
 
     @property
     def margin_enabled(self) -> bool:
@@ -81,7 +86,15 @@ def _ms(iso_date: str) -> int:
 
 
 def _spot(
-    inst_id: str, code: int, ref: str, depth: str, tick: str, lot: str, minimum: str, lever: str
+    inst_id: str,
+    code: int,
+    ref: str,
+    depth: str,
+    tick: str,
+    lot: str,
+    minimum: str,
+    lever: str,
+    trade_quote_ccys: tuple[str, ...] = (),
 ) -> Instrument:
     base, quote = inst_id.split("-")
     return Instrument(
@@ -97,6 +110,7 @@ def _spot(
         lot_sz=lot,
         min_sz=minimum,
         lever=lever,
+        trade_quote_ccys=trade_quote_ccys,
     )
 
 
@@ -154,6 +168,9 @@ def _spread(sprd_id: str, code: int, ref: str, depth: str) -> Instrument:
     )
 
 
+_USDC_QUOTES: Final = ("USDC", "USD")
+
+
 def default_instruments() -> dict[str, Instrument]:
     """The default table.  Codes are fixed here: never renumber, only append."""
     items = [
@@ -169,8 +186,20 @@ def default_instruments() -> dict[str, Instrument]:
         _option("ETH-USD-251226-4000-C", 40004, "0.04", "0.1"),
         _spread("BTC-USDT_BTC-USDT-SWAP", 50001, "25", "100"),
         _spread("ETH-USDT_ETH-USDT-SWAP", 50002, "2", "1000"),
+        # Since 2026-09-30 the USDC pairs also trade in USD (tradeQuoteCcy=USD).
+        _spot("BTC-USDC", 10004, "50000", "5", "0.1", "0.00000001", "0.00001", "", _USDC_QUOTES),
+        _spot("ETH-USDC", 10005, "3000", "10", "0.01", "0.000001", "0.0001", "", _USDC_QUOTES),
     ]
     return {i.inst_id: i for i in items}
+
+
+# OKX merged its USD spot books into USDC on 2026-09-30 (log_zh "USD 现货交易对迁移"):
+# the Crypto-USD pairs were delisted, their instId / instIdCode are not mapped to the
+# USDC pair ("Crypto-USD 产品 ID 不会映射为 Crypto-USDC 产品 ID"), and an order still
+# naming them fails.  The simulator lists none of them; these are the codes they had
+# here, kept so that tests can send one (51001) and so that no instrument reuses them.
+RETIRED_SPOT: Final[dict[str, int]] = {"BTC-USD": 19001, "ETH-USD": 19002}
+RETIRED_CODES: Final = frozenset(RETIRED_SPOT.values())
 
 
 def _dec(value: Decimal) -> str:
@@ -214,7 +243,17 @@ def rest_item(inst: Instrument, inst_type: str | None = None) -> dict[str, Any]:
         "alias": "",
         "ruleType": "normal",
         "state": inst.state,
+        # *Uncertain* whether OKX sends it on non-SPOT listings; [] there.
+        "tradeQuoteCcyList": list(inst.trade_quote_ccys) if spot_like else [],
     }
 
 
-__all__ = ["REST_INST_TYPES", "Instrument", "default_instruments", "derived_code", "rest_item"]
+__all__ = [
+    "REST_INST_TYPES",
+    "RETIRED_CODES",
+    "RETIRED_SPOT",
+    "Instrument",
+    "default_instruments",
+    "derived_code",
+    "rest_item",
+]

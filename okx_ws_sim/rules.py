@@ -7,6 +7,27 @@ fail against the simulator, not be accepted on both sides.
 
 Each field has a kind (its JSON type and format) and, for enums, its choices.
 Where the table and OKX's own docs differ, the table wins and a comment says so.
+
+OKX's changes of 2026 (checked 2026-12 against OKX's changelog, docs-v5/log_zh as
+mirrored day by day, and OKX's WS op pages as mirrored 2026-07):
+- 2026-07-28 (prod; demo 07-23) ELP renamed RPI: ``ordType: "rpi"`` replaces ``"elp"``,
+  ``rpiTakerAccess`` (Boolean, default false, every standard ordType, also on amends
+  and never inherited by one) replaces ``isElpTakerAccess``, and ``rpiPxRound``
+  (Boolean, default false; place and amend, REST and WS) is new.  Source: log_zh "ELP
+  更名为 RPI（散户价格优化）计划", last updated 2026-07-27, dated entry 2026-07-28.
+- 2026-10-31: the ELP names stop being accepted (same entry: "ELP 命名将于上述截止日期后
+  停止支持").  So ``elp`` is no longer an ordType (51000 "Parameter ordType error", as any
+  value OKX does not know) and ``isElpTakerAccess`` is no longer a field (refused like
+  every unknown field, codes.UNKNOWN_FIELD_CODE).  *Uncertain*: OKX may instead ignore
+  the retired field silently, as it documents for ``speedBump`` since 2026-07-24.
+- ``pxAmendType`` (String "0" / "1", default "0"): on place and on amend, per OKX's
+  "WS / Place order" (mirrored 2026-07-05) and "WS / Amend order" (2026-07-17) pages.
+- ``tradeQuoteCcy`` (String, SPOT only, default the instId's quote currency): "WS /
+  Place order" (2026-07-05); since 2026-09-30 (USD spot pairs merged into USDC) it must
+  be one of the pair's ``tradeQuoteCcyList`` (log_zh "USD 现货交易对迁移", 2026-09-30).
+  Its JSON type is checked here, its value against the instrument by the engine.
+- ``slippagePct`` (String, 0 to 0.05, at most 4 decimals; SPOT and margin market
+  orders): log_zh 2026-05-06 and "WS / Place order" (2026-07-05).
 """
 
 from __future__ import annotations
@@ -64,6 +85,9 @@ _S, _D, _B = Field(STR), Field(DECIMAL), Field(BOOL)
 # precedence rule); only Simulator(legacy_inst_id=True) lets it stand alone.
 _INST = {"instIdCode": Field(CODE), "instId": _S}
 _IDS = {"ordId": _S, "clOrdId": Field(CL_ORD_ID)}
+# "0": refuse a price beyond the price limit, "1": amend it to the best allowed price.
+# The simulator has no price limit, so both behave alike.
+_PX_AMEND_TYPE = _enum("0", "1")
 
 ORDER: Final[Mapping[str, Field]] = {
     **_INST,
@@ -78,7 +102,7 @@ ORDER: Final[Mapping[str, Field]] = {
         "optimal_limit_ioc",
         "mmp",
         "mmp_and_post_only",
-        "elp",
+        "rpi",  # was "elp" (retired 2026-10-31)
     ),
     "sz": _D,
     "px": _D,
@@ -92,6 +116,11 @@ ORDER: Final[Mapping[str, Field]] = {
     "pxUsd": _D,
     "pxVol": _D,
     "stpMode": _enum("cancel_maker", "cancel_taker", "cancel_both"),
+    "pxAmendType": _PX_AMEND_TYPE,
+    "tradeQuoteCcy": _S,
+    "rpiTakerAccess": _B,  # was isElpTakerAccess (retired 2026-10-31)
+    "rpiPxRound": _B,
+    "slippagePct": _D,  # SPOT / margin market orders; range and precision: the engine
 }
 CANCEL: Final[Mapping[str, Field]] = {**_INST, **_IDS}
 AMEND: Final[Mapping[str, Field]] = {
@@ -103,6 +132,9 @@ AMEND: Final[Mapping[str, Field]] = {
     "newPx": _D,
     "newPxUsd": _D,
     "newPxVol": _D,
+    "pxAmendType": _PX_AMEND_TYPE,
+    "rpiTakerAccess": _B,  # not inherited from the order: absent means false
+    "rpiPxRound": _B,
 }
 MASS_CANCEL: Final[Mapping[str, Field]] = {
     "instType": _enum("OPTION"),

@@ -94,7 +94,8 @@ def fee_ccys(order: Order) -> tuple[str, str]:
     quote (OKX's examples); derivatives in the settlement currency."""
     inst = order.inst
     if inst.inst_type == "SPOT":
-        return (inst.base, inst.quote) if order.side == "buy" else (inst.quote, inst.base)
+        quote = order.quote_ccy or inst.quote  # the tradeQuoteCcy it trades in
+        return (inst.base, quote) if order.side == "buy" else (quote, inst.base)
     return inst.settle, inst.settle
 
 
@@ -139,7 +140,7 @@ def _order_common(order: Order) -> dict[str, Any]:
         "rebateCcy": rebate_ccy,
         "reduceOnly": "true" if order.reduce_only else "false",
         "cancelSource": order.cancel_source,
-        "tradeQuoteCcy": inst.quote if inst.inst_type == "SPOT" else "",
+        "tradeQuoteCcy": (order.quote_ccy or inst.quote) if inst.inst_type == "SPOT" else "",
         "uTime": str(order.u_time),
         "cTime": str(order.c_time),
     }

@@ -8,13 +8,21 @@ simulator's own rules and executed by the engine, and the reply carries one
 item per request item (code 0 / 1 / 2), or ``{"result": ...}`` for mass
 cancels.  Which check comes first when several fail is *uncertain* (OKX does
 not document it); the order above is ours.
+
+Pushes follow the reply, except that a plain order's ``live`` push may overtake
+a reply held back by a fault (OKX pushes it on receipt).  Since mid-August 2026
+(log_zh "WebSocket 订单频道推送行为调整", last updated 2026-07-28) a new post-only,
+mmp_and_post_only or RPI order is pushed ``live`` only once it rests in the book
+(~1 ms later), so never before its reply; one that would cross gets a single
+``canceled`` push (the engine never shows it live).  Such a held push is never
+overtaken by a later push of the same account.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Final
 
 from . import codes, protocol
 from .clock import SimClock
@@ -28,6 +36,10 @@ from .validation import validator_for
 
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
 Abort = Callable[[Connection], None]
+Frames = list[tuple[Connection, str]]
+
+PLACE_OPS: Final = frozenset({"order", "batch-orders"})
+LIVE_AFTER_REPLY: Final = frozenset({"post_only", "mmp_and_post_only", "rpi"})
 
 
 class WsApi:
@@ -51,6 +63,8 @@ class WsApi:
         self._spawn = spawn
         self.legacy_inst_id = legacy_inst_id
         self.track_request_ids = track_request_ids
+        # api_key -> done once every push held for that account so far was delivered.
+        self._held: dict[str, asyncio.Future[None]] = {}
 
     async def handle(self, conn: Connection, frame: Frame) -> bool:
         """Answer one request; False when the connection was dropped instead."""
@@ -77,18 +91,27 @@ class WsApi:
         text = self._execute(acct, rid, op, args, in_us, changed)
         # Rendered before anything is sent: the pushes show this request's result,
         # whatever another request does while the reply is on its way.
-        pushes = self.sessions.render(acct, changed)
+        resting = [o for o in changed if op in PLACE_OPS and _live_after_reply(o)]
+        prompt = [o for o in changed if o not in resting] if resting else changed
+        pushes = self.sessions.render(acct, prompt)
+        late = self.sessions.render(acct, resting) if resting else []
         if drop is DropKind.AFTER_EXECUTE:
             self._abort(conn)
-            await self.sessions.deliver(pushes)
+            await self.sessions.deliver(pushes + late)
             return False
+        key = acct.account.api_key
         delay = self.policy.reply_delay()
-        if delay:
-            self._spawn(self._send_later(conn, text, delay))
-        else:
+        if not delay:
             await conn.ws.send(text)
-        if pushes:
-            await self.sessions.deliver(pushes)
+            await self._deliver(key, pushes)
+            await self._deliver(key, late)
+            return True
+        await self._deliver(key, pushes)
+        if late:
+            prior, mine = self._hold(key)
+            self._spawn(self._reply_then_push(conn, text, delay, late, key, prior, mine))
+        else:
+            self._spawn(self._send_later(conn, text, delay))
         return True
 
     async def _refuse(
@@ -185,6 +208,8 @@ class WsApi:
                 st.item_errors_by_code[err[0]] += 1
                 out["ordId"] = item.get("ordId", "") if "ordId" in spec.echo else ""
                 out["sCode"], out["sMsg"] = err
+            if op in codes.SUB_CODE_OPS:
+                out["subCode"] = codes.NO_SUB_CODE
             items.append(out)
         if failed == 0:
             code, text = codes.OK, ""
@@ -197,6 +222,70 @@ class WsApi:
     async def _send_later(self, conn: Connection, text: str, delay: float) -> None:
         await asyncio.sleep(delay)
         await self.sessions.send(conn, text)
+
+    # -- pushes held until a reply is out ---------------------------------------------------
+    def _hold(self, key: str) -> tuple[asyncio.Future[None] | None, asyncio.Future[None]]:
+        """Queue a hold on ``key``'s pushes: (the hold before it or None, the new one)."""
+        prior = self._held.get(key)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._held[key] = mine
+        return (prior if prior is not None and not prior.done() else None), mine
+
+    def _release(self, key: str, mine: asyncio.Future[None]) -> None:
+        if not mine.done():
+            mine.set_result(None)
+        if self._held.get(key) is mine:
+            del self._held[key]
+
+    async def _deliver(self, key: str, frames: Frames) -> None:
+        """Deliver ``frames`` now, or after the pushes still held for ``key``."""
+        if not frames:
+            return
+        held = self._held.get(key)
+        if held is None or held.done():
+            await self.sessions.deliver(frames)
+            return
+        prior, mine = self._hold(key)
+        self._spawn(self._push_after(prior, frames, key, mine))
+
+    async def _push_after(
+        self,
+        prior: asyncio.Future[None] | None,
+        frames: Frames,
+        key: str,
+        mine: asyncio.Future[None],
+    ) -> None:
+        try:
+            if prior is not None:
+                await prior
+            await self.sessions.deliver(frames)
+        finally:
+            self._release(key, mine)
+
+    async def _reply_then_push(
+        self,
+        conn: Connection,
+        text: str,
+        delay: float,
+        late: Frames,
+        key: str,
+        prior: asyncio.Future[None] | None,
+        mine: asyncio.Future[None],
+    ) -> None:
+        """A held-back reply, then the pushes that must not precede it."""
+        try:
+            await self._send_later(conn, text, delay)
+            if prior is not None:
+                await prior
+            await self.sessions.deliver(late)
+        finally:
+            self._release(key, mine)
+
+
+def _live_after_reply(order: Order) -> bool:
+    """A new order whose ``live`` push waits for its reply: a post-only or RPI order
+    resting in the book."""
+    return order.ord_type in LIVE_AFTER_REPLY and order.state == "live"
 
 
 __all__ = ["WsApi"]

@@ -236,7 +236,7 @@ async def test_amend(osim: Simulator, priv: RawClient) -> None:
     )
     it = item0(r)
     assert r["code"] == "0" and it["reqId"] == "req1" and it["clOrdId"] == "a1"
-    assert list(it) == ["clOrdId", "ordId", "reqId", "ts", "sCode", "sMsg"]
+    assert list(it) == ["clOrdId", "ordId", "reqId", "ts", "sCode", "sMsg", "subCode"]
     o = osim.find_order("a1")
     assert o is not None and (o["px"], o["sz"], o["state"], o["amendResult"]) == (
         "41000",

@@ -247,7 +247,7 @@ async def test_reply_shape_and_times(priv: RawClient) -> None:
     assert len(r["inTime"]) == 16 and int(r["outTime"]) >= int(r["inTime"])
     assert abs(int(r["inTime"]) / 1e6 - time.time()) < 5
     item = r["data"][0]
-    assert list(item) == ["clOrdId", "ordId", "tag", "ts", "sCode", "sMsg"]
+    assert list(item) == ["clOrdId", "ordId", "tag", "ts", "sCode", "sMsg", "subCode"]
 
 
 async def test_duplicate_request_ids_counted(fsim: Simulator, priv: RawClient) -> None:

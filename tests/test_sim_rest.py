@@ -20,6 +20,7 @@ FIELDS = {
     "instType", "instId", "instIdCode", "uly", "instFamily", "baseCcy", "quoteCcy",
     "settleCcy", "ctVal", "ctMult", "ctValCcy", "ctType", "optType", "stk", "listTime",
     "expTime", "lever", "tickSz", "lotSz", "minSz", "alias", "ruleType", "state",
+    "tradeQuoteCcyList",
 }  # fmt: skip
 
 
@@ -43,7 +44,8 @@ async def listed(sim: Simulator, query: str) -> dict[str, dict[str, object]]:
 
 async def test_spot(sim: Simulator) -> None:
     items = await listed(sim, "?instType=SPOT")
-    assert list(items) == ["BTC-USDT", "ETH-USDT", "ETH-BTC"]
+    # No Crypto-USD pair since OKX merged USD spot into USDC (2026-09-30).
+    assert list(items) == ["BTC-USDT", "ETH-USDT", "ETH-BTC", "BTC-USDC", "ETH-USDC"]
     btc = items["BTC-USDT"]
     assert set(btc) == FIELDS
     assert btc["instIdCode"] == 10001 and type(btc["instIdCode"]) is int
@@ -61,7 +63,9 @@ async def test_spot(sim: Simulator) -> None:
     )
     for empty in ("uly", "instFamily", "settleCcy", "ctVal", "ctType", "optType", "stk", "expTime"):
         assert btc[empty] == "", empty
-    assert all(type(v) is str for k, v in btc.items() if k != "instIdCode")
+    assert btc["tradeQuoteCcyList"] == ["USDT"]
+    scalars = {k: v for k, v in btc.items() if k not in ("instIdCode", "tradeQuoteCcyList")}
+    assert all(type(v) is str for v in scalars.values())
 
 
 async def test_margin_lists_margin_pairs_with_the_spot_code(sim: Simulator) -> None:
@@ -90,6 +94,7 @@ async def test_swap_futures_option(sim: Simulator) -> None:
         "BTC-USDT",
     )
     assert swap["baseCcy"] == "" and swap["expTime"] == "" and swap["lever"] == "100"
+    assert swap["tradeQuoteCcyList"] == []
     fut = (await listed(sim, "?instType=FUTURES"))["BTC-USDT-261225"]
     assert fut["instIdCode"] == 30001 and fut["expTime"] == "1798185600000"  # 2026-12-25 08:00Z
     options = await listed(sim, "?instType=OPTION&instFamily=BTC-USD")
@@ -115,7 +120,7 @@ async def test_filters(sim: Simulator) -> None:
     assert list(await listed(sim, "?instType=SPOT&instId=ETH-BTC")) == ["ETH-BTC"]
     assert await listed(sim, "?instType=SWAP&instFamily=DOGE-USDT") == {}
     # SPOT has no instFamily: the filter is ignored; unknown parameters are too
-    assert len(await listed(sim, "?instType=SPOT&instFamily=X-Y&foo=1")) == 3
+    assert len(await listed(sim, "?instType=SPOT&instFamily=X-Y&foo=1")) == 5
     # spreads are not instruments of this endpoint
     for inst_type in ("SPOT", "MARGIN", "SWAP", "FUTURES"):
         listing = await listed(sim, f"?instType={inst_type}")
@@ -179,6 +184,7 @@ async def test_codes_are_stable_across_restarts_and_simulators(sim: Simulator) -
     table = default_instruments()
     assert {i.inst_id_code for i in table.values()} == {
         10001, 10002, 10003, 20001, 20002, 30001, 40001, 40002, 40003, 40004, 50001, 50002,
+        10004, 10005,
     }  # fmt: skip
     # adding an instrument shifts no code; a code-less one gets a derived, stable code
     extra = Instrument("SOL-USDT", "SPOT", Decimal("150"), Decimal("100"), "SOL", "USDT", "USDT")

@@ -27,11 +27,15 @@ SPREAD = "BTC-USDT_BTC-USDT-SWAP"
 PROTOCOL_FIELDS: dict[str, set[str]] = {
     "order": set(
         "instIdCode instId tdMode side ordType sz px ccy clOrdId tag posSide reduceOnly "
-        "tgtCcy banAmend pxUsd pxVol stpMode".split()
+        "tgtCcy banAmend pxUsd pxVol stpMode tradeQuoteCcy pxAmendType rpiTakerAccess "
+        "rpiPxRound slippagePct".split()
     ),
     "cancel-order": {"instIdCode", "instId", "ordId", "clOrdId"},
     "amend-order": set(
-        "instIdCode instId ordId clOrdId cxlOnFail reqId newSz newPx newPxUsd newPxVol".split()
+        "instIdCode instId ordId clOrdId cxlOnFail reqId newSz newPx newPxUsd newPxVol "
+        # rpiPxRound: the protocol table is silent; OKX's log_zh (2026-07-27) lists the
+        # amend ops for it as for rpiTakerAccess.
+        "pxAmendType rpiTakerAccess rpiPxRound".split()
     ),
     "mass-cancel": {"instType", "instFamily", "lockInterval"},
     "sprd-order": {"sprdId", "side", "ordType", "sz", "px", "clOrdId", "tag"},
@@ -53,7 +57,8 @@ def test_table_matches_the_protocol_notes() -> None:
         assert rules.RULES[op].one_of == ("ordId", "clOrdId"), op
     kinds = {name: f.kind for name, f in rules.RULES["order"].fields.items()}
     assert kinds["instIdCode"] == rules.CODE and kinds["reduceOnly"] == rules.BOOL
-    assert {k for k, v in kinds.items() if v == rules.DECIMAL} == {"sz", "px", "pxUsd", "pxVol"}
+    decimals = {k for k, v in kinds.items() if v == rules.DECIMAL}
+    assert decimals == {"sz", "px", "pxUsd", "pxVol", "slippagePct"}
 
 
 def _absolute_imports(source: Path) -> list[str]:
