@@ -24,14 +24,18 @@ from typing import Any
 
 from okx_ws import (
     AsyncWebsocketAPIClient,
+    ClientOptions,
+    ConfigurationError,
     ConnectionLost,
     OkxApiError,
+    ParamsValidationError,
     RequestTimeout,
     UnknownInstrumentError,
     WebsocketAPIClient,
 )
 from pydantic import BaseModel
 
+from okx_ws_core.endpoints import resolve_url
 from okx_ws_core.transport import Transport, connector_for
 from okx_ws_sim import DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_PASSPHRASE, SimulatorThread
 
@@ -313,9 +317,43 @@ async def async_session(base_url: str) -> None:
         print(f"\n-> 'orders' channel pushed {len(pushes)} updates: {', '.join(pushes)}")
 
 
+def current_okx_session(base_url: str) -> None:
+    """What changed at OKX in 2026, as a trader meets it (issue #22)."""
+    print("\n=== OKX as it is today (spec/okx-changes.yaml) ===")
+    print(
+        f"   live private URL: {resolve_url('private')}  (port 443; 8443 refused since 2026-10-31)"
+    )
+    try:
+        ClientOptions(base_url="wss://ws.okx.com:8443")
+    except ConfigurationError as error:
+        print(f"   base_url with :8443 -> ConfigurationError: {error}")
+    with WebsocketAPIClient(**client_options(base_url)) as client:
+        rpi = {"instId": "BTC-USDT-SWAP", "tdMode": "cross", "side": "sell", "ordType": "rpi",
+               "sz": "10", "px": "60000", "rpiPxRound": True, "clOrdId": cl_ord_id("demoRpi")}  # fmt: skip
+        step("submit_new_order (an RPI maker order, ELP's new name since 2026-07-28)", rpi)
+        result(client.submit_new_order(rpi))
+        usd = limit_order("demoUsd", px="90000", sz="0.001", side="sell", tradeQuoteCcy="USD")
+        usd["instId"] = "BTC-USDC"
+        step("submit_new_order (BTC-USDC traded in USD: tradeQuoteCcy, since 2026-09-30)", usd)
+        result(client.submit_new_order(usd))
+        retired = {**rpi, "ordType": "elp", "isElpTakerAccess": True}
+        step("submit_new_order with ELP's retired names", retired)
+        try:
+            client.submit_new_order(retired)
+        except ParamsValidationError as error:
+            print(f"   refused before sending: {error}")
+        old_pair = {**usd, "instId": "BTC-USD", "clOrdId": cl_ord_id("demoOld")}
+        step("submit_new_order on BTC-USD (OKX retired its USD spot pairs on 2026-09-30)", old_pair)
+        try:
+            client.submit_new_order(old_pair)
+        except UnknownInstrumentError as error:
+            print(f"   refused before sending: {error}")
+
+
 def main() -> None:
     with SimulatorThread() as sim:
         print(f"OKX simulator listening on {sim.base_url} (paths /ws/v5/public|private|business)")
+        current_okx_session(sim.base_url)
         blocking_session(sim.base_url)
         asyncio.run(async_session(sim.base_url))
         asyncio.run(fates_session(sim))
