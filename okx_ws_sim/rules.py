@@ -43,16 +43,17 @@ STR: Final = "str"  # any non-empty string
 DECIMAL: Final = "decimal"  # a decimal string: "0.1", "-5", "40000" (never a JSON number)
 BOOL: Final = "bool"  # a JSON boolean (never "true")
 ENUM: Final = "enum"  # a string out of `choices`
-CL_ORD_ID: Final = "clOrdId"  # 1-32 alphanumerics starting with a letter
+CL_ORD_ID: Final = "clOrdId"  # 1-32 alphanumerics (letters, digits or both)
 TAG: Final = "tag"  # 1-16 alphanumerics
 REQ_ID: Final = "reqId"  # 1-32 alphanumerics (OKX's docs; the protocol table is silent)
 LOCK_INTERVAL: Final = "lockInterval"  # "0".."10000" as a string (OKX documents a String)
 
 PATTERNS: Final[dict[str, re.Pattern[str]]] = {
     DECIMAL: re.compile(r"-?[0-9]+(\.[0-9]+)?"),
-    # The protocol table says "starting with a letter"; OKX's WS docs also allow
-    # all digits.  The table is our source (*uncertain*).
-    CL_ORD_ID: re.compile(r"[A-Za-z][A-Za-z0-9]{0,31}"),
+    # OKX's "WS / Place order" (copy of 2026-07-05): "a combination of case-sensitive
+    # alphanumerics, all numbers, or all letters of up to 32 characters"; the
+    # protocol notes' "starting with a letter" is not OKX's rule.
+    CL_ORD_ID: re.compile(r"[A-Za-z0-9]{1,32}"),
     TAG: re.compile(r"[A-Za-z0-9]{1,16}"),
     REQ_ID: re.compile(r"[A-Za-z0-9]{1,32}"),
     LOCK_INTERVAL: re.compile(r"10000|[0-9]{1,4}"),

@@ -42,7 +42,7 @@ ORDER = {
         ({"zzzzzz": 1}, "zzzzzz: not a field of submit_new_order"),
         (
             {"clOrdId": "a-b"},
-            """clOrdId: must be 1 to 32 letters and digits starting with a letter, like "b15", got 'a-b'""",
+            """clOrdId: must be 1 to 32 letters and digits, like "b15", got 'a-b'""",
         ),
         ({"side": "hold"}, "side: Input should be 'buy' or 'sell', got 'hold'"),
         ({"reduceOnly": "true"}, "reduceOnly: Input should be a valid boolean, got 'true'"),

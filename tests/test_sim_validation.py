@@ -148,7 +148,6 @@ def test_every_field_of_the_table_is_accepted(op: str) -> None:
         ("order", {"posSide": "both"}, "posSide"),
         ("order", {"tgtCcy": "base"}, "tgtCcy"),
         ("order", {"stpMode": "none"}, "stpMode"),
-        ("order", {"clOrdId": "1abc"}, "clOrdId"),
         ("order", {"clOrdId": "a" * 33}, "clOrdId"),
         ("order", {"clOrdId": "a-b"}, "clOrdId"),
         ("order", {"tag": "t" * 17}, "tag"),

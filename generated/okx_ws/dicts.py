@@ -49,7 +49,8 @@ class OrderParamsDict(TypedDict, total=False):
     ccy: str
     """Margin currency (cross margin on non-USDT pairs)."""
     clOrdId: str
-    """Client order ID, 1-32 alphanumerics starting with a letter."""
+    """Client order ID: 1-32 case-sensitive letters and digits ("b15", or all digits like
+    "1234567890", as OKX's docs allow)."""
     tag: str
     """Order tag, up to 16 alphanumerics; sent as given."""
     posSide: Literal["long", "short", "net"]
@@ -99,7 +100,8 @@ class CancelOrderParamsDict(TypedDict, total=False):
     ordId: str
     """Order ID assigned by OKX."""
     clOrdId: str
-    """Client order ID, 1-32 alphanumerics starting with a letter."""
+    """Client order ID: 1-32 case-sensitive letters and digits ("b15", or all digits like
+    "1234567890", as OKX's docs allow)."""
 
 
 class AmendOrderParamsDict(TypedDict, total=False):
@@ -114,7 +116,8 @@ class AmendOrderParamsDict(TypedDict, total=False):
     ordId: str
     """Order ID assigned by OKX."""
     clOrdId: str
-    """Client order ID, 1-32 alphanumerics starting with a letter."""
+    """Client order ID: 1-32 case-sensitive letters and digits ("b15", or all digits like
+    "1234567890", as OKX's docs allow)."""
     cxlOnFail: bool
     """Cancel the order when the amendment fails."""
     reqId: str
@@ -162,7 +165,8 @@ class SpreadOrderParamsDict(TypedDict, total=False):
     px: str
     """Price; required by OKX for limit orders."""
     clOrdId: str
-    """Client order ID, 1-32 alphanumerics starting with a letter."""
+    """Client order ID: 1-32 case-sensitive letters and digits ("b15", or all digits like
+    "1234567890", as OKX's docs allow)."""
     tag: str
     """Order tag, up to 16 alphanumerics; sent as given."""
 
@@ -173,7 +177,8 @@ class SpreadAmendParamsDict(TypedDict, total=False):
     ordId: str
     """Order ID assigned by OKX."""
     clOrdId: str
-    """Client order ID, 1-32 alphanumerics starting with a letter."""
+    """Client order ID: 1-32 case-sensitive letters and digits ("b15", or all digits like
+    "1234567890", as OKX's docs allow)."""
     reqId: str
     """Client request ID of an amendment, echoed back in the reply."""
     newSz: str
@@ -188,7 +193,8 @@ class SpreadCancelParamsDict(TypedDict, total=False):
     ordId: str
     """Order ID assigned by OKX."""
     clOrdId: str
-    """Client order ID, 1-32 alphanumerics starting with a letter."""
+    """Client order ID: 1-32 case-sensitive letters and digits ("b15", or all digits like
+    "1234567890", as OKX's docs allow)."""
 
 
 class SpreadMassCancelParamsDict(TypedDict, total=False):

@@ -104,11 +104,9 @@ class OrderParams(OrderParamsRules):
         StrictStr | None,
         Field(
             alias="clOrdId",
-            description="Client order ID, 1-32 alphanumerics starting with a letter.",
-            json_schema_extra={
-                "x-format": '1 to 32 letters and digits starting with a letter, like "b15"'
-            },
-            pattern="^[A-Za-z][A-Za-z0-9]{0,31}$",
+            description='Client order ID: 1-32 case-sensitive letters and digits ("b15", or all digits like "1234567890", as OKX\'s docs allow).',
+            json_schema_extra={"x-format": '1 to 32 letters and digits, like "b15"'},
+            pattern="^[A-Za-z0-9]{1,32}$",
         ),
     ] = None
     tag: Annotated[
@@ -266,11 +264,9 @@ class CancelOrderParams(RequireInstIdCodeOrInstIdAndRequireOrdIdOrClOrdId):
         StrictStr | None,
         Field(
             alias="clOrdId",
-            description="Client order ID, 1-32 alphanumerics starting with a letter.",
-            json_schema_extra={
-                "x-format": '1 to 32 letters and digits starting with a letter, like "b15"'
-            },
-            pattern="^[A-Za-z][A-Za-z0-9]{0,31}$",
+            description='Client order ID: 1-32 case-sensitive letters and digits ("b15", or all digits like "1234567890", as OKX\'s docs allow).',
+            json_schema_extra={"x-format": '1 to 32 letters and digits, like "b15"'},
+            pattern="^[A-Za-z0-9]{1,32}$",
         ),
     ] = None
 
@@ -320,11 +316,9 @@ class AmendOrderParams(AmendOrderParamsRules):
         StrictStr | None,
         Field(
             alias="clOrdId",
-            description="Client order ID, 1-32 alphanumerics starting with a letter.",
-            json_schema_extra={
-                "x-format": '1 to 32 letters and digits starting with a letter, like "b15"'
-            },
-            pattern="^[A-Za-z][A-Za-z0-9]{0,31}$",
+            description='Client order ID: 1-32 case-sensitive letters and digits ("b15", or all digits like "1234567890", as OKX\'s docs allow).',
+            json_schema_extra={"x-format": '1 to 32 letters and digits, like "b15"'},
+            pattern="^[A-Za-z0-9]{1,32}$",
         ),
     ] = None
     cxl_on_fail: Annotated[
@@ -504,11 +498,9 @@ class SpreadOrderParams(OkxModel):
         StrictStr | None,
         Field(
             alias="clOrdId",
-            description="Client order ID, 1-32 alphanumerics starting with a letter.",
-            json_schema_extra={
-                "x-format": '1 to 32 letters and digits starting with a letter, like "b15"'
-            },
-            pattern="^[A-Za-z][A-Za-z0-9]{0,31}$",
+            description='Client order ID: 1-32 case-sensitive letters and digits ("b15", or all digits like "1234567890", as OKX\'s docs allow).',
+            json_schema_extra={"x-format": '1 to 32 letters and digits, like "b15"'},
+            pattern="^[A-Za-z0-9]{1,32}$",
         ),
     ] = None
     tag: Annotated[
@@ -552,11 +544,9 @@ class SpreadAmendParams(RequireOrdIdOrClOrdId):
         StrictStr | None,
         Field(
             alias="clOrdId",
-            description="Client order ID, 1-32 alphanumerics starting with a letter.",
-            json_schema_extra={
-                "x-format": '1 to 32 letters and digits starting with a letter, like "b15"'
-            },
-            pattern="^[A-Za-z][A-Za-z0-9]{0,31}$",
+            description='Client order ID: 1-32 case-sensitive letters and digits ("b15", or all digits like "1234567890", as OKX\'s docs allow).',
+            json_schema_extra={"x-format": '1 to 32 letters and digits, like "b15"'},
+            pattern="^[A-Za-z0-9]{1,32}$",
         ),
     ] = None
     req_id: Annotated[
@@ -620,11 +610,9 @@ class SpreadCancelParams(RequireOrdIdOrClOrdId):
         StrictStr | None,
         Field(
             alias="clOrdId",
-            description="Client order ID, 1-32 alphanumerics starting with a letter.",
-            json_schema_extra={
-                "x-format": '1 to 32 letters and digits starting with a letter, like "b15"'
-            },
-            pattern="^[A-Za-z][A-Za-z0-9]{0,31}$",
+            description='Client order ID: 1-32 case-sensitive letters and digits ("b15", or all digits like "1234567890", as OKX\'s docs allow).',
+            json_schema_extra={"x-format": '1 to 32 letters and digits, like "b15"'},
+            pattern="^[A-Za-z0-9]{1,32}$",
         ),
     ] = None
 
