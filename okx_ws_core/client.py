@@ -4,10 +4,12 @@ The path of one request: :meth:`AsyncWebsocketClient.call` validates the
 parameters and fills in the fields the spec marks as resolved (``instIdCode``
 from the instrument registry's cache), both in :mod:`.protocol`.  It takes
 the operation's connection's usable link and :class:`~.session.Session`
-(connecting first only when there is none) and awaits
-:meth:`Session.request`, which registers a future under a fresh id and has
-the link write one frame.  The link's reader gives each inbound frame to that
-session, which resolves the future by id; ``call`` types the reply.
+(connecting first only when there is none), refuses to send once the
+deadline has passed (``RequestTimeout(sent=False)``: a frame sent with no time
+left only comes back as an unknown fate), and awaits :meth:`Session.request`,
+which registers a future under a fresh id and has the link write one frame.
+The link's reader gives each inbound frame to that session, which resolves
+the future by id; ``call`` types the reply.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from .errors import (
 )
 from .events import Event, EventEmitter, Handler, attach_logging_listeners
 from .instruments import InstrumentRegistry
+from .link import Link
 from .options import ClientOptions
 from .pacing import Pacer
 from .protocol import (
@@ -57,8 +60,9 @@ from .protocol import (
     cl_ord_ids,
 )
 from .ratelimit import ConnectionLimits
-from .reconcile import OrderFates, Target, Verdict, okx_now_ms
+from .reconcile import OrderFates, Sending, Target, Verdict, okx_now_ms
 from .rest import SignedRest
+from .session import Session
 from .signing import login_args, login_timestamp
 from .tracker import FINAL_STATES, OrderOp, OrderTracker, OrderWaits, TrackedOrder
 from .transport import connector_for
@@ -268,13 +272,15 @@ class AsyncWebsocketClient:
 
         Raises :class:`ParamsValidationError` (nothing sent), :class:`OkxApiError`
         for any other code (with every item's result), :class:`RequestTimeout`
-        when no reply came in time and :class:`ConnectionLost` when the link died
+        when no reply came in time (``sent=False``: the deadline passed before
+        sending, nothing was sent) and :class:`ConnectionLost` when the link died
         with the request in flight.  A request is never sent twice.
         """
         conn = self._connection(operation.connection)
         args = operation.prepare(params)
         timeout = self.options.request_timeout if timeout is None else timeout
-        deadline = asyncio.get_running_loop().time() + timeout
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         filled: list[tuple[int, Resolved]] = []
         if operation.resolved:
             filled, cold = operation.fill_resolved(args, self.instruments.codes)
@@ -282,11 +288,21 @@ class AsyncWebsocketClient:
                 pairs = [(field.target, field.source) for field in operation.resolved]
                 await self.instruments.resolve_items(args, pairs, timeout=timeout)
         counted = await self._pacer.admit(operation, args, deadline)
-        sending = self._fates.before_send(operation.op, args, exp_time, deadline)
-        if sending is not None:
-            exp_time = sending.exp_time
+        op, request_id = operation.op, self._ids.next()
+        sending: Sending | None = None
         try:
-            reply = await self._execute(conn, operation.op, args, exp_time, timeout, deadline)
+            active = conn.active
+            if active is None:
+                active = await self._connect_for(conn, request_id, op, args, timeout, deadline)
+            if loop.time() >= deadline:  # the waits above used it up: sending now is too late
+                raise _unsent(request_id, op, args, timeout)
+            sending = self._fates.before_send(op, args, exp_time, deadline)
+            if sending is not None:
+                exp_time = sending.exp_time
+            link, session = active
+            reply = await session.request(link, request_id, op, args, exp_time, deadline, timeout)
+            if reply.get("code") != "0":
+                raise OkxApiError(reply)
         except OkxApiError as error:
             self._forget_stale_codes(error, args, filled)
             for code in {error.code, *(str(item.get("sCode")) for item in error.data)}:
@@ -318,32 +334,35 @@ class AsyncWebsocketClient:
         """Send a raw request (OKX names; no validation, no instIdCode) and return the reply."""
         conn = self._connection(connection)
         timeout = self.options.request_timeout if timeout is None else timeout
-        deadline = asyncio.get_running_loop().time() + timeout
-        return await self._execute(conn, op, _mappings(op, args), exp_time, timeout, deadline)
-
-    async def _execute(
-        self,
-        conn: Connection,
-        op: str,
-        args: list[dict[str, Any]],
-        exp_time: int | None,
-        timeout: float,
-        deadline: float,
-    ) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        items = _mappings(op, args)
         request_id = self._ids.next()
         active = conn.active
         if active is None:
-            try:
-                active = await conn.ready(deadline)
-            except ConnectTimeout:
-                raise RequestTimeout(
-                    id=request_id, op=op, cl_ord_ids=cl_ord_ids(args), timeout=timeout, sent=False
-                ) from None
+            active = await self._connect_for(conn, request_id, op, items, timeout, deadline)
+        if loop.time() >= deadline:
+            raise _unsent(request_id, op, items, timeout)
         link, session = active
-        reply = await session.request(link, request_id, op, args, exp_time, deadline, timeout)
+        reply = await session.request(link, request_id, op, items, exp_time, deadline, timeout)
         if reply.get("code") != "0":
             raise OkxApiError(reply)
         return reply
+
+    async def _connect_for(
+        self,
+        conn: Connection,
+        request_id: str,
+        op: str,
+        args: list[dict[str, Any]],
+        timeout: float,
+        deadline: float,
+    ) -> tuple[Link, Session]:
+        """The connection's usable link, connecting first; nothing is sent if it takes too long."""
+        try:
+            return await conn.ready(deadline)
+        except ConnectTimeout:
+            raise _unsent(request_id, op, args, timeout) from None
 
     def _forget_stale_codes(
         self, error: OkxApiError, args: list[dict[str, Any]], filled: Iterable[tuple[int, Resolved]]
@@ -625,6 +644,13 @@ class AsyncWebsocketClient:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+def _unsent(request_id: str, op: str, args: list[dict[str, Any]], timeout: float) -> RequestTimeout:
+    """The deadline passed before the frame could be written: nothing was sent."""
+    return RequestTimeout(
+        id=request_id, op=op, cl_ord_ids=cl_ord_ids(args), timeout=timeout, sent=False
+    )
 
 
 def _mappings(what: str, args: object) -> list[dict[str, Any]]:

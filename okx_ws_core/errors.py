@@ -78,7 +78,7 @@ class RequestTimeout(_RequestFailure, TimeoutError):
         self.timeout = timeout
         self.sent = sent
         if not sent:
-            fate = "it was never sent (no connection), nothing happened"
+            fate = "it was never sent (no connection or no time left), nothing happened"
         elif cl_ord_ids:
             fate = f"fate on OKX is UNKNOWN; settle it with reconcile(error) (clOrdIds={list(cl_ord_ids)})"
         else:

@@ -31,9 +31,11 @@ from okx_ws import AsyncWebsocketAPIClient
 from okx_ws_core import (
     AsyncWebsocketClient,
     AuthenticationError,
+    RequestTimeout,
     Transport,
 )
-from okx_ws_core.testing import ScriptedServer, ServerLink
+from okx_ws_core.pacing import SAFETY_MARGIN_S
+from okx_ws_core.testing import ScriptedServer, ServerLink, run
 
 CREDENTIALS = {"api_key": "k", "api_secret": "s", "api_passphrase": "p"}
 
@@ -138,6 +140,65 @@ class HeldConnector:
     async def open(self, url: str, timeout: float) -> AsyncIterator[Transport]:
         async with self.server.open(url, timeout) as inner:
             yield self.kind(inner, self.gate)
+
+
+# -- item 2: never send after the deadline ----------------------------------------------
+
+
+def test_a_request_with_no_time_left_is_not_sent() -> None:
+    """Warm connection, deadline already reached: before the fix the frame went out and
+    came back at once as RequestTimeout(sent=True), an unknown fate made by the client."""
+
+    async def main() -> None:
+        server = ScriptedServer()
+        async with api(server) as client:
+            ws = client.get_ws_client()
+            await client.submit_new_order(order("w1"))
+            with pytest.raises(RequestTimeout) as caught:
+                await client.submit_new_order(order("w2"), timeout=0)
+            assert caught.value.sent is False
+            assert [f["args"][0]["clOrdId"] for f in orders_sent(server)] == ["w1"]
+            assert ws.in_flight == 0
+            verdicts = await client.reconcile(caught.value)
+            assert verdicts["w2"].status == "not_placed" and verdicts["w2"].definite
+
+    run(main())
+
+
+def test_a_rate_limit_wait_that_uses_up_the_deadline_sends_nothing() -> None:
+    """OKX's 60 orders / 2 s per instrument are spent at t=0; the 61st may wait exactly
+    until its deadline.  It must then not be sent (before the fix: sent, sent=True)."""
+
+    async def main() -> None:
+        server = ScriptedServer()
+        async with api(server, rate_limit="wait") as client:
+            ws = client.get_ws_client()
+            await ws.connect("private")
+            assert now() == 0.0  # the premise: every order below is counted at t=0
+            for i in range(60):
+                await client.submit_new_order(order(f"r{i}"))
+            wait = 2.0 + SAFETY_MARGIN_S  # until the first of the 60 leaves the window
+            with pytest.raises(RequestTimeout) as caught:
+                await client.submit_new_order(order("late"), timeout=wait)
+            assert caught.value.sent is False
+            assert now() == wait
+            assert len(orders_sent(server)) == 60
+
+    run(main())
+
+
+def test_a_raw_request_with_no_time_left_is_not_sent() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        async with api(server) as client:
+            ws = client.get_ws_client()
+            await ws.connect("private")
+            with pytest.raises(RequestTimeout) as caught:
+                await ws.send_ws_api_request("private", "order", [order("x")], timeout=0)
+            assert caught.value.sent is False
+            assert orders_sent(server) == []
+
+    run(main())
 
 
 # -- close codes ---------------------------------------------------------------------------
