@@ -9,7 +9,9 @@ deadline has passed (``RequestTimeout(sent=False)``: a frame sent with no time
 left only comes back as an unknown fate), and awaits :meth:`Session.request`,
 which registers a future under a fresh id and has the link write one frame.
 The link's reader gives each inbound frame to that session, which resolves
-the future by id; ``call`` types the reply.
+the future by id; ``call`` types the reply.  A reply that comes after its
+caller stopped waiting (timed out, cancelled) settles that request's fate:
+see :mod:`.late` and :meth:`AsyncWebsocketClient.cancelled_fates`.
 """
 
 from __future__ import annotations
@@ -39,10 +41,12 @@ from .errors import (
     ConnectTimeout,
     OkxApiError,
     ParamsValidationError,
+    RequestCancelled,
     RequestTimeout,
 )
 from .events import Event, EventEmitter, Handler, attach_logging_listeners
 from .instruments import InstrumentRegistry
+from .late import LateReply
 from .link import Link
 from .options import ClientOptions
 from .pacing import Pacer
@@ -178,7 +182,11 @@ class AsyncWebsocketClient:
 
     def on(self, event: str, handler: Handler) -> Handler:
         """Register ``handler(event: Event)`` for ``open``, ``reconnect``, ``reconnected``,
-        ``authenticated``, ``response``, ``update``, ``exception`` or ``close``."""
+        ``authenticated``, ``response``, ``late_reply``, ``update``, ``exception`` or ``close``.
+
+        ``late_reply``: OKX's reply to a request that had timed out or whose call
+        was cancelled (``message``); it settles that request's fate (see :meth:`reconcile`).
+        """
         try:
             return self._events.on(event, handler)
         except ValueError as exc:
@@ -274,7 +282,9 @@ class AsyncWebsocketClient:
         for any other code (with every item's result), :class:`RequestTimeout`
         when no reply came in time (``sent=False``: the deadline passed before
         sending, nothing was sent) and :class:`ConnectionLost` when the link died
-        with the request in flight.  A request is never sent twice.
+        with the request in flight.  A request is never sent twice.  A call
+        cancelled once its frame was being written is listed by
+        :meth:`cancelled_fates`.
         """
         conn = self._connection(operation.connection)
         args = operation.prepare(params)
@@ -290,6 +300,7 @@ class AsyncWebsocketClient:
         counted = await self._pacer.admit(operation, args, deadline)
         op, request_id = operation.op, self._ids.next()
         sending: Sending | None = None
+        sent = False
         try:
             active = conn.active
             if active is None:
@@ -299,6 +310,7 @@ class AsyncWebsocketClient:
             sending = self._fates.before_send(op, args, exp_time, deadline)
             if sending is not None:
                 exp_time = sending.exp_time
+            sent = True
             link, session = active
             reply = await session.request(link, request_id, op, args, exp_time, deadline, timeout)
             if reply.get("code") != "0":
@@ -318,6 +330,12 @@ class AsyncWebsocketClient:
                 exp_time=exp_time,
                 codes=self.instruments.codes,
             )
+            raise
+        except asyncio.CancelledError:
+            if sent:
+                self._cancelled_after_send(
+                    sending, operation.connection, request_id, op, args, exp_time
+                )
             raise
         self._fates.replied(sending, args, reply)
         return operation.response_model.model_validate(reply)
@@ -344,7 +362,11 @@ class AsyncWebsocketClient:
         if loop.time() >= deadline:
             raise _unsent(request_id, op, items, timeout)
         link, session = active
-        reply = await session.request(link, request_id, op, items, exp_time, deadline, timeout)
+        try:
+            reply = await session.request(link, request_id, op, items, exp_time, deadline, timeout)
+        except asyncio.CancelledError:
+            self._cancelled_after_send(None, connection, request_id, op, items, exp_time)
+            raise
         if reply.get("code") != "0":
             raise OkxApiError(reply)
         return reply
@@ -363,6 +385,27 @@ class AsyncWebsocketClient:
             return await conn.ready(deadline)
         except ConnectTimeout:
             raise _unsent(request_id, op, args, timeout) from None
+
+    def _cancelled_after_send(
+        self,
+        sending: Sending | None,
+        connection: str,
+        request_id: str,
+        op: str,
+        args: list[dict[str, Any]],
+        exp_time: int | None,
+    ) -> None:
+        """A call was cancelled once its frame was being written: record its unknown fate."""
+        record = RequestCancelled(id=request_id, op=op, cl_ord_ids=cl_ord_ids(args))
+        self._fates.cancelled(
+            sending,
+            record,
+            connection=connection,
+            args=args,
+            exp_time=exp_time,
+            codes=self.instruments.codes,
+        )
+        self.logger.warning("okx-ws %s: %s", connection, record)
 
     def _forget_stale_codes(
         self, error: OkxApiError, args: list[dict[str, Any]], filled: Iterable[tuple[int, Resolved]]
@@ -391,6 +434,8 @@ class AsyncWebsocketClient:
         elif type(event) is Push:
             self._channels.dispatch(key, event.arg, event.message)
             self._dispatch_update(Event("update", key, message=event.message))
+        elif isinstance(event, LateReply):
+            self._on_late_reply(key, event)
         elif type(event) is Pong or consumed:
             return
         elif isinstance(event, ErrorEvent):
@@ -403,6 +448,18 @@ class AsyncWebsocketClient:
             if isinstance(event, Notice):
                 self.logger.warning("okx-ws %s: notice %s %s", key, event.code, event.msg)
             self.emit(Event("response", key, message=getattr(event, "message", None)))
+
+    def _on_late_reply(self, key: str, event: LateReply) -> None:
+        """OKX answered a request whose caller stopped waiting: that settles its fate."""
+        self._fates.late_reply(event.id, event.op, event.args, event.message)
+        detail = (
+            f"late reply to {event.op!r} request id={event.id} that {event.why}:"
+            f" code={event.message.get('code')}"
+        )
+        self.logger.info("okx-ws %s: %s", key, detail)
+        self.emit(Event("late_reply", key, message=event.message, detail=detail))
+        if self._events.has("response"):
+            self.emit(Event("response", key, message=event.message))
 
     def _dispatch_update(self, event: Event) -> None:
         if self._events.has("update"):
@@ -592,8 +649,10 @@ class AsyncWebsocketClient:
         self, target: Target, *, timeout: float | None = None
     ) -> dict[str, Verdict]:
         """Ask OKX's REST API what became of the orders of ``target``: a
-        :class:`RequestTimeout` or :class:`ConnectionLost`, a list of clOrdIds (of
-        tracked orders) or a mapping clOrdId -> instId (``None``: a spread order).
+        :class:`RequestTimeout`, :class:`ConnectionLost` or :class:`RequestCancelled`
+        (see :meth:`cancelled_fates`), a list of clOrdIds (of tracked orders) or a
+        mapping clOrdId -> instId (``None``: a spread order).  OKX's late reply
+        to that very request, if it came, answers a place request without REST.
 
         Returns a :class:`Verdict` per clOrdId (placed, not placed, unknown and
         why); waits out a request's expTime before answering "not placed".
@@ -605,6 +664,18 @@ class AsyncWebsocketClient:
             raise ConfigurationError("reconcile() needs api_key, api_secret and api_passphrase")
         wait = self.options.request_timeout if timeout is None else timeout
         return await self._fates.reconcile(target, timeout=wait)
+
+    def cancelled_fates(self) -> list[RequestCancelled]:
+        """Requests whose call was cancelled once the frame was being written, oldest first.
+
+        Their fate on OKX is unknown (the frame may have arrived), exactly like a
+        :class:`RequestTimeout` with ``sent=True``; each :class:`RequestCancelled`
+        carries what :meth:`reconcile` needs.  One leaves this list when OKX's
+        late reply to it arrives (also a ``late_reply`` event) or when
+        ``reconcile(record)`` gave no "unknown" verdict; the tracker shows its
+        orders as ``unknown`` meanwhile.  At most the newest 10,000 are kept.
+        """
+        return self._fates.cancelled_fates()
 
     def _signed_rest(self) -> SignedRest:
         assert self._credentials is not None

@@ -230,3 +230,32 @@ class InstrumentResolutionError(OkxWsError):
         super().__init__(
             f"could not resolve the instIdCode of {inst_id!r}: {reason}; nothing was sent"
         )
+
+
+# -- request path (issue #17) -------------------------------------------------------
+
+
+class RequestCancelled(_RequestFailure):
+    """The record of a call cancelled after its frame was (maybe) written: never raised.
+
+    The cancelled call itself re-raises :class:`asyncio.CancelledError`, as
+    asyncio requires; its fate on OKX is **unknown** all the same.  The client
+    keeps these records, listed by ``cancelled_fates()``, until OKX's late reply
+    or ``reconcile(record)`` settles them.  ``sent`` is always true: the frame
+    may have reached OKX.
+    """
+
+    sent = True
+
+    def __init__(self, *, id: str, op: str, cl_ord_ids: Sequence[str]) -> None:
+        fate = (
+            f"fate on OKX is UNKNOWN; settle it with reconcile(record) (clOrdIds={list(cl_ord_ids)})"
+            if cl_ord_ids
+            else "its effect on OKX is unknown"
+        )
+        super().__init__(
+            f"{op!r} request{f' id={id}' if id else ''} was cancelled after it was sent: {fate}",
+            id=id,
+            op=op,
+            cl_ord_ids=cl_ord_ids,
+        )

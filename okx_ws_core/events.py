@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 EventName = Literal[
-    "open", "reconnect", "reconnected", "authenticated", "response", "update", "exception", "close"
+    "open",
+    "reconnect",
+    "reconnected",
+    "authenticated",
+    "response",
+    "late_reply",
+    "update",
+    "exception",
+    "close",
 ]
 EVENT_NAMES: Final[frozenset[str]] = frozenset(
     (
@@ -23,6 +31,7 @@ EVENT_NAMES: Final[frozenset[str]] = frozenset(
         "reconnected",
         "authenticated",
         "response",
+        "late_reply",
         "update",
         "exception",
         "close",

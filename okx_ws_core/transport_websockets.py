@@ -19,6 +19,11 @@ class _Websockets:
     def __init__(self, ws: Any) -> None:
         self._ws = ws
 
+    def write_interrupted(self) -> bool:
+        """Never: websockets hands the whole frame to asyncio's transport at once (then
+        only waits for it to drain), so a cancelled send wrote all of it or nothing."""
+        return False
+
     async def send(self, text: str) -> None:
         try:
             await self._ws.send(text)

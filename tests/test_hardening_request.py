@@ -26,16 +26,20 @@ from typing import Any
 
 import httpx
 import pytest
+import wsproto
 from okx_ws import AsyncWebsocketAPIClient
 
 from okx_ws_core import (
     AsyncWebsocketClient,
     AuthenticationError,
+    Event,
+    RequestCancelled,
     RequestTimeout,
     Transport,
 )
+from okx_ws_core.late import LATE_REPLY_TTL_S, MAX_EXPIRED
 from okx_ws_core.pacing import SAFETY_MARGIN_S
-from okx_ws_core.testing import ScriptedServer, ServerLink, run
+from okx_ws_core.testing import ScriptedServer, ServerLink, run, until
 
 CREDENTIALS = {"api_key": "k", "api_secret": "s", "api_passphrase": "p"}
 
@@ -199,6 +203,354 @@ def test_a_raw_request_with_no_time_left_is_not_sent() -> None:
             assert orders_sent(server) == []
 
     run(main())
+
+
+# -- item 3: cancellation ---------------------------------------------------------------
+
+
+def test_cancelled_mid_write_leaks_nothing_and_drops_the_link() -> None:
+    """Cancelled while its write waits: the pending entry and its timer go, the link
+    (which may hold a partial frame) is dropped and replaced, the fate is recorded."""
+
+    async def main() -> None:
+        server = ScriptedServer()
+        connector = HeldConnector(server)
+        async with api(connector, reconnect_delay=0.01) as client:
+            ws = client.get_ws_client()
+            await ws.connect("private")
+            first = private(server)
+            call = asyncio.ensure_future(client.submit_new_order(order("c1"), timeout=5))
+            await until(lambda: ws.in_flight == 1, "the order is pending")
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            assert ws.in_flight == 0  # before the fix: 1, and its timer still armed
+            await until(lambda: first.closed_reason is not None, "the torn link is dropped")
+            [fate] = ws.cancelled_fates()
+            assert isinstance(fate, RequestCancelled)
+            assert (fate.op, fate.cl_ord_ids, fate.connection) == ("order", ("c1",), "private")
+            assert fate.inst_ids == {"c1": "BTC-USDT"}
+            connector.gate.set()
+            reply_ = await client.submit_new_order(order("c2"))  # on a fresh link
+            assert reply_.data[0].cl_ord_id == "c2"
+            assert private(server) is not first
+
+    run(main())
+
+
+def test_a_transport_with_atomic_writes_keeps_its_link_when_a_write_is_cancelled() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        connector = HeldConnector(server, AtomicHeld)
+        async with api(connector) as client:
+            ws = client.get_ws_client()
+            await ws.connect("private")
+            first = private(server)
+            call = asyncio.ensure_future(client.submit_new_order(order("a1"), timeout=5))
+            await until(lambda: ws.in_flight == 1, "the order is pending")
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            assert ws.in_flight == 0
+            connector.gate.set()
+            await client.submit_new_order(order("a2"))
+            assert private(server) is first and first.closed_reason is None
+
+    run(main())
+
+
+def test_cancelled_after_sending_is_an_unknown_fate_that_reconcile_settles() -> None:
+    """Before the fix the tracker stayed at ``sent`` and no id was reported anywhere."""
+
+    async def main() -> None:
+        server = ScriptedServer(answer=None)
+        rest = Rest()
+        async with api(server, rest_transport=httpx.MockTransport(rest.handler)) as client:
+            ws = client.get_ws_client()
+            await client.track_orders()
+            call = asyncio.ensure_future(client.submit_new_order(order("k1"), timeout=5))
+            frame = await private(server).next_request()
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            assert ws.in_flight == 0
+            tracked = client.tracked_order("k1")
+            assert tracked is not None and tracked.state == "unknown"
+            [fate] = ws.cancelled_fates()
+            assert fate.id == frame["id"] and fate.sent
+            assert "reconcile" in str(fate)
+            rest.place("k1", "901")
+            verdicts = await client.reconcile(fate)
+            assert verdicts["k1"].placed and rest.asked == ["k1"]
+            assert ws.cancelled_fates() == []  # settled
+            tracked = client.tracked_order("k1")
+            assert tracked is not None and (tracked.state, tracked.ord_id) == ("live", "901")
+
+    run(main())
+
+
+def test_cancelled_raw_request_is_recorded_too() -> None:
+    async def main() -> None:
+        server = ScriptedServer(answer=None)
+        async with api(server) as client:
+            ws = client.get_ws_client()
+            call = asyncio.ensure_future(
+                ws.send_ws_api_request("private", "order", [order("q1")], timeout=5)
+            )
+            await private_request(server)
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            assert ws.in_flight == 0
+            [fate] = ws.cancelled_fates()
+            assert fate.cl_ord_ids == ("q1",)
+
+    run(main())
+
+
+async def private_request(server: ScriptedServer) -> dict[str, Any]:
+    while not [lk for lk in server.open_links() if lk.url.endswith("/private")]:
+        await asyncio.sleep(0)
+    return await private(server).next_request()
+
+
+def test_a_call_cancelled_before_sending_records_nothing() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        server.refuse_connects = 1_000
+        async with api(server, reconnect_delay=1.0) as client:
+            ws = client.get_ws_client()
+            await client.track_orders(subscribe=False)
+            call = asyncio.ensure_future(client.submit_new_order(order("n1"), timeout=5))
+            await asyncio.sleep(0.5)  # still connecting
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            assert ws.cancelled_fates() == []
+            assert client.tracked_order("n1") is None  # the tracker never heard of it
+            assert ws.in_flight == 0
+
+    run(main())
+
+
+def test_a_reply_consumed_by_a_call_cancelled_before_it_resumed_is_not_lost() -> None:
+    """The reply resolves the call's future, then the call is cancelled before it runs:
+    the reply must still settle the order (as a late reply), not vanish."""
+
+    async def main() -> None:
+        server = ScriptedServer(answer=None)
+        async with api(server) as client:
+            ws = client.get_ws_client()
+            await client.track_orders()
+            late: list[Event] = []
+            ws.on("late_reply", late.append)
+            call = asyncio.ensure_future(client.submit_new_order(order("z1"), timeout=5))
+            link = private(server)
+            frame = await link.next_request()
+            link.push(reply(frame))
+            await until(lambda: ws.in_flight == 0, "the reply was read")
+            call.cancel()  # the call has not resumed yet
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            assert [e.message for e in late] == [reply(frame)]
+            assert ws.cancelled_fates() == []
+            tracked = client.tracked_order("z1")
+            assert tracked is not None and tracked.state == "live"
+
+    run(main())
+
+
+# -- item 3: the httpx-ws writer ------------------------------------------------------------
+
+
+class _Stream:
+    """An httpcore network stream whose writes wait for ``release``."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+        self.release = asyncio.Event()
+        self.closed = False
+
+    async def write(self, data: bytes, timeout: float | None = None) -> None:
+        await self.release.wait()
+        self.written.append(data)
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        await asyncio.Event().wait()
+        return b""
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+class _Session:
+    def __init__(self) -> None:
+        self.stream = _Stream()
+        self.connection = wsproto.connection.Connection(wsproto.connection.ConnectionType.CLIENT)
+
+
+def test_httpx_writer_cancelled_mid_write_says_the_link_is_torn() -> None:
+    """A rider's cancel is harmless (its bytes go out whole with the shared write); the
+    writer's cancel may have cut a TLS record, so the transport reports it and refuses
+    further writes."""
+    from okx_ws_core.transport import TransportClosed
+    from okx_ws_core.transport_httpx import _HttpxWs
+
+    async def main() -> None:
+        session = _Session()
+        ws = _HttpxWs(session)  # type: ignore[arg-type]
+        writer = asyncio.ensure_future(ws.send("first"))
+        await asyncio.sleep(0)
+        rider = asyncio.ensure_future(ws.send("second"))
+        await asyncio.sleep(0)
+        rider.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await rider
+        assert ws.write_interrupted() is False  # the rider's bytes still go out whole
+        writer.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await writer
+        assert ws.write_interrupted() is True
+        with pytest.raises(TransportClosed):
+            await ws.send("third")
+        assert session.stream.written == []
+
+    run(main())
+
+
+# -- item 8: late replies ------------------------------------------------------------------
+
+
+def test_a_late_reply_settles_the_timed_out_order_without_rest() -> None:
+    async def main() -> None:
+        server = ScriptedServer(answer=None)
+        rest = Rest()
+        async with api(server, rest_transport=httpx.MockTransport(rest.handler)) as client:
+            ws = client.get_ws_client()
+            await client.track_orders()
+            late: list[Event] = []
+            ws.on("late_reply", late.append)
+            call = asyncio.ensure_future(client.submit_new_order(order("t1"), timeout=1))
+            link = private(server)
+            frame = await link.next_request()
+            with pytest.raises(RequestTimeout) as caught:
+                await call
+            assert caught.value.sent
+            tracked = client.tracked_order("t1")
+            assert tracked is not None and tracked.state == "unknown"
+            link.push(reply(frame, ord_id="777"))
+            await until(lambda: late, "the late reply is reported")
+            [event] = late
+            assert event.connection == "private" and event.message == reply(frame, ord_id="777")
+            assert frame["id"] in event.detail
+            tracked = client.tracked_order("t1")
+            assert tracked is not None and (tracked.state, tracked.ord_id) == ("live", "777")
+            verdicts = await client.reconcile(caught.value)
+            assert verdicts["t1"].placed and verdicts["t1"].definite
+            assert "late reply" in verdicts["t1"].reason
+            assert rest.asked == []  # OKX's own answer: no REST look-up
+
+    run(main())
+
+
+def test_a_late_rejection_settles_as_not_placed() -> None:
+    async def main() -> None:
+        server = ScriptedServer(answer=None)
+        rest = Rest()
+        async with api(server, rest_transport=httpx.MockTransport(rest.handler)) as client:
+            await client.track_orders()
+            call = asyncio.ensure_future(client.submit_new_order(order("t2"), timeout=1))
+            link = private(server)
+            frame = await link.next_request()
+            with pytest.raises(RequestTimeout) as caught:
+                await call
+            link.push(reply(frame, s_code="51008"))
+            await until(lambda: state(client, "t2") == "rejected", "settled by the late reply")
+            verdicts = await client.reconcile(caught.value)
+            assert verdicts["t2"].status == "not_placed" and verdicts["t2"].definite
+            assert "51008" in verdicts["t2"].reason and rest.asked == []
+
+    run(main())
+
+
+def test_a_late_reply_to_a_cancelled_call_settles_its_fate() -> None:
+    async def main() -> None:
+        server = ScriptedServer(answer=None)
+        async with api(server) as client:
+            ws = client.get_ws_client()
+            await client.track_orders()
+            call = asyncio.ensure_future(client.submit_new_order(order("t3"), timeout=5))
+            link = private(server)
+            frame = await link.next_request()
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            assert len(ws.cancelled_fates()) == 1
+            link.push(reply(frame))
+            await until(lambda: not ws.cancelled_fates(), "the late reply settles it")
+            tracked = client.tracked_order("t3")
+            assert tracked is not None and tracked.state == "live"
+
+    run(main())
+
+
+def test_a_reply_racing_the_timeout_is_never_lost() -> None:
+    """The reply lands in the very loop turn its timer fires: either the call gets it,
+    or it times out and the reply settles it as a late reply."""
+
+    async def main() -> None:
+        server = ScriptedServer(answer=None)
+        async with api(server) as client:
+            ws = client.get_ws_client()
+            await client.track_orders()
+            late: list[Event] = []
+            ws.on("late_reply", late.append)
+            call = asyncio.ensure_future(client.submit_new_order(order("t4"), timeout=1))
+            link = private(server)
+            frame = await link.next_request()
+            asyncio.get_running_loop().call_at(now() + 1, link.push, reply(frame))
+            try:
+                await call
+            except RequestTimeout:
+                await until(lambda: late, "the reply is a late reply")
+            tracked = client.tracked_order("t4")
+            assert tracked is not None and tracked.state == "live"
+
+    run(main())
+
+
+def test_expired_ids_are_bounded_in_number_and_age(caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> None:
+        server = ScriptedServer(answer=None)
+        async with AsyncWebsocketClient(
+            "k", "s", "p", transport=server, attach_event_listeners=False
+        ) as ws:
+            late: list[Event] = []
+            ws.on("late_reply", late.append)
+            await ws.connect("private")
+            link = private(server)
+            calls = [
+                asyncio.ensure_future(
+                    ws.send_ws_api_request("private", "order", [order(f"b{i}")], timeout=1)
+                )
+                for i in range(MAX_EXPIRED + 10)
+            ]
+            results = await asyncio.gather(*calls, return_exceptions=True)
+            assert all(isinstance(r, RequestTimeout) and r.sent for r in results)
+            frames = link.requests
+            link.push(reply(frames[0]))  # beyond the bound: forgotten
+            link.push(reply(frames[-1]))
+            await until(lambda: late, "the newest is still known")
+            assert [e.message["id"] for e in late if e.message] == [frames[-1]["id"]]
+            await asyncio.sleep(LATE_REPLY_TTL_S + 1)  # heartbeats keep the link up
+            link.push(reply(frames[-2]))  # too old now
+            await asyncio.sleep(0.1)
+            assert len(late) == 1
+
+    with caplog.at_level("WARNING", logger="okx_ws"):
+        run(main())
+    unknown = [r for r in caplog.records if "unknown or expired" in r.getMessage()]
+    assert len(unknown) == 2
 
 
 # -- close codes ---------------------------------------------------------------------------
