@@ -106,7 +106,7 @@ class Rest:
 
 
 class Held:
-    """A transport whose ``order`` writes wait for ``release`` (a socket under backpressure).
+    """A transport whose ``order`` writes wait for ``gate`` (a socket under backpressure).
 
     It declares nothing about interrupted writes, like any user transport.
     """
