@@ -40,6 +40,7 @@ RUNTIME_NAMES = (
     "OrderWaitTimeout",
     "ParamsValidationError",
     "RateLimitExceeded",
+    "RequestCancelled",
     "RequestTimeout",
     "RestAuthenticationError",
     "StreamInUse",

@@ -4,10 +4,14 @@ The path of one request: :meth:`AsyncWebsocketClient.call` validates the
 parameters and fills in the fields the spec marks as resolved (``instIdCode``
 from the instrument registry's cache), both in :mod:`.protocol`.  It takes
 the operation's connection's usable link and :class:`~.session.Session`
-(connecting first only when there is none) and awaits
-:meth:`Session.request`, which registers a future under a fresh id and has
-the link write one frame.  The link's reader gives each inbound frame to that
-session, which resolves the future by id; ``call`` types the reply.
+(connecting first only when there is none), refuses to send once the
+deadline has passed (``RequestTimeout(sent=False)``: a frame sent with no time
+left only comes back as an unknown fate), and awaits :meth:`Session.request`,
+which registers a future under a fresh id and has the link write one frame.
+The link's reader gives each inbound frame to that session, which resolves
+the future by id; ``call`` types the reply.  A reply that comes after its
+caller stopped waiting (timed out, cancelled) settles that request's fate:
+see :mod:`.late` and :meth:`AsyncWebsocketClient.cancelled_fates`.
 """
 
 from __future__ import annotations
@@ -38,10 +42,13 @@ from .errors import (
     ConnectTimeout,
     OkxApiError,
     ParamsValidationError,
+    RequestCancelled,
     RequestTimeout,
 )
 from .events import Event, EventEmitter, Handler, attach_logging_listeners
 from .instruments import InstrumentRegistry
+from .late import LateReply
+from .link import Link
 from .options import ClientOptions
 from .pacing import Pacer
 from .protocol import (
@@ -59,8 +66,9 @@ from .protocol import (
     cl_ord_ids,
 )
 from .ratelimit import ConnectionLimits
-from .reconcile import OrderFates, Target, Verdict, okx_now_ms
+from .reconcile import OrderFates, Sending, Target, Verdict, okx_now_ms
 from .rest import SignedRest
+from .session import Session
 from .signing import login_args, login_timestamp
 from .tracker import (
     DEFAULT_WAIT_TIMEOUT,
@@ -184,7 +192,11 @@ class AsyncWebsocketClient:
 
     def on(self, event: str, handler: Handler) -> Handler:
         """Register ``handler(event: Event)`` for ``open``, ``reconnect``, ``reconnected``,
-        ``authenticated``, ``response``, ``update``, ``exception`` or ``close``."""
+        ``authenticated``, ``response``, ``late_reply``, ``update``, ``exception`` or ``close``.
+
+        ``late_reply``: OKX's reply to a request that had timed out or whose call
+        was cancelled (``message``); it settles that request's fate (see :meth:`reconcile`).
+        """
         try:
             return self._events.on(event, handler)
         except ValueError as exc:
@@ -281,13 +293,17 @@ class AsyncWebsocketClient:
         (a mapping for every item, or one mapping per batch item).
         Raises :class:`ParamsValidationError` (nothing sent), :class:`OkxApiError`
         for any other code (with every item's result), :class:`RequestTimeout`
-        when no reply came in time and :class:`ConnectionLost` when the link died
-        with the request in flight.  A request is never sent twice.
+        when no reply came in time (``sent=False``: the deadline passed before
+        sending, nothing was sent) and :class:`ConnectionLost` when the link died
+        with the request in flight.  A request is never sent twice.  A call
+        cancelled once its frame was being written is listed by
+        :meth:`cancelled_fates`.
         """
         conn = self._connection(operation.connection)
         args = operation.prepare(params, extra_fields)
         timeout = self.options.request_timeout if timeout is None else timeout
-        deadline = asyncio.get_running_loop().time() + timeout
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         filled: list[tuple[int, Resolved]] = []
         if operation.resolved:
             filled, cold = operation.fill_resolved(args, self.instruments.codes)
@@ -295,11 +311,23 @@ class AsyncWebsocketClient:
                 pairs = [(field.target, field.source) for field in operation.resolved]
                 await self.instruments.resolve_items(args, pairs, timeout=timeout)
         counted = await self._pacer.admit(operation, args, deadline)
-        sending = self._fates.before_send(operation.op, args, exp_time, deadline)
-        if sending is not None:
-            exp_time = sending.exp_time
+        op, request_id = operation.op, self._ids.next()
+        sending: Sending | None = None
+        sent = False
         try:
-            reply = await self._execute(conn, operation.op, args, exp_time, timeout, deadline)
+            active = conn.active
+            if active is None:
+                active = await self._connect_for(conn, request_id, op, args, timeout, deadline)
+            if loop.time() >= deadline:  # the waits above used it up: sending now is too late
+                raise _unsent(request_id, op, args, timeout)
+            sending = self._fates.before_send(op, args, exp_time, deadline)
+            if sending is not None:
+                exp_time = sending.exp_time
+            sent = True
+            link, session = active
+            reply = await session.request(link, request_id, op, args, exp_time, deadline, timeout)
+            if reply.get("code") != "0":
+                raise OkxApiError(reply)
         except OkxApiError as error:
             error.response = _typed_or_none(operation.response_model, error.reply)
             self._forget_stale_codes(error, args, filled)
@@ -317,6 +345,12 @@ class AsyncWebsocketClient:
                 codes=self.instruments.codes,
             )
             raise
+        except asyncio.CancelledError:
+            if sent:
+                self._cancelled_after_send(
+                    sending, operation.connection, request_id, op, args, exp_time
+                )
+            raise
         self._fates.replied(sending, args, reply)
         return operation.response_model.model_validate(reply)
 
@@ -332,32 +366,60 @@ class AsyncWebsocketClient:
         """Send a raw request (OKX names; no validation, no instIdCode) and return the reply."""
         conn = self._connection(connection)
         timeout = self.options.request_timeout if timeout is None else timeout
-        deadline = asyncio.get_running_loop().time() + timeout
-        return await self._execute(conn, op, _mappings(op, args), exp_time, timeout, deadline)
-
-    async def _execute(
-        self,
-        conn: Connection,
-        op: str,
-        args: list[dict[str, Any]],
-        exp_time: int | None,
-        timeout: float,
-        deadline: float,
-    ) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        items = _mappings(op, args)
         request_id = self._ids.next()
         active = conn.active
         if active is None:
-            try:
-                active = await conn.ready(deadline)
-            except ConnectTimeout:
-                raise RequestTimeout(
-                    id=request_id, op=op, cl_ord_ids=cl_ord_ids(args), timeout=timeout, sent=False
-                ) from None
+            active = await self._connect_for(conn, request_id, op, items, timeout, deadline)
+        if loop.time() >= deadline:
+            raise _unsent(request_id, op, items, timeout)
         link, session = active
-        reply = await session.request(link, request_id, op, args, exp_time, deadline, timeout)
+        try:
+            reply = await session.request(link, request_id, op, items, exp_time, deadline, timeout)
+        except asyncio.CancelledError:
+            self._cancelled_after_send(None, connection, request_id, op, items, exp_time)
+            raise
         if reply.get("code") != "0":
             raise OkxApiError(reply)
         return reply
+
+    async def _connect_for(
+        self,
+        conn: Connection,
+        request_id: str,
+        op: str,
+        args: list[dict[str, Any]],
+        timeout: float,
+        deadline: float,
+    ) -> tuple[Link, Session]:
+        """The connection's usable link, connecting first; nothing is sent if it takes too long."""
+        try:
+            return await conn.ready(deadline)
+        except ConnectTimeout:
+            raise _unsent(request_id, op, args, timeout) from None
+
+    def _cancelled_after_send(
+        self,
+        sending: Sending | None,
+        connection: str,
+        request_id: str,
+        op: str,
+        args: list[dict[str, Any]],
+        exp_time: int | None,
+    ) -> None:
+        """A call was cancelled once its frame was being written: record its unknown fate."""
+        record = RequestCancelled(id=request_id, op=op, cl_ord_ids=cl_ord_ids(args))
+        self._fates.cancelled(
+            sending,
+            record,
+            connection=connection,
+            args=args,
+            exp_time=exp_time,
+            codes=self.instruments.codes,
+        )
+        self.logger.warning("okx-ws %s: %s", connection, record)
 
     def _forget_stale_codes(
         self, error: OkxApiError, args: list[dict[str, Any]], filled: Iterable[tuple[int, Resolved]]
@@ -386,6 +448,8 @@ class AsyncWebsocketClient:
         elif type(event) is Push:
             self._channels.dispatch(key, event.arg, event.message)
             self._dispatch_update(Event("update", key, message=event.message))
+        elif isinstance(event, LateReply):
+            self._on_late_reply(key, event)
         elif type(event) is Pong or consumed:
             return
         elif isinstance(event, ErrorEvent):
@@ -398,6 +462,18 @@ class AsyncWebsocketClient:
             if isinstance(event, Notice):
                 self.logger.warning("okx-ws %s: notice %s %s", key, event.code, event.msg)
             self.emit(Event("response", key, message=getattr(event, "message", None)))
+
+    def _on_late_reply(self, key: str, event: LateReply) -> None:
+        """OKX answered a request whose caller stopped waiting: that settles its fate."""
+        self._fates.late_reply(event.id, event.op, event.args, event.message)
+        detail = (
+            f"late reply to {event.op!r} request id={event.id} that {event.why}:"
+            f" code={event.message.get('code')}"
+        )
+        self.logger.info("okx-ws %s: %s", key, detail)
+        self.emit(Event("late_reply", key, message=event.message, detail=detail))
+        if self._events.has("response"):
+            self.emit(Event("response", key, message=event.message))
 
     def _dispatch_update(self, event: Event) -> None:
         if self._events.has("update"):
@@ -600,8 +676,10 @@ class AsyncWebsocketClient:
         self, target: Target, *, timeout: float | None = None
     ) -> dict[str, Verdict]:
         """Ask OKX's REST API what became of the orders of ``target``: a
-        :class:`RequestTimeout` or :class:`ConnectionLost`, a list of clOrdIds (of
-        tracked orders) or a mapping clOrdId -> instId (``None``: a spread order).
+        :class:`RequestTimeout`, :class:`ConnectionLost` or :class:`RequestCancelled`
+        (see :meth:`cancelled_fates`), a list of clOrdIds (of tracked orders) or a
+        mapping clOrdId -> instId (``None``: a spread order).  OKX's late reply
+        to that very request, if it came, answers a place request without REST.
 
         Returns a :class:`Verdict` per clOrdId (placed, not placed, unknown and
         why); waits out a request's expTime before answering "not placed".
@@ -613,6 +691,18 @@ class AsyncWebsocketClient:
             raise ConfigurationError("reconcile() needs api_key, api_secret and api_passphrase")
         wait = self.options.request_timeout if timeout is None else timeout
         return await self._fates.reconcile(target, timeout=wait)
+
+    def cancelled_fates(self) -> list[RequestCancelled]:
+        """Requests whose call was cancelled once the frame was being written, oldest first.
+
+        Their fate on OKX is unknown (the frame may have arrived), exactly like a
+        :class:`RequestTimeout` with ``sent=True``; each :class:`RequestCancelled`
+        carries what :meth:`reconcile` needs.  One leaves this list when OKX's
+        late reply to it arrives (also a ``late_reply`` event) or when
+        ``reconcile(record)`` gave no "unknown" verdict; the tracker shows its
+        orders as ``unknown`` meanwhile.  At most the newest 10,000 are kept.
+        """
+        return self._fates.cancelled_fates()
 
     def _signed_rest(self) -> SignedRest:
         assert self._credentials is not None
@@ -660,6 +750,13 @@ def _typed_or_none(model: type[R], reply: dict[str, Any]) -> R | None:
         return model.model_validate(reply)
     except ValueError:  # pydantic's ValidationError: a reply shaped unlike the spec's
         return None
+
+
+def _unsent(request_id: str, op: str, args: list[dict[str, Any]], timeout: float) -> RequestTimeout:
+    """The deadline passed before the frame could be written: nothing was sent."""
+    return RequestTimeout(
+        id=request_id, op=op, cl_ord_ids=cl_ord_ids(args), timeout=timeout, sent=False
+    )
 
 
 def _mappings(what: str, args: object) -> list[dict[str, Any]]:

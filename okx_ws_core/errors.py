@@ -83,7 +83,7 @@ class RequestTimeout(_RequestFailure, TimeoutError):
         self.timeout = timeout
         self.sent = sent
         if not sent:
-            fate = "it was never sent (no connection), nothing happened"
+            fate = "it was never sent (no connection or no time left), nothing happened"
         elif cl_ord_ids:
             fate = f"fate on OKX is UNKNOWN; settle it with reconcile(error) (clOrdIds={list(cl_ord_ids)})"
         else:
@@ -331,3 +331,32 @@ class StreamInUse(OkxWsError, RuntimeError):
     A stream has one consumer; for a second one open a second stream (streams of
     one channel argument share one subscription).
     """
+
+
+# -- request path (issue #17) -------------------------------------------------------
+
+
+class RequestCancelled(_RequestFailure):
+    """The record of a call cancelled after its frame was (maybe) written: never raised.
+
+    The cancelled call itself re-raises :class:`asyncio.CancelledError`, as
+    asyncio requires; its fate on OKX is **unknown** all the same.  The client
+    keeps these records, listed by ``cancelled_fates()``, until OKX's late reply
+    or ``reconcile(record)`` settles them.  ``sent`` is always true: the frame
+    may have reached OKX.
+    """
+
+    sent = True
+
+    def __init__(self, *, id: str, op: str, cl_ord_ids: Sequence[str]) -> None:
+        fate = (
+            f"fate on OKX is UNKNOWN; settle it with reconcile(record) (clOrdIds={list(cl_ord_ids)})"
+            if cl_ord_ids
+            else "its effect on OKX is unknown"
+        )
+        super().__init__(
+            f"{op!r} request{f' id={id}' if id else ''} was cancelled after it was sent: {fate}",
+            id=id,
+            op=op,
+            cl_ord_ids=cl_ord_ids,
+        )

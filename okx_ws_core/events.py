@@ -18,7 +18,15 @@ from typing import Any, Final, Literal
 HANDLER_DRAIN_TIMEOUT: Final = 5.0  # seconds close() waits for async handlers to finish
 
 EventName = Literal[
-    "open", "reconnect", "reconnected", "authenticated", "response", "update", "exception", "close"
+    "open",
+    "reconnect",
+    "reconnected",
+    "authenticated",
+    "response",
+    "late_reply",
+    "update",
+    "exception",
+    "close",
 ]
 EVENT_NAMES: Final[frozenset[str]] = frozenset(
     (
@@ -27,6 +35,7 @@ EVENT_NAMES: Final[frozenset[str]] = frozenset(
         "reconnected",
         "authenticated",
         "response",
+        "late_reply",
         "update",
         "exception",
         "close",

@@ -49,7 +49,11 @@ class Link:
         """Write one frame.  A failed write kills the link at once.
 
         Dying right away (not when the reader notices) stops new requests from
-        being thrown at a socket that is already gone.
+        being thrown at a socket that is already gone.  A write interrupted by
+        cancellation kills it too, unless the transport says nothing was torn
+        (see :class:`~.transport.Transport`): the peer would read the next frame
+        as the rest of the cut one.  Shielding the write instead would cost a
+        task per request and still leave the caller waiting on a stuck socket.
         """
         transport = self._transport
         if transport is None or self.closed:
@@ -59,6 +63,11 @@ class Link:
         except Exception as exc:
             self.abort(f"send failed: {exc!r}")
             raise TransportClosed(f"send failed: {exc!r}") from exc
+        except BaseException:  # cancelled mid-write: never write after a partial frame
+            torn = getattr(transport, "write_interrupted", None)
+            if torn is None or torn():
+                self.abort("a cancelled write may have left a partial frame")
+            raise
         self.heartbeat.sent(self._loop.time())
 
     def abort(self, reason: str) -> None:

@@ -1,8 +1,16 @@
 """Orders' fates: expTime stamping, the order tracker's feed, and ``reconcile()``.
 
 ``reconcile()`` answers, per clOrdId, what became of an order whose reply
-never came (:class:`RequestTimeout` with ``sent=True``, :class:`ConnectionLost`)
-by asking OKX's signed REST API:
+never came (:class:`RequestTimeout` with ``sent=True``, :class:`ConnectionLost`,
+:class:`RequestCancelled`: a call cancelled after its frame left) by asking
+OKX's signed REST API, unless OKX answered that very request late:
+
+* a **late reply** (OKX's reply to a request that had timed out or whose
+  call was cancelled; the link remembers such ids for a while, see
+  :mod:`.late`) settles a place request without asking REST: an item with
+  ``sCode "0"`` is **placed**, any other **not placed**, both definite.
+  Amends and cancels are still looked up, as their verdict is the order's
+  current state (the tracker has the late reply either way);
 
 * ``GET /api/v5/trade/order?instId=...&clOrdId=...`` for order-book orders,
   ``GET /api/v5/sprd/order?clOrdId=...`` for spread orders (which query an
@@ -17,8 +25,8 @@ by asking OKX's signed REST API:
   before it answers, and says ``definite=True``.  Without one the answer is
   ``definite=False``: OKX had not processed it when asked, but a request still
   travelling inside OKX could in principle be executed later.  A request that
-  never left the client (``RequestTimeout(sent=False)``) is not placed for
-  sure, without asking;
+  never left the client (``RequestTimeout(sent=False)``: no connection, or
+  its deadline passed before sending) is not placed for sure, without asking;
 * anything else (REST unreachable after retries, an unexpected code, an
   instId we cannot know): **unknown**, with why.  A refused signature, key or
   passphrase raises :class:`~okx_ws_core.rest.RestAuthenticationError` (an
@@ -40,7 +48,14 @@ from types import MappingProxyType
 from typing import Any, Final, Literal
 
 from .channels import ROLE_ORDERS, Channel
-from .errors import ConfigurationError, ConnectionLost, OkxWsError, RequestTimeout
+from .errors import (
+    ConfigurationError,
+    ConnectionLost,
+    OkxWsError,
+    RequestCancelled,
+    RequestTimeout,
+)
+from .late import Recent
 from .rest import RestAnswer, RestUnavailable, SignedRest
 from .tracker import Lookup, OrderOp, OrderTracker, OrderWaits, TrackedOrder
 
@@ -59,9 +74,15 @@ RETRY_DELAYS: Final = (0.25, 0.5, 1.0, 2.0)  # then 2.0 s each, within the timeo
 MAX_CONCURRENT: Final = 4  # REST queries in flight per reconcile (OKX: 60 / 2 s per instId)
 # Open tracked orders looked up after a reconnect (most recently changed first).
 MAX_REFRESH: Final = 200
+# Late replies kept for reconcile(error), by request id: how many and how long.
+MAX_SETTLED: Final = 10_000
+SETTLED_TTL_S: Final = 3600.0
+# Cancelled calls whose fate is unsettled (cancelled_fates()): the oldest go first.
+MAX_CANCELLED: Final = 10_000
 
 Status = Literal["placed", "not_placed", "unknown"]
-Target = RequestTimeout | ConnectionLost | Iterable[str] | Mapping[str, "str | None"]
+Failure = RequestTimeout | ConnectionLost | RequestCancelled
+Target = Failure | Iterable[str] | Mapping[str, "str | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +92,9 @@ class Verdict:
     ``status``: ``"placed"`` (OKX has the order: ``order``/``data``, its
     ``state`` tells whether an amend or cancel took effect), ``"not_placed"``
     (OKX has no such order; ``definite`` when it can no longer get one from
-    that request) or ``"unknown"`` (``reason`` says why).
+    that request) or ``"unknown"`` (``reason`` says why).  Settled by OKX's
+    late reply, ``data`` is that reply's item (``ordId``, ``sCode``...; no
+    ``state``, ``order`` is ``None``) and ``reason`` says so.
     """
 
     cl_ord_id: str
@@ -112,7 +135,7 @@ class Sending:
 
 
 def note_failure(
-    error: RequestTimeout | ConnectionLost,
+    error: Failure,
     *,
     connection: str,
     args: list[dict[str, Any]],
@@ -163,6 +186,8 @@ class OrderFates:
         self._rest_factory = rest
         self._rest: SignedRest | None = None
         self._logger = logger
+        self._settled: Recent[str, Mapping[str, Any]] = Recent(MAX_SETTLED, SETTLED_TTL_S)
+        self._cancelled: Recent[str, RequestCancelled] = Recent(MAX_CANCELLED)
 
     @property
     def tracker(self) -> OrderTracker | None:
@@ -212,7 +237,7 @@ class OrderFates:
     def failed(
         self,
         sending: Sending | None,
-        error: RequestTimeout | ConnectionLost,
+        error: Failure,
         *,
         connection: str,
         args: list[dict[str, Any]],
@@ -242,6 +267,39 @@ class OrderFates:
             else:
                 changed = self.waits.tracker.on_failure(sending.op, args, now)
             self.waits.notify(changed)
+
+    def cancelled(
+        self,
+        sending: Sending | None,
+        record: RequestCancelled,
+        *,
+        connection: str,
+        args: list[dict[str, Any]],
+        exp_time: int | None,
+        codes: Mapping[str, int],
+    ) -> None:
+        """A call was cancelled once its frame was being written: an unknown fate, kept
+        (for :meth:`cancelled_fates`) until a late reply or ``reconcile`` settles it."""
+        self.failed(
+            sending, record, connection=connection, args=args, exp_time=exp_time, codes=codes
+        )
+        now = asyncio.get_running_loop().time()
+        if self._settled.get(record.id, now) is None:  # its reply may have come already
+            self._cancelled.put(record.id, record, now)
+
+    def cancelled_fates(self) -> list[RequestCancelled]:
+        return self._cancelled.values(asyncio.get_running_loop().time())
+
+    def late_reply(
+        self, request_id: str, op: str, args: list[dict[str, Any]], reply: Mapping[str, Any]
+    ) -> None:
+        """OKX answered a request its caller no longer waited for: its definitive fate."""
+        now = asyncio.get_running_loop().time()
+        self._settled.put(request_id, reply, now)
+        self._cancelled.pop(request_id, now)
+        order_op = self.ops.get(op)
+        if order_op is not None and self.waits is not None:
+            self.waits.notify(self.waits.tracker.on_reply(order_op, args, reply, now))
 
     def observe(self, channel: Channel[Any, Any], items: list[Any]) -> None:
         """Items of an order channel push (the router calls it)."""
@@ -302,23 +360,34 @@ class OrderFates:
                 async with gate:
                     return await self._judge(query, timeout, margin)
 
-            for verdict in await asyncio.gather(*(judge(q) for q in queries)):
+            judged = await asyncio.gather(*(judge(q) for q in queries))
+            for verdict in judged:
                 verdicts[verdict.cl_ord_id] = verdict
-        self._learn(verdicts.values(), {q.cl_ord_id: q.lookup for q in queries})
+            self._learn(judged, {q.cl_ord_id: q.lookup for q in queries})
+        if isinstance(target, RequestCancelled) and all(
+            v.status != "unknown" for v in verdicts.values()
+        ):
+            self._cancelled.pop(target.id, asyncio.get_running_loop().time())
         return verdicts
 
     def _queries(self, target: Target) -> tuple[list[_Query], dict[str, Verdict]]:
         queries: list[_Query] = []
         verdicts: dict[str, Verdict] = {}
         tracker = self.tracker
-        if isinstance(target, (RequestTimeout, ConnectionLost)):
+        if isinstance(target, (RequestTimeout, ConnectionLost, RequestCancelled)):
             op = self.ops.get(target.op)
             inst_ids: Mapping[str, str] = target.inst_ids
             lookup: Lookup | None = op.lookup if op is not None else None
             if lookup is None:
                 lookup = "order" if inst_ids else LOOKUP_OF.get(target.connection)
             sent = target.sent if isinstance(target, RequestTimeout) else True
+            late = self._settled.get(target.id, asyncio.get_running_loop().time())
             for cl_ord_id in dict.fromkeys(target.cl_ord_ids):
+                if late is not None and (op is None or op.effect == "place"):
+                    settled = _from_late_reply(target.id, cl_ord_id, late, inst_ids)
+                    if settled is not None:
+                        verdicts[cl_ord_id] = settled
+                        continue
                 queries.append(
                     _Query(
                         cl_ord_id,
@@ -370,7 +439,7 @@ class OrderFates:
             return Verdict(
                 cl_ord_id,
                 "not_placed",
-                "the request never left the client (no connection in time)",
+                "the request never left the client (no connection, or no time left)",
                 definite=True,
                 inst_id=query.inst_id,
             )
@@ -495,6 +564,35 @@ class OrderFates:
         rest, self._rest = self._rest, None
         if rest is not None:
             await rest.aclose()
+
+
+def _from_late_reply(
+    request_id: str, cl_ord_id: str, reply: Mapping[str, Any], inst_ids: Mapping[str, str]
+) -> Verdict | None:
+    """The verdict OKX's late reply to a place request gives, ``None`` if it names no item."""
+    inst_id = inst_ids.get(cl_ord_id, "")
+    data = reply.get("data")
+    for item in data if isinstance(data, list) else ():
+        if isinstance(item, dict) and item.get("clOrdId") == cl_ord_id:
+            code = str(item.get("sCode", ""))
+            if code == "0":
+                why = (
+                    f"OKX's late reply to request id={request_id} placed it as {item.get('ordId')}"
+                )
+                return Verdict(cl_ord_id, "placed", why, True, data=item, inst_id=inst_id)
+            why = (
+                f"OKX's late reply to request id={request_id} refused it:"
+                f" sCode={code} sMsg={item.get('sMsg')!r}"
+            )
+            return Verdict(cl_ord_id, "not_placed", why, True, inst_id=inst_id)
+    code = str(reply.get("code", ""))
+    if code not in ("0", "1", "2"):  # the whole request refused, no item judged
+        why = (
+            f"OKX's late reply to request id={request_id} refused the request:"
+            f" code={code} msg={reply.get('msg')!r}"
+        )
+        return Verdict(cl_ord_id, "not_placed", why, True, inst_id=inst_id)
+    return None
 
 
 def okx_now_ms(offset_ms: Callable[[], int]) -> Callable[[], int]:

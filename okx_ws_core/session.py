@@ -6,6 +6,11 @@ hot path of every order: register, write one frame, await the reply.  The link h
 every inbound frame (:meth:`on_frame`); what no waiter consumes goes to the
 owner's ``on_event``.  When the link dies, :meth:`close` fails every waiter
 exactly once: requests with :class:`ConnectionLost` (never re-sent).
+
+A request whose caller stopped waiting (it timed out, or the call was
+cancelled once the frame was being written) is remembered for a while as an
+:class:`~.late.Orphan`, so that OKX's reply to it, when it comes, reaches the
+owner as a :class:`~.late.LateReply` instead of being dropped as unknown.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import AuthenticationError, ConnectionLost, RequestTimeout, SubscriptionError
+from .late import LATE_REPLY_TTL_S, MAX_EXPIRED, LateReply, Orphan, Recent
 from .link import Link, LinkFailed
 from .protocol import (
     ErrorEvent,
@@ -66,6 +72,7 @@ class Session:
         self._on_event = on_event
         self._loop = asyncio.get_running_loop()
         self._pending: dict[str, _Pending] = {}
+        self._orphans: Recent[str, Orphan] = Recent(MAX_EXPIRED, LATE_REPLY_TTL_S)
         self._login: asyncio.Future[dict[str, Any]] | None = None
         self._subscriptions: collections.deque[_SubscriptionWaiter] = collections.deque()
         self.closed_reason: str | None = None
@@ -87,15 +94,22 @@ class Session:
         deadline: float,
         timeout: float,
     ) -> dict[str, Any]:
-        """Write one request on ``link`` and return OKX's reply; never sends it twice."""
+        """Write one request on ``link`` and return OKX's reply; never sends it twice.
+
+        Cancelled (even half-way through the write), it leaves nothing pending
+        and keeps the id for OKX's late reply: the frame may have gone out.
+        """
         future = self.expect_reply(request_id, op, args, deadline, timeout)
         try:
-            await link.send(encode_request(request_id, op, args, exp_time))
-        except TransportClosed as exc:  # may be partly written: fate unknown, never hang
-            self.fail(request_id, str(exc))
-            await asyncio.sleep(0)  # let the reconnect start before the caller retries
-        try:
+            try:
+                await link.send(encode_request(request_id, op, args, exp_time))
+            except TransportClosed as exc:  # may be partly written: fate unknown, never hang
+                self.fail(request_id, str(exc))
+                await asyncio.sleep(0)  # let the reconnect start before the caller retries
             return await future
+        except asyncio.CancelledError:
+            self._abandon(request_id, future, op, args)
+            raise
         finally:
             self.discard(request_id)
 
@@ -124,9 +138,31 @@ class Session:
         if pending is not None and pending.timer is not None:
             pending.timer.cancel()
 
+    def _abandon(
+        self,
+        request_id: str,
+        future: asyncio.Future[dict[str, Any]],
+        op: str,
+        args: list[dict[str, Any]],
+    ) -> None:
+        """The caller was cancelled while writing or waiting: keep the id for a late reply."""
+        pending = self._pending.pop(request_id, None)
+        if pending is not None:
+            if pending.timer is not None:
+                pending.timer.cancel()
+            if self.closed_reason is None:
+                orphan = Orphan(op, args, "was cancelled")
+                self._orphans.put(request_id, orphan, self._loop.time())
+        elif future.done() and not future.cancelled() and future.exception() is None:
+            # The reply came, but the caller was cancelled before it could read it.
+            late = LateReply(request_id, future.result(), op, args, "was cancelled")
+            self._on_event(late, False)
+
     def _expire(self, request_id: str, timeout: float) -> None:
         pending = self._pending.pop(request_id, None)
         if pending is not None:
+            orphan = Orphan(pending.op, pending.args, "timed out")
+            self._orphans.put(request_id, orphan, self._loop.time())
             error = RequestTimeout(
                 id=request_id,
                 op=pending.op,
@@ -183,7 +219,12 @@ class Session:
                     pending.timer.cancel()
                 if not pending.future.done():
                     pending.future.set_result(event.message)
-            self._on_event(event, pending is not None)
+                self._on_event(event, True)
+                return
+            orphan = self._orphans.pop(event.id, self._loop.time()) if self._orphans else None
+            if orphan is not None:
+                event = LateReply(event.id, event.message, orphan.op, orphan.args, orphan.why)
+            self._on_event(event, False)
         elif isinstance(event, LoginOk):
             consumed = self._login is not None and not self._login.done()
             if consumed:
@@ -237,6 +278,7 @@ class Session:
         if self.closed_reason is not None:
             return
         self.closed_reason = reason
+        self._orphans = Recent(0)  # no reply can come on a dead link
         pending, self._pending = self._pending, {}
         for request_id, item in pending.items():
             self._finish(item, self._lost(request_id, item.op, item.args, reason))

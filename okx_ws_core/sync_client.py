@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from .channels import DEFAULT_BUFFER, BlockingChannelStream, Channel, UpdateCallback
 from .client import AsyncWebsocketClient
-from .errors import ClientClosed
+from .errors import ClientClosed, RequestCancelled
 from .events import Handler
 from .loop_thread import LoopThread
 from .options import ClientOptions
@@ -233,6 +233,15 @@ class WebsocketClient:
 
         async def read() -> TrackedOrder | None:
             return tracker.get(cl_ord_id)
+
+        return self._run(read())
+
+    def cancelled_fates(self) -> list[RequestCancelled]:
+        """Calls cancelled once sent, their fate unknown (see
+        :meth:`AsyncWebsocketClient.cancelled_fates`); read on the loop thread."""
+
+        async def read() -> list[RequestCancelled]:
+            return self._async.cancelled_fates()
 
         return self._run(read())
 

@@ -33,7 +33,14 @@ class TransportClosed(Exception):
 
 
 class Transport(Protocol):
-    """One open WebSocket carrying text frames."""
+    """One open WebSocket carrying text frames.
+
+    ``send`` may be cancelled (its caller was).  A cancelled write may have
+    left part of a frame on the wire, so the link drops the socket, unless the
+    transport also has ``write_interrupted() -> bool`` and it answers False:
+    its writes are whole or nothing even when cancelled (see the built-in
+    backends).  Dropping costs every request then in flight on that socket.
+    """
 
     async def send(self, text: str) -> None: ...
 

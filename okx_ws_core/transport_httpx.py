@@ -58,6 +58,7 @@ class _HttpxWs:
         "_queued",
         "_flushed",
         "_writing",
+        "_torn",
     )
 
     def __init__(self, session: _LeanSession) -> None:
@@ -69,6 +70,7 @@ class _HttpxWs:
         self._queued: list[bytes] = []
         self._flushed: asyncio.Future[None] | None = None  # resolves when _queued is written
         self._writing = False  # anyio streams refuse concurrent writers
+        self._torn = False  # a write was cancelled half-way: never write again
 
     async def _write(self, data: bytes) -> None:
         """Write ``data``; if a write is under way, ride along with the next one."""
@@ -91,6 +93,9 @@ class _HttpxWs:
                     flushed = None
         except _NETWORK_ERRORS as exc:
             raise TransportClosed(f"send failed: {exc!r}") from exc
+        except BaseException:  # cancelled inside the stream's write: see write_interrupted
+            self._torn = True
+            raise
         finally:
             self._writing = False
             stranded = [f for f in (flushed, self._flushed) if f is not None and not f.done()]
@@ -103,7 +108,19 @@ class _HttpxWs:
                     )
                     future.exception()  # retrieved here; each rider gets it from its await
 
+    def write_interrupted(self) -> bool:
+        """Whether a cancelled write may have cut a frame.
+
+        Only the task doing the shared write can: over TLS, anyio encrypts a
+        record before it hands it to the socket, so a cancel in between leaves
+        the stream's record sequence broken.  A rider's cancel is harmless (its
+        bytes are already queued and go out whole with the shared write).
+        """
+        return self._torn
+
     async def send(self, text: str) -> None:
+        if self._torn:
+            raise TransportClosed("an earlier write was cancelled half-way")
         try:
             data = self._ws.send(wsproto.events.TextMessage(data=text))
         except wsproto.utilities.LocalProtocolError as exc:

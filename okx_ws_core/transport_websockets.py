@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,6 +18,11 @@ class _Websockets:
 
     def __init__(self, ws: Any) -> None:
         self._ws = ws
+
+    def write_interrupted(self) -> bool:
+        """Never: websockets hands the whole frame to asyncio's transport at once (then
+        only waits for it to drain), so a cancelled send wrote all of it or nothing."""
+        return False
 
     async def send(self, text: str) -> None:
         try:
@@ -39,6 +45,13 @@ class _Websockets:
 
 @contextlib.asynccontextmanager
 async def open_websockets(url: str, connect_timeout: float) -> AsyncIterator[_Websockets]:
+    """Open one connection; leaving it closes with 1000 (normal closure).
+
+    The link drops a socket by cancelling its reader (a refused login, a dead
+    heartbeat, a failed setup): that is the client's choice, not an internal
+    error, so the peer must not see websockets' default 1011 for it.  Any
+    other exception (a bug) still closes with 1011.
+    """
     async with connect(
         url,
         open_timeout=connect_timeout,
@@ -47,4 +60,8 @@ async def open_websockets(url: str, connect_timeout: float) -> AsyncIterator[_We
         compression=None,
         close_timeout=CLOSE_TIMEOUT_S,
     ) as ws:
-        yield _Websockets(ws)
+        try:
+            yield _Websockets(ws)
+        except asyncio.CancelledError:
+            await ws.close()  # 1000; returns once the handshake ends or close_timeout passed
+            raise

@@ -25,6 +25,7 @@ from okx_ws_core import (
     ConnectionLost,
     ExtraFields,
     OrderTracker,
+    RequestCancelled,
     RequestTimeout,
     TrackedOrder,
     UpdateCallback,
@@ -226,14 +227,18 @@ class AsyncWebsocketAPIClient:
 
     async def reconcile(
         self,
-        target: RequestTimeout | ConnectionLost | Iterable[str] | Mapping[str, str | None],
+        target: RequestTimeout
+        | ConnectionLost
+        | RequestCancelled
+        | Iterable[str]
+        | Mapping[str, str | None],
         *,
         timeout: float | None = None,
     ) -> dict[str, Verdict]:
         """What became of these orders, asked of OKX's signed REST API.
 
         ``target``: a :class:`RequestTimeout` or :class:`ConnectionLost` from any
-        order method, a list of clOrdIds of tracked orders, or ``{clOrdId: instId}``
+        order method, a :class:`RequestCancelled` from :meth:`cancelled_fates`, a list of clOrdIds of tracked orders, or ``{clOrdId: instId}``
         (``None`` for a spread order).  Returns one :class:`Verdict` per clOrdId:
         ``placed`` (with OKX's order), ``not_placed`` (``definite`` once the
         request's expTime has passed: it waits for that) or ``unknown`` (with why).
@@ -241,6 +246,11 @@ class AsyncWebsocketAPIClient:
         ``timeout``: seconds for each REST look-up (default ``request_timeout``).
         """
         return await self._ws.reconcile(target, timeout=timeout)
+
+    def cancelled_fates(self) -> list[RequestCancelled]:
+        """Calls cancelled after their frame was (maybe) written: their fate on OKX is
+        unknown until OKX's late reply or :meth:`reconcile` settles it."""
+        return self._ws.cancelled_fates()
 
     async def subscribe_orders(
         self,
