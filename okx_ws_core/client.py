@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from .channels import (
     DEFAULT_BUFFER,
@@ -38,6 +38,7 @@ from .errors import (
     OkxApiError,
     ParamsValidationError,
     RequestTimeout,
+    UnexpectedReply,
 )
 from .events import Event, EventEmitter, Handler, attach_logging_listeners
 from .instruments import InstrumentRegistry
@@ -304,7 +305,10 @@ class AsyncWebsocketClient:
             )
             raise
         self._fates.replied(sending, args, reply)
-        return operation.response_model.model_validate(reply)
+        try:
+            return operation.response_model.model_validate(reply)
+        except ValidationError as exc:  # accepted, but not in the shape the spec knows
+            raise UnexpectedReply(reply, operation.response_model.__name__, str(exc)) from None
 
     async def send_ws_api_request(
         self,

@@ -154,7 +154,9 @@ class OkxApiError(OkxWsError):
         self.code = str(reply.get("code", ""))
         self.msg = str(reply.get("msg", ""))
         data = reply.get("data")
-        self.data: list[dict[str, Any]] = list(data) if isinstance(data, list) else []
+        # An item that is not an object (a broken reply) becomes {}: the raw one stays in .reply.
+        items = data if isinstance(data, list) else []
+        self.data: list[dict[str, Any]] = [i if isinstance(i, dict) else {} for i in items]
         details = "; ".join(
             f"[{i}] sCode={item.get('sCode')} sMsg={item.get('sMsg')!r}"
             for i, item in enumerate(self.data)
@@ -229,4 +231,20 @@ class InstrumentResolutionError(OkxWsError):
         self.reason = reason
         super().__init__(
             f"could not resolve the instIdCode of {inst_id!r}: {reason}; nothing was sent"
+        )
+
+
+# -- witnesses (issue #17, fuzzing the inbound path) --------------------------------------
+class UnexpectedReply(OkxWsError):
+    """OKX answered ``code == "0"`` (accepted) but the reply does not have the shape
+    the operation's model expects.  The request's fate is known, *accepted*: do not
+    re-send it; ``reply`` holds OKX's frame as received."""
+
+    def __init__(self, reply: dict[str, Any], model: str, problem: str) -> None:
+        self.reply = reply
+        self.id = str(reply.get("id", ""))
+        self.op = str(reply.get("op", ""))
+        super().__init__(
+            f"OKX accepted {self.op!r} id={self.id} (code 0) but its reply is not a"
+            f" {model}: {problem}"
         )

@@ -281,7 +281,7 @@ def parse_frame(text: str) -> Inbound:
         return PONG_EVENT
     try:
         message = _loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested past the limit
         return Malformed(text[:200], f"invalid JSON: {exc}")
     if type(message) is not dict:
         return Malformed(text[:200], "not a JSON object")
