@@ -46,6 +46,7 @@ RUNTIME_NAMES = (
     "StreamInUse",
     "SubscriptionError",
     "TrackedOrder",
+    "UnexpectedReply",
     "UnknownInstrumentError",
     "UpdateTimeout",
     "Verdict",

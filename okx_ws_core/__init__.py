@@ -35,6 +35,7 @@ from .errors import (
     RequestTimeout,
     StreamInUse,
     SubscriptionError,
+    UnexpectedReply,
     UnknownInstrumentError,
 )
 from .events import Event
@@ -81,6 +82,7 @@ __all__ = [
     "ParamsValidationError",
     "RateLimitExceeded",
     "RequestCancelled",
+    "UnexpectedReply",
     "RequestTimeout",
     "Resolved",
     "RestAuthenticationError",

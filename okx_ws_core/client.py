@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from .channels import (
     DEFAULT_BUFFER,
@@ -44,6 +44,7 @@ from .errors import (
     ParamsValidationError,
     RequestCancelled,
     RequestTimeout,
+    UnexpectedReply,
 )
 from .events import Event, EventEmitter, Handler, attach_logging_listeners
 from .instruments import InstrumentRegistry
@@ -352,7 +353,10 @@ class AsyncWebsocketClient:
                 )
             raise
         self._fates.replied(sending, args, reply)
-        return operation.response_model.model_validate(reply)
+        try:
+            return operation.response_model.model_validate(reply)
+        except ValidationError as exc:  # accepted, but not in the shape the spec knows
+            raise UnexpectedReply(reply, operation.response_model.__name__, str(exc)) from None
 
     async def send_ws_api_request(
         self,

@@ -163,7 +163,9 @@ class OkxApiError(OkxWsError):
         self.code = str(reply.get("code", ""))
         self.msg = str(reply.get("msg", ""))
         data = reply.get("data")
-        self.data: list[dict[str, Any]] = list(data) if isinstance(data, list) else []
+        # An item that is not an object (a broken reply) becomes {}: the raw one stays in .reply.
+        items = data if isinstance(data, list) else []
+        self.data: list[dict[str, Any]] = [i if isinstance(i, dict) else {} for i in items]
         self.response: Any = None  # the operation's typed reply model, when call() made one
         codes = [self.code, *(str(item.get("sCode")) for item in self.failed)]
         self.hints: list[CodeHint] = [h for h in map(hint_for, dict.fromkeys(codes)) if h]
@@ -359,4 +361,22 @@ class RequestCancelled(_RequestFailure):
             id=id,
             op=op,
             cl_ord_ids=cl_ord_ids,
+        )
+
+
+# -- replies that break the spec (found by fuzzing the inbound path, issue #17) -----------
+
+
+class UnexpectedReply(OkxWsError):
+    """OKX answered ``code == "0"`` (accepted) but the reply does not have the shape
+    the operation's model expects.  The request's fate is known, *accepted*: do not
+    re-send it; ``reply`` holds OKX's frame as received."""
+
+    def __init__(self, reply: dict[str, Any], model: str, problem: str) -> None:
+        self.reply = reply
+        self.id = str(reply.get("id", ""))
+        self.op = str(reply.get("op", ""))
+        super().__init__(
+            f"OKX accepted {self.op!r} id={self.id} (code 0) but its reply is not a"
+            f" {model}: {problem}"
         )

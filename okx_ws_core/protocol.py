@@ -337,7 +337,8 @@ class Pong:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A reply to a WS API request, matched to it by ``id``."""
+    """A reply to a WS API request, matched to it by ``id`` and ``op`` (a frame with
+    our id but another op settles nothing)."""
 
     id: str
     message: dict[str, Any]
@@ -402,7 +403,7 @@ def parse_frame(text: str) -> Inbound:
         return PONG_EVENT
     try:
         message = _loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested past the limit
         return Malformed(text[:200], f"invalid JSON: {exc}")
     if type(message) is not dict:
         return Malformed(text[:200], "not a JSON object")

@@ -213,8 +213,13 @@ class Session:
         """Dispatch one inbound frame (called by the link's reader; never raises)."""
         event = _parse(text)
         if type(event) is Reply:
-            pending = self._pending.pop(event.id, None)
+            pending = self._pending.get(event.id)
+            # A reply is known by its id *and* op (OKX echoes both): same id, other op
+            # is not this request's answer and must not settle it.
+            if pending is not None and event.message.get("op") != pending.op:
+                pending = None
             if pending is not None:
+                del self._pending[event.id]
                 if pending.timer is not None:
                     pending.timer.cancel()
                 if not pending.future.done():

@@ -156,7 +156,8 @@ class Sessions:
         """subscribe / unsubscribe: one ack or error per arg, in order."""
         op, rid, args = frame.kind.value, frame.rid, frame.msg.get("args")
         if (
-            not isinstance(args, list)
+            len(frame.text) > protocol.MAX_SUBSCRIBE_BYTES
+            or not isinstance(args, list)
             or not args
             or not all(isinstance(a, dict) and isinstance(a.get("channel"), str) for a in args)
         ):

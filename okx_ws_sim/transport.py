@@ -28,6 +28,11 @@ from collections.abc import Awaitable, Callable
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
+# Largest inbound frame; a bigger one closes its connection with 1009 (message too
+# big).  OKX documents no frame size (*uncertain*); 1 MiB is websockets' default and
+# far above any valid frame (a 20-order batch is ~5 KB, a subscribe at most 64 KB).
+MAX_FRAME_BYTES = 1 << 20
+
 Handler = Callable[[ServerConnection], Awaitable[None]]
 ProcessRequest = Callable[[ServerConnection, Request], Awaitable[Response | None]]
 
@@ -63,6 +68,7 @@ class Transport:
                 compression=None,
                 close_timeout=self._close_timeout,
                 max_queue=self._max_queue,
+                max_size=MAX_FRAME_BYTES,
             )
         bound: int = self._server.sockets[0].getsockname()[1]
         return bound
@@ -97,4 +103,4 @@ class Transport:
         ws.transport.abort()
 
 
-__all__ = ["Transport"]
+__all__ = ["MAX_FRAME_BYTES", "Transport"]

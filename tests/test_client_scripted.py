@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from okx_ws_core import (
     Event,
     OkxApiError,
     RequestTimeout,
+    signing,
 )
 from okx_ws_core.testing import ScriptedServer, ok_reply, run, until
 
@@ -306,6 +308,42 @@ def test_login_frame_is_signed_and_sent_before_any_request() -> None:
         assert login["apiKey"] == "key1" and login["passphrase"] == PASSPHRASE
         assert login["timestamp"].isdigit() and login["sign"]
         assert SECRET not in server.links[0].frames[0]
+
+    run(main())
+
+
+# OKX's documented example SecretKey and login timestamp (v5 docs, "WebSocket /
+# Login").  The docs' example frame's sign is not made from that secret, so the
+# expected value was computed once outside Python and pasted as a literal:
+#   printf '%s' '1538054050GET/users/self/verify' \
+#     | openssl dgst -sha256 -hmac 22582BD0CFF14C41EDBF1AB98506286D -binary | base64
+# tests/test_sim_protocol.py pins the simulator's verifier to the same literal.
+OKX_EXAMPLE_SECRET = "22582BD0CFF14C41EDBF1AB98506286D"
+OKX_EXAMPLE_TS = 1538054050
+OKX_EXAMPLE_SIGN = "+LdIr8lkkvhr5hoA3g9TMC0+uQJ849ftAcocA/ouu4M="
+
+
+def test_login_frame_signs_okx_example_as_the_literal(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The login clock reads time.time() through okx_ws_core.signing: stand it at the
+    # example timestamp (plus a fraction: OKX wants whole seconds).
+    monkeypatch.setattr(signing, "time", SimpleNamespace(time=lambda: OKX_EXAMPLE_TS + 0.75))
+
+    async def main() -> None:
+        server = ScriptedServer()
+        client = AsyncWebsocketClient(
+            "key1", OKX_EXAMPLE_SECRET, "123456", transport=server, attach_event_listeners=False
+        )
+        async with client:
+            await client.connect("private")
+        (login,) = server.links[0].ops("login")
+        assert login["args"] == [
+            {
+                "apiKey": "key1",
+                "passphrase": "123456",
+                "timestamp": "1538054050",
+                "sign": OKX_EXAMPLE_SIGN,
+            }
+        ]
 
     run(main())
 

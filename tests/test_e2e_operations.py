@@ -1,14 +1,17 @@
 """Every operation through both generated clients against the simulator.
 
-Each scenario checks the typed reply *and* the order state the simulator ends
-up with.  The blocking client runs in a worker thread so that one scenario
-body serves both clients.
+Each scenario checks the typed reply, the order state the simulator ends up
+with, and that the simulator received exactly one request per call (a client
+sending a request twice would otherwise pass: the duplicate is refused with
+51016 and its reply ignored).  The blocking client runs in a worker thread so
+that one scenario body serves both clients.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -19,7 +22,38 @@ from okx_ws.operations import OPERATIONS
 from okx_ws_sim import Simulator
 from tests.conftest import client_options
 
-Call = Callable[..., Awaitable[Any]]
+Send = Callable[..., Awaitable[Any]]
+
+
+class Call:
+    """``await call("submit_new_order", params)`` on one generated client, counting
+    the requests each call should have put on the wire (every call that passed
+    validation: a ParamsValidationError sends nothing)."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.sent: Counter[str] = Counter()  # OKX op -> requests the calls should have sent
+
+    async def __call__(self, name: str, params: Any, **kw: Any) -> Any:
+        try:
+            result = await self._send(name, params, **kw)
+        except ParamsValidationError:
+            raise
+        except BaseException:
+            self.sent[OPERATIONS[name].op] += 1
+            raise
+        self.sent[OPERATIONS[name].op] += 1
+        return result
+
+
+def assert_one_request_per_call(call: Call, sim: Simulator) -> None:
+    """The simulator received exactly the requests the calls made: no more, no fewer,
+    and no id twice."""
+    assert sim.stats.requests_by_op == call.sent
+    assert sim.stats.requests_total == call.sent.total()
+    assert sim.stats.duplicate_request_ids == []
+
+
 _ids = itertools.count(1)
 SPREAD = "BTC-USDT_BTC-USDT-SWAP"
 OPTION = "BTC-USD-251226-60000-C"
@@ -52,14 +86,14 @@ async def call(request: pytest.FixtureRequest, sim: Simulator) -> AsyncIterator[
             async def call_async(name: str, params: Any, **kw: Any) -> Any:
                 return await getattr(client, name)(params, **kw)
 
-            yield call_async
+            yield Call(call_async)
     else:
         client = WebsocketAPIClient(**options)
 
         async def call_blocking(name: str, params: Any, **kw: Any) -> Any:
             return await asyncio.to_thread(getattr(client, name), params, **kw)
 
-        yield call_blocking
+        yield Call(call_blocking)
         await asyncio.to_thread(client.close)
 
 
@@ -260,6 +294,7 @@ def test_every_operation_has_a_scenario() -> None:
 @pytest.mark.parametrize("name", list(OPERATIONS))
 async def test_operation_end_to_end(name: str, call: Call, sim: Simulator) -> None:
     await SCENARIOS[name](call, sim)
+    assert_one_request_per_call(call, sim)
 
 
 async def test_invalid_params_send_nothing(call: Call, sim: Simulator) -> None:
@@ -274,6 +309,7 @@ async def test_invalid_params_send_nothing(call: Call, sim: Simulator) -> None:
     with pytest.raises(ParamsValidationError, match="sz"):
         await call("submit_new_order", {**limit(), "sz": 0.1})
     assert sim.stats.requests_total == sent
+    assert_one_request_per_call(call, sim)
 
 
 async def test_expired_exp_time_is_rejected_and_nothing_placed(call: Call, sim: Simulator) -> None:
@@ -281,3 +317,4 @@ async def test_expired_exp_time_is_rejected_and_nothing_placed(call: Call, sim: 
     with pytest.raises(OkxApiError):
         await call("submit_new_order", order, exp_time=1_000)
     assert sim.find_order(cl_ord_id=order["clOrdId"]) is None
+    assert_one_request_per_call(call, sim)

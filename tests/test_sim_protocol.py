@@ -12,14 +12,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from okx_ws_sim import (
-    DEFAULT_API_KEY,
-    DEFAULT_API_SECRET,
-    DEFAULT_PASSPHRASE,
-    Account,
-    Simulator,
-    sign,
-)
+from okx_ws_sim import Account, Simulator, sign
+from okx_ws_sim.auth import LoginError, verify_login
+from okx_ws_sim.clock import SimClock
 from okx_ws_sim.testing import SAMPLE_ORDER, RawClient
 
 ORDER: dict[str, Any] = dict(SAMPLE_ORDER)
@@ -67,33 +62,77 @@ async def test_login_ok(fsim: Simulator) -> None:
     assert fsim.stats.logins_ok == 1
 
 
+# OKX's documented example inputs (v5 docs, "WebSocket / Login"): the example
+# SecretKey and the timestamp of the example login frame.  The docs' example frame
+# carries sign "7L+zFQ+CEgGu5rzCj4+BdV2/uUHGqddA9pI6ztsRRPs=", which is NOT made
+# from that secret (so it cannot serve as a test vector); the expected sign below
+# was computed once outside Python, from OKX's formula, and pasted as a literal:
+#   printf '%s' '1538054050GET/users/self/verify' \
+#     | openssl dgst -sha256 -hmac 22582BD0CFF14C41EDBF1AB98506286D -binary | base64
+OKX_EXAMPLE_SECRET = "22582BD0CFF14C41EDBF1AB98506286D"
+OKX_EXAMPLE_TS = 1538054050
+OKX_EXAMPLE_SIGN = "+LdIr8lkkvhr5hoA3g9TMC0+uQJ849ftAcocA/ouu4M="
+OKX_DOCS_FRAME_SIGN = "7L+zFQ+CEgGu5rzCj4+BdV2/uUHGqddA9pI6ztsRRPs="
+EXAMPLE = Account("okx-example-key", OKX_EXAMPLE_SECRET, "123456")
+
+
+@pytest.fixture
+async def example_sim() -> AsyncIterator[Simulator]:
+    """A simulator whose clock stands at OKX's example timestamp, holding the example key."""
+    clock = SimClock(wall_ns=lambda: OKX_EXAMPLE_TS * 1_000_000_000)
+    async with Simulator(accounts=[EXAMPLE], clock=clock, idle_timeout=5.0) as s:
+        yield s
+
+
 def _args(**over: str) -> dict[str, str]:
-    ts = str(int(time.time()))
+    """The example login args, signed with the literal (never with the simulator's sign())."""
     base = {
-        "apiKey": DEFAULT_API_KEY,
-        "passphrase": DEFAULT_PASSPHRASE,
-        "timestamp": ts,
-        "sign": sign(DEFAULT_API_SECRET, ts),
+        "apiKey": EXAMPLE.api_key,
+        "passphrase": EXAMPLE.passphrase,
+        "timestamp": str(OKX_EXAMPLE_TS),
+        "sign": OKX_EXAMPLE_SIGN,
     }
     base.update(over)
     return base
 
 
+def test_sign_matches_okx_example_literal() -> None:
+    assert sign(OKX_EXAMPLE_SECRET, str(OKX_EXAMPLE_TS)) == OKX_EXAMPLE_SIGN
+
+
+def test_verifier_accepts_only_the_example_literal() -> None:
+    accounts = {EXAMPLE.api_key: EXAMPLE}
+    now = float(OKX_EXAMPLE_TS)
+    assert verify_login([_args()], accounts, now, 30.0) is EXAMPLE
+    wrong = [OKX_DOCS_FRAME_SIGN, OKX_EXAMPLE_SIGN[:-2] + "Q=", OKX_EXAMPLE_SIGN.lower()]
+    for bad in wrong:
+        with pytest.raises(LoginError) as info:
+            verify_login([_args(sign=bad)], accounts, now, 30.0)
+        assert info.value.code == "60007"
+
+
+async def test_login_with_okx_example_literal_on_the_wire(example_sim: Simulator) -> None:
+    async with await RawClient.open(example_sim.url("private")) as c:
+        await c.send({"op": "login", "args": [_args()]})
+        assert (await c.recv())["code"] == "0"
+    assert example_sim.stats.logins_ok == 1
+
+
 @pytest.mark.parametrize(
     ("args", "code"),
     [
-        (_args(timestamp=str(int(time.time() * 1000))), "60004"),  # milliseconds
+        (_args(timestamp=str(OKX_EXAMPLE_TS * 1000)), "60004"),  # milliseconds
         (_args(timestamp="yesterday"), "60004"),
-        (_args(timestamp=str(int(time.time()) - 120)), "60006"),
-        (_args(timestamp=str(int(time.time()) + 120)), "60006"),
+        (_args(timestamp=str(OKX_EXAMPLE_TS - 120)), "60006"),
+        (_args(timestamp=str(OKX_EXAMPLE_TS + 120)), "60006"),
         (_args(apiKey="unknown-key"), "60032"),
         (_args(apiKey=""), "60005"),
         (_args(passphrase="wrong"), "60024"),
         (_args(sign="AAAA"), "60007"),
     ],
 )
-async def test_login_failures(fsim: Simulator, args: dict[str, str], code: str) -> None:
-    async with await RawClient.open(fsim.url("private")) as c:
+async def test_login_failures(example_sim: Simulator, args: dict[str, str], code: str) -> None:
+    async with await RawClient.open(example_sim.url("private")) as c:
         await c.send({"op": "login", "args": [args]})
         reply = await c.recv()
         assert reply["event"] == "error" and reply["code"] == code and reply["msg"]
@@ -101,8 +140,8 @@ async def test_login_failures(fsim: Simulator, args: dict[str, str], code: str) 
         # Still not logged in, connection still usable.
         r = await c.request("order", ORDER)
         assert r["code"] == "60011"
-    assert fsim.stats.logins_failed == 1
-    assert fsim.stats.login_failures_by_code[code] == 1
+    assert example_sim.stats.logins_failed == 1
+    assert example_sim.stats.login_failures_by_code[code] == 1
 
 
 async def test_login_sign_with_expired_window_is_configurable() -> None:
