@@ -38,6 +38,7 @@ class ChannelParam:
     annotation: str  # without "| None"
     default: str  # Python literal ("None" when the spec gives none)
     doc: str
+    required: bool = False  # required by the spec and without a default: no Python default
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,10 @@ class ChannelSpec:
     item_class: str
     params: tuple[ChannelParam, ...]
     doc: str
+    login: bool = False
+    name_suffix_arg: str | None = None
+    row_columns: tuple[str, ...] = ()
+    book: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,7 @@ def check_channels(spec: Mapping[str, Any], checker: SchemaChecker) -> list[Prob
                 )
             roles.setdefault((channel["connection"], role), name)
         problems += _check_args(checker, (*path, "args"), channel["args"])
+        problems += _check_shape_keys(checker, path, channel)
         problems += _check_push(checker, path, channel)
         for index, example in enumerate(channel["examples"]["subscribe"]):
             for problem in checker.check(example["args"], channel["args"]):
@@ -137,6 +143,29 @@ def check_channels(spec: Mapping[str, Any], checker: SchemaChecker) -> list[Prob
         if entry["lookup"] == "spread" and operation["connection"] != "business":
             problems.append(
                 Problem((*path, "lookup"), "spread lookups are for business operations")
+            )
+    return problems
+
+
+def _check_shape_keys(
+    checker: SchemaChecker, path: Path, channel: Mapping[str, Any]
+) -> list[Problem]:
+    """``name_suffix_arg`` names a required argument; ``row_columns`` name push_item's properties."""
+    problems: list[Problem] = []
+    try:
+        args, item = checker.resolve(channel["args"]), checker.resolve(channel["push_item"])
+    except KeyError:
+        return problems
+    suffix = channel.get("name_suffix_arg")
+    if suffix is not None and suffix not in (args.get("required") or ()):
+        problems.append(
+            Problem((*path, "name_suffix_arg"), f"{suffix!r} is not a required argument")
+        )
+    properties = item.get("properties") or {}
+    for index, column in enumerate(channel.get("row_columns") or ()):
+        if column not in properties:
+            problems.append(
+                Problem((*path, "row_columns", index), f"{column!r} is not a push_item property")
             )
     return problems
 
@@ -196,14 +225,19 @@ def _check_push(checker: SchemaChecker, path: Path, channel: Mapping[str, Any]) 
         where: Path = (*path, "examples", "push", index, "message")
         message = example["message"]
         arg, data = message.get("arg"), message.get("data")
-        if not isinstance(arg, dict) or arg.get("channel") != channel["channel"]:
+        named = isinstance(arg, dict) and str(arg.get("channel", "")).startswith(channel["channel"])
+        exact = isinstance(arg, dict) and arg.get("channel") == channel["channel"]
+        if not (exact or (named and channel.get("name_suffix_arg"))):
             problems.append(
                 Problem((*where, "arg"), f"must be an object with channel {channel['channel']!r}")
             )
         if not isinstance(data, list) or not data:
             problems.append(Problem((*where, "data"), "must be a non-empty list"))
             continue
+        columns = channel.get("row_columns")
         for item_index, value in enumerate(data):
+            if columns and isinstance(value, list):
+                value = dict(zip(columns, value, strict=False))
             for problem in checker.check(value, inbound_schema(checker.resolve(item))):
                 problems.append(
                     Problem(
@@ -283,6 +317,7 @@ def build_channels(raw: Mapping[str, Any], definitions: dict[str, Any]) -> tuple
             item_schema, f"{base}PushItem", definitions, push=True, prefix=f"{base}Push"
         )
         args = checker.resolve(entry["args"])
+        required = set(args.get("required") or ())
         params = []
         for prop, sub in (args.get("properties") or {}).items():
             sub = checker.resolve(sub)
@@ -293,8 +328,10 @@ def build_channels(raw: Mapping[str, Any], definitions: dict[str, Any]) -> tuple
                     annotation=_annotation(sub),
                     default=_literal(sub["default"]) if "default" in sub else "None",
                     doc=" ".join(str(sub.get("description", "")).split()),
+                    required=prop in required and "default" not in sub,
                 )
             )
+        params.sort(key=lambda param: not param.required)  # Python: no default first
         channels.append(
             ChannelSpec(
                 name=name,
@@ -305,6 +342,10 @@ def build_channels(raw: Mapping[str, Any], definitions: dict[str, Any]) -> tuple
                 item_class=item_class,
                 params=tuple(params),
                 doc=" ".join(entry["doc"].split()),
+                login=entry.get("login", False),
+                name_suffix_arg=entry.get("name_suffix_arg"),
+                row_columns=tuple(entry.get("row_columns") or ()),
+                book=entry.get("book"),
             )
         )
     return tuple(channels)

@@ -57,6 +57,10 @@ class Channel(Generic[A, I]):
     item_model: type[I]
     role: str | None = None  # "orders": pushes carry order states
     doc: str = ""
+    login: bool = False  # OKX requires a login for it, even on the public connection
+    name_suffix_arg: str | None = None  # this argument's value completes the name ("candle1m")
+    row_columns: tuple[str, ...] = ()  # items pushed as arrays: their columns, in order
+    book: str | None = None  # "snapshot" (books5, bbo-tbt) or "incremental" (books, *-l2-tbt)
 
     def prepare(self, args: object = None) -> dict[str, Any]:
         """Validate one subscription argument; returns it with OKX names and ``channel``.
@@ -70,6 +74,8 @@ class Channel(Generic[A, I]):
             operation=f"subscribe_{self.name}",
             batch=False,
         )
+        if self.name_suffix_arg is not None:
+            return {"channel": self.channel + str(item.pop(self.name_suffix_arg)), **item}
         return {"channel": self.channel, **item}
 
     def parse_items(self, data: list[Any]) -> tuple[list[I], list[str]]:
@@ -80,7 +86,10 @@ class Channel(Generic[A, I]):
         model = self.item_model
         items: list[I] = []
         problems: list[str] = []
+        columns = self.row_columns
         for index, raw in enumerate(data):
+            if columns and isinstance(raw, list):
+                raw = dict(zip(columns, raw, strict=False))
             if not isinstance(raw, dict):
                 problems.append(f"[{index}]: not an object: {raw!r:.80}")
                 continue
@@ -170,14 +179,14 @@ class ChannelRouter:
         """Register ``sink``; True if it is the first user of its argument (subscribe now)."""
         if self.closed:
             raise ClientClosed("the client is closed")
-        where = (sink.connection, channel.channel)
+        where = (sink.connection, str(sink.arg["channel"]))  # "candle1m", not "candle"
         self._known[where] = channel
         self._sinks.setdefault(where, []).append(sink)
         return self._acquire(sink.connection, sink.arg)
 
     def remove(self, channel: Channel[Any, Any], sink: _Sink) -> bool:
         """Unregister ``sink``; True if it was the last user of its argument (unsubscribe)."""
-        where = (sink.connection, channel.channel)
+        where = (sink.connection, str(sink.arg["channel"]))
         sinks = self._sinks.get(where, [])
         if sink not in sinks:
             return False

@@ -34,6 +34,19 @@ CREDENTIALS: dict[str, str] = {
 }
 
 
+def subscribe_kwargs(channel: str) -> dict[str, Any]:
+    """Keyword arguments of ``subscribe_<channel>`` from the spec's first subscribe example."""
+    from pathlib import Path
+
+    import yaml
+
+    from codegen.channels import snake_case
+
+    spec = yaml.safe_load((Path(__file__).parent.parent / "spec" / "channels.yaml").read_text())
+    args = spec["channels"][channel]["examples"]["subscribe"][0]["args"]
+    return {snake_case(key): value for key, value in args.items()}
+
+
 def client_options(sim_base_url: str, **overrides: Any) -> dict[str, Any]:
     return {**CREDENTIALS, **FAST, "base_url": sim_base_url, **overrides}
 

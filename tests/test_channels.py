@@ -32,6 +32,7 @@ from okx_ws import (
     channels,
 )
 
+from codegen.channels import snake_case
 from okx_ws_core import ChannelUpdate
 from okx_ws_core.testing import ScriptedServer, ServerLink, run
 
@@ -65,6 +66,22 @@ def orders_push(arg: dict[str, Any], **changes: Any) -> dict[str, Any]:
 # -- every channel, every example, both clients ------------------------------------------------
 
 
+def _subscribe_kwargs(name: str, message: dict[str, Any]) -> dict[str, Any]:
+    """The generated method's keyword arguments that subscribe to ``message``'s arg."""
+    channel = channels.CHANNELS[name]
+    arg = {k: v for k, v in message["arg"].items() if k not in ("channel", "uid")}
+    if channel.name_suffix_arg:  # "candle1D" -> bar="1D"
+        arg[channel.name_suffix_arg] = message["arg"]["channel"][len(channel.channel) :]
+    params = {f.alias or n for n, f in channel.args_model.model_fields.items()}
+    return {snake_case(k): v for k, v in arg.items() if k in params}
+
+
+def _as_objects(name: str, data: list[Any]) -> list[Any]:
+    """Items as the model reads them (rows of a row_columns channel named)."""
+    columns = channels.CHANNELS[name].row_columns
+    return [dict(zip(columns, item, strict=False)) if columns else item for item in data]
+
+
 def _examples() -> list[tuple[str, int]]:
     return [(name, i) for name, c in CHANNELS.items() for i in range(len(c["examples"]["push"]))]
 
@@ -76,12 +93,14 @@ def test_every_push_example_arrives_typed_on_the_async_client(name: str, index: 
 
     async def main() -> None:
         server = ScriptedServer()
+        kwargs = _subscribe_kwargs(name, message)
         async with api(server) as client:
-            stream = await getattr(client, f"subscribe_{name}")()
+            stream = await getattr(client, f"subscribe_{name}")(**kwargs)
             assert isinstance(stream, ChannelStream)
             link = link_of(server, channel.connection)
             [frame] = link.ops("subscribe")
-            assert frame["args"] == [channel.prepare(None)]
+            sent = frame["args"][0]
+            assert all(message["arg"].get(k) == v for k, v in sent.items())  # the push matches it
             link.push(message)
             update = await stream.get(timeout=1.0)
             assert isinstance(update, ChannelUpdate)
@@ -91,9 +110,9 @@ def test_every_push_example_arrives_typed_on_the_async_client(name: str, index: 
             assert all(type(item) is channel.item_model for item in update.data)
             # Every field OKX sent survives, unknown ones included, under OKX's names.
             dumped = [item.model_dump(by_alias=True, exclude_unset=True) for item in update.data]
-            assert dumped == message["data"]
+            assert dumped == _as_objects(name, message["data"])
             await stream.aclose()
-            assert link.ops("unsubscribe")[0]["args"] == [channel.prepare(None)]
+            assert link.ops("unsubscribe")[0]["args"] == [sent]
 
     run(main())
 
@@ -107,7 +126,8 @@ def test_every_channel_on_the_blocking_client_iterates_calls_back_and_times_out(
         **CREDENTIALS, transport=server, attach_event_listeners=False
     ) as client:
         loop = client.get_ws_client().loop
-        stream = getattr(client, f"subscribe_{name}")(timeout=2.0)
+        kwargs = _subscribe_kwargs(name, message)
+        stream = getattr(client, f"subscribe_{name}")(**kwargs, timeout=2.0)
         seen: list[ChannelUpdate[Any]] = []
         called = threading.Event()
 
@@ -115,7 +135,7 @@ def test_every_channel_on_the_blocking_client_iterates_calls_back_and_times_out(
             seen.append(update)
             called.set()
 
-        calling = getattr(client, f"subscribe_{name}")(callback=on_update)
+        calling = getattr(client, f"subscribe_{name}")(**kwargs, callback=on_update)
         link = link_of(server, channel.connection)
         loop.call_soon_threadsafe(link.push, message)
         update = stream.get(timeout=5.0)

@@ -35,6 +35,7 @@ from okx_ws_core import (
     Transport,
 )
 from okx_ws_core.testing import ScriptedServer, run
+from tests.conftest import subscribe_kwargs
 
 SPEC = yaml.safe_load((Path(__file__).parents[1] / "spec" / "operations.yaml").read_text())
 EXAMPLES: dict[str, Any] = {
@@ -141,7 +142,7 @@ GENERATED_METHODS = [
             f"subscribe_{n}",
             "subscription",
             "subscribe",
-            lambda c, n=n: getattr(c, f"subscribe_{n}")(),
+            lambda c, n=n: getattr(c, f"subscribe_{n}")(**subscribe_kwargs(n)),
             True,
         )
         for n in channels.CHANNELS

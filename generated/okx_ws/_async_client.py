@@ -458,6 +458,467 @@ class AsyncWebsocketAPIClient:
             timeout=timeout,
         )
 
+    async def subscribe_tickers(
+        self,
+        inst_id: str,
+        *,
+        callback: UpdateCallback[models.TickersPushItem] | None = None,
+        timeout: float | None = None,
+    ) -> ChannelStream[models.TickersPushItem]:
+        """Last traded price, best bid and ask and 24-hour volume of one instrument, every
+        100 ms at most.
+
+        OKX channel ``tickers`` on the ``public`` connection; each
+        update's ``data`` is a list of :class:`~okx_ws.models.TickersPushItem`.
+        Returns a stream: ``async for update in stream`` (ends when it or the
+        client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+        unsubscribes.  With ``callback`` each update goes to it instead.
+        Restored after every reconnect.  Arguments (validated before anything is sent):
+
+        * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+        * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        """
+        return await self._ws.subscribe_channel(
+            channels.TICKERS,
+            {"instId": inst_id},
+            callback=callback,
+            timeout=timeout,
+        )
+
+    async def subscribe_trades(
+        self,
+        inst_id: str,
+        *,
+        callback: UpdateCallback[models.TradesPushItem] | None = None,
+        timeout: float | None = None,
+    ) -> ChannelStream[models.TradesPushItem]:
+        """Trades of one instrument as they happen; one push may aggregate taker fills at
+        one price (count).
+
+        OKX channel ``trades`` on the ``public`` connection; each
+        update's ``data`` is a list of :class:`~okx_ws.models.TradesPushItem`.
+        Returns a stream: ``async for update in stream`` (ends when it or the
+        client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+        unsubscribes.  With ``callback`` each update goes to it instead.
+        Restored after every reconnect.  Arguments (validated before anything is sent):
+
+        * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+        * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        """
+        return await self._ws.subscribe_channel(
+            channels.TRADES,
+            {"instId": inst_id},
+            callback=callback,
+            timeout=timeout,
+        )
+
+    async def subscribe_trades_all(
+        self,
+        inst_id: str,
+        *,
+        callback: UpdateCallback[models.TradesAllPushItem] | None = None,
+        timeout: float | None = None,
+    ) -> ChannelStream[models.TradesAllPushItem]:
+        """Every trade of one instrument, one push per trade (not aggregated).
+
+        OKX channel ``trades-all`` on the ``business`` connection; each
+        update's ``data`` is a list of :class:`~okx_ws.models.TradesAllPushItem`.
+        Returns a stream: ``async for update in stream`` (ends when it or the
+        client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+        unsubscribes.  With ``callback`` each update goes to it instead.
+        Restored after every reconnect.  Arguments (validated before anything is sent):
+
+        * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+        * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        """
+        return await self._ws.subscribe_channel(
+            channels.TRADES_ALL,
+            {"instId": inst_id},
+            callback=callback,
+            timeout=timeout,
+        )
+
+    async def subscribe_books5(
+        self,
+        inst_id: str,
+        *,
+        callback: UpdateCallback[models.Books5PushItem] | None = None,
+        timeout: float | None = None,
+    ) -> ChannelStream[models.Books5PushItem]:
+        """The best 5 levels of each side, pushed whole every 100 ms when they change.
+
+        OKX channel ``books5`` on the ``public`` connection; each
+        update's ``data`` is a list of :class:`~okx_ws.models.Books5PushItem`.
+        Returns a stream: ``async for update in stream`` (ends when it or the
+        client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+        unsubscribes.  With ``callback`` each update goes to it instead.
+        Restored after every reconnect.  Arguments (validated before anything is sent):
+
+        * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+        * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        """
+        return await self._ws.subscribe_channel(
+            channels.BOOKS5,
+            {"instId": inst_id},
+            callback=callback,
+            timeout=timeout,
+        )
+
+    async def subscribe_bbo_tbt(
+        self,
+        inst_id: str,
+        *,
+        callback: UpdateCallback[models.BboTbtPushItem] | None = None,
+        timeout: float | None = None,
+    ) -> ChannelStream[models.BboTbtPushItem]:
+        """The best bid and ask, pushed whole on every change (tick by tick, every 10 ms at
+        most).
+
+        OKX channel ``bbo-tbt`` on the ``public`` connection; each
+        update's ``data`` is a list of :class:`~okx_ws.models.BboTbtPushItem`.
+        Returns a stream: ``async for update in stream`` (ends when it or the
+        client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+        unsubscribes.  With ``callback`` each update goes to it instead.
+        Restored after every reconnect.  Arguments (validated before anything is sent):
+
+        * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+        * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        """
+        return await self._ws.subscribe_channel(
+            channels.BBO_TBT,
+            {"instId": inst_id},
+            callback=callback,
+            timeout=timeout,
+        )
+
+    async def subscribe_books(
+        self,
+        inst_id: str,
+        *,
+        callback: UpdateCallback[models.BooksPushItem] | None = None,
+        timeout: float | None = None,
+    ) -> ChannelStream[models.BooksPushItem]:
+        """400 levels a side: a snapshot on subscribing (action "snapshot", prevSeqId -1),
+        then changed levels every 100 ms (action "update"); size "0" deletes a level.
+        Chain prevSeqId to the previous seqId; the checksum is always 0 since
+        2026-06-23.
+
+        OKX channel ``books`` on the ``public`` connection; each
+        update's ``data`` is a list of :class:`~okx_ws.models.BooksPushItem`.
+        Returns a stream: ``async for update in stream`` (ends when it or the
+        client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+        unsubscribes.  With ``callback`` each update goes to it instead.
+        Restored after every reconnect.  Arguments (validated before anything is sent):
+
+        * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+        * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        """
+        return await self._ws.subscribe_channel(
+            channels.BOOKS,
+            {"instId": inst_id},
+            callback=callback,
+            timeout=timeout,
+        )
+
+    async def subscribe_books_l2_tbt(
+        self,
+        inst_id: str,
+        *,
+        callback: UpdateCallback[models.BooksL2TbtPushItem] | None = None,
+        timeout: float | None = None,
+    ) -> ChannelStream[models.BooksL2TbtPushItem]:
+        """400 levels a side, tick by tick (every 10 ms at most); VIP6 and up, and OKX
+        requires a login on the public connection. Cannot be combined with books or
+        books50-l2-tbt for one instrument.
+
+        OKX channel ``books-l2-tbt`` on the ``public`` connection; each
+        update's ``data`` is a list of :class:`~okx_ws.models.BooksL2TbtPushItem`.
+        Returns a stream: ``async for update in stream`` (ends when it or the
+        client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+        unsubscribes.  With ``callback`` each update goes to it instead.
+        Restored after every reconnect.  Arguments (validated before anything is sent):
+
+        * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+        * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        """
+        return await self._ws.subscribe_channel(
+            channels.BOOKS_L2_TBT,
+            {"instId": inst_id},
+            callback=callback,
+            timeout=timeout,
+        )
+
+    async def subscribe_books50_l2_tbt(
+        self,
+        inst_id: str,
+        *,
+        callback: UpdateCallback[models.Books50L2TbtPushItem] | None = None,
+        timeout: float | None = None,
+    ) -> ChannelStream[models.Books50L2TbtPushItem]:
+        """50 levels a side, tick by tick; VIP5 and up, and OKX requires a login on the
+        public connection. Cannot be combined with books-l2-tbt for one instrument.
+
+        OKX channel ``books50-l2-tbt`` on the ``public`` connection; each
+        update's ``data`` is a list of :class:`~okx_ws.models.Books50L2TbtPushItem`.
+        Returns a stream: ``async for update in stream`` (ends when it or the
+        client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+        unsubscribes.  With ``callback`` each update goes to it instead.
+        Restored after every reconnect.  Arguments (validated before anything is sent):
+
+        * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+        * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        """
+        return await self._ws.subscribe_channel(
+            channels.BOOKS50_L2_TBT,
+            {"instId": inst_id},
+            callback=callback,
+            timeout=timeout,
+        )
+
+    async def subscribe_instruments(
+        self,
+        inst_type: Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS"],
+        *,
+        callback: UpdateCallback[models.InstrumentsPushItem] | None = None,
+        timeout: float | None = None,
+    ) -> ChannelStream[models.InstrumentsPushItem]:
+        """Instruments of one type: the full list on subscribing, then (since 2026-09-30)
+        only the instruments that changed; merge them by instId.
+
+        OKX channel ``instruments`` on the ``public`` connection; each
+        update's ``data`` is a list of :class:`~okx_ws.models.InstrumentsPushItem`.
+        Returns a stream: ``async for update in stream`` (ends when it or the
+        client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+        unsubscribes.  With ``callback`` each update goes to it instead.
+        Restored after every reconnect.  Arguments (validated before anything is sent):
+
+        * ``inst_type`` (``instType``): Instrument type.
+        * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        """
+        return await self._ws.subscribe_channel(
+            channels.INSTRUMENTS,
+            {"instType": inst_type},
+            callback=callback,
+            timeout=timeout,
+        )
+
+    async def subscribe_mark_price(
+        self,
+        inst_id: str,
+        *,
+        callback: UpdateCallback[models.MarkPricePushItem] | None = None,
+        timeout: float | None = None,
+    ) -> ChannelStream[models.MarkPricePushItem]:
+        """Mark price of one instrument, every 200 ms when it changes, else every 10 s.
+
+        OKX channel ``mark-price`` on the ``public`` connection; each
+        update's ``data`` is a list of :class:`~okx_ws.models.MarkPricePushItem`.
+        Returns a stream: ``async for update in stream`` (ends when it or the
+        client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+        unsubscribes.  With ``callback`` each update goes to it instead.
+        Restored after every reconnect.  Arguments (validated before anything is sent):
+
+        * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+        * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        """
+        return await self._ws.subscribe_channel(
+            channels.MARK_PRICE,
+            {"instId": inst_id},
+            callback=callback,
+            timeout=timeout,
+        )
+
+    async def subscribe_funding_rate(
+        self,
+        inst_id: str,
+        *,
+        callback: UpdateCallback[models.FundingRatePushItem] | None = None,
+        timeout: float | None = None,
+    ) -> ChannelStream[models.FundingRatePushItem]:
+        """Funding rate of one perpetual swap, every 30 to 90 seconds.
+
+        OKX channel ``funding-rate`` on the ``public`` connection; each
+        update's ``data`` is a list of :class:`~okx_ws.models.FundingRatePushItem`.
+        Returns a stream: ``async for update in stream`` (ends when it or the
+        client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+        unsubscribes.  With ``callback`` each update goes to it instead.
+        Restored after every reconnect.  Arguments (validated before anything is sent):
+
+        * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+        * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        """
+        return await self._ws.subscribe_channel(
+            channels.FUNDING_RATE,
+            {"instId": inst_id},
+            callback=callback,
+            timeout=timeout,
+        )
+
+    async def subscribe_index_tickers(
+        self,
+        inst_id: str,
+        *,
+        callback: UpdateCallback[models.IndexTickersPushItem] | None = None,
+        timeout: float | None = None,
+    ) -> ChannelStream[models.IndexTickersPushItem]:
+        """An index's price (e.g. BTC-USDT), every 100 ms when it changes, else every
+        minute.
+
+        OKX channel ``index-tickers`` on the ``public`` connection; each
+        update's ``data`` is a list of :class:`~okx_ws.models.IndexTickersPushItem`.
+        Returns a stream: ``async for update in stream`` (ends when it or the
+        client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+        unsubscribes.  With ``callback`` each update goes to it instead.
+        Restored after every reconnect.  Arguments (validated before anything is sent):
+
+        * ``inst_id`` (``instId``): Index, e.g. "BTC-USDT" (the quote: USD, USDT, BTC, USDC).
+        * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        """
+        return await self._ws.subscribe_channel(
+            channels.INDEX_TICKERS,
+            {"instId": inst_id},
+            callback=callback,
+            timeout=timeout,
+        )
+
+    async def subscribe_candle(
+        self,
+        inst_id: str,
+        bar: Literal[
+            "1s",
+            "1m",
+            "3m",
+            "5m",
+            "15m",
+            "30m",
+            "1H",
+            "2H",
+            "4H",
+            "6H",
+            "12H",
+            "1D",
+            "2D",
+            "3D",
+            "5D",
+            "1W",
+            "1M",
+            "3M",
+            "6Hutc",
+            "12Hutc",
+            "1Dutc",
+            "2Dutc",
+            "3Dutc",
+            "5Dutc",
+            "1Wutc",
+            "1Mutc",
+            "3Mutc",
+        ] = "1m",
+        *,
+        callback: UpdateCallback[models.CandlePushItem] | None = None,
+        timeout: float | None = None,
+    ) -> ChannelStream[models.CandlePushItem]:
+        """Candlesticks of one instrument for one bar (channel "candle" + bar, e.g.
+        candle1m), pushed as rows of strings at most every 500 ms; confirm "1" once a
+        candle is final.
+
+        OKX channel ``candle`` on the ``business`` connection; each
+        update's ``data`` is a list of :class:`~okx_ws.models.CandlePushItem`.
+        Returns a stream: ``async for update in stream`` (ends when it or the
+        client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+        unsubscribes.  With ``callback`` each update goes to it instead.
+        Restored after every reconnect.  Arguments (validated before anything is sent):
+
+        * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+        * ``bar`` (``bar``): Bar size; the "utc" bars open at UTC 0, the others at UTC 8.
+        * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        """
+        return await self._ws.subscribe_channel(
+            channels.CANDLE,
+            {"instId": inst_id, "bar": bar},
+            callback=callback,
+            timeout=timeout,
+        )
+
+    async def subscribe_sprd_bbo_tbt(
+        self,
+        sprd_id: str,
+        *,
+        callback: UpdateCallback[models.SprdBboTbtPushItem] | None = None,
+        timeout: float | None = None,
+    ) -> ChannelStream[models.SprdBboTbtPushItem]:
+        """The best bid and ask of one spread, pushed whole on every change (every 10 ms at
+        most).
+
+        OKX channel ``sprd-bbo-tbt`` on the ``business`` connection; each
+        update's ``data`` is a list of :class:`~okx_ws.models.SprdBboTbtPushItem`.
+        Returns a stream: ``async for update in stream`` (ends when it or the
+        client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+        unsubscribes.  With ``callback`` each update goes to it instead.
+        Restored after every reconnect.  Arguments (validated before anything is sent):
+
+        * ``sprd_id`` (``sprdId``): Spread ID, e.g. "BTC-USDT_BTC-USDT-SWAP".
+        * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        """
+        return await self._ws.subscribe_channel(
+            channels.SPRD_BBO_TBT,
+            {"sprdId": sprd_id},
+            callback=callback,
+            timeout=timeout,
+        )
+
+    async def subscribe_sprd_books5(
+        self,
+        sprd_id: str,
+        *,
+        callback: UpdateCallback[models.SprdBooks5PushItem] | None = None,
+        timeout: float | None = None,
+    ) -> ChannelStream[models.SprdBooks5PushItem]:
+        """The best 5 levels of each side of one spread, pushed whole every 100 ms when
+        they change.
+
+        OKX channel ``sprd-books5`` on the ``business`` connection; each
+        update's ``data`` is a list of :class:`~okx_ws.models.SprdBooks5PushItem`.
+        Returns a stream: ``async for update in stream`` (ends when it or the
+        client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+        unsubscribes.  With ``callback`` each update goes to it instead.
+        Restored after every reconnect.  Arguments (validated before anything is sent):
+
+        * ``sprd_id`` (``sprdId``): Spread ID, e.g. "BTC-USDT_BTC-USDT-SWAP".
+        * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        """
+        return await self._ws.subscribe_channel(
+            channels.SPRD_BOOKS5,
+            {"sprdId": sprd_id},
+            callback=callback,
+            timeout=timeout,
+        )
+
+    async def subscribe_sprd_public_trades(
+        self,
+        sprd_id: str,
+        *,
+        callback: UpdateCallback[models.SprdPublicTradesPushItem] | None = None,
+        timeout: float | None = None,
+    ) -> ChannelStream[models.SprdPublicTradesPushItem]:
+        """Trades of one spread as they happen.
+
+        OKX channel ``sprd-public-trades`` on the ``business`` connection; each
+        update's ``data`` is a list of :class:`~okx_ws.models.SprdPublicTradesPushItem`.
+        Returns a stream: ``async for update in stream`` (ends when it or the
+        client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+        unsubscribes.  With ``callback`` each update goes to it instead.
+        Restored after every reconnect.  Arguments (validated before anything is sent):
+
+        * ``sprd_id`` (``sprdId``): Spread ID, e.g. "BTC-USDT_BTC-USDT-SWAP".
+        * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        """
+        return await self._ws.subscribe_channel(
+            channels.SPRD_PUBLIC_TRADES,
+            {"sprdId": sprd_id},
+            callback=callback,
+            timeout=timeout,
+        )
+
     async def submit_new_order(
         self,
         params: models.OrderParams | dicts.OrderParamsDict,

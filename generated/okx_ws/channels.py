@@ -88,6 +88,177 @@ SPRD_TRADES: Channel[models.SprdTradesArgs, models.SprdTradesPushItem] = Channel
     doc='Your spread trades, with each leg\'s execution; state "rejected" means the trade failed to settle.',
 )
 
+TICKERS: Channel[models.TickersArgs, models.TickersPushItem] = Channel(
+    name="tickers",
+    channel="tickers",
+    connection="public",
+    args_model=models.TickersArgs,
+    item_model=models.TickersPushItem,
+    role=None,
+    doc="Last traded price, best bid and ask and 24-hour volume of one instrument, every 100 ms at most.",
+)
+
+TRADES: Channel[models.TradesArgs, models.TradesPushItem] = Channel(
+    name="trades",
+    channel="trades",
+    connection="public",
+    args_model=models.TradesArgs,
+    item_model=models.TradesPushItem,
+    role=None,
+    doc="Trades of one instrument as they happen; one push may aggregate taker fills at one price (count).",
+)
+
+TRADES_ALL: Channel[models.TradesAllArgs, models.TradesAllPushItem] = Channel(
+    name="trades_all",
+    channel="trades-all",
+    connection="business",
+    args_model=models.TradesAllArgs,
+    item_model=models.TradesAllPushItem,
+    role=None,
+    doc="Every trade of one instrument, one push per trade (not aggregated).",
+)
+
+BOOKS5: Channel[models.Books5Args, models.Books5PushItem] = Channel(
+    name="books5",
+    channel="books5",
+    connection="public",
+    args_model=models.Books5Args,
+    item_model=models.Books5PushItem,
+    role=None,
+    doc="The best 5 levels of each side, pushed whole every 100 ms when they change.",
+    book="snapshot",
+)
+
+BBO_TBT: Channel[models.BboTbtArgs, models.BboTbtPushItem] = Channel(
+    name="bbo_tbt",
+    channel="bbo-tbt",
+    connection="public",
+    args_model=models.BboTbtArgs,
+    item_model=models.BboTbtPushItem,
+    role=None,
+    doc="The best bid and ask, pushed whole on every change (tick by tick, every 10 ms at most).",
+    book="snapshot",
+)
+
+BOOKS: Channel[models.BooksArgs, models.BooksPushItem] = Channel(
+    name="books",
+    channel="books",
+    connection="public",
+    args_model=models.BooksArgs,
+    item_model=models.BooksPushItem,
+    role=None,
+    doc='400 levels a side: a snapshot on subscribing (action "snapshot", prevSeqId -1), then changed levels every 100 ms (action "update"); size "0" deletes a level. Chain prevSeqId to the previous seqId; the checksum is always 0 since 2026-06-23.',
+    book="incremental",
+)
+
+BOOKS_L2_TBT: Channel[models.BooksL2TbtArgs, models.BooksL2TbtPushItem] = Channel(
+    name="books_l2_tbt",
+    channel="books-l2-tbt",
+    connection="public",
+    args_model=models.BooksL2TbtArgs,
+    item_model=models.BooksL2TbtPushItem,
+    role=None,
+    doc="400 levels a side, tick by tick (every 10 ms at most); VIP6 and up, and OKX requires a login on the public connection. Cannot be combined with books or books50-l2-tbt for one instrument.",
+    login=True,
+    book="incremental",
+)
+
+BOOKS50_L2_TBT: Channel[models.Books50L2TbtArgs, models.Books50L2TbtPushItem] = Channel(
+    name="books50_l2_tbt",
+    channel="books50-l2-tbt",
+    connection="public",
+    args_model=models.Books50L2TbtArgs,
+    item_model=models.Books50L2TbtPushItem,
+    role=None,
+    doc="50 levels a side, tick by tick; VIP5 and up, and OKX requires a login on the public connection. Cannot be combined with books-l2-tbt for one instrument.",
+    login=True,
+    book="incremental",
+)
+
+INSTRUMENTS: Channel[models.InstrumentsArgs, models.InstrumentsPushItem] = Channel(
+    name="instruments",
+    channel="instruments",
+    connection="public",
+    args_model=models.InstrumentsArgs,
+    item_model=models.InstrumentsPushItem,
+    role=None,
+    doc="Instruments of one type: the full list on subscribing, then (since 2026-09-30) only the instruments that changed; merge them by instId.",
+)
+
+MARK_PRICE: Channel[models.MarkPriceArgs, models.MarkPricePushItem] = Channel(
+    name="mark_price",
+    channel="mark-price",
+    connection="public",
+    args_model=models.MarkPriceArgs,
+    item_model=models.MarkPricePushItem,
+    role=None,
+    doc="Mark price of one instrument, every 200 ms when it changes, else every 10 s.",
+)
+
+FUNDING_RATE: Channel[models.FundingRateArgs, models.FundingRatePushItem] = Channel(
+    name="funding_rate",
+    channel="funding-rate",
+    connection="public",
+    args_model=models.FundingRateArgs,
+    item_model=models.FundingRatePushItem,
+    role=None,
+    doc="Funding rate of one perpetual swap, every 30 to 90 seconds.",
+)
+
+INDEX_TICKERS: Channel[models.IndexTickersArgs, models.IndexTickersPushItem] = Channel(
+    name="index_tickers",
+    channel="index-tickers",
+    connection="public",
+    args_model=models.IndexTickersArgs,
+    item_model=models.IndexTickersPushItem,
+    role=None,
+    doc="An index's price (e.g. BTC-USDT), every 100 ms when it changes, else every minute.",
+)
+
+CANDLE: Channel[models.CandleArgs, models.CandlePushItem] = Channel(
+    name="candle",
+    channel="candle",
+    connection="business",
+    args_model=models.CandleArgs,
+    item_model=models.CandlePushItem,
+    role=None,
+    doc='Candlesticks of one instrument for one bar (channel "candle" + bar, e.g. candle1m), pushed as rows of strings at most every 500 ms; confirm "1" once a candle is final.',
+    name_suffix_arg="bar",
+    row_columns=("ts", "open", "high", "low", "close", "vol", "volCcy", "volCcyQuote", "confirm"),
+)
+
+SPRD_BBO_TBT: Channel[models.SprdBboTbtArgs, models.SprdBboTbtPushItem] = Channel(
+    name="sprd_bbo_tbt",
+    channel="sprd-bbo-tbt",
+    connection="business",
+    args_model=models.SprdBboTbtArgs,
+    item_model=models.SprdBboTbtPushItem,
+    role=None,
+    doc="The best bid and ask of one spread, pushed whole on every change (every 10 ms at most).",
+    book="snapshot",
+)
+
+SPRD_BOOKS5: Channel[models.SprdBooks5Args, models.SprdBooks5PushItem] = Channel(
+    name="sprd_books5",
+    channel="sprd-books5",
+    connection="business",
+    args_model=models.SprdBooks5Args,
+    item_model=models.SprdBooks5PushItem,
+    role=None,
+    doc="The best 5 levels of each side of one spread, pushed whole every 100 ms when they change.",
+    book="snapshot",
+)
+
+SPRD_PUBLIC_TRADES: Channel[models.SprdPublicTradesArgs, models.SprdPublicTradesPushItem] = Channel(
+    name="sprd_public_trades",
+    channel="sprd-public-trades",
+    connection="business",
+    args_model=models.SprdPublicTradesArgs,
+    item_model=models.SprdPublicTradesPushItem,
+    role=None,
+    doc="Trades of one spread as they happen.",
+)
+
 CHANNELS: dict[str, Channel[Any, Any]] = {
     "orders": ORDERS,
     "fills": FILLS,
@@ -96,6 +267,22 @@ CHANNELS: dict[str, Channel[Any, Any]] = {
     "balance_and_position": BALANCE_AND_POSITION,
     "sprd_orders": SPRD_ORDERS,
     "sprd_trades": SPRD_TRADES,
+    "tickers": TICKERS,
+    "trades": TRADES,
+    "trades_all": TRADES_ALL,
+    "books5": BOOKS5,
+    "bbo_tbt": BBO_TBT,
+    "books": BOOKS,
+    "books_l2_tbt": BOOKS_L2_TBT,
+    "books50_l2_tbt": BOOKS50_L2_TBT,
+    "instruments": INSTRUMENTS,
+    "mark_price": MARK_PRICE,
+    "funding_rate": FUNDING_RATE,
+    "index_tickers": INDEX_TICKERS,
+    "candle": CANDLE,
+    "sprd_bbo_tbt": SPRD_BBO_TBT,
+    "sprd_books5": SPRD_BOOKS5,
+    "sprd_public_trades": SPRD_PUBLIC_TRADES,
 }
 ORDER_CHANNELS: tuple[Channel[Any, Any], ...] = tuple(
     channel for channel in CHANNELS.values() if channel.role == "orders"

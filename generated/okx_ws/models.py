@@ -2574,6 +2574,975 @@ class SprdTradesPushItem(OkxModel):
     msg: Annotated[StrictStr | None, Field(description="Error message.")] = None
 
 
+class TickersArgs(OkxModel):
+    """
+    One subscription argument of OKX's tickers channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    inst_id: Annotated[
+        StrictStr,
+        Field(alias="instId", description='Instrument ID, e.g. "BTC-USDT".', min_length=1),
+    ]
+
+
+class TickersPushItem(OkxModel):
+    """
+    One item of a push on OKX's tickers channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    inst_type: Annotated[
+        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS"] | StrictStr | None,
+        Field(alias="instType", description="Instrument type."),
+    ] = None
+    inst_id: Annotated[StrictStr, Field(alias="instId", description="Instrument ID.")]
+    last: Annotated[
+        StrictStr, Field(description="Last traded price.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$")
+    ]
+    last_sz: Annotated[
+        StrictStr | None,
+        Field(alias="lastSz", description="Last traded size.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    ask_px: Annotated[
+        StrictStr | None,
+        Field(alias="askPx", description="Best ask price.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    ask_sz: Annotated[
+        StrictStr | None,
+        Field(alias="askSz", description="Best ask size.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    bid_px: Annotated[
+        StrictStr | None,
+        Field(alias="bidPx", description="Best bid price.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    bid_sz: Annotated[
+        StrictStr | None,
+        Field(alias="bidSz", description="Best bid size.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    open24h: Annotated[
+        StrictStr | None,
+        Field(description="Open price of the last 24 hours.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    high24h: Annotated[
+        StrictStr | None,
+        Field(
+            description="Highest price of the last 24 hours.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    low24h: Annotated[
+        StrictStr | None,
+        Field(
+            description="Lowest price of the last 24 hours.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    vol_ccy24h: Annotated[
+        StrictStr | None,
+        Field(
+            alias="volCcy24h",
+            description="24-hour volume in the currency (quote for SPOT).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    vol24h: Annotated[
+        StrictStr | None,
+        Field(
+            description="24-hour volume in contracts or base currency.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    sod_utc0: Annotated[
+        StrictStr | None,
+        Field(
+            alias="sodUtc0", description="Open price at UTC 0.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    sod_utc8: Annotated[
+        StrictStr | None,
+        Field(
+            alias="sodUtc8", description="Open price at UTC 8.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    ts: Annotated[StrictStr, Field(description="Time of the ticker.", pattern="^[0-9]*$")]
+
+
+class TradesArgs(OkxModel):
+    """
+    One subscription argument of OKX's trades channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    inst_id: Annotated[
+        StrictStr,
+        Field(alias="instId", description='Instrument ID, e.g. "BTC-USDT".', min_length=1),
+    ]
+
+
+class TradesPushItem(OkxModel):
+    """
+    One item of a push on OKX's trades channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    inst_id: Annotated[StrictStr, Field(alias="instId", description="Instrument ID.")]
+    trade_id: Annotated[
+        StrictStr, Field(alias="tradeId", description="Trade ID (the last one when aggregated).")
+    ]
+    px: Annotated[StrictStr, Field(description="Trade price.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$")]
+    sz: Annotated[StrictStr, Field(description="Trade size.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$")]
+    side: Annotated[Literal["buy", "sell"] | StrictStr, Field(description="Taker side.")]
+    ts: Annotated[StrictStr, Field(description="Trade time.", pattern="^[0-9]*$")]
+    count: Annotated[StrictStr | None, Field(description="Number of aggregated trades.")] = None
+    source: Annotated[
+        StrictStr | None, Field(description="Order source: 0 normal, 1 enhanced liquidity (RPI).")
+    ] = None
+    seq_id: Annotated[
+        StrictInt | None, Field(alias="seqId", description="Sequence ID of the trade.")
+    ] = None
+
+
+class TradesAllArgs(OkxModel):
+    """
+    One subscription argument of OKX's trades-all channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    inst_id: Annotated[
+        StrictStr,
+        Field(alias="instId", description='Instrument ID, e.g. "BTC-USDT".', min_length=1),
+    ]
+
+
+class TradesAllPushItem(OkxModel):
+    """
+    One item of a push on OKX's trades-all channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    inst_id: Annotated[StrictStr, Field(alias="instId", description="Instrument ID.")]
+    trade_id: Annotated[
+        StrictStr, Field(alias="tradeId", description="Trade ID (the last one when aggregated).")
+    ]
+    px: Annotated[StrictStr, Field(description="Trade price.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$")]
+    sz: Annotated[StrictStr, Field(description="Trade size.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$")]
+    side: Annotated[Literal["buy", "sell"] | StrictStr, Field(description="Taker side.")]
+    ts: Annotated[StrictStr, Field(description="Trade time.", pattern="^[0-9]*$")]
+    count: Annotated[StrictStr | None, Field(description="Number of aggregated trades.")] = None
+    source: Annotated[
+        StrictStr | None, Field(description="Order source: 0 normal, 1 enhanced liquidity (RPI).")
+    ] = None
+    seq_id: Annotated[
+        StrictInt | None, Field(alias="seqId", description="Sequence ID of the trade.")
+    ] = None
+
+
+class Books5Args(OkxModel):
+    """
+    One subscription argument of OKX's books5 channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    inst_id: Annotated[
+        StrictStr,
+        Field(alias="instId", description='Instrument ID, e.g. "BTC-USDT".', min_length=1),
+    ]
+
+
+class Books5PushItem(OkxModel):
+    """
+    One item of a push on OKX's books5 channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    asks: Annotated[
+        list[list[StrictStr]],
+        Field(
+            description='Levels, best first: [price, size, "0" (deprecated), number of orders], as strings.'
+        ),
+    ]
+    bids: Annotated[
+        list[list[StrictStr]],
+        Field(
+            description='Levels, best first: [price, size, "0" (deprecated), number of orders], as strings.'
+        ),
+    ]
+    ts: Annotated[StrictStr, Field(description="Time OKX generated the book.", pattern="^[0-9]*$")]
+    checksum: Annotated[
+        StrictInt | None, Field(description="Deprecated since 2026-06-23; always 0.")
+    ] = None
+    prev_seq_id: Annotated[
+        StrictInt | None,
+        Field(alias="prevSeqId", description="seqId of the previous push (-1 on a snapshot)."),
+    ] = None
+    seq_id: Annotated[
+        StrictInt | None, Field(alias="seqId", description="Sequence number of this push.")
+    ] = None
+    inst_id: Annotated[
+        StrictStr | None, Field(alias="instId", description="Instrument ID (books5, bbo-tbt).")
+    ] = None
+
+
+class BboTbtArgs(OkxModel):
+    """
+    One subscription argument of OKX's bbo-tbt channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    inst_id: Annotated[
+        StrictStr,
+        Field(alias="instId", description='Instrument ID, e.g. "BTC-USDT".', min_length=1),
+    ]
+
+
+class BboTbtPushItem(OkxModel):
+    """
+    One item of a push on OKX's bbo-tbt channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    asks: Annotated[
+        list[list[StrictStr]],
+        Field(
+            description='Levels, best first: [price, size, "0" (deprecated), number of orders], as strings.'
+        ),
+    ]
+    bids: Annotated[
+        list[list[StrictStr]],
+        Field(
+            description='Levels, best first: [price, size, "0" (deprecated), number of orders], as strings.'
+        ),
+    ]
+    ts: Annotated[StrictStr, Field(description="Time OKX generated the book.", pattern="^[0-9]*$")]
+    checksum: Annotated[
+        StrictInt | None, Field(description="Deprecated since 2026-06-23; always 0.")
+    ] = None
+    prev_seq_id: Annotated[
+        StrictInt | None,
+        Field(alias="prevSeqId", description="seqId of the previous push (-1 on a snapshot)."),
+    ] = None
+    seq_id: Annotated[
+        StrictInt | None, Field(alias="seqId", description="Sequence number of this push.")
+    ] = None
+    inst_id: Annotated[
+        StrictStr | None, Field(alias="instId", description="Instrument ID (books5, bbo-tbt).")
+    ] = None
+
+
+class BooksArgs(OkxModel):
+    """
+    One subscription argument of OKX's books channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    inst_id: Annotated[
+        StrictStr,
+        Field(alias="instId", description='Instrument ID, e.g. "BTC-USDT".', min_length=1),
+    ]
+
+
+class BooksPushItem(OkxModel):
+    """
+    One item of a push on OKX's books channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    asks: Annotated[
+        list[list[StrictStr]],
+        Field(
+            description='Levels, best first: [price, size, "0" (deprecated), number of orders], as strings.'
+        ),
+    ]
+    bids: Annotated[
+        list[list[StrictStr]],
+        Field(
+            description='Levels, best first: [price, size, "0" (deprecated), number of orders], as strings.'
+        ),
+    ]
+    ts: Annotated[StrictStr, Field(description="Time OKX generated the book.", pattern="^[0-9]*$")]
+    checksum: Annotated[
+        StrictInt | None, Field(description="Deprecated since 2026-06-23; always 0.")
+    ] = None
+    prev_seq_id: Annotated[
+        StrictInt | None,
+        Field(alias="prevSeqId", description="seqId of the previous push (-1 on a snapshot)."),
+    ] = None
+    seq_id: Annotated[
+        StrictInt | None, Field(alias="seqId", description="Sequence number of this push.")
+    ] = None
+    inst_id: Annotated[
+        StrictStr | None, Field(alias="instId", description="Instrument ID (books5, bbo-tbt).")
+    ] = None
+
+
+class BooksL2TbtArgs(OkxModel):
+    """
+    One subscription argument of OKX's books-l2-tbt channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    inst_id: Annotated[
+        StrictStr,
+        Field(alias="instId", description='Instrument ID, e.g. "BTC-USDT".', min_length=1),
+    ]
+
+
+class BooksL2TbtPushItem(OkxModel):
+    """
+    One item of a push on OKX's books-l2-tbt channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    asks: Annotated[
+        list[list[StrictStr]],
+        Field(
+            description='Levels, best first: [price, size, "0" (deprecated), number of orders], as strings.'
+        ),
+    ]
+    bids: Annotated[
+        list[list[StrictStr]],
+        Field(
+            description='Levels, best first: [price, size, "0" (deprecated), number of orders], as strings.'
+        ),
+    ]
+    ts: Annotated[StrictStr, Field(description="Time OKX generated the book.", pattern="^[0-9]*$")]
+    checksum: Annotated[
+        StrictInt | None, Field(description="Deprecated since 2026-06-23; always 0.")
+    ] = None
+    prev_seq_id: Annotated[
+        StrictInt | None,
+        Field(alias="prevSeqId", description="seqId of the previous push (-1 on a snapshot)."),
+    ] = None
+    seq_id: Annotated[
+        StrictInt | None, Field(alias="seqId", description="Sequence number of this push.")
+    ] = None
+    inst_id: Annotated[
+        StrictStr | None, Field(alias="instId", description="Instrument ID (books5, bbo-tbt).")
+    ] = None
+
+
+class Books50L2TbtArgs(OkxModel):
+    """
+    One subscription argument of OKX's books50-l2-tbt channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    inst_id: Annotated[
+        StrictStr,
+        Field(alias="instId", description='Instrument ID, e.g. "BTC-USDT".', min_length=1),
+    ]
+
+
+class Books50L2TbtPushItem(OkxModel):
+    """
+    One item of a push on OKX's books50-l2-tbt channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    asks: Annotated[
+        list[list[StrictStr]],
+        Field(
+            description='Levels, best first: [price, size, "0" (deprecated), number of orders], as strings.'
+        ),
+    ]
+    bids: Annotated[
+        list[list[StrictStr]],
+        Field(
+            description='Levels, best first: [price, size, "0" (deprecated), number of orders], as strings.'
+        ),
+    ]
+    ts: Annotated[StrictStr, Field(description="Time OKX generated the book.", pattern="^[0-9]*$")]
+    checksum: Annotated[
+        StrictInt | None, Field(description="Deprecated since 2026-06-23; always 0.")
+    ] = None
+    prev_seq_id: Annotated[
+        StrictInt | None,
+        Field(alias="prevSeqId", description="seqId of the previous push (-1 on a snapshot)."),
+    ] = None
+    seq_id: Annotated[
+        StrictInt | None, Field(alias="seqId", description="Sequence number of this push.")
+    ] = None
+    inst_id: Annotated[
+        StrictStr | None, Field(alias="instId", description="Instrument ID (books5, bbo-tbt).")
+    ] = None
+
+
+class InstrumentsArgs(OkxModel):
+    """
+    One subscription argument of OKX's instruments channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    inst_type: Annotated[
+        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS"],
+        Field(alias="instType", description="Instrument type."),
+    ]
+
+
+class InstrumentsPushItem(OkxModel):
+    """
+    One item of a push on OKX's instruments channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    inst_type: Annotated[
+        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS"] | StrictStr,
+        Field(alias="instType", description="Instrument type."),
+    ]
+    inst_id: Annotated[StrictStr, Field(alias="instId", description="Instrument ID.")]
+    inst_id_code: Annotated[
+        StrictInt | None,
+        Field(
+            alias="instIdCode",
+            description="OKX's integer instrument code (the order ops' instIdCode). Uncertain: that the instruments channel carries instIdCode is not confirmed by OKX's docs.",
+        ),
+    ] = None
+    uly: Annotated[StrictStr | None, Field(description="Underlying (derivatives).")] = None
+    inst_family: Annotated[
+        StrictStr | None, Field(alias="instFamily", description="Instrument family (derivatives).")
+    ] = None
+    base_ccy: Annotated[
+        StrictStr | None, Field(alias="baseCcy", description="Base currency (SPOT, MARGIN).")
+    ] = None
+    quote_ccy: Annotated[
+        StrictStr | None, Field(alias="quoteCcy", description="Quote currency (SPOT, MARGIN).")
+    ] = None
+    settle_ccy: Annotated[
+        StrictStr | None, Field(alias="settleCcy", description="Settlement currency (derivatives).")
+    ] = None
+    ct_val: Annotated[
+        StrictStr | None,
+        Field(alias="ctVal", description="Contract value.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    ct_mult: Annotated[
+        StrictStr | None,
+        Field(
+            alias="ctMult", description="Contract multiplier.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    ct_val_ccy: Annotated[
+        StrictStr | None, Field(alias="ctValCcy", description="Currency of the contract value.")
+    ] = None
+    opt_type: Annotated[
+        StrictStr | None, Field(alias="optType", description="Option type: C call, P put.")
+    ] = None
+    stk: Annotated[
+        StrictStr | None,
+        Field(description="Strike price (OPTION).", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    list_time: Annotated[
+        StrictStr | None, Field(alias="listTime", description="Listing time.", pattern="^[0-9]*$")
+    ] = None
+    exp_time: Annotated[
+        StrictStr | None,
+        Field(alias="expTime", description="Expiry time (FUTURES, OPTION).", pattern="^[0-9]*$"),
+    ] = None
+    lever: Annotated[
+        StrictStr | None,
+        Field(description="Maximum leverage.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    tick_sz: Annotated[
+        StrictStr | None,
+        Field(alias="tickSz", description="Tick size.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    lot_sz: Annotated[
+        StrictStr | None,
+        Field(alias="lotSz", description="Lot size.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    min_sz: Annotated[
+        StrictStr | None,
+        Field(
+            alias="minSz", description="Minimum order size.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    ct_type: Annotated[
+        StrictStr | None, Field(alias="ctType", description="Contract type: linear, inverse.")
+    ] = None
+    state: Annotated[
+        Literal["live", "suspend", "preopen", "test", "rebase", "post_only"] | StrictStr,
+        Field(description="Instrument state."),
+    ]
+    trade_quote_ccy_list: Annotated[
+        list[StrictStr] | None,
+        Field(
+            alias="tradeQuoteCcyList",
+            description="Quote currencies it trades in (e.g. USD on a USDC pair).",
+        ),
+    ] = None
+
+
+class MarkPriceArgs(OkxModel):
+    """
+    One subscription argument of OKX's mark-price channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    inst_id: Annotated[
+        StrictStr,
+        Field(alias="instId", description='Instrument ID, e.g. "BTC-USDT".', min_length=1),
+    ]
+
+
+class MarkPricePushItem(OkxModel):
+    """
+    One item of a push on OKX's mark-price channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    inst_type: Annotated[
+        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS"] | StrictStr | None,
+        Field(alias="instType", description="Instrument type."),
+    ] = None
+    inst_id: Annotated[StrictStr, Field(alias="instId", description="Instrument ID.")]
+    mark_px: Annotated[
+        StrictStr,
+        Field(alias="markPx", description="Mark price.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ]
+    ts: Annotated[StrictStr, Field(description="Time of the mark price.", pattern="^[0-9]*$")]
+
+
+class FundingRateArgs(OkxModel):
+    """
+    One subscription argument of OKX's funding-rate channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    inst_id: Annotated[
+        StrictStr,
+        Field(alias="instId", description='Instrument ID, e.g. "BTC-USDT".', min_length=1),
+    ]
+
+
+class FundingRatePushItem(OkxModel):
+    """
+    One item of a push on OKX's funding-rate channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    inst_type: Annotated[
+        Literal["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS"] | StrictStr | None,
+        Field(alias="instType", description="Instrument type."),
+    ] = None
+    inst_id: Annotated[StrictStr, Field(alias="instId", description="Instrument ID.")]
+    method: Annotated[
+        StrictStr | None, Field(description="Funding method: current_period, next_period.")
+    ] = None
+    funding_rate: Annotated[
+        StrictStr,
+        Field(
+            alias="fundingRate",
+            description="Current funding rate.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ]
+    next_funding_rate: Annotated[
+        StrictStr | None,
+        Field(
+            alias="nextFundingRate",
+            description="Forecast next funding rate.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    funding_time: Annotated[
+        StrictStr,
+        Field(
+            alias="fundingTime",
+            description="Settlement time of the current rate.",
+            pattern="^[0-9]*$",
+        ),
+    ]
+    next_funding_time: Annotated[
+        StrictStr | None,
+        Field(alias="nextFundingTime", description="Time of the next funding.", pattern="^[0-9]*$"),
+    ] = None
+    min_funding_rate: Annotated[
+        StrictStr | None,
+        Field(
+            alias="minFundingRate",
+            description="Lower limit of the rate.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    max_funding_rate: Annotated[
+        StrictStr | None,
+        Field(
+            alias="maxFundingRate",
+            description="Upper limit of the rate.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    sett_funding_rate: Annotated[
+        StrictStr | None,
+        Field(
+            alias="settFundingRate",
+            description="Rate of the last settlement.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    sett_state: Annotated[
+        StrictStr | None,
+        Field(alias="settState", description="Settlement state: processing, settled."),
+    ] = None
+    premium: Annotated[
+        StrictStr | None, Field(description="Premium index.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$")
+    ] = None
+    impact_value: Annotated[
+        StrictStr | None,
+        Field(
+            alias="impactValue", description="Impact value.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    interest_rate: Annotated[
+        StrictStr | None,
+        Field(
+            alias="interestRate", description="Interest rate.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    ts: Annotated[StrictStr | None, Field(description="Time of the data.", pattern="^[0-9]*$")] = (
+        None
+    )
+
+
+class IndexTickersArgs(OkxModel):
+    """
+    One subscription argument of OKX's index-tickers channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    inst_id: Annotated[
+        StrictStr,
+        Field(
+            alias="instId",
+            description='Index, e.g. "BTC-USDT" (the quote: USD, USDT, BTC, USDC).',
+            min_length=1,
+        ),
+    ]
+
+
+class IndexTickersPushItem(OkxModel):
+    """
+    One item of a push on OKX's index-tickers channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    inst_id: Annotated[StrictStr, Field(alias="instId", description="Index.")]
+    idx_px: Annotated[
+        StrictStr,
+        Field(
+            alias="idxPx", description="Latest index price.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ]
+    open24h: Annotated[
+        StrictStr | None,
+        Field(description="Open price of the last 24 hours.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ] = None
+    high24h: Annotated[
+        StrictStr | None,
+        Field(
+            description="Highest price of the last 24 hours.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    low24h: Annotated[
+        StrictStr | None,
+        Field(
+            description="Lowest price of the last 24 hours.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    sod_utc0: Annotated[
+        StrictStr | None,
+        Field(
+            alias="sodUtc0", description="Open price at UTC 0.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    sod_utc8: Annotated[
+        StrictStr | None,
+        Field(
+            alias="sodUtc8", description="Open price at UTC 8.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"
+        ),
+    ] = None
+    ts: Annotated[StrictStr, Field(description="Time of the index price.", pattern="^[0-9]*$")]
+
+
+class CandleArgs(OkxModel):
+    """
+    One subscription argument of OKX's candle channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    bar: Annotated[
+        Literal[
+            "1s",
+            "1m",
+            "3m",
+            "5m",
+            "15m",
+            "30m",
+            "1H",
+            "2H",
+            "4H",
+            "6H",
+            "12H",
+            "1D",
+            "2D",
+            "3D",
+            "5D",
+            "1W",
+            "1M",
+            "3M",
+            "6Hutc",
+            "12Hutc",
+            "1Dutc",
+            "2Dutc",
+            "3Dutc",
+            "5Dutc",
+            "1Wutc",
+            "1Mutc",
+            "3Mutc",
+        ],
+        Field(description='Bar size; the "utc" bars open at UTC 0, the others at UTC 8.'),
+    ]
+    inst_id: Annotated[
+        StrictStr,
+        Field(alias="instId", description='Instrument ID, e.g. "BTC-USDT".', min_length=1),
+    ]
+
+
+class CandlePushItem(OkxModel):
+    """
+    One candle; OKX pushes it as an array (o, h, l, c...), named here.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    ts: Annotated[StrictStr, Field(description="Opening time of the candle.", pattern="^[0-9]*$")]
+    open: Annotated[
+        StrictStr,
+        Field(description="Open price (OKX's column o).", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ]
+    high: Annotated[
+        StrictStr, Field(description="Highest price (h).", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$")
+    ]
+    low: Annotated[
+        StrictStr, Field(description="Lowest price (l).", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$")
+    ]
+    close: Annotated[
+        StrictStr,
+        Field(description="Close (latest) price (c).", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$"),
+    ]
+    vol: Annotated[
+        StrictStr | None,
+        Field(
+            description="Volume in contracts (derivatives) or base currency.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    vol_ccy: Annotated[
+        StrictStr | None,
+        Field(
+            alias="volCcy",
+            description="Volume in currency (base for derivatives, quote for SPOT).",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    vol_ccy_quote: Annotated[
+        StrictStr | None,
+        Field(
+            alias="volCcyQuote",
+            description="Volume in the quote currency.",
+            pattern="^(-?[0-9]+(\\.[0-9]+)?)?$",
+        ),
+    ] = None
+    confirm: Annotated[
+        Literal["0", "1"] | StrictStr, Field(description='"1" once the candle is complete.')
+    ]
+
+
+class SprdBboTbtArgs(OkxModel):
+    """
+    One subscription argument of OKX's sprd-bbo-tbt channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    sprd_id: Annotated[
+        StrictStr,
+        Field(
+            alias="sprdId", description='Spread ID, e.g. "BTC-USDT_BTC-USDT-SWAP".', min_length=1
+        ),
+    ]
+
+
+class SprdBboTbtPushItem(OkxModel):
+    """
+    One item of a push on OKX's sprd-bbo-tbt channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    asks: Annotated[
+        list[list[StrictStr]],
+        Field(
+            description='Levels, best first: [price, size, "0" (deprecated), number of orders], as strings.'
+        ),
+    ]
+    bids: Annotated[
+        list[list[StrictStr]],
+        Field(
+            description='Levels, best first: [price, size, "0" (deprecated), number of orders], as strings.'
+        ),
+    ]
+    ts: Annotated[StrictStr, Field(description="Time OKX generated the book.", pattern="^[0-9]*$")]
+    checksum: Annotated[
+        StrictInt | None, Field(description="Deprecated since 2026-06-23; always 0.")
+    ] = None
+    prev_seq_id: Annotated[
+        StrictInt | None,
+        Field(alias="prevSeqId", description="seqId of the previous push (-1 on a snapshot)."),
+    ] = None
+    seq_id: Annotated[
+        StrictInt | None, Field(alias="seqId", description="Sequence number of this push.")
+    ] = None
+    inst_id: Annotated[
+        StrictStr | None, Field(alias="instId", description="Instrument ID (books5, bbo-tbt).")
+    ] = None
+
+
+class SprdBooks5Args(OkxModel):
+    """
+    One subscription argument of OKX's sprd-books5 channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    sprd_id: Annotated[
+        StrictStr,
+        Field(
+            alias="sprdId", description='Spread ID, e.g. "BTC-USDT_BTC-USDT-SWAP".', min_length=1
+        ),
+    ]
+
+
+class SprdBooks5PushItem(OkxModel):
+    """
+    One item of a push on OKX's sprd-books5 channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    asks: Annotated[
+        list[list[StrictStr]],
+        Field(
+            description='Levels, best first: [price, size, "0" (deprecated), number of orders], as strings.'
+        ),
+    ]
+    bids: Annotated[
+        list[list[StrictStr]],
+        Field(
+            description='Levels, best first: [price, size, "0" (deprecated), number of orders], as strings.'
+        ),
+    ]
+    ts: Annotated[StrictStr, Field(description="Time OKX generated the book.", pattern="^[0-9]*$")]
+    checksum: Annotated[
+        StrictInt | None, Field(description="Deprecated since 2026-06-23; always 0.")
+    ] = None
+    prev_seq_id: Annotated[
+        StrictInt | None,
+        Field(alias="prevSeqId", description="seqId of the previous push (-1 on a snapshot)."),
+    ] = None
+    seq_id: Annotated[
+        StrictInt | None, Field(alias="seqId", description="Sequence number of this push.")
+    ] = None
+    inst_id: Annotated[
+        StrictStr | None, Field(alias="instId", description="Instrument ID (books5, bbo-tbt).")
+    ] = None
+
+
+class SprdPublicTradesArgs(OkxModel):
+    """
+    One subscription argument of OKX's sprd-public-trades channel.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    sprd_id: Annotated[
+        StrictStr,
+        Field(
+            alias="sprdId", description='Spread ID, e.g. "BTC-USDT_BTC-USDT-SWAP".', min_length=1
+        ),
+    ]
+
+
+class SprdPublicTradesPushItem(OkxModel):
+    """
+    One item of a push on OKX's sprd-public-trades channel.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    sprd_id: Annotated[StrictStr, Field(alias="sprdId", description="Spread ID.")]
+    trade_id: Annotated[StrictStr, Field(alias="tradeId", description="Trade ID.")]
+    px: Annotated[StrictStr, Field(description="Trade price.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$")]
+    sz: Annotated[StrictStr, Field(description="Trade size.", pattern="^(-?[0-9]+(\\.[0-9]+)?)?$")]
+    side: Annotated[Literal["buy", "sell"] | StrictStr, Field(description="Taker side.")]
+    ts: Annotated[StrictStr, Field(description="Trade time.", pattern="^[0-9]*$")]
+
+
 class SubmitNewOrderResponse(ResponseEnvelope):
     """
     OKX's reply to submit_new_order (op 'order').
