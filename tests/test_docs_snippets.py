@@ -26,8 +26,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = "python {.runnable}"
-FENCE = re.compile(r"^(?P<indent> *)```(?P<info>[^\n`]*)\n(?P<code>.*?)^(?P=indent)```[ \t]*$", re.M | re.S)
+FENCE = re.compile(
+    r"^(?P<indent> *)```(?P<info>[^\n`]*)\n(?P<code>.*?)^(?P=indent)```[ \t]*$", re.M | re.S
+)
 SNIPPET_TIMEOUT_S = 60
+MAX_LINE = 79  # the site's code blocks show about this many characters without scrolling
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,12 @@ def test_the_marker_is_found_in_the_readme_and_the_docs() -> None:
     assert "README.md" in paths
     assert any(path.startswith("docs/guide/") for path in paths)
     assert len(SNIPPETS) >= 10, [str(s) for s in SNIPPETS]
+
+
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=str)
+def test_snippet_reads_without_scrolling(snippet: Snippet) -> None:
+    long = [line for line in snippet.code.splitlines() if len(line) > MAX_LINE]
+    assert not long, f"{snippet}: lines over {MAX_LINE} characters: {long}"
 
 
 def test_only_marked_blocks_are_collected_with_their_line_and_indent() -> None:

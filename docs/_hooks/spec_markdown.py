@@ -22,7 +22,10 @@ _SCOPES = {
     "user": "per sub-account",
     "connection": "per connection",
 }
-_CLIENTS = (("async", "AsyncWebsocketAPIClient", "await client."), ("blocking", "WebsocketAPIClient", "client."))
+_CLIENTS = (
+    ("async", "AsyncWebsocketAPIClient", "await client."),
+    ("blocking", "WebsocketAPIClient", "client."),
+)
 
 
 def _ref(name: str, target: str) -> str:
@@ -38,7 +41,9 @@ def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def _resolve(schema: Mapping[str, Any], definitions: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+def _resolve(
+    schema: Mapping[str, Any], definitions: Mapping[str, Any]
+) -> tuple[dict[str, Any], str | None]:
     """The schema with its ``$ref`` merged in (local keys win), and the referenced name."""
     ref = schema.get("$ref")
     if not ref:
@@ -57,7 +62,9 @@ def _type(schema: Mapping[str, Any], ref: str | None, definitions: Mapping[str, 
         return f"list of {_type(items, item_ref, definitions)}"
     text = f"`{kind}`" if kind else "any"
     if "enum" in schema:
-        text += ": " + ", ".join(f"`{value}`" if value != "" else '`""`' for value in schema["enum"])
+        text += ": " + ", ".join(
+            f"`{value}`" if value != "" else '`""`' for value in schema["enum"]
+        )
     elif ref is not None and kind == "string":
         text = f"`{kind}` ({ref})"
     return text
@@ -80,7 +87,8 @@ def fields_table(schema: Mapping[str, Any], definitions: Mapping[str, Any]) -> s
             f"{'yes' if name in required else ''} | {_cell(doc)} |"
         )
     notes = [
-        "At least one of " + ", ".join(f"`{field}`" for alt in group for field in alt.get("required", ()))
+        "At least one of "
+        + ", ".join(f"`{field}`" for alt in group for field in alt.get("required", ()))
         + "."
         for group in [schema.get("anyOf") or []]
         if group
@@ -133,7 +141,9 @@ def operation_page(spec: Spec, operation: OperationSpec) -> str:
     if operation.batch_of_one_limits:
         lines.append(f"| a batch of one counts as | {_limits(operation.batch_of_one_limits[:1])} |")
     for target, source, _resolver in operation.resolved:
-        lines.append(f"| `{target}` | filled in from `{source}` ([instrument codes](../guide/instrument-codes.md)) |")
+        lines.append(
+            f"| `{target}` | filled in from `{source}` ([instrument codes](../guide/instrument-codes.md)) |"
+        )
     lines += ["", "## Parameters", "", f"Each item is {_model(operation.params_class)}.", ""]
     lines.append(fields_table(item, spec.definitions))
     lines += ["", "## Reply items", "", fields_table(entry["response_item"], spec.definitions)]
@@ -170,16 +180,31 @@ def channel_page(spec: Spec, channel: ChannelSpec) -> str:
     if channel.role == "orders":
         lines.append("| order tracking | its pushes feed `track_orders()` and `reconcile()` |")
     lines += ["", "## Subscription arguments", ""]
-    lines += ["| Python keyword | OKX name | type | default | description |", "|---|---|---|---|---|"]
+    lines += [
+        "| Python keyword | OKX name | type | default | description |",
+        "|---|---|---|---|---|",
+    ]
     for param in channel.params:
         lines.append(
             f"| `{param.name}` | `{param.okx_name}` | `{_cell(param.annotation)}` | "
             f"`{param.default}` | {_cell(param.doc)} |"
         )
-    lines += ["", "## Push item fields", "", fields_table(spec.definitions[channel.item_class], spec.definitions)]
+    lines += [
+        "",
+        "## Push item fields",
+        "",
+        fields_table(spec.definitions[channel.item_class], spec.definitions),
+    ]
     pushes = (entry.get("examples") or {}).get("push") or []
     if pushes:
-        lines += ["", "## Example push", "", f"**{pushes[0]['name']}**", "", _json(pushes[0]["message"])]
+        lines += [
+            "",
+            "## Example push",
+            "",
+            f"**{pushes[0]['name']}**",
+            "",
+            _json(pushes[0]["message"]),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -194,7 +219,9 @@ def operations_index(spec: Spec) -> str:
         "|---|---|---|---|",
     ]
     for op in spec.operations:
-        lines.append(f"| [{op.name}]({op.name}.md) | `{op.op}` | `{op.connection}` | {_cell(op.doc)} |")
+        lines.append(
+            f"| [{op.name}]({op.name}.md) | `{op.op}` | `{op.connection}` | {_cell(op.doc)} |"
+        )
     return "\n".join(lines) + "\n"
 
 

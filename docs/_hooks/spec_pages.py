@@ -20,9 +20,10 @@ for path in (ROOT, Path(__file__).resolve().parent):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from codegen.spec_loader import load_spec  # noqa: E402
 from mkdocs.structure.files import File, Files  # noqa: E402
 from spec_markdown import pages  # noqa: E402
+
+from codegen.spec_loader import load_spec  # noqa: E402
 
 _SECTIONS = {"Operations": "operations/", "Channels": "channels/"}
 _ROLE = re.compile(r":(?:class|meth|func|mod|attr|exc|data|obj):(<code>)~?")
