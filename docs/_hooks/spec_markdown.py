@@ -124,9 +124,8 @@ def operation_page(spec: Spec, operation: OperationSpec) -> str:
         "",
         operation.doc,
         "",
-        "| | |",
-        "|---|---|",
         f"| OKX op | `{operation.op}` |",
+        "|---|---|",
         f"| connection | `{operation.connection}` |",
         f"| request | {shape}: {_model(operation.params_class)} or a mapping with OKX names"
         + (" (a list of them)" if operation.batch else "")
@@ -167,9 +166,8 @@ def channel_page(spec: Spec, channel: ChannelSpec) -> str:
         "",
         channel.doc,
         "",
-        "| | |",
-        "|---|---|",
         f"| OKX channel | `{channel.channel}` |",
+        "|---|---|",
         f"| connection | `{channel.connection}` |",
         f"| arguments | {_model(channel.args_class)} |",
         f"| push items | {_model(channel.item_class)} |",
