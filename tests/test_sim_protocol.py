@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -81,20 +81,24 @@ def _args(**over: str) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     ("args", "code"),
+    # Built when the test runs, not at collection: a timestamp taken at collection is
+    # stale (60006) once the suite has run for longer than the 30 s login window.
     [
-        (_args(timestamp=str(int(time.time() * 1000))), "60004"),  # milliseconds
-        (_args(timestamp="yesterday"), "60004"),
-        (_args(timestamp=str(int(time.time()) - 120)), "60006"),
-        (_args(timestamp=str(int(time.time()) + 120)), "60006"),
-        (_args(apiKey="unknown-key"), "60032"),
-        (_args(apiKey=""), "60005"),
-        (_args(passphrase="wrong"), "60024"),
-        (_args(sign="AAAA"), "60007"),
+        (lambda: _args(timestamp=str(int(time.time() * 1000))), "60004"),  # milliseconds
+        (lambda: _args(timestamp="yesterday"), "60004"),
+        (lambda: _args(timestamp=str(int(time.time()) - 120)), "60006"),
+        (lambda: _args(timestamp=str(int(time.time()) + 120)), "60006"),
+        (lambda: _args(apiKey="unknown-key"), "60032"),
+        (lambda: _args(apiKey=""), "60005"),
+        (lambda: _args(passphrase="wrong"), "60024"),
+        (lambda: _args(sign="AAAA"), "60007"),
     ],
 )
-async def test_login_failures(fsim: Simulator, args: dict[str, str], code: str) -> None:
+async def test_login_failures(
+    fsim: Simulator, args: Callable[[], dict[str, str]], code: str
+) -> None:
     async with await RawClient.open(fsim.url("private")) as c:
-        await c.send({"op": "login", "args": [args]})
+        await c.send({"op": "login", "args": [args()]})
         reply = await c.recv()
         assert reply["event"] == "error" and reply["code"] == code and reply["msg"]
         assert "connId" in reply
