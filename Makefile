@@ -19,6 +19,7 @@ install: $(STAMP)
 
 -include codegen.mk
 -include bench.mk
+-include docs.mk
 
 # The fragments' targets need the venv too.
 generate check-generated bench: $(STAMP)

@@ -120,6 +120,8 @@ async def test_login_with_okx_example_literal_on_the_wire(example_sim: Simulator
 
 @pytest.mark.parametrize(
     ("args", "code"),
+    # Built when the test runs, not at collection: a timestamp taken at collection is
+    # stale (60006) once the suite has run for longer than the 30 s login window.
     [
         (_args(timestamp=str(OKX_EXAMPLE_TS * 1000)), "60004"),  # milliseconds
         (_args(timestamp="yesterday"), "60004"),
