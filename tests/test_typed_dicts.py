@@ -1,17 +1,23 @@
 """Dicts with OKX's names get help from the type checker (issue #19 item 3).
 
-mypy --strict checks a small typed example: OKX's names pass, a misspelt key
-or a float price fails, as they would in a trader's IDE.
+mypy --strict and pyright (strict) check small typed examples: OKX's names in
+a dict pass, a misspelt key, a float price or a bad enum fails; models take
+snake_case keywords, and OKX's names as keywords fail, as they would in a
+trader's IDE.  pyright comes from npm (``.ci/run`` installs it under .tools/).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import okx_ws
+import pytest
 from okx_ws import OPERATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +42,47 @@ BAD = """
         client.submit_new_order({"instId": "BTC-USDT", "tdMode": "cash", "side": "hold",
                                  "ordType": "limit", "sz": "0.01"})
 """
+
+
+MODELS = """
+    from okx_ws import OrderParams
+
+    good = OrderParams(inst_id="BTC-USDT", td_mode="cash", side="buy", ord_type="limit", sz="1")
+    bad = OrderParams(instId="BTC-USDT", tdMode="cash", side="buy", ordType="limit", sz="1")
+"""
+PYRIGHT = ROOT / ".tools" / "node_modules" / ".bin" / "pyright"
+
+
+def _pyright(source: str, tmp_path: Path) -> list[int]:
+    """The lines pyright (strict) reports errors on."""
+    found = str(PYRIGHT) if PYRIGHT.exists() else shutil.which("pyright")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("pyright is missing in CI: .ci/run installs it with npm")
+        pytest.skip("pyright is not installed (npm install --prefix .tools pyright)")
+    (tmp_path / "example.py").write_text(textwrap.dedent(source), encoding="utf-8")
+    config = {"extraPaths": [str(ROOT), str(ROOT / "generated")], "typeCheckingMode": "strict",
+              "pythonVersion": "3.11", "venvPath": str(ROOT), "venv": ".venv"}  # fmt: skip
+    (tmp_path / "pyrightconfig.json").write_text(json.dumps(config), encoding="utf-8")
+    result = subprocess.run(
+        [found, "--outputjson", "-p", str(tmp_path / "pyrightconfig.json"), str(tmp_path / "example.py")],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    report = json.loads(result.stdout)
+    errors = [d for d in report["generalDiagnostics"] if d["severity"] == "error"]
+    return sorted({d["range"]["start"]["line"] + 1 for d in errors})
+
+
+def test_pyright_agrees_on_dicts_and_models(tmp_path: Path) -> None:
+    assert _pyright(GOOD, tmp_path) == []
+    assert _pyright(BAD, tmp_path) == [5, 7, 9]
+    assert _pyright(MODELS, tmp_path) == [5]  # OKX's names as keywords: rejected
+
+
+def test_mypy_takes_snake_case_keywords_and_rejects_okx_names_on_models(tmp_path: Path) -> None:
+    result = _mypy(MODELS, tmp_path)
+    lines = {int(line.split(":")[1]) for line in result.stdout.splitlines() if ": error:" in line}
+    assert lines == {5}, result.stdout
 
 
 def _mypy(source: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
