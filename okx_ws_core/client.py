@@ -737,6 +737,8 @@ class AsyncWebsocketClient:
         await self._events.drain()
 
     async def __aenter__(self) -> AsyncWebsocketClient:
+        if self.closed:  # a closed client cannot be used again: say so now, not at first call
+            raise ClientClosed("the client is closed; create a new one")
         return self
 
     async def __aexit__(

@@ -61,6 +61,11 @@ class WebsocketClient:
         return repr(self._async).replace("AsyncWebsocketClient", type(self).__name__, 1)
 
     @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` ran (a closed client cannot be used again)."""
+        return self._thread is None
+
+    @property
     def async_client(self) -> AsyncWebsocketClient:
         """The asyncio client underneath (its methods must run on :attr:`loop`)."""
         return self._async
@@ -271,6 +276,8 @@ class WebsocketClient:
             thread.stop()
 
     def __enter__(self) -> WebsocketClient:
+        if self._thread is None:  # closed: say so now, not at the first call
+            raise ClientClosed("the client is closed; create a new one")
         return self
 
     def __exit__(

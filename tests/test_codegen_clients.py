@@ -137,6 +137,7 @@ def test_unknown_runtime_option_is_named() -> None:
 class _FakeAsyncWs:
     def __init__(self) -> None:
         self.calls: list[str] = []
+        self.closed = False
 
     async def connect_ws_api(self, *, timeout: float | None = None) -> None:
         self.calls.append(f"connect {timeout}")

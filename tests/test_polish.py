@@ -25,3 +25,26 @@ def test_every_simulator_option_has_help() -> None:
     assert actions and all(action.help for action in actions), [
         a.dest for a in actions if not a.help
     ]
+
+
+def test_entering_a_closed_client_raises_client_closed() -> None:
+    import asyncio
+
+    import pytest
+    from okx_ws import AsyncWebsocketAPIClient, ClientClosed, WebsocketAPIClient
+
+    async def main() -> None:
+        client = AsyncWebsocketAPIClient()
+        async with client:
+            pass
+        with pytest.raises(ClientClosed, match="create a new one"):
+            async with client:
+                pass
+
+    asyncio.run(main())
+    blocking = WebsocketAPIClient()
+    with blocking:
+        pass
+    with pytest.raises(ClientClosed, match="create a new one"):
+        with blocking:
+            pass

@@ -20,6 +20,7 @@ from okx_ws_core import (
     FINAL_STATES,
     AsyncWebsocketClient,
     ChannelStream,
+    ClientClosed,
     ClientOptions,
     ConfigurationError,
     ConnectionLost,
@@ -171,6 +172,8 @@ class AsyncWebsocketAPIClient:
             await self._ws.close()
 
     async def __aenter__(self) -> AsyncWebsocketAPIClient:
+        if self._ws.closed:  # say so now, not at the first call
+            raise ClientClosed("the client is closed; create a new one")
         return self
 
     async def __aexit__(

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from okx_ws_core import (
     FINAL_STATES,
     BlockingChannelStream,
+    ClientClosed,
     ClientOptions,
     ConfigurationError,
     ConnectionLost,
@@ -171,6 +172,8 @@ class WebsocketAPIClient:
             self._ws.close()
 
     def __enter__(self) -> WebsocketAPIClient:
+        if self._ws.closed:  # say so now, not at the first call
+            raise ClientClosed("the client is closed; create a new one")
         return self
 
     def __exit__(
