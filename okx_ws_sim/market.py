@@ -368,6 +368,10 @@ class Market:
         if held is not None:
             held.discard(key)
 
+    def subscriptions(self) -> int:
+        """Market subscriptions held now (all connections): what costs pushes."""
+        return sum(len(feed.subs) for feed in self._feeds.values())
+
     def instruments_changed(self, insts: list[Instrument], *, delisted: bool = False) -> None:
         """Push listed / delisted instruments on ``instruments`` (only those, as OKX does
         since 2026-09-30)."""
