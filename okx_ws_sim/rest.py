@@ -6,7 +6,8 @@ OKX's JSON envelope ``{"code": "0", "msg": "", "data": [...]}`` and the
 connection is closed.  Clients need the instruments listing since 2026 to map
 instId -> instIdCode, and the server time to sign logins with OKX's clock.
 
-Public: ``GET /api/v5/public/instruments``, ``GET /api/v5/public/time``.  Signed
+Public: ``GET /api/v5/public/instruments``, ``GET /api/v5/public/time``,
+``GET /api/v5/market/books`` (the market's book and its seqId).  Signed
 (OK-ACCESS-* headers checked by ``auth.verify_rest``; a refusal is HTTP 401 with
 OKX's 501xx code): ``GET /api/v5/trade/order`` (one order-book order),
 ``GET /api/v5/trade/orders-pending`` (the live ones), ``GET /api/v5/sprd/order``
