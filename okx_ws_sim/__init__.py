@@ -52,13 +52,29 @@ off, ``rate_limits=RateLimits(...)`` changes them.  ``Simulator(clock_offset_s=4
 this machine's: logins signed with the local time then fail (60006) until the
 client reads ``GET {sim.rest_url}/api/v5/public/time``.
 
+A market (``sim.market``, market.py): a seeded random walk per instrument with a
+ladder of 400 levels a side, in which the engine's resting orders appear at their
+prices and fills appear as public trades.  Market channels are checked against the
+simulator's own table (market_channels.py) and pushed only while subscribed:
+``tickers``, ``trades``, ``books5``, ``bbo-tbt``, ``books``, ``books-l2-tbt`` and
+``books50-l2-tbt`` (login on /ws/v5/public), ``instruments``, ``mark-price``,
+``funding-rate``, ``index-tickers`` on public; ``trades-all``, ``candle<bar>``,
+``sprd-bbo-tbt``, ``sprd-books5``, ``sprd-public-trades`` on business.  Books chain
+by seqId / prevSeqId (snapshot prevSeqId -1, checksum 0, heartbeats, maintenance
+resets); ``GET {sim.rest_url}/api/v5/market/books?instId=&sz=`` answers the
+snapshot with its seqId.  ``Simulator(market_rates=MarketRates(books=0.005, ...))``
+or ``sim.market.set_rates(...)`` paces them; ``sim.market.book_at(inst_id, seq_id)``
+is the book a client must hold at that seqId; ``sim.market.freeze()`` stops the walk.
+
 Faults (``sim.faults``, a FaultPlan; fired ones counted in ``sim.stats.faults_injected``,
 armed ones in ``sim.faults.armed()`` / ``pending()`` / ``discarded()``):
 ``close_after_frames(n, each=False)``, ``drop_next_request(op=None, count=1)``,
 ``drop_after_execute(op=None, count=1)``, ``swallow_pongs(on=True)``,
 ``delay_replies(seconds, jitter=0.0)``, ``refuse_logins(count=1, code="60009")``,
 ``send_notice(close_after=0.2, kinds=("private", "business"))``,
-``send_malformed(n=1, kinds=(all))``, ``fail_rest(count=1, status=503, path=None)``,
+``send_malformed(n=1, kinds=(all))``, ``fail_rest(count=1, status=503, path=None)``, ``skip_book_update(inst_id=None,
+channel=None, count=1)`` (a gap), ``duplicate_book_update(...)``,
+``reset_book_sequence(inst_id=None)`` (maintenance), ``delay_book_snapshot(seconds)``,
 ``hang_rest(count=1, seconds=5.0, path=None)``, ``reset()``; plus ``await sim.restart()``.
 
 See ``codes.py`` for every error code it answers with (uncertain ones marked).
@@ -77,6 +93,8 @@ from .engine import Engine
 from .faults import DropKind, FaultPlan
 from .instruments import Instrument, default_instruments
 from .limits import OKX_OP_LIMITS, Limit, OpLimit, RateLimits, Scope
+from .market import Market
+from .market_channels import MarketRates
 from .server import Simulator
 from .stats import SimStats
 from .thread import SimulatorThread
@@ -92,6 +110,8 @@ __all__ = [
     "FaultPlan",
     "Instrument",
     "Limit",
+    "Market",
+    "MarketRates",
     "OpLimit",
     "RateLimits",
     "Scope",

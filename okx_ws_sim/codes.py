@@ -31,9 +31,8 @@ API_KEY_NOT_FOUND: Final = "60032"
 # apiKey) and 60032 (API key doesn't exist); an EEA key on global hosts is
 # reported as 60032, i.e. "a key this host doesn't know", so that is our choice.
 UNKNOWN_API_KEY_CODE: Final = API_KEY_NOT_FOUND
-# Login on /ws/v5/public: OKX's behaviour is undocumented (*uncertain*); we treat
-# it as an invalid request on that connection.
-LOGIN_ON_PUBLIC_CODE: Final = INVALID_REQUEST
+# Login on /ws/v5/public is accepted: OKX requires it there for books-l2-tbt and
+# books50-l2-tbt (OKX notice 2022-04-14; okx-api #140, 2025-09-04).
 # Whether the server closes the connection after a failed login (*uncertain*;
 # OKX keeps it open in the captures we have).
 CLOSE_ON_LOGIN_FAILURE: Final = False

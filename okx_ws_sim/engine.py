@@ -347,6 +347,10 @@ class Engine:
         self._next_trade_id = first_trade_id
         self._next_pos_id = first_pos_id
         self.max_finished_orders = max_finished_orders
+        # instId -> ordId -> its live priced orders: what the market shows in its books
+        self.resting: dict[str, dict[str, Order]] = {}
+        # Called with every fill (market.py turns them into public trades).
+        self.on_fill: Callable[[Fill], None] | None = None
         self.accounts: dict[str, AccountState] = {}
         for n, acct in enumerate(accounts):
             self.add_account(acct, n)
@@ -562,6 +566,8 @@ class Engine:
         if order.cl_ord_id:
             acct.by_cl_ord_id[order.cl_ord_id] = order
         self._match(acct, order)
+        if order.is_live and order.px is not None:
+            self.resting.setdefault(order.inst.inst_id, {})[order.ord_id] = order
         changed.append(order)
         return order.ord_id
 
@@ -802,7 +808,13 @@ class Engine:
             acct.moved(ccy)
         order.reserved = ZERO
 
+    def _unrest(self, order: Order) -> None:
+        resting = self.resting.get(order.inst.inst_id)
+        if resting is not None:
+            resting.pop(order.ord_id, None)
+
     def _finish(self, acct: AccountState, order: Order, state: str, now_ms: int) -> None:
+        self._unrest(order)
         self._release(acct, order)
         order.state = state
         order.fill_sz = ZERO
@@ -852,6 +864,7 @@ class Engine:
     def _after_fill(self, acct: AccountState, order: Order) -> None:
         """State after a fill: filled (funds left over released) or partially filled."""
         if order.remaining <= 0:
+            self._unrest(order)
             self._release(acct, order)
             order.state = "filled"
             self._retire(acct, order)
@@ -886,7 +899,10 @@ class Engine:
         order.trade_id = trade_id
         order.fill_time = now
         order.exec_type = exec_type
-        acct.pending.fills.append(Fill(order, trade_id, px, qty_base, now, exec_type))
+        fill = Fill(order, trade_id, px, qty_base, now, exec_type)
+        acct.pending.fills.append(fill)
+        if self.on_fill is not None:
+            self.on_fill(fill)
 
     def _settle(
         self, acct: AccountState, order: Order, qty_base: Decimal, qty: Decimal, px: Decimal

@@ -10,7 +10,8 @@ what *fired* is ``Simulator.stats.faults_injected``, counted by the policy
 when a fault takes effect.  Both use the same kind names, so a soak can
 explain "armed 12, fired 9": for one-shot kinds (drop_request, drop_reply,
 refuse_login, close_after_frames, rest_fail, rest_hang) ``armed == fired +
-pending + discarded``, ``reset()`` discarding what was still pending.  Modes
+pending + discarded``, ``reset()`` discarding what was still pending (also
+book_gap, book_duplicate, book_reset and rest_delay, the order-book faults).  Modes
 (swallow_pong, delay_reply) are armed once per switch-on and fire per frame
 they touch; broadcasts (notice, malformed) are armed per connection (per
 frame for malformed) they are aimed at and fire per frame actually sent.
@@ -42,8 +43,17 @@ class _Drop:
 
 
 class RestFault(NamedTuple):
-    kind: str  # "fail" (answer HTTP `value`) or "hang" (hold `value` seconds, then drop)
+    # "fail" (answer HTTP `value`), "hang" (hold `value` seconds, then drop) or "delay"
+    # (take the answer now, send it `value` seconds later)
+    kind: str
     value: float
+
+
+# Order-book faults (FaultPlan.skip_book_update & co.): their kinds in the tallies.
+BOOK_GAP = "book_gap"
+BOOK_DUPLICATE = "book_duplicate"
+BOOK_RESET = "book_reset"
+BOOKS_PATH = "/api/v5/market/books"
 
 
 @dataclass(slots=True)
@@ -84,6 +94,8 @@ class FaultPlan:
         self.refuse_left = 0
         self.refuse_code = "60009"
         self.rest_faults: list[tuple[str, str | None, float]] = []  # (kind, path or None, value)
+        # (kind, instId or None, channel or None), oldest first
+        self.book_faults: list[tuple[str, str | None, str | None]] = []
         self._refresh()
 
     def _refresh(self) -> None:
@@ -95,6 +107,7 @@ class FaultPlan:
             or self.jitter
             or self.refuse_left
             or self.rest_faults
+            or self.book_faults
         )
 
     # -- tallies ----------------------------------------------------------------------
@@ -113,6 +126,8 @@ class FaultPlan:
         out["refuse_login"] += self.refuse_left
         for kind, _, _ in self.rest_faults:
             out[f"rest_{kind}"] += 1
+        for kind, _, _ in self.book_faults:
+            out[kind] += 1
         return +out
 
     def discarded(self) -> Counter[str]:
@@ -201,9 +216,49 @@ class FaultPlan:
             raise ValueError("count must be >= 1 and seconds >= 0")
         self._rest("hang", count, path, seconds)
 
+    def delay_book_snapshot(self, seconds: float, count: int = 1) -> None:
+        """The next ``count`` answers of ``GET /api/v5/market/books`` are taken when the
+        request arrives and sent ``seconds`` later (or when the simulator stops): a
+        snapshot older than the stream by then, as a slow REST call gives.  Kind
+        ``rest_delay``."""
+        if count < 1 or seconds < 0:
+            raise ValueError("count must be >= 1 and seconds >= 0")
+        self._rest("delay", count, BOOKS_PATH, seconds)
+
     def _rest(self, kind: str, count: int, path: str | None, value: float) -> None:
         self.rest_faults.extend([(kind, path, value)] * count)
         self._armed[f"rest_{kind}"] += count
+        self._refresh()
+
+    # -- order books (the market channels) ---------------------------------------------
+    def skip_book_update(
+        self, inst_id: str | None = None, channel: str | None = None, count: int = 1
+    ) -> None:
+        """The next ``count`` updates of an incremental book channel (books,
+        books-l2-tbt, books50-l2-tbt; of ``channel`` / ``inst_id`` if given) are not
+        sent: the next one's prevSeqId names a seqId the client never saw (a gap).
+        Kind ``book_gap``."""
+        self._book(BOOK_GAP, inst_id, channel, count)
+
+    def duplicate_book_update(
+        self, inst_id: str | None = None, channel: str | None = None, count: int = 1
+    ) -> None:
+        """The next ``count`` updates of an incremental book channel are sent twice in a
+        row (the second's prevSeqId is its own seqId's predecessor again).  Kind
+        ``book_duplicate``."""
+        self._book(BOOK_DUPLICATE, inst_id, channel, count)
+
+    def reset_book_sequence(self, inst_id: str | None = None, count: int = 1) -> None:
+        """OKX's maintenance: at the next market step of a subscribed instrument (of
+        ``inst_id`` if given) its seqId drops below the last one sent; the chain goes
+        on from there (the next update has seqId < prevSeqId).  Kind ``book_reset``."""
+        self._book(BOOK_RESET, inst_id, None, count)
+
+    def _book(self, kind: str, inst_id: str | None, channel: str | None, count: int) -> None:
+        if count < 1:
+            raise ValueError("count must be >= 1")
+        self.book_faults.extend([(kind, inst_id, channel)] * count)
+        self._armed[kind] += count
         self._refresh()
 
     # -- one-shot actions (need the server) ---------------------------------------
@@ -261,6 +316,20 @@ class FaultPlan:
         self._refresh()
         return self.refuse_code
 
+    def take_book_fault(self, kind: str, inst_id: str, channel: str | None) -> bool:
+        """Consume one armed ``kind`` fault matching this instrument (and channel);
+        True when one was armed (the caller fires it)."""
+        for i, (want_kind, want_inst, want_channel) in enumerate(self.book_faults):
+            if (
+                want_kind == kind
+                and (want_inst is None or want_inst == inst_id)
+                and (want_channel is None or channel is None or want_channel == channel)
+            ):
+                del self.book_faults[i]
+                self._refresh()
+                return True
+        return False
+
     def take_rest_fault(self, path: str) -> RestFault | None:
         """How this REST request must fail, or None."""
         for i, (kind, want, value) in enumerate(self.rest_faults):
@@ -271,4 +340,13 @@ class FaultPlan:
         return None
 
 
-__all__ = ["DropKind", "FaultPlan", "FrameCounter", "RestFault"]
+__all__ = [
+    "BOOKS_PATH",
+    "BOOK_DUPLICATE",
+    "BOOK_GAP",
+    "BOOK_RESET",
+    "DropKind",
+    "FaultPlan",
+    "FrameCounter",
+    "RestFault",
+]

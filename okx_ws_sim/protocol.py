@@ -47,19 +47,11 @@ OPS: Final[dict[str, OpSpec]] = {
     "sprd-mass-cancel": OpSpec("business", 1, result=True),
 }
 
-# channel -> needs login, per endpoint kind.  The login channels push what their
-# account does (session.py); tickers pushes one snapshot; the other public ones
-# are acked only.
+# The login channels (channel -> needs login) per endpoint kind; they push what their
+# account does (session.py).  The market channels (tickers, books...) have their own
+# table, market_channels.py.
 CHANNELS: Final[dict[str, dict[str, bool]]] = {
-    "public": {
-        "tickers": False,
-        "instruments": False,
-        "trades": False,
-        "books": False,
-        "books5": False,
-        "bbo-tbt": False,
-        "mark-price": False,
-    },
+    "public": {},
     "private": {
         "orders": True,
         "fills": True,
@@ -67,7 +59,7 @@ CHANNELS: Final[dict[str, dict[str, bool]]] = {
         "positions": True,
         "balance_and_position": True,
     },
-    "business": {"sprd-orders": True, "sprd-trades": True, "candle1m": False},
+    "business": {"sprd-orders": True, "sprd-trades": True},
 }
 # Close code of an idle connection: *uncertain* (OKX's table names 4004 "No data
 # received in 30s"; reports show clients seeing 1006).  4004 is our choice.

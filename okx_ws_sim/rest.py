@@ -6,7 +6,8 @@ OKX's JSON envelope ``{"code": "0", "msg": "", "data": [...]}`` and the
 connection is closed.  Clients need the instruments listing since 2026 to map
 instId -> instIdCode, and the server time to sign logins with OKX's clock.
 
-Public: ``GET /api/v5/public/instruments``, ``GET /api/v5/public/time``.  Signed
+Public: ``GET /api/v5/public/instruments``, ``GET /api/v5/public/time``,
+``GET /api/v5/market/books`` (the market's book and its seqId).  Signed
 (OK-ACCESS-* headers checked by ``auth.verify_rest``; a refusal is HTTP 401 with
 OKX's 501xx code): ``GET /api/v5/trade/order`` (one order-book order),
 ``GET /api/v5/trade/orders-pending`` (the live ones), ``GET /api/v5/sprd/order``
@@ -43,6 +44,7 @@ from .auth import Account, RestAuthError, verify_rest
 from .clock import SimClock
 from .engine import Engine, Order
 from .instruments import REST_INST_TYPES, rest_item
+from .market import Market
 from .policy import Policy
 from .state import SimState
 
@@ -58,6 +60,7 @@ class RestRequest:
     target: str = ""  # the request target as sent: path and query (what is signed)
     timestamp_window: float = codes.REST_TIMESTAMP_WINDOW_S
     account: Account | None = None  # who signed it (signed routes only)
+    market: Market | None = None  # the synthetic market (market routes)
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,32 @@ def get_time(request: RestRequest) -> RestAnswer:
     """GET /api/v5/public/time: the server's clock in ms, ``[{"ts": "1597026383085"}]``.
     Clients read it to sign logins with OKX's time rather than their own."""
     return ok([{"ts": str(request.now_ms)}])
+
+
+# GET /api/v5/market/books: "sz: Order book depth per side. Maximum 400, e.g. 400 bids
+# + 400 asks. Default returns to 1 depth data" (OKX's "GET / Order book", docs-v5).  A
+# size outside 1..400 or not an integer: 51000 "Parameter sz error" (*uncertain*).
+BOOKS_MAX_SZ = 400
+
+
+def get_books(request: RestRequest) -> RestAnswer:
+    """GET /api/v5/market/books?instId=..[&sz=..]: the book's top ``sz`` levels per side
+    and its ``seqId``, the starting point of OKX's resync procedure (log_en 2026-02-12:
+    buffer the stream, fetch this, drop buffered events with seqId <= the snapshot's).
+    A spread or unlisted instId answers 51001 (*uncertain*)."""
+    inst_id = request.query.get("instId", "")
+    if not inst_id:
+        return error(codes.MISSING_PARAM, codes.MISSING_PARAM_MSG.format("instId"))
+    raw = request.query.get("sz", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= BOOKS_MAX_SZ:
+        return error(codes.PARAM_ERROR, "Parameter sz error")
+    inst = request.engine.instruments.get(inst_id)
+    item = None
+    if inst is not None and inst.inst_type != "SPREAD" and request.market is not None:
+        item = request.market.rest_snapshot(inst_id, int(raw))
+    if item is None:
+        return error(codes.INSTRUMENT_NOT_FOUND, codes.INSTRUMENT_NOT_FOUND_MSG)
+    return ok([item])
 
 
 def signed(route: Route) -> Route:
@@ -281,6 +310,7 @@ ROUTES: dict[str, Route] = {
     "/api/v5/trade/order": get_order,
     "/api/v5/trade/orders-pending": get_orders_pending,
     "/api/v5/sprd/order": get_sprd_order,
+    "/api/v5/market/books": get_books,
 }
 
 
@@ -325,8 +355,10 @@ class RestFront:
         clock: SimClock,
         abort: Callable[[ServerConnection], None],
         timestamp_window: Callable[[], float] = lambda: codes.REST_TIMESTAMP_WINDOW_S,
+        market: Market | None = None,
     ) -> None:
         self.state = state
+        self.market = market
         self.policy = policy
         self.clock = clock
         self._abort = abort
@@ -350,7 +382,7 @@ class RestFront:
         fault = self.policy.rest_fault(path)
         if fault is not None and fault.kind == "fail":
             return json_response(int(fault.value), unavailable_body())
-        if fault is not None:  # hang: no answer at all; the response below is never sent
+        if fault is not None and fault.kind == "hang":  # no answer at all
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._release.wait(), fault.value)
             self._abort(connection)
@@ -367,8 +399,12 @@ class RestFront:
                 state.accounts,
                 request.path,
                 self._window(),
+                market=self.market,
             )
         )
+        if fault is not None:  # delay: the answer as of now, sent later
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._release.wait(), fault.value)
         state.stats.rest_calls[f"{path}?instType={query.get('instType', '')}"] += 1
         if headers.get("x-simulated-trading") == "1":
             state.stats.rest_simulated_trading += 1

@@ -36,6 +36,9 @@ from .engine import AccountState, Engine, Order
 from .faults import FaultPlan
 from .instruments import Instrument, default_instruments
 from .limits import RateLimits
+from .market import Market
+from .market_book import DEFAULT_HISTORY, DEFAULT_LEVELS
+from .market_channels import MarketRates
 from .policy import Policy
 from .protocol import PATHS, FrameKind
 from .rest import RestFront
@@ -65,6 +68,9 @@ class Simulator:
         channel_conn_count: bool = False,
         track_request_ids: bool = True,
         legacy_inst_id: bool = False,
+        market_rates: MarketRates | None = None,
+        market_levels: int = DEFAULT_LEVELS,
+        market_history: int = DEFAULT_HISTORY,
     ) -> None:
         self.host = host
         self.port = port
@@ -84,12 +90,24 @@ class Simulator:
         # OKX's limits (limits.py) unless False; a RateLimits for other numbers.
         limits = RateLimits() if rate_limits is True else rate_limits or None
         self.policy = Policy(self.faults, self.state, self.clock, limits, self._rng)
+        # The synthetic market (market.py): books per instrument, seeded by ``seed``.
+        self.market = Market(
+            self.state,
+            self.clock,
+            self.faults,
+            seed,
+            rates=market_rates,
+            levels=market_levels,
+            history=market_history,
+        )
+        self.market.on_engine()
         self.sessions = Sessions(
             self.state,
             self.policy,
             self.clock,
             timestamp_window=timestamp_window,
             channel_conn_count=channel_conn_count,
+            market=self.market,
         )
         self.ws_api = WsApi(
             self.state,
@@ -109,6 +127,7 @@ class Simulator:
             self.clock,
             self.transport.abort,
             lambda: self.sessions.timestamp_window,
+            market=self.market,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -209,6 +228,7 @@ class Simulator:
         if self.transport.listening:
             return
         self._loop = asyncio.get_running_loop()
+        self.market.attach(self._spawn)
         self.rest.hold()
         self.port = await self.transport.listen(self.host, self.port)
         if self._sweeper is None:
@@ -262,6 +282,7 @@ class Simulator:
             first_pos_id=old.last_pos_id,
         )
         self.state.engine = engine
+        self.market.on_engine()
         self.state.accounts = {a.api_key: a for a in self._initial_accounts}
         self.state.stats = SimStats()
         self.state.rest_last_headers = {}
@@ -358,6 +379,7 @@ class Simulator:
         ValueError if its instId or code is taken.  Survives ``reset()``."""
         self.engine.add_instrument(inst)
         self._instruments[inst.inst_id] = inst
+        self._market_listing([inst], delisted=False)
         return inst
 
     def remove_instrument(self, inst_id: str) -> Instrument:
@@ -367,7 +389,14 @@ class Simulator:
         self._instruments.pop(inst_id, None)
         for acct in self.engine.accounts.values():
             self._push(acct, [o for o in changed if o.uid == acct.uid])
+        self._market_listing([inst], delisted=True)
         return inst
+
+    def _market_listing(self, insts: list[Instrument], *, delisted: bool) -> None:
+        """Push a listing change on the ``instruments`` channel (only what changed)."""
+        self.market.instruments_changed(insts, delisted=delisted)
+        if self._loop is not None and self.running:
+            self._spawn(self.market.drain())
 
     # -- REST ----------------------------------------------------------------------------
     def rest_calls(self, path: str | None = None, inst_type: str | None = None) -> int:

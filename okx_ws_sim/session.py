@@ -33,12 +33,13 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from . import codes, protocol, rules, views
+from . import codes, market_channels, protocol, rules, views
 from .auth import LoginError, verify_login
 from .clock import SimClock
 from .engine import AccountState, Order, Pending, Position
 from .faults import FrameCounter
 from .instruments import Instrument
+from .market import Market
 from .policy import Policy
 from .protocol import CHANNELS, Frame, FrameKind
 from .state import SimState
@@ -69,8 +70,10 @@ class Sessions:
         *,
         timestamp_window: float,
         channel_conn_count: bool,
+        market: Market | None = None,
     ) -> None:
         self.state = state
+        self.market = market  # serves the market channels (market_channels.py)
         self.policy = policy
         self.clock = clock
         self.timestamp_window = timestamp_window
@@ -94,6 +97,8 @@ class Sessions:
 
     def close(self, conn: Connection) -> None:
         self.conns.discard(conn)
+        if self.market is not None:
+            self.market.forget(conn)
         if conn.acct is not None:
             self._subscribed.get(conn.acct.account.api_key, set()).discard(conn)
         self.policy.forget(conn)
@@ -126,11 +131,8 @@ class Sessions:
     async def login(self, conn: Connection, frame: Frame) -> None:
         st, rid = self.state.stats, frame.rid
         try:
-            if conn.kind == "public":
-                raise LoginError(
-                    codes.LOGIN_ON_PUBLIC_CODE,
-                    "Invalid request: login is not supported on /ws/v5/public",
-                )
+            # Login is accepted on /ws/v5/public too: books-l2-tbt and books50-l2-tbt
+            # need it there (market_channels.py).
             refusal = self.policy.login_refusal()
             account = verify_login(
                 frame.msg.get("args"),
@@ -168,10 +170,12 @@ class Sessions:
         allowed = CHANNELS[conn.kind]
         for arg in args:
             channel, inst_id = arg["channel"], arg.get("instId")
+            market_rule = market_channels.lookup(conn.kind, channel)
+            if market_rule is not None and self.market is not None:
+                await self._market_op(conn, frame, market_rule, arg)
+                continue
             needs_login = allowed.get(channel)
-            if needs_login is None or (
-                channel == "tickers" and inst_id not in self.state.engine.instruments
-            ):
+            if needs_login is None:
                 channel_arg = {"channel": channel, "instId": inst_id or ""}
                 await self.send_error(conn, codes.CHANNEL_NOT_FOUND, _not_found(channel_arg), rid)
                 continue
@@ -187,6 +191,34 @@ class Sessions:
                 self.state.stats.unsubscribes += 1
                 conn.subs.pop(_sub_key(arg), None)
                 await conn.ws.send(protocol.event(op, conn.conn_id, rid, arg=arg))
+
+    async def _market_op(
+        self,
+        conn: Connection,
+        frame: Frame,
+        rule: market_channels.MarketChannel,
+        arg: dict[str, Any],
+    ) -> None:
+        """(Un)subscribe a market channel: refusals at once, acks and pushes through the
+        market's queue (so no update overtakes a snapshot)."""
+        assert self.market is not None
+        rid, op = frame.rid, frame.kind.value
+        if frame.kind is FrameKind.SUBSCRIBE:
+            refusal = self.market.check(conn, rule, arg)
+            if refusal is not None:
+                await self.send_error(conn, *refusal, rid)
+                return
+            self.state.stats.subscribes += 1
+            ack = protocol.event(op, conn.conn_id, rid, arg=arg)
+            self.market.subscribe(conn, rule, arg, ack)
+        else:
+            if not market_channels.check_keys(rule, arg):
+                msg = f"Invalid request: {protocol.excerpt(frame.text)}"
+                await self.send_error(conn, codes.SUB_BAD_ARG_CODE, msg, rid)
+                return
+            self.state.stats.unsubscribes += 1
+            self.market.unsubscribe(conn, arg, protocol.event(op, conn.conn_id, rid, arg=arg))
+        await self.market.drain()
 
     def _check_arg(self, arg: dict[str, Any], frame: Frame) -> tuple[str, str] | None:
         """Refuse a login channel's arg that OKX would: keys the channel does not
@@ -246,32 +278,13 @@ class Sessions:
             await conn.ws.send(
                 protocol.event("channel-conn-count", conn.conn_id, channel=channel, connCount="1")
             )
-        if channel == "tickers":
-            await self._push_ticker(conn, push_arg)
-        elif conn.acct is not None:
+        if conn.acct is not None:
             snapshot = self._snapshot(conn.acct, channel, push_arg)
             if snapshot is not None:
                 self.state.stats.pushes_sent += 1
                 await conn.ws.send(snapshot)
 
     # -- pushes ---------------------------------------------------------------------------
-    async def _push_ticker(self, conn: Connection, arg: dict[str, Any]) -> None:
-        inst = self.state.engine.instruments[arg["instId"]]
-        px, depth = views.fmt(inst.ref_px), views.fmt(inst.depth)
-        data = {
-            "instType": inst.inst_type,
-            "instId": inst.inst_id,
-            "last": px,
-            "lastSz": "1",
-            "askPx": px,
-            "askSz": depth,
-            "bidPx": px,
-            "bidSz": depth,
-            "ts": str(self.clock.now_ms()),
-        }
-        self.state.stats.pushes_sent += 1
-        await conn.ws.send(protocol.push(arg, [data]))
-
     def _snapshot(self, acct: AccountState, channel: str, arg: dict[str, Any]) -> str | None:
         """The frame OKX pushes on subscribing to ``channel`` (None: it pushes none)."""
         now = self.clock.now_ms()

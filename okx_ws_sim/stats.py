@@ -29,7 +29,8 @@ class SimStats:
     request_ids: Counter[str] = field(default_factory=Counter)  # id -> times seen
     subscribes: int = 0
     unsubscribes: int = 0
-    pushes_sent: int = 0
+    pushes_sent: int = 0  # every channel push (market ones included)
+    market_pushes: Counter[str] = field(default_factory=Counter)  # per market channel
     idle_closes: int = 0
     rate_limited: int = 0  # WS API requests refused by a rate limit (50011 / 50061)
     session_ops_throttled: int = 0  # login / subscribe / unsubscribe past 480 per hour (60014)
@@ -39,7 +40,8 @@ class SimStats:
     rest_simulated_trading: int = 0  # of those, how many carried x-simulated-trading: 1
     # Faults that FIRED, per kind: close_after_frames, drop_request, drop_reply,
     # swallow_pong (per pong), delay_reply (per reply), notice (per connection),
-    # malformed (per frame), refuse_login, restart, rest_fail, rest_hang.  What was
+    # malformed (per frame), refuse_login, restart, rest_fail, rest_hang, rest_delay,
+    # book_gap, book_duplicate (per update), book_reset (per reset).  What was
     # armed: Simulator.faults.armed() / pending() / discarded(), same kind names.
     faults_injected: Counter[str] = field(default_factory=Counter)
 

@@ -107,6 +107,17 @@ class RawClient:
                 return frame
             self.pushes.append(frame)
 
+    async def reply_event(self, event: str, timeout: float = 2.0) -> dict[str, Any]:
+        """The next ``event`` frame (subscribe / unsubscribe ack) or error; pushes meanwhile
+        go to ``pushes``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            frame = await self.recv(max(deadline - loop.time(), 0.001))
+            if frame.get("event") in (event, "error"):
+                return frame
+            self.pushes.append(frame)
+
     async def next_push(self, timeout: float = 2.0) -> dict[str, Any]:
         if self.pushes:
             return self.pushes.pop(0)
