@@ -17,6 +17,7 @@ from typing import Any
 from .errors import (
     AuthenticationError,
     ClientClosed,
+    ClockSyncError,
     ConnectionLost,
     ConnectTimeout,
     RequestTimeout,
@@ -105,8 +106,11 @@ class Connection:
             return await asyncio.wait_for(asyncio.shield(ready), max(0.0, deadline - loop.time()))
         except asyncio.TimeoutError:
             last = self._last_error
-            why = f": last attempt failed with {last!r}" if last is not None else ""
-            raise ConnectTimeout(f"{self.key!r} was not usable in time{why}") from None
+            if isinstance(last, ClockSyncError):  # sync_time: no login can be signed yet
+                why = f": OKX's clock could not be read, so no login was tried ({last})"
+            else:
+                why = f": last attempt failed with {last!r}" if last is not None else ""
+            raise ConnectTimeout(f"{self.key!r} was not usable in time{why}") from last
 
     def _start_connect(self) -> asyncio.Future[tuple[Link, Session]]:
         if self.closed:
@@ -125,6 +129,8 @@ class Connection:
         clock_synced = False
         while not self.closed:
             try:
+                if self._before_login is not None and self._login_args is not None:
+                    await self._before_login()  # sync_time: read the clock before any socket
                 await self._pacer.connect_turn()
                 active = await self._open()
             except AuthenticationError as exc:
@@ -145,7 +151,8 @@ class Connection:
             except Exception as exc:  # refused, reset, handshake rejected, timed out...
                 self._last_error = exc
                 delay = self._backoff.next_delay()
-                detail = f"connect failed, retry in {delay:.3f}s"
+                what = "reading OKX's clock" if isinstance(exc, ClockSyncError) else "connect"
+                detail = f"{what} failed, retry in {delay:.3f}s"
                 self._emit(Event("exception", self.key, error=exc, detail=detail))
                 await asyncio.sleep(delay)
                 continue
@@ -199,8 +206,6 @@ class Connection:
             # A Connector that ignores its timeout must not hang this connection for good.
             await asyncio.wait_for(asyncio.shield(link.opened), options.request_timeout)
             if self._login_args is not None:
-                if self._before_login is not None:
-                    await self._before_login()
                 self._pacer.session_op(session.ops, "login")
                 login = session.expect_login()
                 await link.send(encode_op("login", [self._login_args()]))
