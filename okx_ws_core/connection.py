@@ -3,9 +3,12 @@
 It keeps one usable link (open, logged in where needed, subscriptions
 restored) with its :class:`Session`, opens it on demand, and reconnects with
 backoff when it dies.  Concurrent callers share one connect attempt and one
-login.  A refused login is reported to every waiter and is *not* retried in
-a loop: the next call makes one fresh attempt.  OKX's 64008 notice moves to a
-fresh link while replies in flight on the old one still arrive.
+login.  A refused first login is reported to every waiter and is *not*
+retried in a loop: the next call makes one fresh attempt.  A login refused on
+a *reconnect* is retried with the backoff (a growing, capped delay), each
+refusal reported as an ``exception`` event: nothing else would retry it, and a
+subscribe-only user makes no call.  OKX's 64008 notice moves to a fresh link
+while replies in flight on the old one still arrive.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ from .transport import Connector, TransportClosed
 
 _RETIRE_POLL_S = 0.01
 _CLOCK_CODES = ("60004", "60006")  # login refused for its timestamp
+# Detail of the ``exception`` event of each login refused on a reconnect (the streams'
+# subscriptions are paused until one succeeds); the event's error is the AuthenticationError.
+RELOGIN_REFUSED = "login refused on reconnect"
 LoginArgs = Callable[[], dict[str, Any]]
 Forward = Callable[[str, Inbound, bool], None]
 SyncClock = Callable[[], Awaitable[int]]  # reads OKX's clock, returns the new offset (ms)
@@ -117,8 +123,7 @@ class Connection:
             raise ClientClosed("the client is closed")
         if self._connect_task is None or self._connect_task.done():
             loop = asyncio.get_running_loop()
-            self._ready = ready = loop.create_future()
-            ready.add_done_callback(_mark_retrieved)
+            self._ready = ready = _new_ready(loop)
             self._connect_task = loop.create_task(
                 self._connect_loop(ready), name=f"okx-ws-{self.key}-connect"
             )
@@ -128,6 +133,8 @@ class Connection:
     async def _connect_loop(self, ready: asyncio.Future[tuple[Link, Session]]) -> None:
         clock_synced = False
         while not self.closed:
+            if ready.done():  # a refusal was reported: later callers wait for this attempt
+                self._ready = ready = _new_ready(asyncio.get_running_loop())
             try:
                 if self._before_login is not None and self._login_args is not None:
                     await self._before_login()  # sync_time: read the clock before any socket
@@ -144,10 +151,20 @@ class Connection:
                         if retry is None:
                             continue
                         exc = retry
-                self._emit(Event("exception", self.key, error=exc, detail="login refused"))
                 if not ready.done():
-                    ready.set_exception(exc)
-                return
+                    ready.set_exception(exc)  # callers meanwhile fail fast with it, no login
+                if not self._opened_before:  # a caller's first login: reported, never looped
+                    self._emit(Event("exception", self.key, error=exc, detail="login refused"))
+                    return
+                self._last_error = exc
+                delay = self._backoff.next_delay()
+                detail = (
+                    f"{RELOGIN_REFUSED}, retry in {delay:.3f}s;"
+                    f" {len(self.subscriptions)} subscriptions wait"
+                )
+                self._emit(Event("exception", self.key, error=exc, detail=detail))
+                await asyncio.sleep(delay)
+                continue
             except Exception as exc:  # refused, reset, handshake rejected, timed out...
                 self._last_error = exc
                 delay = self._backoff.next_delay()
@@ -327,6 +344,12 @@ class Connection:
         if active is not None:
             active[1].close("client closed")
             self._emit(Event("close", self.key, detail="client closed"))
+
+
+def _new_ready(loop: asyncio.AbstractEventLoop) -> asyncio.Future[tuple[Link, Session]]:
+    ready: asyncio.Future[tuple[Link, Session]] = loop.create_future()
+    ready.add_done_callback(_mark_retrieved)
+    return ready
 
 
 def _mark_retrieved(future: asyncio.Future[Any]) -> None:

@@ -25,8 +25,9 @@ class ConfigurationError(OkxWsError, ValueError):
 class AuthenticationError(OkxWsError):
     """OKX refused the login; carries OKX's ``code`` and ``msg``.
 
-    The client does not retry a refused login in a loop: the next request on
-    that connection makes one fresh attempt.
+    The client does not retry a refused first login in a loop: the next request
+    on that connection makes one fresh attempt (one refused on a reconnect is
+    retried with the reconnect backoff, see :mod:`okx_ws_core.connection`).
     """
 
     def __init__(self, code: str, msg: str, *, connection: str, hint: str = "") -> None:

@@ -17,10 +17,12 @@ import pytest
 
 from okx_ws_core import (
     AsyncWebsocketClient,
+    AuthenticationError,
     ClockSyncError,
     ConnectTimeout,
+    Event,
 )
-from okx_ws_core.testing import ScriptedServer, run
+from okx_ws_core.testing import ScriptedServer, run, until
 
 
 def make_client(server: Any, **overrides: Any) -> AsyncWebsocketClient:
@@ -63,5 +65,70 @@ def test_a_failed_clock_read_is_retried_with_the_backoff_and_named_to_the_caller
             gaps = [b - a for a, b in zip(reads, reads[1:], strict=False)]
             assert gaps[0] >= 0.5 and gaps[1] >= 1.0 and gaps[2] >= 2.0  # the backoff, growing
             assert server.connect_attempts == 1
+
+    run(main())
+
+
+# -- 10. a login refused on a reconnect ------------------------------------------------------
+
+ORDERS = {"channel": "orders", "instType": "ANY"}
+TICKERS = {"channel": "tickers", "instId": "BTC-USDT"}
+
+
+def test_a_login_refused_on_a_reconnect_is_retried_with_a_growing_capped_delay(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    refusals = 6
+
+    async def main() -> None:
+        server = ScriptedServer()
+        options = {"reconnect_delay": 1.0, "reconnect_max_delay": 8.0}
+        async with make_client(server, attach_event_listeners=True, **options) as client:
+            refused: list[tuple[float, Event]] = []
+            client.on(
+                "exception",
+                lambda e: refused.append((now(), e))
+                if isinstance(e.error, AuthenticationError)
+                else None,
+            )
+            pushed: list[Event] = []
+            client.on("update", pushed.append)
+            await client.subscribe(ORDERS, "private")
+            server.login_errors = [("60009", "Login failed.")] * refusals
+            server.links[0].close("dropped")
+            await until(lambda: refused, "the first refusal")
+            with pytest.raises(AuthenticationError):  # meanwhile a call fails fast...
+                await client.send_ws_api_request("private", "order", [{"clOrdId": "x"}])
+            assert server.logins == 2  # ...and forces no extra login
+            await asyncio.sleep(120)
+            assert server.logins == 1 + refusals + 1
+            times = [t for t, _ in refused]
+            assert len(times) == refusals
+            gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+            for k, gap in enumerate(gaps):  # full jitter: between half the delay and the delay
+                assert min(8.0, 2.0**k) / 2 <= gap <= min(8.0, 2.0**k) + 1e-6, gaps
+            for _, event in refused:
+                assert event.connection == "private" and event.error.code == "60009"
+                assert event.detail.startswith("login refused on reconnect, retry in")
+                assert "1 subscriptions wait" in event.detail
+            link = server.open_links()[-1]
+            assert link.ops("subscribe")[0]["args"] == [ORDERS]  # restored at last
+            link.push({"arg": {**ORDERS, "uid": "1"}, "data": [{"ordId": "1"}]})
+            await until(lambda: pushed, "a push after the restore")
+
+    run(main())
+    lines = [r for r in caplog.records if "login refused on reconnect" in r.getMessage()]
+    assert len(lines) == refusals and all(r.levelname == "WARNING" for r in lines)
+
+
+def test_a_first_login_refused_is_still_reported_once_not_retried() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        async with make_client(server, reconnect_delay=1.0, reconnect_max_delay=8.0) as client:
+            server.login_errors = [("60009", "Login failed.")]
+            with pytest.raises(AuthenticationError):
+                await client.subscribe(ORDERS, "private")
+            await asyncio.sleep(120)
+            assert server.logins == 1
 
     run(main())
