@@ -132,3 +132,37 @@ def test_a_first_login_refused_is_still_reported_once_not_retried() -> None:
             assert server.logins == 1
 
     run(main())
+
+
+# -- 12. every subscription restored ----------------------------------------------------------
+
+PRIVATE_SUBS = [ORDERS, {"channel": "account"}, {"channel": "positions", "instType": "ANY"}]
+PUBLIC_SUBS = [TICKERS, {"channel": "tickers", "instId": "ETH-USDT"},
+               {"channel": "trades", "instId": "BTC-USDT"}]  # fmt: skip
+
+
+def test_three_subscriptions_on_two_connections_are_all_restored_after_each_reconnect() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        async with make_client(server) as client:
+            restored: list[tuple[str, str]] = []
+            client.on("reconnected", lambda e: restored.append((e.connection, e.detail)))
+            for arg in PRIVATE_SUBS:  # one at a time: each remembered on its own
+                await client.subscribe(arg, "private")
+            await client.subscribe(PUBLIC_SUBS, "public")
+            for round_ in range(2):
+                for link in server.open_links():
+                    link.close(f"dropped #{round_}")
+                await asyncio.sleep(5)
+                by_url = {link.url.rsplit("/", 1)[-1]: link for link in server.open_links()}
+                assert set(by_url) == {"private", "public"}
+                sent = {key: [a for f in link.ops("subscribe") for a in f["args"]]
+                        for key, link in by_url.items()}  # fmt: skip
+                assert sent == {"private": PRIVATE_SUBS, "public": PUBLIC_SUBS}
+            assert sorted(restored) == [("private", "3 subscriptions restored")] * 2 + [
+                ("public", "3 subscriptions restored")
+            ] * 2
+            assert client.subscriptions("private") == PRIVATE_SUBS
+            assert client.subscriptions("public") == PUBLIC_SUBS
+
+    run(main())
