@@ -87,9 +87,9 @@ def test_a_login_refused_on_a_reconnect_is_retried_with_a_growing_capped_delay(
             refused: list[tuple[float, Event]] = []
             client.on(
                 "exception",
-                lambda e: refused.append((now(), e))
-                if isinstance(e.error, AuthenticationError)
-                else None,
+                lambda e: (
+                    refused.append((now(), e)) if isinstance(e.error, AuthenticationError) else None
+                ),
             )
             pushed: list[Event] = []
             client.on("update", pushed.append)
@@ -159,9 +159,11 @@ def test_three_subscriptions_on_two_connections_are_all_restored_after_each_reco
                 sent = {key: [a for f in link.ops("subscribe") for a in f["args"]]
                         for key, link in by_url.items()}  # fmt: skip
                 assert sent == {"private": PRIVATE_SUBS, "public": PUBLIC_SUBS}
-            assert sorted(restored) == [("private", "3 subscriptions restored")] * 2 + [
-                ("public", "3 subscriptions restored")
-            ] * 2
+            assert (
+                sorted(restored)
+                == [("private", "3 subscriptions restored")] * 2
+                + [("public", "3 subscriptions restored")] * 2
+            )
             assert client.subscriptions("private") == PRIVATE_SUBS
             assert client.subscriptions("public") == PUBLIC_SUBS
 
