@@ -18,6 +18,7 @@ from .client import AsyncWebsocketClient
 from .endpoints import CONNECTION_KEYS, resolve_url
 from .errors import (
     AuthenticationError,
+    BlockingCallInLoop,
     ClientClosed,
     ClockSyncError,
     ConfigurationError,
@@ -46,6 +47,7 @@ __all__ = [
     "FINAL_STATES",
     "AsyncWebsocketClient",
     "AuthenticationError",
+    "BlockingCallInLoop",
     "BlockingChannelStream",
     "Channel",
     "ChannelStream",

@@ -231,3 +231,23 @@ class InstrumentResolutionError(OkxWsError):
         super().__init__(
             f"could not resolve the instIdCode of {inst_id!r}: {reason}; nothing was sent"
         )
+
+
+# -- the blocking client's threads (helper "threads") ----------------------------------------
+
+
+class BlockingCallInLoop(OkxWsError, RuntimeError):
+    """A blocking method of ``WebsocketClient`` was called on its own loop thread.
+
+    Event handlers and channel callbacks run there, and the call would wait for
+    the loop it blocks: a deadlock.  Nothing was sent.
+    """
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+        super().__init__(
+            f"{method} blocks, and was called on the client's loop thread (from an event"
+            " handler or a callback), where it would wait for itself; nothing was sent."
+            " Use the async client (client.async_client) there, or schedule the call off"
+            " the loop thread (e.g. a queue read by your own thread)"
+        )
