@@ -20,10 +20,7 @@ stop in time (a callback blocking the loop thread).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextlib
 import threading
-import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, TypeVar
 
@@ -66,7 +63,7 @@ class LoopThread:
         self._lock = threading.Lock()
         self._stop_lock = threading.Lock()
         self._stopping = False
-        self._shut_down = False
+        self._shut_down = threading.Event()
         self._thread.start()
         started.wait()
 
@@ -168,31 +165,35 @@ class LoopThread:
             return True
         if self._thread.is_alive():
             try:  # past the timeout (a callback blocks the loop): stop anyway, release callers
-                self._wait(asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop), timeout)
+                self.loop.call_soon_threadsafe(lambda: self.loop.create_task(self._shutdown()))
+                self._wait_shut_down(timeout)
             finally:
                 self.loop.call_soon_threadsafe(self.loop.stop)
                 self._thread.join(timeout)
                 self._abandon_waiters()
         if self._thread.is_alive():
             return False
-        if not self._shut_down:  # the loop stopped amid the shutdown: finish it here
+        if not self._shut_down.is_set():  # the loop stopped amid the shutdown: finish it here
             for task in asyncio.all_tasks(self.loop):
                 task.cancel()  # an earlier shutdown too, before it runs and cancels this one
             shutdown = self.loop.create_task(self._shutdown())
             while not shutdown.done():
-                with contextlib.suppress(RuntimeError):  # a stop() queued by an earlier call
+                try:
                     self.loop.run_until_complete(shutdown)
+                except RuntimeError:  # "stopped before Future completed": an earlier stop()
+                    pass
         self.loop.close()
         return True
 
-    def _wait(self, future: concurrent.futures.Future[None], timeout: float | None) -> None:
-        """Until ``future`` is done, the loop thread has ended, or ``timeout`` passed."""
-        end = None if timeout is None else time.monotonic() + timeout
-        while not future.done() and self._thread.is_alive():
-            step = _POLL_S if end is None else min(_POLL_S, end - time.monotonic())
+    def _wait_shut_down(self, timeout: float | None) -> None:
+        """Until the shutdown is done, the loop thread has ended, or ``timeout`` passed."""
+        clock = self.loop.time  # monotonic, and callable from any thread
+        end = None if timeout is None else clock() + timeout
+        while not self._shut_down.is_set() and self._thread.is_alive():
+            step = _POLL_S if end is None else min(_POLL_S, end - clock())
             if step <= 0:
                 return
-            concurrent.futures.wait([future], step)
+            self._shut_down.wait(step)
 
     async def _shutdown(self) -> None:
         current = asyncio.current_task()
@@ -203,7 +204,7 @@ class LoopThread:
         await self.loop.shutdown_asyncgens()
         await self.loop.shutdown_default_executor()
         await asyncio.sleep(0)  # run transports' pending connection_lost (socket close)
-        self._shut_down = True
+        self._shut_down.set()
 
     def _abandon_waiters(self) -> None:
         with self._lock:
