@@ -76,6 +76,8 @@ class Connection:
         self._ready: asyncio.Future[tuple[Link, Session]] | None = None
         self._connect_task: asyncio.Task[None] | None = None
         self._last_error: BaseException | None = None
+        # After a login refused on a reconnect: the refusal and when the next login is due.
+        self._refused: tuple[AuthenticationError, float] | None = None
         self._opened_before = False
         self._retiring: dict[asyncio.Task[None], Link] = {}
         self._sessions: set[Session] = set()  # of links not yet dead, retiring ones included
@@ -108,6 +110,10 @@ class Connection:
             return active
         ready = self._start_connect()
         loop = asyncio.get_running_loop()
+        refused = self._refused
+        if refused is not None and refused[1] > deadline:  # the next login comes too late
+            exc = refused[0]
+            raise AuthenticationError(exc.code, exc.msg, connection=self.key, hint=exc.hint)
         try:
             return await asyncio.wait_for(asyncio.shield(ready), max(0.0, deadline - loop.time()))
         except asyncio.TimeoutError:
@@ -133,8 +139,6 @@ class Connection:
     async def _connect_loop(self, ready: asyncio.Future[tuple[Link, Session]]) -> None:
         clock_synced = False
         while not self.closed:
-            if ready.done():  # a refusal was reported: later callers wait for this attempt
-                self._ready = ready = _new_ready(asyncio.get_running_loop())
             try:
                 if self._before_login is not None and self._login_args is not None:
                     await self._before_login()  # sync_time: read the clock before any socket
@@ -152,7 +156,7 @@ class Connection:
                             continue
                         exc = retry
                 if not ready.done():
-                    ready.set_exception(exc)  # callers meanwhile fail fast with it, no login
+                    ready.set_exception(exc)
                 if not self._opened_before:  # a caller's first login: reported, never looped
                     self._emit(Event("exception", self.key, error=exc, detail="login refused"))
                     return
@@ -163,7 +167,15 @@ class Connection:
                     f" {len(self.subscriptions)} subscriptions wait"
                 )
                 self._emit(Event("exception", self.key, error=exc, detail=detail))
-                await asyncio.sleep(delay)
+                # Callers meanwhile wait for the next login if it comes before their
+                # deadline, else fail at once with this refusal; none forces a login.
+                loop = asyncio.get_running_loop()
+                self._ready = ready = _new_ready(loop)
+                self._refused = (exc, loop.time() + delay)
+                try:
+                    await asyncio.sleep(delay)
+                finally:
+                    self._refused = None
                 continue
             except Exception as exc:  # refused, reset, handshake rejected, timed out...
                 self._last_error = exc

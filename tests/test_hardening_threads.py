@@ -108,10 +108,17 @@ def test_a_login_refused_on_a_reconnect_is_retried_with_a_growing_capped_delay(
             server.login_errors = [("60009", "Login failed.")] * refusals
             server.links[0].close("dropped")
             await until(lambda: refused, "the first refusal")
-            with pytest.raises(AuthenticationError):  # meanwhile a call fails fast...
-                await client.send_ws_api_request("private", "order", [{"clOrdId": "x"}])
-            assert server.logins == 2  # ...and forces no extra login
-            await asyncio.sleep(120)
+            t0 = now()
+            with pytest.raises(AuthenticationError):  # the next login comes too late for it:
+                await client.send_ws_api_request(
+                    "private", "order", [{"clOrdId": "x"}], timeout=0.1
+                )
+            assert now() == t0 and server.logins == 2  # it fails at once, and forces no login
+            while len(refused) < refusals:  # virtual time passes: the retries come
+                await asyncio.sleep(0.25)
+            # a call made now waits for the next login (due within its timeout): it succeeds
+            reply = await client.send_ws_api_request("private", "order", [{"clOrdId": "y"}])
+            assert reply["code"] == "0"
             assert server.logins == 1 + refusals + 1
             times = [t for t, _ in refused]
             assert len(times) == refusals
