@@ -21,6 +21,7 @@ RUNTIME_NAMES = (
     "FINAL_STATES",
     "AsyncWebsocketClient",
     "AuthenticationError",
+    "BlockingCallInLoop",
     "BlockingChannelStream",
     "Channel",
     "ChannelStream",

@@ -21,6 +21,7 @@ from .client import AsyncWebsocketClient
 from .endpoints import CONNECTION_KEYS, resolve_url
 from .errors import (
     AuthenticationError,
+    BlockingCallInLoop,
     ClientClosed,
     ClockSyncError,
     ConfigurationError,
@@ -59,6 +60,7 @@ __all__ = [
     "FINAL_STATES",
     "AsyncWebsocketClient",
     "AuthenticationError",
+    "BlockingCallInLoop",
     "BlockingChannelStream",
     "Channel",
     "ChannelStream",

@@ -228,10 +228,15 @@ class AsyncWebsocketClient:
         return offset
 
     async def _sync_once(self) -> None:
-        """With ``sync_time=True``: one clock read before the first login, shared by all."""
-        if self._clock_synced is None:
-            self._clock_synced = asyncio.ensure_future(self.sync_time())
-        await asyncio.shield(self._clock_synced)
+        """With ``sync_time=True``: one clock read before the first login, shared by all.
+
+        Only a successful read is kept: a failed one (OKX's REST down) would otherwise
+        fail every later login the same way, so the next connect attempt reads again.
+        """
+        synced = self._clock_synced
+        if synced is None or (synced.done() and (synced.cancelled() or synced.exception())):
+            synced = self._clock_synced = asyncio.ensure_future(self.sync_time())
+        await asyncio.shield(synced)
 
     def _login_args(self) -> dict[str, Any]:
         assert self._credentials is not None

@@ -35,12 +35,15 @@ async def server_offset_ms(
             sent = time.time()
             response = await http.get(TIME_PATH)
             received = time.time()
-        body = response.json()
-        server_ms = int(body["data"][0]["ts"])
     except httpx.HTTPError as exc:
         raise ClockSyncError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
-    except (ValueError, KeyError, IndexError, TypeError) as exc:
-        raise ClockSyncError(f"{what} answered something else than OKX's time: {exc!r}") from exc
-    if response.status_code != 200 or str(body.get("code")) != "0":
-        raise ClockSyncError(f"{what} answered HTTP {response.status_code}: {body!r}")
+    try:  # the status first: an error page (503...) is not "something else than the time"
+        body = response.json()
+        if response.status_code != 200 or str(body.get("code")) != "0":
+            raise ClockSyncError(f"{what} answered HTTP {response.status_code}: {body!r:.200}")
+        server_ms = int(body["data"][0]["ts"])
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise ClockSyncError(
+            f"{what} answered HTTP {response.status_code}, not OKX's time: {exc!r}"
+        ) from exc
     return round(server_ms - (sent + received) * 500)

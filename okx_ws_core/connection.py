@@ -3,9 +3,12 @@
 It keeps one usable link (open, logged in where needed, subscriptions
 restored) with its :class:`Session`, opens it on demand, and reconnects with
 backoff when it dies.  Concurrent callers share one connect attempt and one
-login.  A refused login is reported to every waiter and is *not* retried in
-a loop: the next call makes one fresh attempt.  OKX's 64008 notice moves to a
-fresh link while replies in flight on the old one still arrive.
+login.  A refused first login is reported to every waiter and is *not*
+retried in a loop: the next call makes one fresh attempt.  A login refused on
+a *reconnect* is retried with the backoff (a growing, capped delay), each
+refusal reported as an ``exception`` event: nothing else would retry it, and a
+subscribe-only user makes no call.  OKX's 64008 notice moves to a fresh link
+while replies in flight on the old one still arrive.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from .errors import (
     AuthenticationError,
     ClientClosed,
+    ClockSyncError,
     ConnectionLost,
     ConnectTimeout,
     RequestTimeout,
@@ -33,6 +37,9 @@ from .transport import Connector, TransportClosed
 
 _RETIRE_POLL_S = 0.01
 _CLOCK_CODES = ("60004", "60006")  # login refused for its timestamp
+# Detail of the ``exception`` event of each login refused on a reconnect (the streams'
+# subscriptions are paused until one succeeds); the event's error is the AuthenticationError.
+RELOGIN_REFUSED = "login refused on reconnect"
 LoginArgs = Callable[[], dict[str, Any]]
 Forward = Callable[[str, Inbound, bool], None]
 SyncClock = Callable[[], Awaitable[int]]  # reads OKX's clock, returns the new offset (ms)
@@ -69,6 +76,8 @@ class Connection:
         self._ready: asyncio.Future[tuple[Link, Session]] | None = None
         self._connect_task: asyncio.Task[None] | None = None
         self._last_error: BaseException | None = None
+        # After a login refused on a reconnect: the refusal and when the next login is due.
+        self._refused: tuple[AuthenticationError, float] | None = None
         self._opened_before = False
         self._retiring: dict[asyncio.Task[None], Link] = {}
         self._sessions: set[Session] = set()  # of links not yet dead, retiring ones included
@@ -101,20 +110,26 @@ class Connection:
             return active
         ready = self._start_connect()
         loop = asyncio.get_running_loop()
+        refused = self._refused
+        if refused is not None and refused[1] > deadline:  # the next login comes too late
+            exc = refused[0]
+            raise AuthenticationError(exc.code, exc.msg, connection=self.key, hint=exc.hint)
         try:
             return await asyncio.wait_for(asyncio.shield(ready), max(0.0, deadline - loop.time()))
         except asyncio.TimeoutError:
             last = self._last_error
-            why = f": last attempt failed with {last!r}" if last is not None else ""
-            raise ConnectTimeout(f"{self.key!r} was not usable in time{why}") from None
+            if isinstance(last, ClockSyncError):  # sync_time: no login can be signed yet
+                why = f": OKX's clock could not be read, so no login was tried ({last})"
+            else:
+                why = f": last attempt failed with {last!r}" if last is not None else ""
+            raise ConnectTimeout(f"{self.key!r} was not usable in time{why}") from last
 
     def _start_connect(self) -> asyncio.Future[tuple[Link, Session]]:
         if self.closed:
             raise ClientClosed("the client is closed")
         if self._connect_task is None or self._connect_task.done():
             loop = asyncio.get_running_loop()
-            self._ready = ready = loop.create_future()
-            ready.add_done_callback(_mark_retrieved)
+            self._ready = ready = _new_ready(loop)
             self._connect_task = loop.create_task(
                 self._connect_loop(ready), name=f"okx-ws-{self.key}-connect"
             )
@@ -125,6 +140,8 @@ class Connection:
         clock_synced = False
         while not self.closed:
             try:
+                if self._before_login is not None and self._login_args is not None:
+                    await self._before_login()  # sync_time: read the clock before any socket
                 await self._pacer.connect_turn()
                 active = await self._open()
             except AuthenticationError as exc:
@@ -138,14 +155,33 @@ class Connection:
                         if retry is None:
                             continue
                         exc = retry
-                self._emit(Event("exception", self.key, error=exc, detail="login refused"))
                 if not ready.done():
                     ready.set_exception(exc)
-                return
+                if not self._opened_before:  # a caller's first login: reported, never looped
+                    self._emit(Event("exception", self.key, error=exc, detail="login refused"))
+                    return
+                self._last_error = exc
+                delay = self._backoff.next_delay()
+                detail = (
+                    f"{RELOGIN_REFUSED}, retry in {delay:.3f}s;"
+                    f" {len(self.subscriptions)} subscriptions wait"
+                )
+                self._emit(Event("exception", self.key, error=exc, detail=detail))
+                # Callers meanwhile wait for the next login if it comes before their
+                # deadline, else fail at once with this refusal; none forces a login.
+                loop = asyncio.get_running_loop()
+                self._ready = ready = _new_ready(loop)
+                self._refused = (exc, loop.time() + delay)
+                try:
+                    await asyncio.sleep(delay)
+                finally:
+                    self._refused = None
+                continue
             except Exception as exc:  # refused, reset, handshake rejected, timed out...
                 self._last_error = exc
                 delay = self._backoff.next_delay()
-                detail = f"connect failed, retry in {delay:.3f}s"
+                what = "reading OKX's clock" if isinstance(exc, ClockSyncError) else "connect"
+                detail = f"{what} failed, retry in {delay:.3f}s"
                 self._emit(Event("exception", self.key, error=exc, detail=detail))
                 await asyncio.sleep(delay)
                 continue
@@ -199,8 +235,6 @@ class Connection:
             # A Connector that ignores its timeout must not hang this connection for good.
             await asyncio.wait_for(asyncio.shield(link.opened), options.request_timeout)
             if self._login_args is not None:
-                if self._before_login is not None:
-                    await self._before_login()
                 self._pacer.session_op(session.ops, "login")
                 login = session.expect_login()
                 await link.send(encode_op("login", [self._login_args()]))
@@ -322,6 +356,12 @@ class Connection:
         if active is not None:
             active[1].close("client closed")
             self._emit(Event("close", self.key, detail="client closed"))
+
+
+def _new_ready(loop: asyncio.AbstractEventLoop) -> asyncio.Future[tuple[Link, Session]]:
+    ready: asyncio.Future[tuple[Link, Session]] = loop.create_future()
+    ready.add_done_callback(_mark_retrieved)
+    return ready
 
 
 def _mark_retrieved(future: asyncio.Future[Any]) -> None:

@@ -30,8 +30,9 @@ class ConfigurationError(OkxWsError, ValueError):
 class AuthenticationError(OkxWsError):
     """OKX refused the login; carries OKX's ``code`` and ``msg``.
 
-    The client does not retry a refused login in a loop: the next request on
-    that connection makes one fresh attempt.
+    The client does not retry a refused first login in a loop: the next request
+    on that connection makes one fresh attempt (one refused on a reconnect is
+    retried with the reconnect backoff, see :mod:`okx_ws_core.connection`).
     """
 
     def __init__(self, code: str, msg: str, *, connection: str, hint: str = "") -> None:
@@ -379,4 +380,24 @@ class UnexpectedReply(OkxWsError):
         super().__init__(
             f"OKX accepted {self.op!r} id={self.id} (code 0) but its reply is not a"
             f" {model}: {problem}"
+        )
+
+
+# -- the blocking client's threads (helper "threads") ----------------------------------------
+
+
+class BlockingCallInLoop(OkxWsError, RuntimeError):
+    """A blocking method of ``WebsocketClient`` was called on its own loop thread.
+
+    Event handlers and channel callbacks run there, and the call would wait for
+    the loop it blocks: a deadlock.  Nothing was sent.
+    """
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+        super().__init__(
+            f"{method} blocks, and was called on the client's loop thread (from an event"
+            " handler or a callback), where it would wait for itself; nothing was sent."
+            " Use the async client (client.async_client) there, or schedule the call off"
+            " the loop thread (e.g. a queue read by your own thread)"
         )

@@ -10,6 +10,11 @@ wait for them, *then* finalize async generators (a task may still be inside
 one), then the default executor, then one more loop pass so transports closed
 by those cancellations run their ``connection_lost`` and close their sockets
 before the loop is closed.
+
+No caller is left blocked: a Ctrl-C (``KeyboardInterrupt``) while waiting
+cancels the task it waited for, and :meth:`LoopThread.stop` releases every
+caller still waiting (with :class:`LoopStopped`), even when the loop did not
+stop in time (a callback blocking the loop thread).
 """
 
 from __future__ import annotations
@@ -17,9 +22,27 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+_CANCEL_WAIT_S = 1.0  # after a Ctrl-C: how long to let the cancelled task finish
+_POLL_S = 0.05  # stop(): how often to look whether the loop thread ended on its own
+
+
+class LoopStopped(RuntimeError):
+    """The loop thread is stopped, or stopped (cancelling the task) before the call ended."""
+
+
+class _Waiter(Generic[T]):
+    """One blocked :meth:`LoopThread.run`: released once, by its task's end or by stop()."""
+
+    __slots__ = ("lock", "task", "abandoned")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.lock.acquire()
+        self.task: asyncio.Task[T] | None = None  # set on the loop thread
+        self.abandoned = False  # released by stop() before its task ended
 
 
 class LoopThread:
@@ -36,6 +59,11 @@ class LoopThread:
             self.loop.run_forever()
 
         self._thread = threading.Thread(target=run, name=name, daemon=True)
+        self._waiters: set[_Waiter[Any]] = set()  # blocked in run(); guarded by _lock
+        self._lock = threading.Lock()
+        self._stop_lock = threading.Lock()
+        self._stopping = False
+        self._shut_down = threading.Event()
         self._thread.start()
         started.wait()
 
@@ -43,34 +71,72 @@ class LoopThread:
     def thread(self) -> threading.Thread:
         return self._thread
 
+    def on_loop_thread(self) -> bool:
+        """True when called from the loop thread itself (where blocking on it deadlocks)."""
+        return threading.current_thread() is self._thread
+
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run ``coro`` on the loop thread and block until it ends.
 
         One wake-up each way (``call_soon_threadsafe`` there, a released lock
         back): leaner than ``run_coroutine_threadsafe``, whose future chaining
         and condition variable cost a measurable share of a loopback round trip.
-        Past ``timeout`` seconds the task is cancelled and ``TimeoutError`` raised.
+        Past ``timeout`` seconds the task is cancelled and ``TimeoutError`` raised;
+        a ``KeyboardInterrupt`` while waiting cancels it too (then propagates).
+        Raises :class:`LoopStopped` if the loop stops before the task ends.
         """
-        if threading.current_thread() is self._thread:
+        if self.on_loop_thread():
             coro.close()
             raise RuntimeError(f"cannot block on {self.name!r} from its own loop thread")
-        if self.loop.is_closed():
-            coro.close()
-            raise RuntimeError(f"{self.name!r} is stopped")
-        done = threading.Lock()
-        done.acquire()
-        task: list[asyncio.Task[T]] = []  # set on the loop thread, read after `done`
+        waiter: _Waiter[T] = _Waiter()
+        with self._lock:
+            if self._stopping or self.loop.is_closed():
+                coro.close()
+                raise LoopStopped(f"{self.name!r} is stopped")
+            self._waiters.add(waiter)
 
         def start() -> None:
-            task.append(self.loop.create_task(coro))
-            task[0].add_done_callback(lambda _: done.release())
+            waiter.task = self.loop.create_task(coro)
+            waiter.task.add_done_callback(lambda _: self._release(waiter))
 
-        self.loop.call_soon_threadsafe(start)
-        if not done.acquire(timeout=-1 if timeout is None else timeout):
-            # Callbacks run in order: start() has run before this cancel.
-            self.loop.call_soon_threadsafe(lambda: task[0].cancel())
+        try:
+            self.loop.call_soon_threadsafe(start)
+        except RuntimeError:  # closed by a stop() that began after the check above
+            coro.close()
+            raise LoopStopped(f"{self.name!r} is stopped") from None
+        try:
+            done = waiter.lock.acquire(timeout=-1 if timeout is None else timeout)
+        except BaseException:  # KeyboardInterrupt (Ctrl-C): the caller gave up, so does the task
+            self._cancel(waiter)
+            waiter.lock.acquire(timeout=_CANCEL_WAIT_S)
+            raise
+        if not done:
+            self._cancel(waiter)
             raise TimeoutError(f"{self.name!r}: no result within {timeout} s")
-        return task[0].result()
+        task = waiter.task
+        if waiter.abandoned or task is None:
+            raise LoopStopped(f"{self.name!r} stopped before the call ended")
+        if task.cancelled():  # by stop(): the only one that cancels a task it did not start
+            raise LoopStopped(f"{self.name!r} stopped (cancelling the call) before it ended")
+        return task.result()
+
+    def _release(self, waiter: _Waiter[Any]) -> None:
+        """Wake ``waiter`` once: whoever takes it out of the set releases it."""
+        with self._lock:
+            if waiter not in self._waiters:
+                return
+            self._waiters.discard(waiter)
+        waiter.lock.release()
+
+    def _cancel(self, waiter: _Waiter[Any]) -> None:
+        def cancel() -> None:
+            if waiter.task is not None:
+                waiter.task.cancel()
+
+        try:  # callbacks run in order: start() has run before this one
+            self.loop.call_soon_threadsafe(cancel)
+        except RuntimeError:  # the loop is closed: nothing runs any more
+            pass
 
     def call(self, fn: Callable[[], T], timeout: float | None = None) -> T:
         """Call ``fn()`` on the loop thread (where loop-bound state lives) and return its result."""
@@ -80,32 +146,72 @@ class LoopThread:
 
         return self.run(call_fn(), timeout)
 
-    def stop(self, timeout: float | None = 10.0) -> None:
+    def stop(self, timeout: float | None = 10.0) -> bool:
         """Cancel what still runs on the loop, stop it, join the thread, close the loop.
 
-        Idempotent.  ``timeout`` bounds the wait for cancelled tasks to finish.
+        Idempotent.  ``timeout`` bounds the wait for cancelled tasks to finish, and
+        again the join.  Every caller still blocked in :meth:`run` is released
+        (:class:`LoopStopped`) even if the loop did not stop.  Returns whether it
+        stopped; if not (a callback blocks the loop thread), the daemon thread is
+        left running and a later call finishes the job once it is free.
         """
+        with self._lock:
+            self._stopping = True
+        with self._stop_lock:  # one stop() at a time: another waits, then finds it done
+            return self._stop(timeout)
+
+    def _stop(self, timeout: float | None) -> bool:
         if self.loop.is_closed():
-            return
-
-        async def shutdown() -> None:
-            current = asyncio.current_task()
-            tasks = [t for t in asyncio.all_tasks() if t is not current]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await self.loop.shutdown_asyncgens()
-            await self.loop.shutdown_default_executor()
-            await asyncio.sleep(0)  # run transports' pending connection_lost (socket close)
-
+            return True
         if self._thread.is_alive():
-            try:
-                asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(timeout)
+            try:  # past the timeout (a callback blocks the loop): stop anyway, release callers
+                self.loop.call_soon_threadsafe(lambda: self.loop.create_task(self._shutdown()))
+                self._wait_shut_down(timeout)
             finally:
                 self.loop.call_soon_threadsafe(self.loop.stop)
                 self._thread.join(timeout)
-        if not self._thread.is_alive():
-            self.loop.close()
+                self._abandon_waiters()
+        if self._thread.is_alive():
+            return False
+        if not self._shut_down.is_set():  # the loop stopped amid the shutdown: finish it here
+            for task in asyncio.all_tasks(self.loop):
+                task.cancel()  # an earlier shutdown too, before it runs and cancels this one
+            shutdown = self.loop.create_task(self._shutdown())
+            while not shutdown.done():
+                try:
+                    self.loop.run_until_complete(shutdown)
+                except RuntimeError:  # "stopped before Future completed": an earlier stop()
+                    pass
+        self.loop.close()
+        return True
+
+    def _wait_shut_down(self, timeout: float | None) -> None:
+        """Until the shutdown is done, the loop thread has ended, or ``timeout`` passed."""
+        clock = self.loop.time  # monotonic, and callable from any thread
+        end = None if timeout is None else clock() + timeout
+        while not self._shut_down.is_set() and self._thread.is_alive():
+            step = _POLL_S if end is None else min(_POLL_S, end - clock())
+            if step <= 0:
+                return
+            self._shut_down.wait(step)
+
+    async def _shutdown(self) -> None:
+        current = asyncio.current_task()
+        tasks = [t for t in asyncio.all_tasks() if t is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.loop.shutdown_asyncgens()
+        await self.loop.shutdown_default_executor()
+        await asyncio.sleep(0)  # run transports' pending connection_lost (socket close)
+        self._shut_down.set()
+
+    def _abandon_waiters(self) -> None:
+        with self._lock:
+            waiters, self._waiters = self._waiters, set()
+        for waiter in waiters:
+            waiter.abandoned = True
+            waiter.lock.release()
 
 
-__all__ = ["LoopThread"]
+__all__ = ["LoopStopped", "LoopThread"]

@@ -2,24 +2,31 @@
 
 It runs one :class:`AsyncWebsocketClient` on a private event-loop thread, so
 the protocol logic exists once.  Each call is one hop to that thread and back;
-every method is thread-safe.  Event handlers run on the loop thread.
+every method is thread-safe: even the quick ones (``in_flight``,
+``subscriptions``, ``on``/``off``, the tracker) run on the loop thread, where
+the state they read or change lives.  Event handlers run on the loop thread;
+from there the quick methods work, while a blocking one raises
+:class:`BlockingCallInLoop` instead of deadlocking.  A Ctrl-C while a call
+waits cancels it; ``close()`` is bounded and releases every caller still
+waiting with :class:`ClientClosed`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from .blocking_tracker import BlockingOrderTracker
 from .channels import DEFAULT_BUFFER, BlockingChannelStream, Channel, UpdateCallback
 from .client import AsyncWebsocketClient
-from .errors import ClientClosed, RequestCancelled
+from .errors import BlockingCallInLoop, ClientClosed, RequestCancelled
 from .events import Handler
-from .loop_thread import LoopThread
+from .loop_thread import LoopStopped, LoopThread
 from .options import ClientOptions
 from .protocol import ExtraFields, Operation
 from .ratelimit import ConnectionLimits
@@ -29,6 +36,7 @@ from .tracker import FINAL_STATES, OrderOp, OrderTracker, TrackedOrder
 T = TypeVar("T")
 R = TypeVar("R", bound=BaseModel)
 I = TypeVar("I", bound=BaseModel)  # noqa: E741 - a channel's item model
+CLOSE_TIMEOUT_S = 10.0  # default bound of close(): the async close, then the loop's stop
 
 
 class WebsocketClient:
@@ -54,8 +62,10 @@ class WebsocketClient:
             connection_limits=connection_limits,
             **overrides,
         )
-        self._thread: LoopThread | None = LoopThread("okx-ws-loop")
+        self._thread = LoopThread("okx-ws-loop")
         self._lock = threading.Lock()
+        self._closed = False
+        self._tracker: BlockingOrderTracker | None = None
 
     def __repr__(self) -> str:
         return repr(self._async).replace("AsyncWebsocketClient", type(self).__name__, 1)
@@ -63,7 +73,7 @@ class WebsocketClient:
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` ran (a closed client cannot be used again)."""
-        return self._thread is None
+        return self._closed
 
     @property
     def async_client(self) -> AsyncWebsocketClient:
@@ -72,19 +82,36 @@ class WebsocketClient:
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
-        if self._thread is None:
+        if self._closed:
             raise ClientClosed("the client is closed")
         return self._thread.loop
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        thread = self._thread
-        if thread is None:
+        """Run ``coro`` on the loop thread and wait for it (a blocking method)."""
+        if self._closed:
             coro.close()
             raise ClientClosed("the client is closed")
-        return thread.run(coro)
+        thread = self._thread
+        if thread.on_loop_thread():
+            coro.close()
+            raise BlockingCallInLoop(_method_name(coro))
+        try:
+            return thread.run(coro)
+        except LoopStopped:
+            raise ClientClosed("the client was closed while this call waited") from None
+
+    def _on_loop(self, fn: Callable[[], T]) -> T:
+        """Call ``fn()`` where the loop-owned state lives (a quick, non-blocking method)."""
+        thread = self._thread
+        if thread.on_loop_thread():
+            return fn()
+        try:
+            return thread.call(fn)
+        except LoopStopped:  # closed: the client's state no longer changes
+            return fn()
 
     def set_time_offset_ms(self, offset_ms: int) -> None:
-        self._async.set_time_offset_ms(offset_ms)
+        self._async.set_time_offset_ms(offset_ms)  # one int attribute: atomic
 
     def get_time_offset_ms(self) -> int:
         return self._async.get_time_offset_ms()
@@ -95,10 +122,10 @@ class WebsocketClient:
 
     def on(self, event: str, handler: Handler) -> Handler:
         """Register a handler; it runs on the client's loop thread and must not block."""
-        return self._async.on(event, handler)
+        return self._on_loop(lambda: self._async.on(event, handler))
 
     def off(self, event: str, handler: Handler) -> None:
-        self._async.off(event, handler)
+        self._on_loop(lambda: self._async.off(event, handler))
 
     def connect(self, connection: str, *, timeout: float | None = None) -> None:
         self._run(self._async.connect(connection, timeout=timeout))
@@ -113,7 +140,7 @@ class WebsocketClient:
     @property
     def in_flight(self) -> int:
         """Requests sent and still awaiting their reply (a snapshot)."""
-        return self._async.in_flight
+        return self._on_loop(lambda: self._async.in_flight)
 
     def load_instruments(
         self, inst_types: Iterable[str], *, inst_families: Iterable[str] = ()
@@ -171,7 +198,9 @@ class WebsocketClient:
         self._run(self._async.unsubscribe(args, connection, timeout=timeout))
 
     def subscriptions(self, connection: str) -> list[dict[str, Any]]:
-        return self._async.subscriptions(connection)
+        if self._closed:  # even if the async close could not run (a handler blocked the loop)
+            raise ClientClosed("the client is closed")
+        return self._on_loop(lambda: self._async.subscriptions(connection))
 
     def subscribe_channel(
         self,
@@ -202,13 +231,21 @@ class WebsocketClient:
     def register_order_tracking(
         self, ops: Iterable[OrderOp], channels: Iterable[Channel[Any, Any]]
     ) -> None:
-        self._async.register_order_tracking(ops, channels)
+        self._on_loop(lambda: self._async.register_order_tracking(ops, channels))
 
     @property
     def tracker(self) -> OrderTracker | None:
-        """The order tracker once :meth:`track_orders` started it (read it via
-        :meth:`tracked_order`: it lives on the loop thread)."""
-        return self._async.tracker
+        """The order tracker once :meth:`track_orders` started it; usable from any thread
+        (each of its methods runs on the loop thread, where the tracker lives)."""
+        return self._on_loop(self._tracker_view)
+
+    def _tracker_view(self) -> BlockingOrderTracker | None:
+        tracker = self._async.tracker
+        if tracker is None:
+            return None
+        if self._tracker is None:
+            self._tracker = BlockingOrderTracker(tracker, self._on_loop)
+        return self._tracker
 
     def track_orders(
         self,
@@ -219,8 +256,9 @@ class WebsocketClient:
         refresh_on_reconnect: bool = True,
         timeout: float | None = None,
     ) -> OrderTracker:
-        """Start the order tracker (see :meth:`AsyncWebsocketClient.track_orders`)."""
-        return self._run(
+        """Start the order tracker (see :meth:`AsyncWebsocketClient.track_orders`); the
+        tracker returned is usable from any thread."""
+        self._run(
             self._async.track_orders(
                 subscribe=subscribe,
                 max_finished=max_finished,
@@ -229,26 +267,18 @@ class WebsocketClient:
                 timeout=timeout,
             )
         )
+        view = self._on_loop(self._tracker_view)
+        assert view is not None  # track_orders() started it
+        return view
 
     def tracked_order(self, cl_ord_id: str) -> TrackedOrder | None:
         """The tracked order's current snapshot (``None`` if not tracked)."""
-        tracker = self._async.tracker
-        if tracker is None:
-            return None
-
-        async def read() -> TrackedOrder | None:
-            return tracker.get(cl_ord_id)
-
-        return self._run(read())
+        return self._on_loop(lambda: self._async.tracked_order(cl_ord_id))
 
     def cancelled_fates(self) -> list[RequestCancelled]:
         """Calls cancelled once sent, their fate unknown (see
         :meth:`AsyncWebsocketClient.cancelled_fates`); read on the loop thread."""
-
-        async def read() -> list[RequestCancelled]:
-            return self._async.cancelled_fates()
-
-        return self._run(read())
+        return self._on_loop(self._async.cancelled_fates)
 
     def wait_for(
         self,
@@ -264,19 +294,38 @@ class WebsocketClient:
         """Ask OKX what became of these orders (see :meth:`AsyncWebsocketClient.reconcile`)."""
         return self._run(self._async.reconcile(target, timeout=timeout))
 
-    def close(self) -> None:
-        """Close the connections and stop the loop thread (idempotent)."""
+    def close(self, *, timeout: float = CLOSE_TIMEOUT_S) -> None:
+        """Close the connections and stop the loop thread (idempotent).
+
+        Bounded: the async close gets ``timeout`` seconds, stopping the loop as
+        many again (a handler blocking the loop thread would otherwise hang it).
+        Every call still waiting then raises :class:`ClientClosed`.
+        """
+        thread = self._thread
+        if thread.on_loop_thread():
+            raise BlockingCallInLoop("WebsocketClient.close")
         with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is None:
+            again, self._closed = self._closed, True
+        if again:  # a first close() may have left a blocked loop thread: finish it now
+            thread.stop(timeout)
             return
+        logger = self._async.logger
         try:
-            thread.run(self._async.close())
+            thread.run(self._async.close(), timeout)
+        except TimeoutError:
+            logger.warning("okx-ws: close() did not end in %gs; stopping the loop anyway", timeout)
+        except LoopStopped:
+            pass  # cannot happen before stop(): the loop is ours alone
         finally:
-            thread.stop()
+            if not thread.stop(timeout):
+                logger.warning(
+                    "okx-ws: the client's loop thread did not stop in %gs (a handler blocks it?);"
+                    " left to end with the process",
+                    timeout,
+                )
 
     def __enter__(self) -> WebsocketClient:
-        if self._thread is None:  # closed: say so now, not at the first call
+        if self._closed:  # say so now, not at the first call
             raise ClientClosed("the client is closed; create a new one")
         return self
 
@@ -287,6 +336,12 @@ class WebsocketClient:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _method_name(coro: Coroutine[Any, Any, Any]) -> str:
+    """``WebsocketClient.call`` for the coroutine of ``AsyncWebsocketClient.call``."""
+    name = getattr(coro, "__qualname__", "") or "this method"
+    return str(name).replace("AsyncWebsocketClient.", "WebsocketClient.", 1)
 
 
 __all__ = ["LoopThread", "WebsocketClient"]  # LoopThread re-exported for existing imports

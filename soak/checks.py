@@ -90,6 +90,16 @@ def subscriptions(r: SoakReport) -> list[str]:
     return r.restoration_missing + r.probe_unpushed
 
 
+def restored(r: SoakReport) -> list[str]:
+    """At every checkpoint the simulator's links held every subscription each client
+    remembers: all of them restored after every reconnect, not only the first."""
+    out = list(r.restore_missing)
+    if len(r.restore_reads) < len(r.checkpoints) * len(r.config.clients):
+        out.append(f"read the subscriptions {len(r.restore_reads)} times, expected one per"
+                   " client at each checkpoint")  # fmt: skip
+    return out
+
+
 def lost_bound(r: SoakReport) -> list[str]:
     """ConnectionLost only for requests in flight when a link died."""
     return [
@@ -197,6 +207,7 @@ CHECKS: dict[str, Check] = {
         faults,
         recovery,
         subscriptions,
+        restored,
         lost_bound,
         loop_lag,
         client_resources,

@@ -12,7 +12,7 @@ from okx_ws_core import AsyncWebsocketClient, WebsocketClient
 from .config import SoakConfig
 from .drivers import ClientSide
 from .probes import Hygiene
-from .workload import ORDERS_CHANNEL
+from .workload import SUBSCRIPTIONS
 
 SETUP_TIMEOUT_S = 10.0  # first connect imports and warms up a lot: not a soak measurement
 
@@ -72,7 +72,18 @@ async def on_side(side: ClientSide, coro: Awaitable[Any]) -> Any:
 async def connect_and_subscribe(sides: list[ClientSide]) -> None:
     for side in sides:
         await on_side(side, side.ws.connect_ws_api(timeout=SETUP_TIMEOUT_S))
-        await on_side(side, side.ws.subscribe(ORDERS_CHANNEL, "private", timeout=SETUP_TIMEOUT_S))
+        for connection, arg in SUBSCRIPTIONS:
+            await on_side(side, side.ws.subscribe(arg, connection, timeout=SETUP_TIMEOUT_S))
+
+
+async def remembered(side: ClientSide) -> dict[str, list[dict[str, Any]]]:
+    """What the side's client will restore on each WS API connection (read on its loop)."""
+
+    async def read() -> dict[str, list[dict[str, Any]]]:
+        return {key: side.ws.subscriptions(key) for key in ("private", "business")}
+
+    result: dict[str, list[dict[str, Any]]] = await on_side(side, read())
+    return result
 
 
 async def ensure_connected(side: ClientSide, limit: float = 10.0) -> BaseException | None:

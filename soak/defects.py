@@ -305,6 +305,16 @@ class Unsubscribe(Defect):
             await on_side(side, side.ws.unsubscribe(ORDERS_CHANNEL, "private"))
 
 
+class RestoreFirstOnly(Defect):
+    """At the first checkpoint the simulator forgets every subscription but the first of
+    each link: what a client restoring only its first subscription leaves behind."""
+
+    name, catches = "restore_first_only", frozenset({"restored"})
+
+    async def at_checkpoint(self, sides: list[ClientSide], on_side: OnSide, sim: SimCall) -> None:
+        await sim("plant", "forget_subscriptions")
+
+
 class ClientUnclosedSocket(Defect):
     """The client process drops a socket unclosed at the first checkpoint."""
 
@@ -387,6 +397,7 @@ DEFECTS: dict[str, type[Defect]] = {
         LeakSockets,
         RetainReplies,
         Unsubscribe,
+        RestoreFirstOnly,
         ClientUnclosedSocket,
         SimulatorLeaksSockets,
         FaultNotArmed,

@@ -73,6 +73,10 @@ class SoakReport:
     restoration: dict[str, dict[str, int]] = field(default_factory=dict)
     restoration_missing: list[str] = field(default_factory=list)
     probe_unpushed: list[str] = field(default_factory=list)
+    # At each checkpoint: (label, client, subscriptions it remembers, private reconnects so
+    # far); and every remembered subscription the simulator's link did not hold.
+    restore_reads: list[tuple[str, str, int, int]] = field(default_factory=list)
+    restore_missing: list[str] = field(default_factory=list)
     client_events: dict[str, dict[str, Any]] = field(default_factory=dict)
     late_replies: int = 0
     max_loop_lag: float = 0.0
@@ -258,6 +262,11 @@ def _recovery(r: SoakReport) -> list[str]:
             f" restored(push seen)={counts['restored']} missing={counts['missing']}"
             f" unverifiable(no order before next reconnect)={counts['no_order_before_next']};"
             f" reconnected by connection={ev.get('reconnected')}"
+        )
+    for label, name, subs, reconnects in r.restore_reads:
+        lines.append(
+            f"  on the sim   {label}: {name}: {subs} subscriptions remembered, every one held"
+            f" by its link unless listed in [restored]; private reconnects so far={reconnects}"
         )
     return lines
 

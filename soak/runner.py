@@ -30,6 +30,7 @@ from .clients import (
     ensure_connected,
     make_clients,
     on_side,
+    remembered,
 )
 from .config import CLIENT_KINDS, SoakConfig
 from .defects import Defect, planted
@@ -180,6 +181,7 @@ class Soak:
         # snapshot holds this loop for seconds, no ping goes out, and the simulator's
         # 5 s idle timeout closed the async client's links before it was read.
         await self.quiesce()
+        await self.check_restored(label)
         tasks, threads, fds = await steady_reading(self.sides)
         sim = await self.sim.call("resources", label)
         objects = live_objects(CENSUS_MODULES)
@@ -200,6 +202,30 @@ class Soak:
         if self.cfg.verbose:
             print(f"  checkpoint {label}: {cp}", flush=True)
         return snap
+
+    async def check_restored(self, label: str) -> None:
+        """Each client's links on the simulator hold every subscription the client
+        remembers: the reconnects of the segment just ended restored all of them."""
+        held = await self.sim.call("subscriptions")
+        for side in self.sides:
+            want = await remembered(side)
+            links = held.get(side.api_key, [])
+            for key, args in want.items():
+                mine = [subs for kind, subs in links if kind == key]
+                if not mine:
+                    self.report.restore_missing.append(
+                        f"{label}: {side.name} {key}: no logged-in link on the simulator"
+                    )
+                for subs in mine:
+                    lacking = [arg["channel"] for arg in args if arg not in subs]
+                    if lacking:
+                        self.report.restore_missing.append(
+                            f"{label}: {side.name} {key}: the simulator's link lacks"
+                            f" {lacking} of {len(args)} subscriptions"
+                            f" (private reconnects so far: {len(side.reconnects)})"
+                        )
+            count = sum(len(args) for args in want.values())
+            self.report.restore_reads.append((label, side.name, count, len(side.reconnects)))
 
     # -- the run ------------------------------------------------------------------------------
     async def main(self) -> None:

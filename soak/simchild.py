@@ -111,6 +111,7 @@ class _Child:
             "order_ids": self.order_ids,
             "stats": self.stats,
             "connections": self.connections,
+            "subscriptions": self.subscriptions,
             "resources": self.resources,
             "plant": self.plant,
         }
@@ -223,6 +224,15 @@ class _Child:
     def connections(self) -> int:
         return self.sim.connection_count()
 
+    def subscriptions(self) -> dict[str, list[tuple[str, list[dict[str, Any]]]]]:
+        """api_key -> (kind, the args it subscribed) of each logged-in open connection."""
+        out: dict[str, list[tuple[str, list[dict[str, Any]]]]] = {}
+        for conn in self.sim.sessions.conns:
+            if conn.acct is not None and not conn.closing:
+                args = [{"channel": channel, **dict(items)} for channel, items in conn.subs]
+                out.setdefault(conn.acct.account.api_key, []).append((conn.kind, args))
+        return out
+
     def resources(self, label: str) -> dict[str, Any]:
         snap = self.memory.snapshot()
         out: dict[str, Any] = {
@@ -244,11 +254,17 @@ class _Child:
         return out
 
     def plant(self, what: str) -> None:
-        """Test hook (soak.defects): leak a socket in this process, kept or unclosed."""
+        """Test hooks (soak.defects): leak a socket in this process, kept or unclosed; or
+        forget every subscription but the first of each connection, as a client that
+        restored only its first would have left them."""
         if what == "kept_socket":
             self.kept.append(socket.socket())
         elif what == "unclosed_socket":
             socket.socket()  # dropped unclosed: a ResourceWarning in this process
+        elif what == "forget_subscriptions":
+            for conn in self.sim.sessions.conns:
+                for key in list(conn.subs)[1:]:
+                    del conn.subs[key]
         else:
             raise ValueError(what)
 

@@ -13,6 +13,14 @@ REST_PX = "100"  # far below BTC-USDT's reference price: rests forever
 # as after a delisting: the item is rejected (51001) and nothing is placed.
 UNKNOWN_CODE = 999_999_999
 ORDERS_CHANNEL = {"channel": "orders", "instType": "ANY"}
+# Every client subscribes to these (connection, arg), one call each: every reconnect
+# must restore all of them, which each checkpoint reads on the simulator's side.
+SUBSCRIPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("private", ORDERS_CHANNEL),
+    ("private", {"channel": "positions", "instType": "ANY"}),
+    ("private", {"channel": "balance_and_position"}),
+    ("business", {"channel": "sprd-orders"}),
+)
 BALANCES = {"USDT": "1000000000", "BTC": "1000000", "ETH": "10000000"}
 
 

@@ -1,0 +1,435 @@
+"""Hardening (issue #17): the clock read, a refused re-login, restored subscriptions,
+and the blocking client's threads.
+
+Socket-free where it can be (a :class:`ScriptedServer` on the virtual clock of
+:func:`okx_ws_core.testing.run`); the blocking client's tests run its real loop
+thread against the scripted server, with every interval configured short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from okx_ws_core import (
+    AsyncWebsocketClient,
+    AuthenticationError,
+    BlockingCallInLoop,
+    ClientClosed,
+    ClockSyncError,
+    ConnectionLost,
+    ConnectTimeout,
+    Event,
+    OkxWsError,
+    RequestTimeout,
+    WebsocketClient,
+)
+from okx_ws_core.loop_thread import LoopStopped, LoopThread
+from okx_ws_core.testing import ScriptedServer, run, until
+
+
+def make_client(server: Any, **overrides: Any) -> AsyncWebsocketClient:
+    options: dict[str, Any] = {"attach_event_listeners": False, "id_prefix": "h", **overrides}
+    return AsyncWebsocketClient("key1", "secret1", "pass1", transport=server, **options)
+
+
+def now() -> float:
+    return asyncio.get_running_loop().time()
+
+
+# -- 1. a failed clock read ---------------------------------------------------------------
+
+
+def flaky_clock(failures: int, reads: list[float]) -> httpx.MockTransport:
+    """OKX's GET /api/v5/public/time: HTTP 503 ``failures`` times, then the time."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        reads.append(now())
+        if len(reads) <= failures:
+            return httpx.Response(503, json={"code": "50001", "msg": "Service unavailable"})
+        ts = str(int(time.time() * 1000))
+        return httpx.Response(200, json={"code": "0", "msg": "", "data": [{"ts": ts}]})
+
+    return httpx.MockTransport(handle)
+
+
+def test_a_failed_clock_read_is_retried_with_the_backoff_and_named_to_the_caller() -> None:
+    async def main() -> None:
+        reads: list[float] = []
+        server = ScriptedServer()
+        options = {"sync_time": True, "reconnect_delay": 1.0, "reconnect_max_delay": 8.0}
+        async with make_client(server, rest_transport=flaky_clock(3, reads), **options) as c:
+            with pytest.raises(ConnectTimeout, match="clock could not be read") as info:
+                await c.connect("private", timeout=0.5)
+            assert isinstance(info.value.__cause__, ClockSyncError)
+            assert server.connect_attempts == 0  # no socket opened for a login it cannot sign
+            await c.connect("private", timeout=60)
+            assert len(reads) == 4 and server.logins == 1
+            gaps = [b - a for a, b in zip(reads, reads[1:], strict=False)]
+            assert gaps[0] >= 0.5 and gaps[1] >= 1.0 and gaps[2] >= 2.0  # the backoff, growing
+            assert server.connect_attempts == 1
+
+    run(main())
+
+
+# -- 10. a login refused on a reconnect ------------------------------------------------------
+
+ORDERS = {"channel": "orders", "instType": "ANY"}
+TICKERS = {"channel": "tickers", "instId": "BTC-USDT"}
+
+
+def test_a_login_refused_on_a_reconnect_is_retried_with_a_growing_capped_delay(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    refusals = 6
+
+    async def main() -> None:
+        server = ScriptedServer()
+        options = {"reconnect_delay": 1.0, "reconnect_max_delay": 8.0}
+        async with make_client(server, attach_event_listeners=True, **options) as client:
+            refused: list[tuple[float, Event]] = []
+            client.on(
+                "exception",
+                lambda e: (
+                    refused.append((now(), e)) if isinstance(e.error, AuthenticationError) else None
+                ),
+            )
+            pushed: list[Event] = []
+            client.on("update", pushed.append)
+            await client.subscribe(ORDERS, "private")
+            server.login_errors = [("60009", "Login failed.")] * refusals
+            server.links[0].close("dropped")
+            await until(lambda: refused, "the first refusal")
+            t0 = now()
+            with pytest.raises(AuthenticationError):  # the next login comes too late for it:
+                await client.send_ws_api_request(
+                    "private", "order", [{"clOrdId": "x"}], timeout=0.1
+                )
+            assert now() == t0 and server.logins == 2  # it fails at once, and forces no login
+            while len(refused) < refusals:  # virtual time passes: the retries come
+                await asyncio.sleep(0.25)
+            # a call made now waits for the next login (due within its timeout): it succeeds
+            reply = await client.send_ws_api_request("private", "order", [{"clOrdId": "y"}])
+            assert reply["code"] == "0"
+            assert server.logins == 1 + refusals + 1
+            times = [t for t, _ in refused]
+            assert len(times) == refusals
+            gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+            for k, gap in enumerate(gaps):  # full jitter: between half the delay and the delay
+                assert min(8.0, 2.0**k) / 2 <= gap <= min(8.0, 2.0**k) + 1e-6, gaps
+            for _, event in refused:
+                assert event.connection == "private" and event.error.code == "60009"
+                assert event.detail.startswith("login refused on reconnect, retry in")
+                assert "1 subscriptions wait" in event.detail
+            link = server.open_links()[-1]
+            assert link.ops("subscribe")[0]["args"] == [ORDERS]  # restored at last
+            link.push({"arg": {**ORDERS, "uid": "1"}, "data": [{"ordId": "1"}]})
+            await until(lambda: pushed, "a push after the restore")
+
+    run(main())
+    lines = [r for r in caplog.records if "login refused on reconnect" in r.getMessage()]
+    assert len(lines) == refusals and all(r.levelname == "WARNING" for r in lines)
+
+
+def test_a_first_login_refused_is_still_reported_once_not_retried() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        async with make_client(server, reconnect_delay=1.0, reconnect_max_delay=8.0) as client:
+            server.login_errors = [("60009", "Login failed.")]
+            with pytest.raises(AuthenticationError):
+                await client.subscribe(ORDERS, "private")
+            await asyncio.sleep(120)
+            assert server.logins == 1
+
+    run(main())
+
+
+# -- 12. every subscription restored ----------------------------------------------------------
+
+PRIVATE_SUBS = [ORDERS, {"channel": "account"}, {"channel": "positions", "instType": "ANY"}]
+PUBLIC_SUBS = [TICKERS, {"channel": "tickers", "instId": "ETH-USDT"},
+               {"channel": "trades", "instId": "BTC-USDT"}]  # fmt: skip
+
+
+def test_three_subscriptions_on_two_connections_are_all_restored_after_each_reconnect() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        async with make_client(server) as client:
+            restored: list[tuple[str, str]] = []
+            client.on("reconnected", lambda e: restored.append((e.connection, e.detail)))
+            for arg in PRIVATE_SUBS:  # one at a time: each remembered on its own
+                await client.subscribe(arg, "private")
+            await client.subscribe(PUBLIC_SUBS, "public")
+            for round_ in range(2):
+                for link in server.open_links():
+                    link.close(f"dropped #{round_}")
+                await asyncio.sleep(5)
+                by_url = {link.url.rsplit("/", 1)[-1]: link for link in server.open_links()}
+                assert set(by_url) == {"private", "public"}
+                sent = {key: [a for f in link.ops("subscribe") for a in f["args"]]
+                        for key, link in by_url.items()}  # fmt: skip
+                assert sent == {"private": PRIVATE_SUBS, "public": PUBLIC_SUBS}
+            assert (
+                sorted(restored)
+                == [("private", "3 subscriptions restored")] * 2
+                + [("public", "3 subscriptions restored")] * 2
+            )
+            assert client.subscriptions("private") == PRIVATE_SUBS
+            assert client.subscriptions("public") == PUBLIC_SUBS
+
+    run(main())
+
+
+# -- 7 and 11. the blocking client's threads -------------------------------------------------
+
+
+def blocking_client(server: ScriptedServer, **overrides: Any) -> WebsocketClient:
+    options: dict[str, Any] = {"attach_event_listeners": False, "id_prefix": "b", **overrides}
+    return WebsocketClient("key1", "secret1", "pass1", transport=server, **options)
+
+
+def order(cl_ord_id: str) -> list[dict[str, Any]]:
+    return [{"instIdCode": 7, "tdMode": "cash", "side": "buy", "ordType": "market", "sz": "1",
+             "clOrdId": cl_ord_id}]  # fmt: skip
+
+
+def wait_until(predicate: Callable[[], object], what: str, limit: float = 5.0) -> None:
+    """Poll another thread's progress (real time: the loop thread runs on its own)."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.001)
+
+
+def test_a_blocking_method_in_an_event_handler_raises_blocking_call_in_loop() -> None:
+    seen: list[object] = []
+    with blocking_client(ScriptedServer()) as client:
+
+        def handler(event: Event) -> None:
+            try:
+                client.subscribe(TICKERS)
+            except Exception as exc:  # noqa: BLE001 - the test records what it was
+                seen.append(exc)
+            # the quick methods work here, on the loop thread itself
+            seen.append((client.in_flight, client.subscriptions("public"), client.tracker))
+
+        client.on("authenticated", handler)
+        client.connect("private")
+        client.off("authenticated", handler)
+    error = seen[0]
+    assert isinstance(error, BlockingCallInLoop) and isinstance(error, RuntimeError)
+    assert isinstance(error, OkxWsError)
+    assert "WebsocketClient.subscribe" in str(error) and "Use the async client" in str(error)
+    assert seen[1] == (0, [], None)
+
+
+def test_ctrl_c_while_a_call_waits_cancels_the_request() -> None:
+    sent = threading.Event()
+
+    def answer(frame: dict[str, Any]) -> None:
+        sent.set()  # on the loop thread: the request was written; never answered
+        return None
+
+    main = threading.main_thread().ident
+    assert threading.get_ident() == main and main is not None
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with blocking_client(ScriptedServer(answer=answer), request_timeout=30.0) as client:
+            client.connect("private")
+
+            def ctrl_c() -> None:
+                sent.wait(5)
+                for _ in range(3):  # a few loop passes: the write ends, the call awaits its reply
+                    passed = threading.Event()
+                    client.loop.call_soon_threadsafe(passed.set)
+                    passed.wait(5)
+                signal.pthread_kill(main, signal.SIGINT)
+
+            interrupt = threading.Thread(target=ctrl_c)
+            interrupt.start()
+            started = time.monotonic()
+            with pytest.raises(KeyboardInterrupt):
+                client.send_ws_api_request("private", "order", order("c1"))
+            interrupt.join()
+            assert time.monotonic() - started < 5
+            assert client.in_flight == 0  # the request was cancelled, not left waiting 30 s
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_close_is_bounded_and_releases_a_caller_even_when_a_handler_blocks_the_loop() -> None:
+    server = ScriptedServer(answer=None)  # requests are never answered
+    client = blocking_client(server, request_timeout=30.0)
+    client.connect("private")
+    outcome: list[BaseException] = []
+
+    def waiting_call() -> None:
+        try:
+            client.send_ws_api_request("private", "order", order("w1"))
+        except BaseException as exc:  # noqa: BLE001 - the test records what it was
+            outcome.append(exc)
+
+    caller = threading.Thread(target=waiting_call)
+    caller.start()
+    wait_until(lambda: client.in_flight == 1, "the request in flight")
+    release = threading.Event()
+    client.on("update", lambda event: release.wait(10))  # a handler that blocks the loop
+    link = server.links[0]
+    client.loop.call_soon_threadsafe(lambda: link.push({"arg": TICKERS, "data": [{}]}))
+    started = time.monotonic()
+    try:
+        client.close(timeout=0.2)
+        caller.join(2)
+        assert not caller.is_alive(), "the caller still waits"
+        assert time.monotonic() - started < 2
+        assert len(outcome) == 1 and isinstance(outcome[0], ClientClosed), outcome
+    finally:
+        release.set()
+    client.close()  # the loop is free again: this close finishes stopping it
+    assert not any(t.name == "okx-ws-loop" for t in threading.enumerate())
+    with pytest.raises(ClientClosed):
+        client.subscriptions("private")
+
+
+def test_stop_releases_a_blocked_caller_even_when_a_callback_blocks_the_loop() -> None:
+    thread = LoopThread("stuck")
+    running = threading.Event()
+    outcome: list[BaseException] = []
+
+    async def long_call() -> None:
+        running.set()
+        await asyncio.sleep(30)
+
+    def caller() -> None:
+        try:
+            thread.run(long_call())
+        except BaseException as exc:  # noqa: BLE001 - the test records what it was
+            outcome.append(exc)
+
+    waiting = threading.Thread(target=caller)
+    waiting.start()
+    assert running.wait(5)
+    release = threading.Event()
+    thread.loop.call_soon_threadsafe(lambda: release.wait(10))  # blocks the loop thread
+    try:
+        started = time.monotonic()
+        assert thread.stop(0.2) is False  # could not stop: a callback holds the loop
+        waiting.join(2)
+        assert not waiting.is_alive(), "the caller still waits"
+        assert time.monotonic() - started < 2
+        assert len(outcome) == 1 and isinstance(outcome[0], LoopStopped), outcome
+        with pytest.raises(LoopStopped):  # and no new call is taken
+            thread.run(asyncio.sleep(0))
+    finally:
+        release.set()
+    assert thread.stop(5) is True and thread.loop.is_closed()  # free again: stopped for good
+
+
+ROUNDS = 40
+# What a caller's thread may run of okx_ws_core: the facade, and one atomic attribute.
+CALLER_SIDE_FILES = ("sync_client.py", "loop_thread.py", "blocking_tracker.py", "errors.py")
+CALLER_SIDE_FUNCTIONS = {("client.py", "get_time_offset_ms"), ("client.py", "set_time_offset_ms")}
+
+
+class LoopAffinity:
+    """A profiler on the callers' threads: which okx_ws_core functions ran there, outside
+    the facade.  The state they touch is the loop thread's alone; run from a caller it
+    races the loop (a set changing size mid-iteration...), however rarely that shows."""
+
+    def __init__(self) -> None:
+        self.strays: set[str] = set()
+
+    def __call__(self, frame: Any, event: str, arg: object) -> None:
+        if event != "call" or not threading.current_thread().name.startswith("hammer-"):
+            return
+        path = frame.f_code.co_filename.replace("\\", "/")
+        if "/okx_ws_core/" not in path:
+            return
+        name = path.rsplit("/", 1)[-1]
+        if (
+            name not in CALLER_SIDE_FILES
+            and (name, frame.f_code.co_name) not in CALLER_SIDE_FUNCTIONS
+        ):
+            self.strays.add(f"{name}:{frame.f_code.co_qualname}")
+
+
+def test_eight_threads_hammer_every_public_method_while_links_churn() -> None:
+    server = ScriptedServer()
+    unexpected: list[BaseException] = []
+    answered: list[str] = []
+    expected = (ConnectionLost, RequestTimeout, ConnectTimeout)
+    with blocking_client(server, reconnect_delay=0.001, reconnect_max_delay=0.005) as client:
+        client.connect("private")
+        tracker = client.track_orders(subscribe=False)
+        done = threading.Event()
+
+        def churn() -> None:  # on the loop: every link dies now and then, sessions come and go
+            while not done.wait(0.01):
+                client.loop.call_soon_threadsafe(
+                    lambda: [link.close("churn") for link in server.open_links()]
+                )
+
+        def worker(n: int) -> None:
+            def handler(event: Event) -> None:
+                pass
+
+            arg = {"channel": "tickers", "instId": f"T{n}-USDT"}
+            try:
+                for i in range(ROUNDS):
+                    cl = f"w{n}x{i}"
+                    try:
+                        client.send_ws_api_request("private", "order", order(cl), timeout=1.0)
+                        answered.append(cl)
+                    except expected:
+                        pass
+                    try:
+                        client.subscribe(arg, timeout=1.0)
+                        client.unsubscribe(arg, timeout=1.0)
+                    except expected:
+                        pass
+                    client.on("update", handler)
+                    client.off("update", handler)
+                    assert client.in_flight >= 0
+                    client.subscriptions("public")
+                    client.subscriptions("private")
+                    tracker.orders()
+                    assert len(tracker) >= 0 and tracker.unresolved() is not None
+                    tracker.get(cl)
+                    client.tracked_order(cl)
+                    client.set_time_offset_ms(n)
+                    client.get_time_offset_ms()
+            except BaseException as exc:  # noqa: BLE001 - anything else is the failure
+                unexpected.append(exc)
+
+        affinity = LoopAffinity()
+        previous = sys.getswitchinterval()
+        sys.setswitchinterval(1e-5)  # switch threads often: races show up
+        threading.setprofile(affinity)
+        try:
+            threads = [
+                threading.Thread(target=worker, args=(n,), name=f"hammer-{n}") for n in range(8)
+            ]
+            churner = threading.Thread(target=churn)
+            for t in (*threads, churner):
+                t.start()
+            for t in threads:
+                t.join(60)
+            done.set()
+            churner.join(5)
+        finally:
+            threading.setprofile(None)  # type: ignore[arg-type]
+            sys.setswitchinterval(previous)
+        assert not any(t.is_alive() for t in threads), "a caller still waits"
+        assert unexpected == [], unexpected[:3]
+        assert sorted(affinity.strays) == []
+        assert answered, "no request was answered: the churn is too fast to test anything"
+        wait_until(lambda: client.in_flight == 0, "nothing in flight")
