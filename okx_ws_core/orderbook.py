@@ -182,15 +182,16 @@ class _Side:
         self.rows: list[list[Any]] = []  # parallel to keys
 
     def load(self, rows: Iterable[Sequence[str]]) -> None:
-        """Replace the side with a snapshot's rows (any order, duplicates: last wins)."""
+        """Replace the side with a snapshot's rows (any order; read in order, as updates)."""
         by_key: dict[Decimal, list[Any]] = {}
         for row in rows:
             px, sz = row[0], row[1]
-            if _is_zero(sz):
-                continue
             dec = _price(px)
             key = -dec if self.ask else dec
-            by_key[key] = [key, sz, dec, px]
+            if _is_zero(sz):
+                by_key.pop(key, None)
+            else:
+                by_key[key] = [key, sz, dec, px]
         ordered = sorted(by_key.items())[-self.depth :] if by_key else []
         # In place: the book caches `levels.get` for its hot path.
         self.keys[:] = [k for k, _ in ordered]

@@ -31,6 +31,7 @@ from okx_ws_core.orderbook import (
 )
 
 INST = "BTC-USDT"
+D = Decimal
 Rows = Sequence[tuple[str, str]]
 
 
@@ -250,7 +251,7 @@ def test_no_subscribe_snapshot_starts_okx_rest_procedure() -> None:
     )
     assert only(actions, Synced) == Synced("books", INST, 22, "rest")  # 21 -> 22 is the snapshot
     assert book.valid and book.seq_id == 23
-    assert book.levels() == ({Decimal("100.5"): 9}, {Decimal("100.8"): 1, Decimal("100.9"): 5})
+    assert book.levels() == ({D("100.5"): D(9)}, {D("100.8"): D(1), D("100.9"): D(5)})
 
 
 def test_snapshot_older_than_the_buffer_is_fetched_again() -> None:
@@ -382,7 +383,7 @@ def test_books5_and_bbo_tbt_replace_on_every_push(channel: str) -> None:
         ],
     }
     assert not book.apply(second, now=2.0)
-    assert book.levels() == ({Decimal("99"): 1}, {Decimal("101"): 2})
+    assert book.levels() == ({D("99"): D(1)}, {D("101"): D(2)})
     assert book.valid and book.seq_id == 9 and book.ts == 6
 
 
