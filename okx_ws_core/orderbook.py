@@ -52,14 +52,15 @@ Also decided here, beyond OKX's text:
   which could leave a REST-bridged book off by that level until it next moves.
 
 Representation (exact, no floats): each side keeps a dict keyed by the price
-*string* OKX sent, holding ``[key, size_str, price, price_str]``, plus two
-parallel lists sorted by ``key`` (the ``Decimal`` price, negated on the ask
-side so the best level of both sides is last).  Changing the size of a known
-level -- most updates -- is one dict lookup and one list store; only a new or
-removed level touches ``Decimal`` and ``bisect``.  A price spelled differently
-for the same value (``"100"`` / ``"100.0"``) is found through its ``Decimal`` on
-that slow path and renamed, never duplicated.  Sizes are converted to
-``Decimal`` when read.
+*string* OKX sent, holding ``[key, size_str, price_str]``, where ``key`` is the
+price as an exact integer (``price * 10**scale``, negated on the ask side so
+the best level of both sides is the largest), plus a sorted list of keys and a
+dict by key.  Changing the size of a known level -- most updates -- is one
+dict lookup and one list store, like a plain dict; only a new price pays for
+the integer and a ``bisect``.  Deleted levels are marked and their keys left
+in place until purged (no list ``memmove`` per delete or trim).  A price spelled
+differently for the same value (``"100"`` / ``"100.0"``) is found by its key and
+renamed, never duplicated.  Prices and sizes become ``Decimal`` when read.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
 from .book_resync import (
@@ -134,13 +135,18 @@ class Depth(NamedTuple):
 
 
 class BookChange(NamedTuple):
-    """One applied update as OKX sent it (raw strings; rows ``[px, sz, "0", numOrders]``)."""
+    """One applied update as OKX sent it (raw strings; rows ``[px, sz, "0", numOrders]``).
+
+    For a snapshot, ``snapshot`` is true and the rows are empty: the whole book
+    changed, read it (not keeping 800 rows alive is why).
+    """
 
     seq_id: int
     prev_seq_id: int
     ts: str
     bids: Sequence[Sequence[str]]
     asks: Sequence[Sequence[str]]
+    snapshot: bool = False
 
 
 def check_book_channels(existing: Iterable[tuple[str, str]], new: tuple[str, str]) -> None:
@@ -169,107 +175,213 @@ def _is_zero(size: str) -> bool:
     return size == "0" or (size[:1] == "0" and not size.strip("0."))
 
 
+_POW10: Final[tuple[int, ...]] = tuple(10**i for i in range(40))
+_EXACT: Final = Context(prec=1000)  # scaleb() rounds to the context: never here
+
+
+class _Prices:
+    """Exact integer keys for prices: ``price * 10**scale``, one scale per book.
+
+    ``scale`` grows (and every key is rescaled) the first time a price with
+    more decimals appears; OKX prices of one instrument share their tick, so
+    that happens at the first snapshot.  Spellings ``int()`` would read
+    differently from ``Decimal`` (exponents, underscores, spaces) take the
+    ``Decimal`` path.
+    """
+
+    __slots__ = ("scale", "sides")
+
+    def __init__(self) -> None:
+        self.scale = 0
+        self.sides: list[_Side] = []
+
+    def key(self, px: str) -> int:
+        a, _, b = px.partition(".")
+        digits = a + b
+        n = len(b)
+        if n <= self.scale and (digits.isdigit() or (digits[:1] == "-" and digits[1:].isdigit())):
+            return int(digits) * _POW10[self.scale - n]
+        return self._key_slow(px)
+
+    def _key_slow(self, px: str) -> int:
+        try:
+            dec = Decimal(px)
+        except (InvalidOperation, TypeError, ValueError) as exc:
+            raise BookFrameError(f"unparsable price {px!r} in an order book frame") from exc
+        if not dec.is_finite():
+            raise BookFrameError(f"non-finite price {px!r} in an order book frame")
+        exponent = dec.normalize(_EXACT).as_tuple().exponent
+        assert isinstance(exponent, int)  # finite
+        if -exponent > self.scale:
+            self._rescale(-exponent)
+        return int(dec.scaleb(self.scale, _EXACT))
+
+    def _rescale(self, scale: int) -> None:
+        if scale >= len(_POW10):
+            raise BookFrameError(f"price with {scale} decimals in an order book frame")
+        factor = _POW10[scale - self.scale]
+        for side in self.sides:
+            side.keys[:] = [k * factor for k in side.keys]
+            for lv in side.levels.values():
+                lv[0] *= factor
+            side.byval = {lv[0]: lv for lv in side.levels.values() if lv[1]}
+        self.scale = scale
+
+
 class _Side:
-    """One side of the book; see the module docstring for the representation."""
+    """One side of the book; see the module docstring for the representation.
 
-    __slots__ = ("levels", "keys", "rows", "ask", "depth")
+    A level is ``[key, size string, price string]``; a deleted or trimmed one
+    keeps its entry in ``levels`` with size ``""`` (dead) until swept, so a
+    price that comes back, or a repeated delete, needs no conversion.  ``keys``
+    may likewise hold stale keys: skipped on reads, revived if the price comes
+    back, purged when they pile up.  Every key below index ``lo`` is stale
+    (trimming walks up from there).  Deletes and trims thus stay off the
+    list's ``memmove``.
+    """
 
-    def __init__(self, ask: bool, depth: int) -> None:
+    __slots__ = ("levels", "byval", "keys", "lo", "ask", "depth", "prices")
+
+    def __init__(self, ask: bool, depth: int, prices: _Prices) -> None:
         self.ask = ask
         self.depth = depth
-        self.levels: dict[str, list[Any]] = {}
-        self.keys: list[Decimal] = []  # ascending; the best level is last
-        self.rows: list[list[Any]] = []  # parallel to keys
+        self.prices = prices
+        prices.sides.append(self)
+        self.levels: dict[str, list[Any]] = {}  # price string -> level, dead ones included
+        self.byval: dict[int, list[Any]] = {}  # key -> the same lists: live levels by value
+        self.keys: list[int] = []  # ascending, stale keys included; the best level is last
+        self.lo = 0
 
     def load(self, rows: Iterable[Sequence[str]]) -> None:
         """Replace the side with a snapshot's rows (any order; read in order, as updates)."""
-        by_key: dict[Decimal, list[Any]] = {}
-        for row in rows:
-            px, sz = row[0], row[1]
-            dec = _price(px)
-            key = -dec if self.ask else dec
-            if _is_zero(sz):
-                by_key.pop(key, None)
-            else:
-                by_key[key] = [key, sz, dec, px]
-        ordered = sorted(by_key.items())[-self.depth :] if by_key else []
-        # In place: the book caches `levels.get` for its hot path.
-        self.keys[:] = [k for k, _ in ordered]
-        self.rows[:] = [lv for _, lv in ordered]
         self.levels.clear()
-        self.levels.update((lv[3], lv) for lv in self.rows)
+        self.byval.clear()
+        self.keys.clear()
+        self.lo = 0
+        for row in rows:
+            self.set(row[0], row[1])
+        self.trim()
+        self.purge()
 
-    def set_slow(self, px: str, sz: str) -> bool:
-        """Set or delete a level the fast path could not; True if a level was inserted."""
+    def set(self, px: str, sz: str) -> bool:
+        """Set or delete one level; True if a level was inserted."""
         lv = self.levels.get(px)
-        zero = _is_zero(sz)
-        if lv is not None:
+        if lv is None or not lv[1]:
+            return self.miss(px, sz, lv)
+        if _is_zero(sz):
+            self.drop(lv)
+        else:
+            lv[1] = sz
+        return False
+
+    def miss(self, px: str, sz: str, dead: list[Any] | None) -> bool:
+        """Set or delete a price no live level holds under this spelling; True if inserted.
+
+        ``dead`` is the price's dead level, if any.  The price may be live
+        under another spelling (``"100"`` / ``"100.0"``): found by value and
+        renamed, never duplicated.
+        """
+        zero = sz == "0" or (sz[:1] == "0" and not sz.strip("0."))
+        if dead is not None:
+            key: int = dead[0]
+        else:
+            key = self.prices.key(px)
+            if self.ask:
+                key = -key
+        levels = self.levels
+        live = self.byval.get(key)
+        if live is not None:  # another spelling of a live price
+            del levels[live[2]]
+            live[2] = px
+            levels[px] = live
             if zero:
-                self._remove(lv)
+                self.drop(live)
             else:
-                lv[1] = sz
+                live[1] = sz
             return False
-        dec = _price(px)
-        key = -dec if self.ask else dec
+        if zero:  # a level we do not hold (e.g. trimmed): nothing to do
+            return False
         keys = self.keys
+        if len(keys) >= 2 * self.depth + 16:
+            self.purge()
         i = bisect_left(keys, key)
-        if i < len(keys) and keys[i] == key:  # same price, another spelling: rename
-            lv = self.rows[i]
-            del self.levels[lv[3]]
-            if zero:
-                del keys[i]
-                del self.rows[i]
-            else:
-                lv[1] = sz
-                lv[3] = px
-                self.levels[px] = lv
-            return False
-        if zero:  # deleting a level we do not hold (e.g. trimmed): nothing to do
-            return False
-        lv = [key, sz, dec, px]
-        keys.insert(i, key)
-        self.rows.insert(i, lv)
-        self.levels[px] = lv
+        if i == len(keys) or keys[i] != key:  # else a stale key comes back to life
+            keys.insert(i, key)
+        if i < self.lo:
+            self.lo = i
+        if dead is None:
+            if len(levels) >= 2 * self.depth + 16:
+                self.sweep()
+            lv = [key, sz, px]
+            levels[px] = lv
+        else:
+            lv = dead
+            lv[1] = sz
+        self.byval[key] = lv
         return True
 
-    def _remove(self, lv: list[Any]) -> None:
-        i = bisect_left(self.keys, lv[0])
-        del self.keys[i]
-        del self.rows[i]
-        del self.levels[lv[3]]
+    def drop(self, lv: list[Any]) -> None:
+        lv[1] = ""
+        del self.byval[lv[0]]
 
     def trim(self) -> None:
         """Drop the worst levels beyond ``depth`` (they are no longer in OKX's window)."""
-        excess = len(self.keys) - self.depth
-        if excess > 0:
-            for lv in self.rows[:excess]:
-                del self.levels[lv[3]]
-            del self.keys[:excess]
-            del self.rows[:excess]
+        byval = self.byval
+        excess = len(byval) - self.depth
+        if excess <= 0:
+            return
+        keys, lo = self.keys, self.lo
+        while excess:
+            lv = byval.pop(keys[lo], None)
+            lo += 1
+            if lv is not None:
+                lv[1] = ""
+                excess -= 1
+        self.lo = lo
+
+    def purge(self) -> None:
+        """Drop stale keys."""
+        byval = self.byval
+        self.keys[:] = [k for k in self.keys if k in byval]
+        self.lo = 0
+
+    def sweep(self) -> None:
+        """Drop dead levels (in place: the book caches ``levels.get``)."""
+        levels = self.levels
+        for px in [px for px, lv in levels.items() if not lv[1]]:
+            del levels[px]
+
+    def best_key(self) -> int | None:
+        """The best live key, dropping stale keys above it."""
+        keys, byval = self.keys, self.byval
+        while keys:
+            if keys[-1] in byval:
+                return keys[-1]
+            keys.pop()
+        self.lo = 0
+        return None
 
     def best(self) -> Level | None:
-        if not self.rows:
+        key = self.best_key()
+        if key is None:
             return None
-        lv = self.rows[-1]
-        return (lv[2], Decimal(lv[1]))
+        lv = self.byval[key]
+        return (Decimal(lv[2]), Decimal(lv[1]))
 
     def top(self, n: int) -> list[Level]:
-        rows = self.rows
-        stop = max(len(rows) - n, 0)
-        return [(rows[i][2], Decimal(rows[i][1])) for i in range(len(rows) - 1, stop - 1, -1)]
+        out: list[Level] = []
+        byval = self.byval
+        keys = self.keys
+        for i in range(len(keys) - 1, -1, -1):
+            if len(out) >= n:
+                break
+            lv = byval.get(keys[i])
+            if lv is not None:
+                out.append((Decimal(lv[2]), Decimal(lv[1])))
+        return out
 
     def snapshot(self) -> dict[Decimal, Decimal]:
-        return {lv[2]: Decimal(lv[1]) for lv in self.rows}
-
-
-def _price(px: str) -> Decimal:
-    try:
-        dec = Decimal(px)
-    except (InvalidOperation, TypeError, ValueError) as exc:
-        raise BookFrameError(f"unparsable price {px!r} in an order book frame") from exc
-    if not dec.is_finite():
-        raise BookFrameError(f"non-finite price {px!r} in an order book frame")
-    return dec
+        return {Decimal(lv[2]): Decimal(lv[1]) for lv in self.byval.values()}
 
 
 class OrderBook:
@@ -304,8 +416,9 @@ class OrderBook:
         self.resync = resync
         self.max_depth = max_depth
         self._replace = channel in _REPLACE_CHANNELS
-        self._bids = _Side(False, max_depth)
-        self._asks = _Side(True, max_depth)
+        prices = _Prices()
+        self._bids = _Side(False, max_depth, prices)
+        self._asks = _Side(True, max_depth, prices)
         self._bid_get = self._bids.levels.get
         self._ask_get = self._asks.levels.get
         self._state = _INITIAL
@@ -352,11 +465,12 @@ class OrderBook:
         if d is None:
             return None
         return BookChange(
-            int(d.get("seqId", -1)),
-            int(d.get("prevSeqId", -1)),
+            _seq_or(d.get("seqId")),
+            _seq_or(d.get("prevSeqId")),
             str(d.get("ts", "")),
             d.get("bids", ()),
             d.get("asks", ()),
+            bool(d.get("snapshot")),
         )
 
     # -- feeding ---------------------------------------------------------------
@@ -374,22 +488,32 @@ class OrderBook:
                 if rows:
                     get = self._bid_get
                     for row in rows:
+                        px = row[0]
                         sz = row[1]
-                        lv = get(row[0])
-                        if lv is not None and (sz[0] != "0" or sz.strip("0.")):
+                        lv = get(px)
+                        if lv is None or not lv[1]:  # new (or dead) under this spelling
+                            if self._bids.miss(px, sz, lv):
+                                inserted = True
+                        elif sz[0] != "0" or sz.strip("0."):  # not zero: most updates
                             lv[1] = sz
-                        elif self._bids.set_slow(row[0], sz):
-                            inserted = True
+                        else:
+                            lv[1] = ""
+                            del self._bids.byval[lv[0]]
                 rows = d["asks"]
                 if rows:
                     get = self._ask_get
                     for row in rows:
+                        px = row[0]
                         sz = row[1]
-                        lv = get(row[0])
-                        if lv is not None and (sz[0] != "0" or sz.strip("0.")):
+                        lv = get(px)
+                        if lv is None or not lv[1]:
+                            if self._asks.miss(px, sz, lv):
+                                inserted = True
+                        elif sz[0] != "0" or sz.strip("0."):
                             lv[1] = sz
-                        elif self._asks.set_slow(row[0], sz):
-                            inserted = True
+                        else:
+                            lv[1] = ""
+                            del self._asks.byval[lv[0]]
                 self._seq = d["seqId"]
                 self._updated_at = now
                 self._last = d
@@ -426,7 +550,7 @@ class OrderBook:
         self._snap_seq = snap
         self._dropped = 0
         self._updated_at = now
-        self._last = item
+        self._last = _header(item)
         self._state = _BRIDGING
         actions: list[BookAction] = []
         buffered = list(self._buffer)
@@ -471,11 +595,10 @@ class OrderBook:
     def spread(self) -> Decimal | None:
         """Best ask minus best bid; ``None`` if a side is empty.  Raises while invalid."""
         self._check_readable(False)
-        if not self._bids.rows or not self._asks.rows:
+        bid, ask = self._bids.best(), self._asks.best()
+        if bid is None or ask is None:
             return None
-        ask: Decimal = self._asks.rows[-1][2]
-        bid: Decimal = self._bids.rows[-1][2]
-        return ask - bid
+        return ask[0] - bid[0]
 
     def depth(self, n: int, *, stale_ok: bool = False) -> Depth:
         """The best ``n`` levels of each side, best first."""
@@ -490,13 +613,13 @@ class OrderBook:
         return self._bids.snapshot(), self._asks.snapshot()
 
     def __len__(self) -> int:
-        return len(self._bids.keys) + len(self._asks.keys)
+        return len(self._bids.byval) + len(self._asks.byval)
 
     def __repr__(self) -> str:
         state = "valid" if self.valid else "INVALID"
         return (
             f"<OrderBook {self.channel} {self.inst_id} {state} seqId={self.seq_id} "
-            f"bids={len(self._bids.keys)} asks={len(self._asks.keys)}>"
+            f"bids={len(self._bids.byval)} asks={len(self._asks.byval)}>"
         )
 
     # -- internals -----------------------------------------------------------------
@@ -534,7 +657,7 @@ class OrderBook:
         seq = d.get("seqId")
         self._seq_id = int(seq) if seq is not None else self._seq_id
         self._updated_at = now
-        self._last = d
+        self._last = _header(d)
         if self._state != _LIVE:
             self._state = _LIVE
             return (Synced(self.channel, self.inst_id, self._seq_id or 0, "push"),)
@@ -548,7 +671,7 @@ class OrderBook:
         self._asks.load(d.get("asks", ()))
         self._seq_id = int(d["seqId"])
         self._updated_at = now
-        self._last = d
+        self._last = _header(d)
         return self._go_live(self._seq_id, "snapshot")
 
     def _on_update(self, d: Mapping[str, Any], now: float) -> Sequence[BookAction]:
@@ -609,7 +732,7 @@ class OrderBook:
         inserted = False
         for side, rows in ((self._bids, d.get("bids", ())), (self._asks, d.get("asks", ()))):
             for row in rows:
-                if side.set_slow(row[0], row[1]):
+                if side.set(row[0], row[1]):
                     inserted = True
         self._updated_at = now
         self._last = d
@@ -621,25 +744,32 @@ class OrderBook:
 
     def _after_insert(self) -> Sequence[BookAction]:
         """Trim to depth and check the book is not crossed (only a new level can cross it)."""
-        self._trim()
         bids, asks = self._bids, self._asks
-        if bids.rows and asks.rows and bids.rows[-1][2] >= asks.rows[-1][2]:
-            return self._start_resync(
-                f"crossed book: best bid {bids.rows[-1][3]} >= best ask {asks.rows[-1][3]}", None
-            )
+        if len(bids.byval) > self.max_depth:
+            bids.trim()
+        if len(asks.byval) > self.max_depth:
+            asks.trim()
+        kb, ka = bids.keys, asks.keys  # stale keys at the top can only over-report
+        if kb and ka and kb[-1] + ka[-1] >= 0 and self._crossed():
+            return self._start_resync(f"crossed book: {self._top_text()}", None)
         return _NO_ACTIONS
+
+    def _crossed(self) -> bool:
+        """Best bid >= best ask (ask keys are negated prices: bid + (-ask) >= 0)."""
+        b, a = self._bids.best_key(), self._asks.best_key()
+        return b is not None and a is not None and b + a >= 0
+
+    def _top_text(self) -> str:
+        bid = self._bids.best()
+        ask = self._asks.best()
+        return f"best bid {bid and bid[0]} >= best ask {ask and ask[0]}"
 
     def _go_live(self, seq: int, source: SyncSource) -> Sequence[BookAction]:
         self._state = _LIVE
         self._seq = seq
         self._seq_id = seq
-        bids, asks = self._bids, self._asks
-        if bids.rows and asks.rows and bids.rows[-1][2] >= asks.rows[-1][2]:
-            return self._start_resync(
-                f"crossed book after {source}: best bid {bids.rows[-1][3]} >= "
-                f"best ask {asks.rows[-1][3]}",
-                None,
-            )
+        if self._crossed():
+            return self._start_resync(f"crossed book after {source}: {self._top_text()}", None)
         return (Synced(self.channel, self.inst_id, seq, source),)
 
     def _leave_live(self) -> None:
@@ -688,3 +818,17 @@ def _only_item(reply: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Mappin
     if len(items) != 1:
         raise BookFrameError(f"a REST order book snapshot has one item, got {len(items)}")
     return items[0]
+
+
+def _header(d: Mapping[str, Any]) -> dict[str, Any]:
+    """A snapshot's sequence and time without its rows (see :class:`BookChange`)."""
+    return {
+        "seqId": d.get("seqId"),
+        "prevSeqId": d.get("prevSeqId", -1),
+        "ts": d.get("ts"),
+        "snapshot": True,
+    }
+
+
+def _seq_or(value: Any, default: int = -1) -> int:
+    return default if value is None else int(value)

@@ -19,9 +19,17 @@ from okx_ws_core.orderbook import OrderBook, StaleBookError
 INST = "BTC-USDT"
 Model = tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]
 
-# Prices spelled as OKX does ("12.5", "30"), sizes including the delete "0".
-bid_px = st.integers(1, 40).map(lambda i: str(Decimal(i) / 2))
-ask_px = st.integers(101, 140).map(lambda i: str(Decimal(i) / 2))
+
+def spellings(half_ticks: int) -> st.SearchStrategy[str]:
+    """A price as OKX spells it ("12.5", "30"), now and then with a trailing zero ("30.0")."""
+    plain = str(Decimal(half_ticks) / 2)
+    padded = plain + "0" if "." in plain else plain + ".0"
+    return st.sampled_from([plain] * 4 + [padded])
+
+
+# Prices in several spellings of one value, sizes including the delete "0".
+bid_px = st.integers(1, 40).flatmap(spellings)
+ask_px = st.integers(101, 140).flatmap(spellings)
 size = st.sampled_from(["0", "0", "1", "2", "3.5", "10", "0.25"])
 bid_rows = st.lists(st.tuples(bid_px, size), max_size=4)
 ask_rows = st.lists(st.tuples(ask_px, size), max_size=4)
