@@ -11,7 +11,7 @@ VENV ?= .venv
 BENCH_STAMP := $(VENV)/.bench-installed
 BENCH_ARGS ?=
 
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-book
 
 $(BENCH_STAMP): bench/requirements.txt $(STAMP)
 	$(PYTHON) -m pip install --quiet -r bench/requirements.txt
@@ -22,3 +22,9 @@ bench: $(BENCH_STAMP)
 
 bench-quick: $(BENCH_STAMP)
 	$(PYTHON) -m bench --quick $(BENCH_ARGS)
+
+# Order books side by side (issue #18): okx-ws's OrderBook, ccxt pro's and a plain-dict
+# floor replaying the same seeded streams; BENCH_BOOK_ARGS=--quick for a short run.
+BENCH_BOOK_ARGS ?=
+bench-book: $(BENCH_STAMP)
+	$(PYTHON) -m bench.book $(BENCH_BOOK_ARGS)
