@@ -145,6 +145,9 @@ class Buckets:
     def __init__(self, sliding: bool) -> None:
         self.sliding = sliding
         self._windows: dict[Hashable, Window] = {}
+        # limit name (a key's first part: an op, "sub-account", "connect", "session")
+        # -> (the most any one of its windows held, its count): how near the load came
+        self.peaks: dict[str, tuple[int, int]] = {}
 
     def admit(self, now: float, demands: Demands) -> bool:
         """Count every (key, limit, n) if each has room; otherwise count nothing."""
@@ -159,7 +162,12 @@ class Buckets:
 
     def take(self, now: float, demands: Demands) -> None:
         for key, limit, n in demands:
-            self._window(now, key, limit).take(now, n)
+            window = self._window(now, key, limit)
+            window.take(now, n)
+            name = str(key[0]) if isinstance(key, tuple) and key else str(key)
+            used = window.count - window.room(now)
+            if used > self.peaks.get(name, (0, 0))[0]:
+                self.peaks[name] = (used, window.count)
 
     def _window(self, now: float, key: Hashable, limit: Limit) -> Window:
         window = self._windows.get(key)
@@ -174,6 +182,7 @@ class Buckets:
 
     def clear(self) -> None:
         self._windows.clear()
+        self.peaks.clear()
 
 
 class ItemKey(NamedTuple):

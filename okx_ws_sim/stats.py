@@ -3,9 +3,40 @@
 from __future__ import annotations
 
 import copy
+import time
 from collections import Counter
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple
+
+from . import codes
+
+# Every code with which OKX refuses a request for its rate (HTTP 429: a connection).
+RATE_LIMIT_CODES = (codes.RATE_LIMIT_CODE, codes.SUB_ACCOUNT_LIMIT_CODE, codes.TOO_FREQUENT)
+
+
+class FaultCounter(Counter[str]):
+    """``faults_injected``: a Counter that also notes when each kind last fired
+    (monotonic seconds), so a late request can be matched to the faults of its time."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.last_fired: dict[str, float] = {}
+        super().__init__(*args, **kwargs)
+
+    def __setitem__(self, key: str, value: int) -> None:
+        super().__setitem__(key, value)
+        self.last_fired[key] = time.monotonic()
+
+    def fired_since(self, since: float) -> list[str]:
+        return sorted(kind for kind, at in self.last_fired.items() if at >= since)
+
+
+class LateArrival(NamedTuple):
+    """A request that arrived after its expTime (refused with 50004)."""
+
+    request_id: str
+    op: str
+    late_ms: int  # how long after its expTime
+    faults: tuple[str, ...]  # fault kinds that fired, or were on, while it travelled
 
 
 @dataclass
@@ -43,7 +74,34 @@ class SimStats:
     # malformed (per frame), refuse_login, restart, rest_fail, rest_hang, rest_delay,
     # book_gap, book_duplicate (per update), book_reset (per reset).  What was
     # armed: Simulator.faults.armed() / pending() / discarded(), same kind names.
-    faults_injected: Counter[str] = field(default_factory=Counter)
+    faults_injected: FaultCounter = field(default_factory=FaultCounter)
+    late_arrivals: list[LateArrival] = field(default_factory=list)  # see late_arrival()
+
+    def late_arrival(
+        self, request_id: str, op: str, late_s: float, travel_s: float, on: tuple[str, ...] = ()
+    ) -> LateArrival:
+        """Note a request that arrived ``late_s`` after its expTime, having left its client
+        at most ``travel_s`` before that: with the faults that fired since it left, and
+        ``on`` (the modes switched on now)."""
+        since = time.monotonic() - late_s - travel_s
+        faults = tuple(sorted({*self.faults_injected.fired_since(since), *on}))
+        late = LateArrival(request_id, op, round(late_s * 1000), faults)
+        self.late_arrivals.append(late)
+        return late
+
+    @property
+    def expired_requests(self) -> int:
+        """Requests refused because they arrived after their expTime."""
+        return self.request_errors_by_code.get(codes.EXPIRED_REQUEST_CODE, 0)
+
+    @property
+    def rate_limit_refusals(self) -> dict[str, int]:
+        """Refusals for rate, by code: 50011, 50061, 60014 (session ops too) and "429"
+        (a connection upgrade refused)."""
+        out = {code: self.request_errors_by_code.get(code, 0) for code in RATE_LIMIT_CODES}
+        out[codes.TOO_FREQUENT] += self.session_ops_throttled
+        out[str(codes.CONNECT_LIMIT_STATUS)] = self.connections_throttled
+        return out
 
     @property
     def duplicate_request_ids(self) -> list[str]:
@@ -59,4 +117,7 @@ class SimStats:
             value = getattr(self, f.name)
             d[f.name] = dict(value) if isinstance(value, Counter) else value
         d["duplicate_request_ids"] = self.duplicate_request_ids
+        d["late_arrivals"] = [tuple(late) for late in self.late_arrivals]
+        d["expired_requests"] = self.expired_requests
+        d["rate_limit_refusals"] = self.rate_limit_refusals
         return d

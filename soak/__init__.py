@@ -1,7 +1,8 @@
 """Chaos soak: thousands of orders under random faults, every request accounted for once.
 
     python -m soak --requests 10000 --faults 300 --seed 1 [--clients async,sync]
-                   [--transport httpx-ws|websockets] [--api generated|core]
+                   [--transport auto|websockets|httpx-ws|async=...,sync=...]
+                   [--rate-limit wait|raise|off] [--at-limits] [--api generated|core]
 
 See ``soak.runner`` for how a run goes and ``soak.checks`` for what must hold.
 """

@@ -22,14 +22,32 @@ def parse_args(argv: Sequence[str] | None = None) -> SoakConfig:
     p.add_argument("--faults", type=int, default=300)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--clients", default="async,sync", help="comma-separated: async,sync")
-    p.add_argument("--transport", default="httpx-ws", choices=("httpx-ws", "websockets"))
+    p.add_argument(
+        "--transport",
+        default="auto",
+        help="auto (websockets; from 50000 requests the blocking client on httpx-ws),"
+        " websockets, httpx-ws, or per client: async=websockets,sync=httpx-ws",
+    )
     p.add_argument("--api", default="generated", choices=("generated", "core"))
-    p.add_argument("--async-workers", type=int, default=8)
+    p.add_argument(
+        "--at-limits",
+        action="store_true",
+        help="the simulator enforces OKX's rate limits, the load presses on them, orders"
+        " carry expTime (16 async workers unless --async-workers)",
+    )
+    p.add_argument("--async-workers", type=int, default=None)
     p.add_argument("--sync-workers", type=int, default=4)
     p.add_argument("--request-timeout", type=float, default=1.0)
-    p.add_argument("--rate-limit", default="off", choices=("off", "wait", "raise"))
+    p.add_argument("--rate-limit", default="wait", choices=("off", "wait", "raise"))
     p.add_argument("--hang-margin", type=float, default=0.5)
     p.add_argument("--memory-limit-kib", type=float, default=128.0)
+    p.add_argument(
+        "--rss-limit-mib",
+        type=float,
+        default=20.0,
+        help="RSS growth after the warm-up that neither tracemalloc nor the soak's"
+        " bookkeeping (client) or the order book (simulator) explains",
+    )
     p.add_argument("--warmup", type=int, default=None, help="requests before the first checkpoint")
     p.add_argument(
         "--checkpoints",
@@ -51,12 +69,14 @@ def parse_args(argv: Sequence[str] | None = None) -> SoakConfig:
         clients=tuple(c.strip() for c in a.clients.split(",") if c.strip()),
         transport=a.transport,
         api=a.api,
-        async_workers=a.async_workers,
+        at_limits=a.at_limits,
+        async_workers=a.async_workers or (16 if a.at_limits else 8),
         sync_workers=a.sync_workers,
         request_timeout=a.request_timeout,
         rate_limit=a.rate_limit,
         hang_margin=a.hang_margin,
         memory_limit_kib=a.memory_limit_kib,
+        rss_limit_mib=a.rss_limit_mib,
         warmup=a.warmup,
         checkpoints=a.checkpoints,
         plant=a.plant,
@@ -67,6 +87,7 @@ def parse_args(argv: Sequence[str] | None = None) -> SoakConfig:
 def main(argv: Sequence[str] | None = None) -> int:
     cfg = parse_args(argv)
     try:
+        cfg.transports  # noqa: B018 - validates --transport
         report = run_soak(cfg)
     except ValueError as exc:  # a bad combination of options
         print(f"python -m soak: {exc}", file=sys.stderr)

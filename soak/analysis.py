@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from .drivers import ClientSide
 from .ledger import CONNECTION_LOST, PLACE_OPS, SUCCESS, Record
 from .report import SoakReport
+from .rss import account
 
 
 def recovery(report: SoakReport) -> None:
@@ -34,6 +35,7 @@ def restoration(report: SoakReport, sides: Sequence[ClientSide]) -> None:
     """Subscriptions came back after every private reconnect: a push for an order placed
     over each new link (OKX pushes order state to every subscribed connection)."""
     for side in sides:
+        pushes = side.push_times()
         mine = sorted(
             (r for r in report.records if r.client == side.name and r.outcome == SUCCESS),
             key=lambda r: r.started,
@@ -48,7 +50,7 @@ def restoration(report: SoakReport, sides: Sequence[ClientSide]) -> None:
             ids = [cl for r in window for cl in (r.accepted or r.cl_ord_ids)]
             if not ids:
                 counts["no_order_before_next"] += 1
-            elif any(t >= t0 for cl in ids for t in side.pushes.get(cl, ())):
+            elif any(t >= t0 for cl in ids for t in pushes.get(cl, ())):
                 counts["restored"] += 1
             else:
                 counts["missing"] += 1
@@ -64,7 +66,7 @@ def restoration(report: SoakReport, sides: Sequence[ClientSide]) -> None:
         for probe in probes:
             if probe.outcome != SUCCESS:
                 report.probe_unpushed.append(f"{side.name}: the final probe order {probe.outcome}")
-            elif not any(side.pushes.get(cl) for cl in probe.cl_ord_ids):
+            elif not any(pushes.get(cl) for cl in probe.cl_ord_ids):
                 report.probe_unpushed.append(f"{side.name}: no push for the final probe order")
 
 
@@ -81,3 +83,16 @@ def lost_bounds(report: SoakReport, sides: Sequence[ClientSide], widths: dict[st
 
 def _mine(r: Record, side: ClientSide) -> bool:
     return r.client == side.name
+
+
+def rss(report: SoakReport) -> None:
+    """Attribute both processes' RSS growth after the warm-up (``soak.rss``)."""
+    cps = report.checkpoints
+    if len(cps) < 2:
+        return
+    a, b = cps[0], cps[-1]
+    at = (a.at_request, b.at_request)
+    if a.mem and b.mem:
+        report.rss.append(account("client", a.mem, b.mem, at, "soak"))
+    if a.sim.get("mem") and b.sim.get("mem"):
+        report.rss.append(account("simulator", a.sim["mem"], b.sim["mem"], at, "book"))

@@ -11,6 +11,17 @@ from collections.abc import Callable
 
 from .ledger import UNEXPECTED
 from .report import SoakReport
+from .workload import INSTRUMENTS, SPREADS
+
+# Objects the client keeps one of per key the load touched, dropped once idle: their
+# number follows which keys the recent load used, so it is bounded, not compared.
+# The limiter: a window per (limit, instrument) -- order, batch-orders, cancel-order,
+# amend-order -- plus a few per account and per connection.
+KEYED = {"okx_ws_core.ratelimit._Window": 4 * (len(INSTRUMENTS) + len(SPREADS)) + 16}
+
+
+def keyed_bounds(clients: int) -> dict[str, int]:
+    return {name: bound * clients for name, bound in KEYED.items()}
 
 Check = Callable[[SoakReport], list[str]]
 
@@ -139,9 +150,15 @@ def client_resources(r: SoakReport) -> list[str]:
             f"traced memory grew {total_kib:.1f} KiB (> {cfg.total_memory_limit_kib:g}):"
             f" {_some(r.memory_top, 4)}"
         )
-    grown = {n: d for n, d in r.object_growth.items() if d > cfg.object_tolerance}
+    keyed = keyed_bounds(len(cfg.clients))
+    grown = {
+        n: d for n, d in r.object_growth.items() if d > cfg.object_tolerance and n not in keyed
+    }
     if grown:
         out.append(f"client-stack objects grew: {grown}")
+    over = {n: b.objects.get(n, 0) for n, bound in keyed.items() if b.objects.get(n, 0) > bound}
+    if over:
+        out.append(f"more client-stack objects than keys they are kept for: {over} ({keyed})")
     return out
 
 
@@ -155,6 +172,74 @@ def simulator_resources(r: SoakReport) -> list[str]:
         for what in ("tasks", "threads", "fds", "connections")
         if a[what] != b[what]
     ]
+
+
+def client_rss(r: SoakReport) -> list[str]:
+    """The client process's RSS grew no more after the warm-up than tracemalloc's
+    tables and the soak's own records explain, give or take ``rss_limit_mib``
+    (``soak.rss``): what the client under test grew, traced or not."""
+    return _rss(r, "client")
+
+
+def simulator_rss(r: SoakReport) -> list[str]:
+    """Likewise the simulator process, its order book aside."""
+    return _rss(r, "simulator")
+
+
+def _rss(r: SoakReport, process: str) -> list[str]:
+    mine = [a for a in r.rss if a.process == process]
+    if not mine:
+        return [f"no RSS account of the {process} process"]
+    acc, limit = mine[0], r.config.rss_limit_mib
+    out = []
+    if not acc.measured:
+        out.append(f"{process}: tracemalloc's cost was not measured (tracing never stopped)")
+    if acc.rest / 1024 > limit:
+        out.append(
+            f"{process} RSS grew {acc.growth / 1024:.1f} MiB from request {acc.at[0]} to"
+            f" {acc.at[1]}; tracemalloc {acc.tracemalloc / 1024:.1f} and"
+            f" {'the soak' if process == 'client' else 'the book'} {acc.by_design / 1024:.1f}"
+            f" explain all but {acc.rest / 1024:.1f} MiB (> {limit:g})"
+        )
+    return out
+
+
+# Codes (and the upgrade's HTTP status) with which OKX refuses a request for its rate.
+RATE_CODES = ("50011", "50061", "60014", "429")
+NEAR = 0.8  # at the limits, the busiest instrument used this much of its order limit
+PRESS_FROM = 1000  # requests: a shorter run may end before the load reached the limits
+
+
+def rate_limits(r: SoakReport) -> list[str]:
+    """The simulator refused nothing for its rate (50011, 50061, 60014, HTTP 429): the
+    client's limiter kept every request inside OKX's limits; at the limits, near them."""
+    lim = r.limits
+    if not lim:
+        return ["the simulator's rate-limit figures are missing"]
+    refused = lim.get("refusals", {})
+    out = [f"the simulator answered {code} {refused[code]} times" for code in RATE_CODES if refused.get(code)]
+    peak = lim.get("peaks", {}).get("order")
+    pressed = r.config.at_limits and r.config.requests >= PRESS_FROM
+    if pressed and (peak is None or peak[0] < NEAR * peak[1]):
+        out.append(f"not at the limits: the busiest instrument took {peak} orders per window")
+    return out
+
+
+def late_arrivals(r: SoakReport) -> list[str]:
+    """Every request the simulator received after its expTime was held up by a fault
+    it injected (it names which), and it noted every one it refused as such."""
+    lim = r.limits
+    if not lim:
+        return ["the simulator's expTime figures are missing"]
+    late = lim.get("late", [])
+    out = [
+        f"request {rid} ({op}) arrived {ms} ms after its expTime, with no fault to delay it"
+        for rid, op, ms, faults in late
+        if not faults
+    ]
+    if lim.get("expired", 0) != len(late):
+        out.append(f"the simulator refused {lim.get('expired')} as expired, noted {len(late)}")
+    return out
 
 
 def after_close(r: SoakReport) -> list[str]:
@@ -212,6 +297,10 @@ CHECKS: dict[str, Check] = {
         loop_lag,
         client_resources,
         simulator_resources,
+        client_rss,
+        simulator_rss,
+        rate_limits,
+        late_arrivals,
         after_close,
         client_hygiene,
         simulator_hygiene,

@@ -37,8 +37,9 @@ def make_clients(
             "pong_timeout": cfg.pong_timeout,
             "reconnect_delay": cfg.reconnect_delay,
             "reconnect_max_delay": cfg.reconnect_max_delay,
-            "transport": cfg.transport,
+            "transport": cfg.transports[name],
             "rate_limit": cfg.rate_limit,
+            "stamp_exp_time": cfg.stamp_exp_time,
             "instrument_types": ("SPOT",),  # codes from the simulator's REST list at connect
             "attach_event_listeners": False,
             "logger": logger,

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CLIENT_KINDS = ("async", "sync")
+TRANSPORTS = ("websockets", "httpx-ws")
+# From this many requests on, ``transport="auto"`` puts the blocking client on the other
+# transport: a long run then takes each transport through every fault kind at scale.
+LONG_RUN = 50_000
 
 
 @dataclass
@@ -13,7 +17,10 @@ class SoakConfig:
     faults: int = 300
     seed: int = 1
     clients: tuple[str, ...] = CLIENT_KINDS
-    transport: str = "httpx-ws"
+    # "auto": the user's default (websockets) for every client, but in a long run the
+    # blocking client on httpx-ws; a transport name: every client on it; or per client,
+    # "async=websockets,sync=httpx-ws".
+    transport: str = "auto"
     api: str = "generated"  # generated: AsyncWebsocketAPIClient / WebsocketAPIClient; core: runtime
     async_workers: int = 8
     sync_workers: int = 4
@@ -22,18 +29,70 @@ class SoakConfig:
     pong_timeout: float = 0.2
     reconnect_delay: float = 0.01
     reconnect_max_delay: float = 0.1
-    # The client's own pacing to OKX's limits ("wait"/"raise"/"off"): off, as the
-    # simulator's limits are — the soak's load is far above them by design.
-    rate_limit: str = "off"
+    # The client's own pacing to OKX's limits: the user's default ("wait").  The workload
+    # is spread over enough instruments that it rarely has to wait (``soak.workload``).
+    rate_limit: str = "wait"
+    # At OKX's limits: the simulator enforces them, the load presses on them (hot
+    # instruments, more workers), orders carry expTime; see ``soak.limits_audit``.
+    at_limits: bool = False
     hang_margin: float = 0.5  # a call may overrun its timeout by this much before it "hung"
     watchdog: float = 10.0  # past timeout + watchdog an async call is abandoned (hung)
     warmup: int | None = None  # requests before the first resource checkpoint (default 1000)
     checkpoints: int | None = None  # resource checkpoints, the first after the warm-up
     memory_limit_kib: float = 128.0  # traced growth in the client stack's own files
     total_memory_limit_kib: float = 512.0  # traced growth anywhere in the client process
+    # RSS growth after the warm-up that the soak's own bookkeeping does not explain
+    # (``soak.rss``): the client's (and the simulator's, its book aside) own.
+    rss_limit_mib: float = 20.0
     object_tolerance: int = 20  # live client-stack objects of one type may differ by this
     plant: str | None = None  # a planted defect (soak.defects), to prove a check can fail
     verbose: bool = False
+
+    @property
+    def stamp_exp_time(self) -> bool:
+        """Orders carry expTime = the call's deadline (at the limits only: the late
+        arrivals the simulator then refuses are what that mode audits)."""
+        return self.at_limits
+
+    @property
+    def sim_rate_limits(self) -> bool:
+        """The simulator enforces OKX's limits only at the limits: elsewhere the soak's
+        faults (a restart, a notice to every link) would make reconnect storms a matter
+        of the fault plan's timing, not of the client."""
+        return self.at_limits
+
+    @property
+    def transports(self) -> dict[str, str]:
+        """The transport of each client."""
+        spec = self.transport
+        if spec == "auto":
+            out = {name: "websockets" for name in self.clients}
+            if self.requests >= LONG_RUN and "sync" in out and len(out) > 1:
+                out["sync"] = "httpx-ws"
+            return out
+        if spec in TRANSPORTS:
+            return {name: spec for name in self.clients}
+        out = {}
+        for part in spec.split(","):
+            name, _, value = part.partition("=")
+            name, value = name.strip(), value.strip()
+            if name not in self.clients or value not in TRANSPORTS:
+                raise ValueError(
+                    f"--transport {spec!r}: expected auto, {' or '.join(TRANSPORTS)},"
+                    " or client=transport pairs such as async=websockets,sync=httpx-ws"
+                )
+            out[name] = value
+        missing = [n for n in self.clients if n not in out]
+        if missing:
+            raise ValueError(f"--transport {spec!r} names no transport for {missing}")
+        return out
+
+    @property
+    def transport_label(self) -> str:
+        ts = self.transports
+        if len(set(ts.values())) == 1:
+            return next(iter(ts.values()))
+        return ",".join(f"{name}:{t}" for name, t in ts.items())
 
     @property
     def warmup_requests(self) -> int:

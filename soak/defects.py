@@ -20,12 +20,14 @@ from okx_ws_core import AuthenticationError, OkxApiError
 
 from .drivers import ClientSide, Driver, Report, _answer
 from .faults import Fault
+from .probes import free_native, native_leak
 from .workload import ORDERS_CHANNEL, Spec
 
 Actions = list[tuple[str, dict[str, Any]]]
 OnSide = Callable[[ClientSide, Awaitable[Any]], Awaitable[Any]]
 SimCall = Callable[..., Awaitable[Any]]  # SimProcess.call
 FIRST = 10  # planted on the first matching request from this index on
+LEAK_MIB = 30
 
 
 class Defect:
@@ -33,6 +35,7 @@ class Defect:
 
     name = "none"
     catches: frozenset[str] = frozenset()  # checks that must fail
+    at_limits = False  # shows only at OKX's limits (soak --at-limits)
 
     def driver(self, base: Driver) -> Driver:
         return base
@@ -338,6 +341,54 @@ class SimulatorLeaksSockets(Defect):
         await sim("plant", "unclosed_socket")
 
 
+class ClientLeaksRss(Defect):
+    """The client process leaks 30 MiB at the first checkpoint, outside Python's heap (as
+    a C extension would): tracemalloc never sees it, only the RSS account does."""
+
+    name, catches = "client_leaks_rss", frozenset({"client_rss"})
+
+    def __init__(self) -> None:
+        self.leaked: list[Any] = []
+
+    async def at_checkpoint(self, sides: list[ClientSide], on_side: OnSide, sim: SimCall) -> None:
+        self.leaked.append(native_leak(LEAK_MIB))
+
+    def release(self) -> None:
+        for address in self.leaked:
+            free_native(address)
+        self.leaked.clear()
+
+
+class SimulatorLeaksRss(Defect):
+    """The simulator process leaks 30 MiB at the first checkpoint, outside Python's heap."""
+
+    name, catches = "simulator_leaks_rss", frozenset({"simulator_rss"})
+
+    async def at_checkpoint(self, sides: list[ClientSide], on_side: OnSide, sim: SimCall) -> None:
+        await sim("plant", "leak_native")
+
+
+class RateLimitedOnce(Defect):
+    """The simulator answers the next order 50011 (rate limit) although no limit was
+    reached: what a client pacing below OKX's count would meet."""
+
+    name, catches = "rate_limited_once", frozenset({"rate_limits"})
+
+    async def at_checkpoint(self, sides: list[ClientSide], on_side: OnSide, sim: SimCall) -> None:
+        await sim("plant", "refuse_next")
+
+
+class LateUnexplained(Defect):
+    """The simulator takes the next order as arrived 5 s after its expTime, with no fault
+    to delay it (at the limits: orders carry expTime)."""
+
+    name, catches = "late_unexplained", frozenset({"late_arrivals"})
+    at_limits = True
+
+    async def at_checkpoint(self, sides: list[ClientSide], on_side: OnSide, sim: SimCall) -> None:
+        await sim("plant", "late_next")
+
+
 class FaultNotArmed(Defect):
     """Records the first drop_request as armed but never sends it to the simulator."""
 
@@ -403,6 +454,10 @@ DEFECTS: dict[str, type[Defect]] = {
         FaultNotArmed,
         FaultUnrecorded,
         FakeVerdict,
+        ClientLeaksRss,
+        SimulatorLeaksRss,
+        RateLimitedOnce,
+        LateUnexplained,
     )
 }
 

@@ -34,6 +34,7 @@ from okx_ws_core import (
 )
 
 from .ledger import (
+    FREEZE_EVERY,
     API_ERROR,
     AUTH_ERROR,
     CONNECTION_LOST,
@@ -43,6 +44,7 @@ from .ledger import (
     TIMEOUT_UNSENT,
     UNEXPECTED,
     UNRESOLVED,
+    Frozen,
     Ledger,
     Record,
     own,
@@ -68,7 +70,9 @@ class ClientSide:
     reconnects: list[float] = field(default_factory=list)  # private "reconnected" times
     reconnect_events: Counter[str] = field(default_factory=Counter)  # by connection
     close_events: Counter[str] = field(default_factory=Counter)  # link deaths, by connection
-    pushes: dict[str, list[float]] = field(default_factory=dict)  # clOrdId -> push times
+    # (clOrdId, time) of each order push, frozen in batches (see soak.ledger): push_times()
+    pushes: list[tuple[str, float]] = field(default_factory=list)
+    frozen_pushes: Frozen = field(default_factory=Frozen)
     exceptions: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -85,7 +89,26 @@ class ClientSide:
             for item in data:
                 cl = item.get("clOrdId")
                 if cl:
-                    self.pushes.setdefault(own(cl), []).append(now)
+                    self.pushes.append((own(cl), now))
+            if len(self.pushes) >= FREEZE_EVERY:
+                self._freeze_pushes()
+
+    def freeze_pushes(self) -> None:
+        with self.lock:
+            self._freeze_pushes()
+
+    def _freeze_pushes(self) -> None:
+        self.frozen_pushes.add(self.pushes)
+        self.pushes = []
+
+    def push_times(self) -> dict[str, list[float]]:
+        """clOrdId -> the times its pushes came (thaws: for judging, after the run)."""
+        with self.lock:
+            self.pushes = self.frozen_pushes.thaw() + self.pushes
+            out: dict[str, list[float]] = {}
+            for cl, at in self.pushes:
+                out.setdefault(cl, []).append(at)
+            return out
 
     def on_reconnected(self, event: Event) -> None:
         now = time.monotonic()
@@ -156,7 +179,7 @@ def close_record(ledger: Ledger, rec: Record, side: ClientSide, outcome: Any) ->
         answered = tuple((own(cl), own(oid), own(code)) for cl, oid, code in items)
         ledger.close(rec, SUCCESS, request_id=own(rid), sent=True, items=answered)
         if rec.kind in ("rest", "batch"):
-            side.pool.add([cl for cl, _, code in answered if code == "0"])
+            side.pool.add([(cl, rec.inst_id) for cl, _, code in answered if code == "0"])
     elif isinstance(outcome, OkxApiError):
         answered = tuple(
             (own(i.get("clOrdId", "")), own(i.get("ordId", "")), own(i.get("sCode", "")))
@@ -171,7 +194,7 @@ def close_record(ledger: Ledger, rec: Record, side: ClientSide, outcome: Any) ->
             detail=own(f"code={outcome.code}"),
         )
         if rec.kind in ("rest", "batch"):
-            side.pool.add([cl for cl, _, code in answered if code == "0"])
+            side.pool.add([(cl, rec.inst_id) for cl, _, code in answered if code == "0"])
     elif isinstance(outcome, RequestTimeout):
         kind = TIMEOUT_UNKNOWN if outcome.sent else TIMEOUT_UNSENT
         ledger.close(rec, kind, request_id=own(outcome.id), sent=outcome.sent)

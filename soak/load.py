@@ -74,6 +74,7 @@ class Load:
                 timeout=self.cfg.request_timeout,
                 started=time.monotonic(),
                 new_sz=spec.new_sz,
+                inst_id=spec.inst_id,
                 expect_fail=spec.expect_fail,
             )
         )
@@ -89,7 +90,7 @@ class Load:
             if index is None:
                 return
             await self.one_async(
-                side, index, build_spec(self.cfg.seed, index, side.letter, side.pool)
+                side, index, build_spec(self.cfg.seed, index, side.letter, side.pool, self.cfg.at_limits)
             )
 
     async def one_async(self, side: ClientSide, index: int, spec: Spec) -> None:
@@ -113,7 +114,7 @@ class Load:
             index = self.take_index()
             if index is None:
                 return
-            self.one_sync(side, index, build_spec(self.cfg.seed, index, side.letter, side.pool))
+            self.one_sync(side, index, build_spec(self.cfg.seed, index, side.letter, side.pool, self.cfg.at_limits))
 
     def one_sync(self, side: ClientSide, index: int, spec: Spec) -> None:
         rec = self.open_record(side, index, spec)

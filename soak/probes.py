@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import fnmatch
 import gc
 import os
@@ -145,8 +146,73 @@ def rss_kib() -> int:
     return -1
 
 
+Lines = dict[tuple[str, int], tuple[int, int]]  # (file, line) -> (bytes, blocks)
+MemSummary = dict[str, Any]  # see MemoryProbe.summary
+
+
+@dataclass
+class MemoryReading:
+    """One process at one quiet moment: its RSS and what tracemalloc saw, by line.
+
+    The RSS is read after a collection and ``malloc_trim`` (what the C heap
+    holds free, e.g. after the previous snapshot's hundreds of MB of tuples, is
+    handed back first) and before this reading's own snapshot.  ``lines`` keeps
+    per-line totals only, never the snapshot (which on a long run is larger
+    than everything it describes).
+    """
+
+    rss_kib: int
+    rss_found_kib: int  # before the trim
+    tracemalloc_kib: float  # tracemalloc's own tables, as it reports them
+    lines: Lines
+    untraced_rss_kib: int = -1  # the last reading only: RSS once tracemalloc stopped
+
+    @property
+    def blocks(self) -> int:
+        return sum(n for _, n in self.lines.values())
+
+    def total(self, excluded: Iterable[str] = ()) -> int:
+        patterns = tuple(excluded)
+        return sum(
+            size
+            for (name, _), (size, _) in self.lines.items()
+            if not _matches(name, patterns)
+        )
+
+    def by_group(self, groups: dict[str, tuple[str, ...]]) -> dict[str, int]:
+        """Traced bytes per group of file patterns (first match wins; "other": none)."""
+        out = {name: 0 for name in groups} | {"other": 0}
+        seen: dict[str, str] = {}
+        for (name, _), (size, _) in self.lines.items():
+            group = seen.get(name)
+            if group is None:
+                group = seen[name] = next(
+                    (g for g, patterns in groups.items() if _matches(name, patterns)), "other"
+                )
+            out[group] += size
+        return out
+
+
+def _matches(name: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatch(name, p) for p in patterns)
+
+
+_LIBC: Any = None
+
+
+def trim_heap() -> None:
+    """Hand the C heap's free memory back to the system (glibc ``malloc_trim``)."""
+    global _LIBC
+    try:
+        if _LIBC is None:
+            _LIBC = ctypes.CDLL(None)
+        _LIBC.malloc_trim(0)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
 class MemoryProbe:
-    """Python memory of this process (tracemalloc), minus ``excluded`` files."""
+    """Python memory of this process (tracemalloc); ``excluded`` files are the harness's."""
 
     def __init__(self, excluded: Iterable[str] = SOAK_FRAMES) -> None:
         self.excluded = tuple(excluded)
@@ -162,47 +228,103 @@ class MemoryProbe:
             tracemalloc.stop()
             self._started_here = False
 
-    def snapshot(self) -> tracemalloc.Snapshot:
+    def summary(self, reading: MemoryReading, groups: dict[str, tuple[str, ...]]) -> MemSummary:
+        """The figures ``soak.rss`` attributes (picklable: the simulator sends its own)."""
+        return {
+            "rss_kib": reading.rss_kib,
+            "rss_found_kib": reading.rss_found_kib,
+            "tracemalloc_kib": reading.tracemalloc_kib,
+            "blocks": reading.blocks,
+            "groups": reading.by_group(groups),
+            "untraced_rss_kib": reading.untraced_rss_kib,
+        }
+
+    def reading(self, last: bool = False) -> MemoryReading:
+        """RSS, then tracemalloc's figures; ``last``: then stop tracing and read the RSS
+        again, which says what tracemalloc itself was costing."""
         gc.collect()
+        found = rss_kib()
+        trim_heap()
+        rss = rss_kib()
+        own = tracemalloc.get_tracemalloc_memory() / 1024
         snap = tracemalloc.take_snapshot()
-        return snap.filter_traces(
-            [tracemalloc.Filter(False, pattern, all_frames=True) for pattern in self.excluded]
-        )
+        lines: Lines = {}
+        for stat in snap.statistics("lineno"):
+            frame = stat.traceback[0]
+            lines[(frame.filename, frame.lineno)] = (stat.size, stat.count)
+        del snap
+        out = MemoryReading(rss, found, own, lines)
+        if last:
+            self.stop()
+            gc.collect()
+            trim_heap()
+            out.untraced_rss_kib = rss_kib()
+        return out
 
-    @staticmethod
-    def total(snapshot: tracemalloc.Snapshot) -> int:
-        return sum(stat.size for stat in snapshot.statistics("filename"))
 
-
-def top_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, n: int = 6) -> list[str]:
+def top_growth(
+    before: MemoryReading, after: MemoryReading, n: int = 6, excluded: Iterable[str] = ()
+) -> list[str]:
+    patterns = tuple(excluded)
+    diffs = _diffs(before, after, patterns)
     lines = []
-    for stat in after.compare_to(before, "lineno")[:n]:
-        if stat.size_diff <= 0:
+    for (name, line), (size, count) in sorted(diffs.items(), key=lambda kv: -kv[1][0])[:n]:
+        if size <= 0:
             break
-        frame = stat.traceback[0]
-        lines.append(
-            f"{frame.filename}:{frame.lineno} {stat.size_diff / 1024:+.1f} KiB"
-            f" ({stat.count_diff:+d} blocks)"
-        )
+        lines.append(f"{name}:{line} {size / 1024:+.1f} KiB ({count:+d} blocks)")
     return lines
 
 
+def _diffs(
+    before: MemoryReading, after: MemoryReading, excluded: tuple[str, ...]
+) -> dict[tuple[str, int], tuple[int, int]]:
+    out = {}
+    for key in before.lines.keys() | after.lines.keys():
+        if _matches(key[0], excluded):
+            continue
+        b, a = before.lines.get(key, (0, 0)), after.lines.get(key, (0, 0))
+        if a != b:
+            out[key] = (a[0] - b[0], a[1] - b[1])
+    return out
+
+
 def split_growth(
-    before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, files: Iterable[str]
+    before: MemoryReading,
+    after: MemoryReading,
+    files: Iterable[str],
+    excluded: Iterable[str] = SOAK_FRAMES,
 ) -> tuple[int, int, list[str]]:
-    """(growth in ``files``, growth elsewhere, top lines in ``files``) in bytes."""
+    """(growth in ``files``, growth elsewhere, top lines in ``files``) in bytes; the
+    ``excluded`` files (the harness's) are neither."""
     patterns = tuple(files)
     mine = other = 0
-    lines: list[str] = []
-    for stat in after.compare_to(before, "lineno"):
-        frame = stat.traceback[0]
-        if any(fnmatch.fnmatch(frame.filename, p) for p in patterns):
-            mine += stat.size_diff
-            if stat.size_diff > 0 and len(lines) < 6:
-                lines.append(f"{frame.filename}:{frame.lineno} {stat.size_diff / 1024:+.1f} KiB")
+    top: list[tuple[int, str]] = []
+    for (name, line), (size, _) in _diffs(before, after, tuple(excluded)).items():
+        if _matches(name, patterns):
+            mine += size
+            if size > 0:
+                top.append((size, f"{name}:{line} {size / 1024:+.1f} KiB"))
         else:
-            other += stat.size_diff
-    return mine, other, lines
+            other += size
+    return mine, other, [text for _, text in sorted(top, reverse=True)[:6]]
+
+
+def native_leak(mib: int) -> Any:
+    """``mib`` MiB malloc'ed and written outside Python's allocators: tracemalloc never
+    sees it, only the RSS does (a C extension's leak)."""
+    size = mib * 1024 * 1024
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes = [ctypes.c_size_t]
+    address = libc.malloc(size)
+    ctypes.memset(address, 1, size)
+    return address
+
+
+def free_native(address: Any) -> None:
+    libc = ctypes.CDLL(None)
+    libc.free.argtypes = [ctypes.c_void_p]
+    libc.free(address)
 
 
 def live_objects(modules: Iterable[str]) -> dict[str, int]:

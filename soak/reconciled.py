@@ -24,7 +24,6 @@ from typing import Any
 from .book import Fate
 from .drivers import ClientSide
 from .ledger import PLACE_OPS, UNKNOWN_FATE, Record
-from .workload import inst_id_of
 
 CHUNK = 100  # clOrdIds per reconcile() call
 TIMEOUT_S = 30.0
@@ -38,13 +37,14 @@ class ReconcileAudit:
     asked: int = 0
 
 
-def targets(records: list[Record], api_key: str) -> dict[str, str]:
-    """clOrdId -> instId of every order an unknown-fate request of ``api_key`` touched."""
-    out: dict[str, str] = {}
+def targets(records: list[Record], api_key: str) -> dict[str, str | None]:
+    """clOrdId -> instId (None: a spread order) of every order an unknown-fate request
+    of ``api_key`` touched."""
+    out: dict[str, str | None] = {}
     for r in records:
         if r.api_key == api_key and r.outcome in UNKNOWN_FATE:
             for cl in r.cl_ord_ids:
-                out[cl] = inst_id_of(r.kind)
+                out[cl] = r.inst_id or None
     return out
 
 

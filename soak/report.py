@@ -20,11 +20,13 @@ from .ledger import (
     HUNG,
     NEVER_SENT,
     OUTCOMES,
+    RATE_LIMITED,
     TIMEOUT_UNKNOWN,
     Ledger,
     Record,
 )
 from .reconciled import ReconcileAudit
+from .rss import RssAccount, mib
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Checkpoint:
     sim: dict[str, Any] = field(default_factory=dict)  # the simulator process's own figures
     client_growth: int = 0  # traced bytes since the first checkpoint, client-stack files
     other_growth: int = 0  # ... anywhere else in the client process
+    mem: dict[str, Any] = field(default_factory=dict)  # MemoryProbe.summary (soak.rss)
 
 
 @dataclass
@@ -84,6 +87,9 @@ class SoakReport:
     stuck_blocking: list[str] = field(default_factory=list)
     runner_errors: list[str] = field(default_factory=list)
     sim_info: dict[str, Any] = field(default_factory=dict)
+    # The simulator's rate-limit refusals by code, peak use of each limit, late arrivals
+    limits: dict[str, Any] = field(default_factory=dict)
+    rss: list[RssAccount] = field(default_factory=list)  # client, simulator
     failures: dict[str, list[str]] = field(default_factory=dict)  # check name -> messages
 
     # -- derived ----------------------------------------------------------------
@@ -162,8 +168,10 @@ def _reason(detail: str) -> str:
 def _header(r: SoakReport) -> list[str]:
     c = r.config
     return [
-        f"okx-ws chaos soak: seed={c.seed} requests={c.requests} faults={c.faults}"
-        f" clients={','.join(c.clients)} transport={c.transport} api={c.api}"
+        f"okx-ws chaos soak: transport={c.transport_label} rate_limit={c.rate_limit}"
+        + (" AT OKX'S LIMITS (simulator limits on, expTime stamped)" if c.at_limits else "")
+        + f" seed={c.seed} requests={c.requests} faults={c.faults}"
+        f" clients={','.join(c.clients)} api={c.api}"
         f" (async x{c.async_workers}, sync x{c.sync_workers}; timeout {c.request_timeout:g}s,"
         f" ping {c.ping_interval:g}s/{c.pong_timeout:g}s, reconnect"
         f" {c.reconnect_delay * 1000:g}-{c.reconnect_max_delay * 1000:g} ms)"
@@ -271,6 +279,87 @@ def _recovery(r: SoakReport) -> list[str]:
     return lines
 
 
+def _limits(r: SoakReport) -> list[str]:
+    lim = r.limits
+    if not lim:
+        return []
+    c = r.config
+    paced = Counter(x.detail for x in r.records if x.outcome == RATE_LIMITED)
+    refusals = lim.get("refusals", {})
+    peaks = lim.get("peaks", {})
+    late = lim.get("late", [])
+    lines = [
+        f"rate limits    simulator {'enforcing' if c.sim_rate_limits else 'not enforcing'}"
+        f" OKX's limits; refused by code: {_counts(refusals)}; client refused before sending"
+        f" (RateLimitExceeded, verified absent with the never-sent): {sum(paced.values())}"
+        f" {dict(paced) if paced else ''}".rstrip()
+    ]
+    if peaks:
+        lines.append(
+            "  peak use     per window, as the simulator counted (used/limit): "
+            + ", ".join(f"{name} {used}/{count}" for name, (used, count) in sorted(peaks.items()))
+        )
+    kinds = Counter(k for item in late for k in (item[3] or ("NONE",)))
+    lines.append(
+        f"  expTime      {lim.get('expired', 0)} requests arrived after their expTime"
+        f" (expTime stamped: {c.stamp_exp_time}); faults of their time: {_counts(kinds)}"
+        + (
+            f"; latest {max(item[2] for item in late)} ms late"
+            if late
+            else ""
+        )
+    )
+    return lines
+
+
+def _rss(r: SoakReport) -> list[str]:
+    lines = []
+    for acc in r.rss:
+        design = "soak's ledger" if acc.process == "client" else "order book"
+        cost = "measured" if acc.measured else "NOT measured"
+        groups = ", ".join(f"{g} {mib(v)}" for g, v in acc.groups.items())
+        lines.append(
+            f"  RSS {acc.process:9} at {acc.at[0]} vs {acc.at[1]}: {acc.rss[0] / 1024:.1f} ->"
+            f" {acc.rss[1] / 1024:.1f} MiB ({mib(acc.growth)}) = tracemalloc {mib(acc.tracemalloc)}"
+            f" ({acc.per_block:.0f} B per traced block, {cost} by stopping it)"
+            f" + {design} {mib(acc.by_design)} + the rest {mib(acc.rest)} MiB"
+            f" (limit {r.config.rss_limit_mib:g}); traced growth by group: {groups}"
+        )
+    return lines
+
+
+def _rss_rows(r: SoakReport) -> list[str]:
+    """Per checkpoint: RSS, tracemalloc's tables, the traced groups (MiB)."""
+    if not r.checkpoints or not r.checkpoints[0].mem:
+        return []
+    rows = []
+    for name, get in (("client", lambda c: c.mem), ("simulator", lambda c: c.sim.get("mem"))):
+        cells = []
+        for cp in r.checkpoints:
+            m = get(cp)
+            if not m:
+                continue
+            groups = "/".join(f"{v / 2**20:.1f}" for v in m["groups"].values())
+            cells.append(
+                f"{cp.at_request}: {m['rss_kib'] / 1024:.0f} (found {m['rss_found_kib'] / 1024:.0f})"
+                f" tm {m['tracemalloc_kib'] / 1024:.1f} {groups}"
+            )
+        if cells:
+            keys = "/".join(get(r.checkpoints[0])["groups"])
+            rows.append(f"  {name:9} MiB  RSS (before trim), tracemalloc, {keys}: " + "; ".join(cells))
+    untraced = [
+        (name, m["rss_kib"], m["untraced_rss_kib"])
+        for name, m in (("client", r.checkpoints[-1].mem), ("simulator", r.checkpoints[-1].sim.get("mem")))
+        if m and m.get("untraced_rss_kib", -1) >= 0
+    ]
+    if untraced:
+        rows.append(
+            "  tracing off  at the end: "
+            + "; ".join(f"{n} {a / 1024:.1f} -> {b / 1024:.1f} MiB" for n, a, b in untraced)
+        )
+    return rows
+
+
 def _resources(r: SoakReport) -> list[str]:
     if len(r.checkpoints) < 2:
         return ["resources      checkpoints missing"]
@@ -313,6 +402,7 @@ def _resources(r: SoakReport) -> list[str]:
         ]
         if sb.get("memory_top"):
             lines.append("  top growth   " + "; ".join(sb["memory_top"][:3]))
+    lines += _rss(r) + _rss_rows(r)
     ac = r.after_close
     if ac:
         lines.append(
@@ -350,6 +440,7 @@ SECTIONS: tuple[Callable[[SoakReport], list[str]], ...] = (
     _faults,
     _outcomes,
     _book,
+    _limits,
     _recovery,
     _resources,
     _hygiene,

@@ -7,7 +7,7 @@ from typing import Any
 
 from .clients import on_side
 from .drivers import ClientSide
-from .probes import count_fds, thread_names
+from .probes import SOAK_FRAMES, count_fds, thread_names
 
 # Files whose allocations are the client stack's own (one traced frame: the innermost
 # Python frame).  Shared stdlib files (contextlib, asyncio...) are reported, not judged.
@@ -25,6 +25,8 @@ CLIENT_FILES = (
     "*/pydantic/*",
     "*/pydantic_core/*",
 )
+# soak.rss's groups in the client process: the soak's bookkeeping, the client stack.
+CLIENT_GROUPS: dict[str, tuple[str, ...]] = {"soak": SOAK_FRAMES, "client": CLIENT_FILES}
 # Modules whose live objects are counted at each checkpoint.
 CENSUS_MODULES = (
     "okx_ws_core",

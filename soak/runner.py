@@ -39,12 +39,13 @@ from .faults import Fault, plan_faults, settle_seconds
 from .injector import FaultInjector
 from .load import Load
 from .probes import (
+    SOAK_FRAMES,
     Hygiene,
     MemoryProbe,
+    MemoryReading,
     count_fds,
     fd_kinds,
     live_objects,
-    rss_kib,
     split_growth,
     thread_names,
     top_growth,
@@ -52,7 +53,7 @@ from .probes import (
 from .reconciled import judge as judge_verdicts
 from .reconciled import reconcile_unknowns
 from .report import Checkpoint, SoakReport
-from .resources import CENSUS_MODULES, CLIENT_FILES, steady_reading
+from .resources import CENSUS_MODULES, CLIENT_FILES, CLIENT_GROUPS, steady_reading
 from .simproc import SimProcess
 from .workload import BALANCES, probe_spec
 
@@ -104,7 +105,8 @@ class Soak:
             )
             for i, n in enumerate(cfg.clients)
         ]
-        self.sim = SimProcess(accounts, cfg.seed)
+        options = {"rate_limits": cfg.sim_rate_limits, "travel_s": cfg.request_timeout}
+        self.sim = SimProcess(accounts, cfg.seed, options)
         self.injector = FaultInjector(
             self.sim,
             self.defect,
@@ -169,8 +171,8 @@ class Soak:
         await self.load.run_threads(targets, "soak-probe")
         await asyncio.sleep(0.2)  # pushes follow replies
 
-    async def checkpoint(self, label: str) -> Any:
-        """Quiet both processes, read their resources; the client's memory snapshot."""
+    async def checkpoint(self, label: str) -> MemoryReading:
+        """Quiet both processes, read their resources; the client's memory reading."""
         await self.quiesce()
         if label == "end":
             await self.probe_orders()
@@ -183,9 +185,14 @@ class Soak:
         await self.quiesce()
         await self.check_restored(label)
         tasks, threads, fds = await steady_reading(self.sides)
-        sim = await self.sim.call("resources", label)
+        last = label == "end"  # then each process stops tracing to weigh tracemalloc
+        sim = await self.sim.call("resources", label, last)
+        # The soak's own records, frozen: a few blocks, not millions (soak.ledger)
+        self.ledger.freeze()
+        for side in self.sides:
+            side.freeze_pushes()
         objects = live_objects(CENSUS_MODULES)
-        snap = self.memory.snapshot()
+        reading = self.memory.reading(last)
         cp = Checkpoint(
             label,
             self.ledger.issued,
@@ -193,15 +200,16 @@ class Soak:
             threads,
             fds,
             fd_kinds(),
-            MemoryProbe.total(snap),
-            rss_kib(),
+            reading.total(SOAK_FRAMES),
+            reading.rss_kib,
             objects,
             sim=sim,
+            mem=self.memory.summary(reading, CLIENT_GROUPS),
         )
         self.report.checkpoints.append(cp)
         if self.cfg.verbose:
-            print(f"  checkpoint {label}: {cp}", flush=True)
-        return snap
+            print(f"  checkpoint {label}: {cp.label} rss {cp.rss_kib} {cp.mem}", flush=True)
+        return reading
 
     async def check_restored(self, label: str) -> None:
         """Each client's links on the simulator hold every subscription the client
@@ -256,7 +264,7 @@ class Soak:
             self.memory.start()
             await self.injector.begin()
             bounds = cfg.checkpoint_bounds
-            first: Any = None
+            first: MemoryReading | None = None
             for lo, hi in zip(bounds, bounds[1:], strict=False):
                 await self.segment(lo, hi, [f for f in plan if lo <= f.trigger < hi])
                 snap = await self.checkpoint("end" if hi == cfg.requests else f"at {hi}")
@@ -266,6 +274,7 @@ class Soak:
                     continue
                 cp = self.report.checkpoints[-1]
                 cp.client_growth, cp.other_growth, _ = split_growth(first, snap, CLIENT_FILES)
+            assert first is not None
             self.measure_growth(first, snap)
             del first, snap
             self.report.elapsed = time.monotonic() - started
@@ -276,9 +285,9 @@ class Soak:
             await close_clients(self.sides, self.load.run_threads)
         await self.after_close()
 
-    def measure_growth(self, first: Any, last: Any) -> None:
+    def measure_growth(self, first: MemoryReading, last: MemoryReading) -> None:
         rep = self.report
-        rep.memory_top = top_growth(first, last)
+        rep.memory_top = top_growth(first, last, excluded=SOAK_FRAMES)
         rep.memory_client_growth, rep.memory_other_growth, rep.memory_client_top = split_growth(
             first, last, CLIENT_FILES
         )
@@ -310,6 +319,7 @@ class Soak:
         verdicts = self.defect.verdicts(verdicts)
         self.report.reconciled = judge_verdicts(self.ledger.records, verdicts, fates)
         self.report.sim_fired = dict(stats["faults_injected"])
+        self.report.limits = await self.sim.call("limits")
         self.report.sim_info = {"pid": self.sim.pid, **{k: stats[k] for k in SIM_INFO}}
 
     async def after_close(self) -> None:
@@ -356,5 +366,6 @@ def run_soak(cfg: SoakConfig, defect: Defect | None = None) -> SoakReport:
     analysis.recovery(report)
     analysis.restoration(report, soak.sides)
     analysis.lost_bounds(report, soak.sides, {"async": cfg.async_workers, "sync": cfg.sync_workers})
+    analysis.rss(report)
     run_checks(report)
     return report

@@ -21,15 +21,19 @@ from typing import Any
 from .probes import (
     Hygiene,
     MemoryProbe,
+    MemoryReading,
     count_fds,
     fd_kinds,
-    rss_kib,
+    native_leak,
     thread_names,
     top_growth,
 )
+from .rss import SIM_GROUPS, SIM_HARNESS
+from .workload import SOAK_PAIRS, SOAK_REF_PX
 
 Counters = dict[str, int]
 Accounts = list[tuple[str, str, str, dict[str, str], str]]
+PLANT_LEAK_MIB = 30
 # FaultPlan methods the soak may call (sim.faults.<name>(**kwargs)).
 ACTIONS = frozenset(
     {
@@ -51,14 +55,17 @@ def serve(
     conn: multiprocessing.connection.Connection,
     accounts: Accounts,
     seed: int,
+    options: dict[str, Any] | None = None,
 ) -> None:
-    """Entry point of the simulator process."""
+    """Entry point of the simulator process.  ``options``: ``rate_limits`` (OKX's, on or
+    off) and ``travel_s`` (how long before its expTime a request may have left its
+    client: the client's request timeout)."""
     hygiene = Hygiene()
     hygiene.install()
-    memory = MemoryProbe(excluded=("*/soak/*", "*/tracemalloc.py", "<frozen importlib*>"))
+    memory = MemoryProbe(excluded=SIM_HARNESS)
     error = ""
     try:
-        asyncio.run(_Child(conn, accounts, seed, hygiene, memory).run())
+        asyncio.run(_Child(conn, accounts, seed, hygiene, memory, options or {}).run())
     except BaseException:
         error = traceback.format_exc(limit=8)
         raise
@@ -86,6 +93,7 @@ class _Child:
         seed: int,
         hygiene: Hygiene,
         memory: MemoryProbe,
+        options: dict[str, Any],
     ) -> None:
         from okx_ws_sim import Account, Simulator
 
@@ -96,13 +104,18 @@ class _Child:
             accounts=[Account(k, s, p, balances=dict(b), uid=u) for k, s, p, b, u in accounts],
             idle_timeout=5.0,
             seed=seed,
-            rate_limits=False,  # the soak's load is far above OKX's limits, by design
+            instruments=instruments(),
+            # OKX's limits at the limits only: elsewhere the load is far above them
+            rate_limits=bool(options.get("rate_limits", False)),
         )
+        self.travel_s = float(options.get("travel_s", 1.0))
+        self.late_audit = LateAudit(self.sim, self.travel_s)
         self.stopped = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
-        self.first_snapshot: Any = None
+        self.first_reading: MemoryReading | None = None
         self.seq = 0
         self.kept: list[socket.socket] = []  # planted leaks (soak.defects), closed at stop
+        self.leaked: list[Any] = []  # planted native allocations
         self.commands: dict[str, Callable[..., Any]] = {
             "arm": self.arm,
             "counters": self.counters,
@@ -113,6 +126,7 @@ class _Child:
             "connections": self.connections,
             "subscriptions": self.subscriptions,
             "resources": self.resources,
+            "limits": self.limits,
             "plant": self.plant,
         }
         self.async_commands: dict[str, Callable[..., Any]] = {
@@ -233,31 +247,53 @@ class _Child:
                 out.setdefault(conn.acct.account.api_key, []).append((conn.kind, args))
         return out
 
-    def resources(self, label: str) -> dict[str, Any]:
-        snap = self.memory.snapshot()
+    def resources(self, label: str, last: bool = False) -> dict[str, Any]:
+        """Tasks, threads, fds, connections, and memory (``soak.rss``); ``last``: then
+        stop tracing, to measure what tracemalloc itself costs."""
+        orders = sum(len(self.sim.orders(key)) for key in self.sim.accounts)
+        reading = self.memory.reading(last)
         out: dict[str, Any] = {
             "label": label,
             "tasks": len(asyncio.all_tasks()) - len(self.tasks),
             "threads": thread_names(),
             "fds": count_fds(),
             "fd_kinds": fd_kinds(),
-            "memory": MemoryProbe.total(snap),
-            "rss_kib": rss_kib(),
+            "memory": reading.total(SIM_HARNESS),
+            "rss_kib": reading.rss_kib,
+            "mem": self.memory.summary(reading, SIM_GROUPS),
             "connections": self.sim.connection_count(),
-            "orders": sum(len(self.sim.orders(key)) for key in self.sim.accounts),
+            "orders": orders,
             "request_ids": len(self.sim.stats.request_ids),
         }
-        if self.first_snapshot is None:
-            self.first_snapshot = snap
+        if self.first_reading is None:
+            self.first_reading = reading
         else:
-            out["memory_top"] = top_growth(self.first_snapshot, snap)
+            out["memory_top"] = top_growth(self.first_reading, reading, excluded=SIM_HARNESS)
         return out
 
+    def limits(self) -> dict[str, Any]:
+        """Refusals for rate by code, the peak use of each limit, the late arrivals."""
+        st = self.sim.stats
+        buckets = getattr(self.sim.policy, "_buckets", None)  # no public view of the peaks
+        return {
+            "refusals": st.rate_limit_refusals,
+            "peaks": dict(buckets.peaks) if buckets is not None else {},
+            "expired": st.expired_requests,
+            "late": [tuple(late) for late in st.late_arrivals],
+        }
+
     def plant(self, what: str) -> None:
-        """Test hooks (soak.defects): leak a socket in this process, kept or unclosed; or
+        """Test hooks (soak.defects): leak a socket in this process, kept or unclosed;
         forget every subscription but the first of each connection, as a client that
-        restored only its first would have left them."""
-        if what == "kept_socket":
+        restored only its first would have left them; refuse the next order with 50011;
+        take the next order as arrived 5 s late; leak 30 MiB outside Python's heap."""
+        if what == "refuse_next":
+            self.late_audit.refuse_next = True
+        elif what == "late_next":
+            self.late_audit.late_next = True
+        elif what == "leak_native":
+            self.leaked.append(native_leak(PLANT_LEAK_MIB))
+        elif what == "kept_socket":
             self.kept.append(socket.socket())
         elif what == "unclosed_socket":
             socket.socket()  # dropped unclosed: a ResourceWarning in this process
@@ -276,12 +312,94 @@ class _Child:
         return {"connections": self.sim.connection_count()}
 
 
+def instruments() -> dict[str, Any]:
+    """The simulator's own table and the soak's 20 spot pairs (``soak.workload``)."""
+    from decimal import Decimal
+
+    from okx_ws_sim.instruments import Instrument, default_instruments
+
+    table = default_instruments()
+    for pair in SOAK_PAIRS:
+        base, quote = pair.split("-")
+        table[pair] = Instrument(
+            pair,
+            "SPOT",
+            Decimal(SOAK_REF_PX),
+            Decimal("1000000"),
+            base,
+            quote,
+            quote,
+            tick_sz="0.01",
+            lot_sz="0.0001",
+            min_sz="0.0001",
+        )
+    return table
+
+
+class LateAudit:
+    """Notes each request that arrives after its expTime, with the faults of its time.
+
+    Wraps the simulator's argument check (which refuses such a request with 50004)
+    to learn the request's expTime; ``SimStats.late_arrival`` names the faults
+    that fired since it can have left its client.  Also the planted defects'
+    hooks: a 50011 the limits did not call for, a request taken as 5 s late.
+    """
+
+    def __init__(self, sim: Any, travel_s: float) -> None:
+        self.sim = sim
+        self.travel_s = travel_s
+        self.refuse_next = False
+        self.late_next = False
+        api = sim.ws_api
+        check, throttle = api._check_args, sim.policy.throttle
+
+        def checked(spec: Any, msg: dict[str, Any], now_ms: int) -> Any:
+            if self.late_next and msg.get("op") in ("order", "batch-orders"):
+                self.late_next = False
+                now_ms += 5000
+            refusal = check(spec, msg, now_ms)
+            if refusal is not None and refusal.code == EXPIRED:
+                self.note(msg, now_ms)
+            return refusal
+
+        def throttled(api_key: str, op: str, args: list[Any], resolve: Any) -> Any:
+            if self.refuse_next and op == "order":
+                from okx_ws_sim.policy import RATE_LIMITED
+
+                self.refuse_next = False
+                self.sim.stats.rate_limited += 1
+                return RATE_LIMITED
+            return throttle(api_key, op, args, resolve)
+
+        api._check_args = checked  # an instance attribute: the handler looks it up there
+        sim.policy.throttle = throttled
+
+    def note(self, msg: dict[str, Any], now_ms: int) -> None:
+        try:
+            late_s = max(0.0, (now_ms - int(msg["expTime"])) / 1000)
+        except (KeyError, TypeError, ValueError):
+            return
+        faults = self.sim.faults
+        on = tuple(
+            kind
+            for kind, active in (
+                ("delay_reply", bool(faults.delay or faults.jitter)),
+                ("swallow_pong", faults.pongs_swallowed),
+            )
+            if active
+        )
+        self.sim.stats.late_arrival(str(msg.get("id")), str(msg.get("op")), late_s, self.travel_s, on)
+
+
+EXPIRED = "50004"  # okx_ws_sim.codes.EXPIRED_REQUEST_CODE
+
+
 def main(argv: list[str]) -> None:
     """``python -m soak.simchild FD CONFIG``: serve the simulator over the socket ``FD``."""
     config = json.loads(argv[1])
     conn = multiprocessing.connection.Connection(int(argv[0]))
     accounts = [(k, s, p, dict(b), u) for k, s, p, b, u in config["accounts"]]
-    serve(conn, accounts, int(config["seed"]))
+    serve(conn, accounts, int(config["seed"]), config.get("options"))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ handles) and answers ``(call_id, ok, value)``.  Commands: faults
 (``soak.simchild.ACTIONS``, several in one atomic call), ``restart``, ``counters`` (the
 simulator's fault-fired counters plus the events that let a fault fire),
 ``reset_faults``, ``find_orders``, ``order_ids``, ``stats``, ``connections``,
-``resources``, ``plant`` (test hook) and ``stop``.  On the parent side :class:`SimProcess` turns each
+``subscriptions``, ``resources``, ``limits``, ``plant`` (test hook) and ``stop``.  On the parent side :class:`SimProcess` turns each
 call into an awaitable on the client process's event loop (``add_reader`` on
 the pipe: no thread, no executor).
 """
@@ -44,9 +44,12 @@ class SimProcessError(RuntimeError):
 class SimProcess:
     """The parent's handle on the simulator process."""
 
-    def __init__(self, accounts: Accounts, seed: int) -> None:
+    def __init__(
+        self, accounts: Accounts, seed: int, options: dict[str, Any] | None = None
+    ) -> None:
         self._accounts = accounts
         self._seed = seed
+        self._options = dict(options or {})
         self._conn: multiprocessing.connection.Connection | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -69,7 +72,9 @@ class SimProcess:
         root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
-        config = json.dumps({"accounts": self._accounts, "seed": self._seed})
+        config = json.dumps(
+            {"accounts": self._accounts, "seed": self._seed, "options": self._options}
+        )
         with theirs:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "soak.simchild", str(theirs.fileno()), config],

@@ -25,6 +25,7 @@ def test_planted_defect_fails_its_check(name: str) -> None:
         cfg = SoakConfig(requests=160, faults=9, warmup=60, watchdog=1.0)
     else:
         cfg = SoakConfig(requests=100, faults=0, warmup=40, watchdog=1.0)
+    cfg.at_limits = defect.at_limits
     report = run_soak(cfg, defect)
     text = summary(report)
     assert set(report.failed_checks) == defect.catches, text
