@@ -42,7 +42,7 @@ from .errors import (
 from .events import Event, EventEmitter, Handler, attach_logging_listeners
 from .instruments import InstrumentRegistry
 from .options import ClientOptions
-from .pacing import Pacer
+from .pacing import Pacer, shared_connect_gate
 from .protocol import (
     ErrorEvent,
     Inbound,
@@ -121,8 +121,11 @@ class AsyncWebsocketClient:
             preset=opts.instruments,
             transport=opts.rest_transport,
             logger=self.logger,
+            shared=opts.share_limits,
         )
-        self._pacer = Pacer(opts.rate_limit, connection_limits)
+        # OKX counts connects per IP: clients of one host share one gate unless opted out.
+        gate = shared_connect_gate(opts.url("public")) if opts.share_limits else None
+        self._pacer = Pacer(opts.rate_limit, connection_limits, gate)
         self._channels = ChannelRouter(self.logger)
         self._channels.forget = self._forget_subscription
         self._channels.subscribed = lambda key: self._connections[key].subscriptions
