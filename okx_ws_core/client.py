@@ -51,7 +51,7 @@ from .instruments import InstrumentRegistry
 from .late import LateReply
 from .link import Link
 from .options import ClientOptions
-from .pacing import Pacer
+from .pacing import Pacer, shared_connect_gate
 from .protocol import (
     ErrorEvent,
     ExtraFields,
@@ -140,8 +140,11 @@ class AsyncWebsocketClient:
             preset=opts.instruments,
             transport=opts.rest_transport,
             logger=self.logger,
+            shared=opts.share_limits,
         )
-        self._pacer = Pacer(opts.rate_limit, connection_limits)
+        # OKX counts connects per IP: clients of one host share one gate unless opted out.
+        gate = shared_connect_gate(opts.url("public")) if opts.share_limits else None
+        self._pacer = Pacer(opts.rate_limit, connection_limits, gate)
         self._channels = ChannelRouter(self.logger)
         self._channels.forget = self._forget_subscription
         self._channels.subscribed = lambda key: self._connections[key].subscriptions

@@ -29,22 +29,41 @@ How it behaves, and why:
   backoff (at most 4 in the first 2 s of an outage, then 1 per 2 s), so
   misses and outages stay within a few requests per 2 s.  Only explicit
   :meth:`~InstrumentRegistry.load` calls bypass the throttle (still coalesced).
-* One registry serves one REST base URL and one demo flag: instrument codes
-  are cached per registry, so live and demo codes (or two markets') never mix.
+* One registry serves one REST base URL and one demo flag, so live and demo
+  codes (or two markets') never mix.  With ``shared=True`` (the clients'
+  default) every registry of the process for that base URL and flag shares
+  one store: the codes, the lists' state and the loads in flight, so twenty
+  clients load each list once, as OKX's per-IP limit wants.  Event loops do not
+  matter: the store is guarded by a lock, a load runs on the loop of the
+  registry that started it and is awaited from any other loop through a
+  thread-safe future, and each registry reads the codes from its own dict,
+  refreshed from the store when it changed (the warm path stays one lookup).
+  Stores are held by their registries only, so they never keep a client alive.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast, overload
 
 from . import endpoints
 from .errors import ConfigurationError, InstrumentResolutionError, UnknownInstrumentError
+from .instrument_store import (
+    ABANDONED,
+    ListKey,
+    ListState,
+    Load,
+    LoadFailed,
+    Outcome,
+    Store,
+    label,
+    shared_store,
+)
 from .tls import verify_for
 
 if TYPE_CHECKING:  # httpx is imported lazily: a preset-only registry never touches it
@@ -81,8 +100,12 @@ _SWAP_RE: Final = re.compile(_PAIR + r"-SWAP")
 _FUTURES_RE: Final = re.compile(_PAIR + r"-\d{6}")
 _SPOT_RE: Final = re.compile(_PAIR)
 
-_Key = tuple[str, "str | None"]  # (instType, instFamily or None): one REST list
 _T = TypeVar("_T")
+# Times a waiter takes over a load abandoned under it before giving up.
+_TAKEOVERS: Final = 3
+# Seconds beyond its HTTP timeout a load started on another loop may take before a
+# waiter assumes that loop is gone (e.g. stopped with the load pending) and loads itself.
+_STALL_GRACE_S: Final = 1.0
 
 
 def inst_type_of(inst_id: str) -> tuple[str, str | None]:
@@ -127,40 +150,19 @@ def _as_code(value: object) -> int | None:
     return None
 
 
-def _label(key: _Key) -> str:
-    return key[0] if key[1] is None else f"{key[0]} {key[1]}"
-
-
-class _LoadFailed(Exception):
-    """A REST load failed; each waiter turns ``reason`` into its own error."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(eq=False)
-class _ListState:
-    """What we know of one REST list (one (instType, family))."""
-
-    loaded_at: float | None = None  # clock() at the last successful load
-    ids: frozenset[str] = frozenset()  # instIds with a code in that load
-    uncoded: frozenset[str] = frozenset()  # instIds listed without a code
-    task: asyncio.Task[None] | None = None  # the load in flight, shared by all callers
-    failed_at: float | None = None
-    failures: int = 0  # consecutive failed loads
-    failure: str = ""
-
-
 class InstrumentRegistry:
     """instId -> instIdCode for one REST host and trading mode (live or demo).
 
     ``rest_url`` is the REST base (see :func:`okx_ws_core.endpoints.rest_url`);
     ``None`` means no network: only ``preset`` codes resolve.  ``preset``
     (``{instId: instIdCode}``) is the user's word: those ids never need REST,
-    a REST list never overrides them and :meth:`invalidate` keeps them.
-    ``transport`` (an ``httpx.AsyncBaseTransport``, e.g. ``httpx.MockTransport``)
-    and ``clock`` are for tests.  Use the registry from one event loop.
+    a REST list never overrides them and :meth:`invalidate` keeps them; they
+    stay this registry's, even when its store is shared.  ``shared=True`` uses
+    the process-wide store of this base URL and demo flag (see the module's
+    notes); ``False`` keeps one of its own.  ``transport`` (an
+    ``httpx.AsyncBaseTransport``, e.g. ``httpx.MockTransport``) and ``clock``
+    are for tests.  Use one registry from one event loop; shared registries
+    may live on different loops and threads.
     """
 
     def __init__(
@@ -175,6 +177,7 @@ class InstrumentRegistry:
         failure_backoff: float = 0.25,
         timeout: float = 5.0,
         logger: logging.Logger | None = None,
+        shared: bool = False,
     ) -> None:
         if refresh_interval < 0 or failure_backoff < 0:
             raise ConfigurationError("refresh_interval and failure_backoff must be >= 0")
@@ -193,7 +196,7 @@ class InstrumentRegistry:
         self._failure_backoff = failure_backoff
         self._timeout = timeout
         self._logger = logger or logging.getLogger("okx_ws")
-        self._codes: dict[str, int] = {}
+        self._preset: dict[str, int] = {}
         for inst_id, value in (preset or {}).items():
             code = _as_code(value)
             if not isinstance(inst_id, str) or code is None:
@@ -201,10 +204,16 @@ class InstrumentRegistry:
                     f"instruments must map instId strings to integer instIdCodes,"
                     f" got {inst_id!r}: {value!r}"
                 )
-            self._codes[inst_id] = code
-        self._pinned: frozenset[str] = frozenset(self._codes)
-        self._lists: dict[_Key, _ListState] = {}
-        self._rejected: dict[str, int] = {}  # invalidated codes, for error messages
+            self._preset[inst_id] = code
+        self._pinned: frozenset[str] = frozenset(self._preset)
+        self._overridden: set[str] = set()  # preset ids already warned about
+        share = shared and rest_url is not None
+        self._store = shared_store((rest_url, demo_trading, transport, clock)) if share else Store()
+        # This registry's view: the store's codes under the preset.  Only this registry's
+        # loop touches it, so the warm path is one plain dict lookup, never a lock.
+        self._codes: dict[str, int] = dict(self._preset)
+        self._seen = -1  # the store version the view reflects
+        self._tasks: set[asyncio.Task[LoadFailed | None]] = set()  # loads this registry leads
         self._client: httpx.AsyncClient | None = None
         self._closed = False
 
@@ -221,10 +230,14 @@ class InstrumentRegistry:
     @property
     def codes(self) -> Mapping[str, int]:
         """Every cached instIdCode by instId (a live read-only view; warm look-ups read it)."""
+        if self._seen != self._store.version:
+            self._refresh_view()
         return self._codes
 
     def code(self, inst_id: str) -> int | None:
         """The cached instIdCode of ``inst_id``, or ``None``: the hot path, one dict lookup."""
+        if self._seen != self._store.version:
+            self._refresh_view()
         return self._codes.get(inst_id)
 
     async def resolve(self, inst_id: str, *, timeout: float | None = None) -> int:
@@ -234,7 +247,7 @@ class InstrumentRegistry:
         next caller).  Raises UnknownInstrumentError if OKX does not list it,
         InstrumentResolutionError if the list could not be loaded.
         """
-        code = self._codes.get(inst_id)
+        code = self.code(inst_id)
         if code is not None:
             return code
         key = inst_type_of(inst_id)
@@ -245,18 +258,20 @@ class InstrumentRegistry:
         except asyncio.TimeoutError:
             raise InstrumentResolutionError(
                 inst_id,
-                f"no {_label(key)} instrument list from {self._rest_url} within {timeout:g}s",
+                f"no {label(key)} instrument list from {self._rest_url} within {timeout:g}s",
             ) from None
 
     async def load(self, inst_types: Iterable[str], *, inst_families: Iterable[str] = ()) -> None:
         """Fetch these instTypes' lists now (warming), e.g. before the first request.
 
         OPTION lists are per family, so ``load(["OPTION"], inst_families=["BTC-USD"])``;
-        families apply to OPTION only.  Always fetches (joining a load already
-        in flight), regardless of the refresh throttle.
+        families apply to OPTION only.  Fetches unless a load is in flight (it
+        joins it, whichever registry sharing the store started it) or one ended
+        within ``refresh_interval``: twenty clients warming at once, or one after
+        another, load each list once.  Misses and failures do not throttle it.
         """
         families = tuple(inst_families)
-        keys: dict[_Key, None] = {}
+        keys: dict[ListKey, None] = {}
         for inst_type in inst_types:
             if inst_type not in INST_TYPES:
                 raise ConfigurationError(f"instType must be one of {INST_TYPES}, got {inst_type!r}")
@@ -268,15 +283,12 @@ class InstrumentRegistry:
                 )
             else:
                 keys.update(((inst_type, family), None) for family in families)
-        tasks = []
-        for key in keys:
-            state = self._lists.setdefault(key, _ListState())
-            tasks.append((_label(key), state.task or self._start_load(_label(key), key, state)))
-        await _all([self._join(f"{label} instruments", task) for label, task in tasks])
+        await _all([self._load_now(f"{label(key)} instruments", key) for key in keys])
 
     async def load_for(self, inst_ids: Iterable[str]) -> None:
         """Make sure each of ``inst_ids`` resolves: loads the lists they need, once each."""
-        cold = [inst_id for inst_id in dict.fromkeys(inst_ids) if inst_id not in self._codes]
+        codes = self.codes
+        cold = [inst_id for inst_id in dict.fromkeys(inst_ids) if inst_id not in codes]
         await _all([self.resolve(inst_id) for inst_id in cold])
 
     def invalidate(self, inst_id: str) -> None:
@@ -284,19 +296,24 @@ class InstrumentRegistry:
 
         The refresh is still throttled to one per ``refresh_interval`` per list,
         so a venue that keeps rejecting a code it publishes cannot make us
-        hammer REST.  Preset codes are the user's and are kept.
+        hammer REST.  The code is dropped for every registry sharing the store
+        (it is that host's code); preset codes are the user's and are kept.
         """
         if inst_id in self._pinned:
             self._logger.warning(
                 "okx-ws instruments: OKX rejected the preset instIdCode %s of %s;"
                 " keeping it (it was given by the user)",
-                self._codes.get(inst_id),
+                self._preset[inst_id],
                 inst_id,
             )
             return
-        code = self._codes.pop(inst_id, None)
-        if code is not None:
-            self._rejected[inst_id] = code
+        store = self._store
+        with store.lock:
+            code = store.codes.pop(inst_id, None)
+            if code is not None:
+                store.rejected[inst_id] = code
+                store.version += 1
+        self._codes.pop(inst_id, None)
 
     async def resolve_items(
         self,
@@ -312,7 +329,7 @@ class InstrumentRegistry:
         cost one dict lookup and no await; cold ones resolve concurrently.  All
         or nothing: if any id fails, it raises and no item is changed.
         """
-        codes = self._codes
+        codes = self.codes
         fills: list[tuple[dict[str, Any], str, str, int | None]] = []
         cold: dict[str, int] = {}
         for item in items:
@@ -339,9 +356,12 @@ class InstrumentRegistry:
             item[target] = cold[inst_id] if code is None else code
 
     async def aclose(self) -> None:
-        """Cancel loads in flight and close the HTTP client; cached codes stay usable."""
+        """Cancel the loads this registry leads and close its HTTP client; codes stay usable.
+
+        Registries of other clients waiting for one of those loads take it over.
+        """
         self._closed = True
-        tasks = [state.task for state in self._lists.values() if state.task is not None]
+        tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         if tasks:
@@ -350,111 +370,212 @@ class InstrumentRegistry:
         if client is not None:
             await client.aclose()
 
+    # -- the view -----------------------------------------------------------------
+
+    def _refresh_view(self) -> None:
+        """Re-read the store's codes into this registry's dict, in place, preset on top."""
+        store = self._store
+        with store.lock:
+            version, fresh = store.version, dict(store.codes)
+        for inst_id, code in self._preset.items():
+            listed = fresh.get(inst_id)
+            if listed is not None and listed != code and inst_id not in self._overridden:
+                self._overridden.add(inst_id)
+                self._logger.warning(
+                    "okx-ws instruments: OKX lists %s as %s; keeping the preset %s",
+                    inst_id,
+                    listed,
+                    code,
+                )
+            fresh[inst_id] = code
+        view = self._codes
+        for gone in view.keys() - fresh.keys():
+            del view[gone]
+        view.update(fresh)
+        self._seen = version
+
     # -- cold path --------------------------------------------------------------
 
-    async def _resolve_cold(self, inst_id: str, key: _Key) -> int:
-        code = self._codes.get(inst_id)
-        if code is not None:  # loaded since the caller looked (wait_for starts us a step later)
-            return code
-        state = self._lists.setdefault(key, _ListState())
-        task = state.task
-        if task is None:
-            now = self._clock()
-            if state.failed_at is not None:
-                wait = self._backoff(state) - (now - state.failed_at)
-                if wait > 0:
-                    raise InstrumentResolutionError(
-                        inst_id, f"{state.failure} (next attempt in {wait:.2f}s)"
-                    )
-            if state.loaded_at is not None and now - state.loaded_at < self._refresh_interval:
-                raise self._miss(inst_id, key, state, now)
-            task = self._start_load(inst_id, key, state)
-        await self._join(inst_id, task)
-        code = self._codes.get(inst_id)
-        if code is None:
-            raise self._miss(inst_id, key, state, None)
-        return code
+    async def _resolve_cold(self, inst_id: str, key: ListKey) -> int:
+        for _ in range(_TAKEOVERS):
+            code = self.code(inst_id)
+            if code is not None:  # loaded since the caller looked
+                return code
+            if await self._join(inst_id, key, self._claim(inst_id, key, throttled=True)):
+                code = self.code(inst_id)
+                if code is None:
+                    raise self._miss(inst_id, key, None)
+                return code
+        raise self._abandoned(inst_id, key)
 
-    def _miss(
-        self, inst_id: str, key: _Key, state: _ListState, throttled_at: float | None
-    ) -> Exception:
+    async def _load_now(self, who: str, key: ListKey) -> None:
+        for _ in range(_TAKEOVERS):
+            load = self._claim(who, key, throttled=False)
+            if load is None or await self._join(who, key, load):
+                return
+        raise self._abandoned(who, key)
+
+    @overload
+    def _claim(self, who: str, key: ListKey, *, throttled: Literal[True]) -> Load: ...
+    @overload
+    def _claim(self, who: str, key: ListKey, *, throttled: Literal[False]) -> Load | None: ...
+
+    def _claim(self, who: str, key: ListKey, *, throttled: bool) -> Load | None:
+        """The key's load in flight, or a new one this registry leads.
+
+        ``throttled`` (a cold look-up): within the failure backoff fail at once;
+        within ``refresh_interval`` of a load, the id is missing.  Otherwise (a
+        warming load) ``None`` when the list was loaded within ``refresh_interval``.
+        """
+        store = self._store
+        loop = asyncio.get_running_loop()
+        with store.lock:
+            state = store.lists.setdefault(key, ListState())
+            load = state.load
+            if load is not None:
+                return load
+            now = self._clock()
+            fresh = state.loaded_at is not None and now - state.loaded_at < self._refresh_interval
+            if not throttled and fresh:
+                return None
+            if throttled:
+                if state.failed_at is not None:
+                    wait = self._backoff(state) - (now - state.failed_at)
+                    if wait > 0:
+                        raise InstrumentResolutionError(
+                            who, f"{state.failure} (next attempt in {wait:.2f}s)"
+                        )
+                if fresh:
+                    raise self._miss(who, key, now)
+            if self._closed:
+                raise InstrumentResolutionError(who, "the instrument registry is closed")
+            if self._rest_url is None:
+                raise InstrumentResolutionError(
+                    who,
+                    "no REST URL to load OKX's instrument list from and no preset code;"
+                    " pass instIdCode, or instruments={instId: instIdCode}",
+                )
+            state.load = load = Load(loop)
+        task = loop.create_task(self._lead(key, state), name=f"okx-ws instruments {label(key)}")
+        self._tasks.add(task)
+        task.add_done_callback(functools.partial(self._led, key, state, load))
+        return load
+
+    async def _join(self, who: str, key: ListKey, load: Load) -> bool:
+        """Wait for a shared load; False: it was abandoned, the caller may take it over.
+
+        A caller's cancellation never cancels the load.  A load led from another
+        loop is waited for at most the HTTP timeout and a grace: past that its
+        loop is presumed gone and the load abandoned.
+        """
+        waiter = load.waiter()
+        if load.loop is asyncio.get_running_loop():
+            outcome = await waiter
+        else:
+            try:
+                outcome = await asyncio.wait_for(waiter, self._timeout + _STALL_GRACE_S)
+            except asyncio.TimeoutError:
+                self._abandon(key, load)
+                return False
+        if outcome is None:
+            return True
+        if isinstance(outcome, LoadFailed):
+            raise InstrumentResolutionError(who, outcome.reason) from outcome.__cause__
+        if self._closed:
+            raise InstrumentResolutionError(
+                who, "the instrument registry was closed during the load"
+            )
+        return False
+
+    def _abandon(self, key: ListKey, load: Load) -> None:
+        store = self._store
+        with store.lock:
+            state = store.lists.get(key)
+            if state is not None and state.load is load:
+                state.load = None
+        load.finish(ABANDONED)
+
+    def _abandoned(self, who: str, key: ListKey) -> InstrumentResolutionError:
+        return InstrumentResolutionError(
+            who, f"the {label(key)} list load was abandoned {_TAKEOVERS} times in a row"
+        )
+
+    def _miss(self, inst_id: str, key: ListKey, throttled_at: float | None) -> Exception:
         """The error for an instId absent from a list that did load."""
+        store = self._store
+        state = store.lists.get(key) or ListState()
         when = "just now"
         if throttled_at is not None and state.loaded_at is not None:
             age = throttled_at - state.loaded_at
             when = f"{age:.1f}s ago, next refresh in {self._refresh_interval - age:.1f}s"
-        source = f"{_label(key)} list from {self._rest_url} (loaded {when})"
+        source = f"{label(key)} list from {self._rest_url} (loaded {when})"
         if inst_id in state.uncoded:
             return InstrumentResolutionError(
                 inst_id, f"the {source} lists it without an instIdCode"
             )
-        if inst_id in self._rejected:
+        rejected = store.rejected.get(inst_id)
+        if rejected is not None:
             return InstrumentResolutionError(
                 inst_id,
-                f"OKX rejected its instIdCode {self._rejected[inst_id]} and the {source}"
-                " gave no new one",
+                f"OKX rejected its instIdCode {rejected} and the {source} gave no new one",
             )
         return UnknownInstrumentError(
             inst_id, inst_type=key[0], detail=f"not in the {source}; nothing was sent"
         )
 
-    def _backoff(self, state: _ListState) -> float:
+    def _backoff(self, state: ListState) -> float:
         base = self._failure_backoff
         return float(min(base * 2 ** (state.failures - 1), base * 8))
 
-    def _start_load(self, who: str, key: _Key, state: _ListState) -> asyncio.Task[None]:
-        if self._closed:
-            raise InstrumentResolutionError(who, "the instrument registry is closed")
-        if self._rest_url is None:
-            raise InstrumentResolutionError(
-                who,
-                "no REST URL to load OKX's instrument list from and no preset code;"
-                " pass instIdCode, or instruments={instId: instIdCode}",
-            )
-        task = asyncio.get_running_loop().create_task(
-            self._load(key, state), name=f"okx-ws instruments {_label(key)}"
-        )
-        task.add_done_callback(_retrieve)
-        state.task = task
-        return task
-
-    async def _join(self, who: str, task: asyncio.Task[None]) -> None:
-        """Wait for a shared load; a caller's cancellation never cancels it."""
-        try:
-            await asyncio.shield(task)
-        except _LoadFailed as exc:
-            raise InstrumentResolutionError(who, exc.reason) from exc.__cause__
-        except asyncio.CancelledError:
-            if self._closed and task.cancelled():
-                raise InstrumentResolutionError(
-                    who, "the instrument registry was closed during the load"
-                ) from None
-            raise
-
-    async def _load(self, key: _Key, state: _ListState) -> None:
+    async def _lead(self, key: ListKey, state: ListState) -> LoadFailed | None:
+        """Run one load for every waiter, on this registry's loop and HTTP client."""
+        store = self._store
         started = self._clock()
         try:
-            try:
-                codes, uncoded = await self._fetch(key)
-            except _LoadFailed as exc:
+            codes, uncoded = await self._fetch(key)
+        except LoadFailed as exc:
+            with store.lock:
                 state.failed_at = self._clock()
                 state.failures += 1
                 state.failure = exc.reason
-                self._logger.warning("okx-ws instruments: %s", exc.reason)
-                raise
-            self._apply(key, state, codes, uncoded)
-            self._logger.info(
-                "okx-ws instruments: %d %s codes from %s in %.2fs",
-                len(codes),
-                _label(key),
-                self._rest_url,
-                self._clock() - started,
-            )
-        finally:
-            state.task = None
+            self._logger.warning("okx-ws instruments: %s", exc.reason)
+            return exc
+        with store.lock:
+            store.apply(key, state, codes, uncoded, self._clock(), self._logger)
+        self._logger.info(
+            "okx-ws instruments: %d %s codes from %s in %.2fs",
+            len(codes),
+            label(key),
+            self._rest_url,
+            self._clock() - started,
+        )
+        return None
 
-    async def _fetch(self, key: _Key) -> tuple[dict[str, int], frozenset[str]]:
-        """GET one list; every failure becomes _LoadFailed with a readable reason."""
+    def _led(
+        self, key: ListKey, state: ListState, load: Load, task: asyncio.Task[LoadFailed | None]
+    ) -> None:
+        """A load this registry led ended: free the list for the next load, settle the waiters.
+
+        A done-callback, not a ``finally``: a task cancelled before it ever ran
+        (``aclose()`` right after the claim) runs no code of its own.
+        """
+        self._tasks.discard(task)
+        outcome: Outcome = ABANDONED  # cancelled: a waiter may take it over
+        if not task.cancelled():
+            error = task.exception()
+            if error is None:
+                outcome = task.result()
+            else:  # a defect, not OKX's or the network's: report it, never retry it
+                self._logger.error("okx-ws instruments: load failed", exc_info=error)
+                outcome = LoadFailed(f"{label(key)} load failed: {error!r}")
+        store = self._store
+        with store.lock:
+            if state.load is load:
+                state.load = None
+        load.finish(outcome)
+
+    async def _fetch(self, key: ListKey) -> tuple[dict[str, int], frozenset[str]]:
+        """GET one list; every failure becomes LoadFailed with a readable reason."""
         import httpx
 
         inst_type, family = key
@@ -474,11 +595,11 @@ class InstrumentRegistry:
         try:
             response = await self._client.get(INSTRUMENTS_PATH, params=params)
         except httpx.TimeoutException as exc:
-            raise _LoadFailed(f"{what} timed out after {self._timeout:g}s") from exc
+            raise LoadFailed(f"{what} timed out after {self._timeout:g}s") from exc
         except httpx.ConnectError as exc:
-            raise _LoadFailed(f"{what}: cannot connect ({exc or type(exc).__name__})") from exc
+            raise LoadFailed(f"{what}: cannot connect ({exc or type(exc).__name__})") from exc
         except httpx.HTTPError as exc:
-            raise _LoadFailed(f"{what} failed: {type(exc).__name__}: {exc}") from exc
+            raise LoadFailed(f"{what} failed: {type(exc).__name__}: {exc}") from exc
         try:
             body: Any = response.json()
         except ValueError:
@@ -487,14 +608,14 @@ class InstrumentRegistry:
         if isinstance(body, dict) and "code" in body:
             okx = f"OKX code={body.get('code')} msg={str(body.get('msg', ''))[:200]!r}"
         if response.status_code != 200:
-            raise _LoadFailed(f"{what}: HTTP {response.status_code}" + (f", {okx}" if okx else ""))
+            raise LoadFailed(f"{what}: HTTP {response.status_code}" + (f", {okx}" if okx else ""))
         if not isinstance(body, dict):
-            raise _LoadFailed(f"{what}: the response is not a JSON object")
+            raise LoadFailed(f"{what}: the response is not a JSON object")
         if str(body.get("code")) != "0":
-            raise _LoadFailed(f"{what}: {okx or 'no OKX code in the response'}")
+            raise LoadFailed(f"{what}: {okx or 'no OKX code in the response'}")
         data = body.get("data")
         if not isinstance(data, list):
-            raise _LoadFailed(f"{what}: the response has no data list")
+            raise LoadFailed(f"{what}: the response has no data list")
         codes: dict[str, int] = {}
         uncoded: set[str] = set()
         for item in data:
@@ -510,44 +631,6 @@ class InstrumentRegistry:
                 codes[inst_id] = code
         return codes, frozenset(uncoded)
 
-    def _apply(
-        self, key: _Key, state: _ListState, fetched: dict[str, int], uncoded: frozenset[str]
-    ) -> None:
-        """Merge a fresh list: new and changed codes in, delisted ones out, presets kept."""
-        codes = self._codes
-        for inst_id, code in fetched.items():
-            if inst_id in self._pinned:
-                if codes[inst_id] != code:
-                    self._logger.warning(
-                        "okx-ws instruments: OKX lists %s as %s; keeping the preset %s",
-                        inst_id,
-                        code,
-                        codes[inst_id],
-                    )
-                continue
-            previous = codes.get(inst_id)
-            if previous is not None and previous != code and inst_id not in state.ids:
-                self._logger.warning(
-                    "okx-ws instruments: %s is %s in the %s list but was %s in another",
-                    inst_id,
-                    code,
-                    _label(key),
-                    previous,
-                )
-            codes[inst_id] = code
-            self._rejected.pop(inst_id, None)
-        ids = frozenset(fetched)
-        others = [other.ids for other in self._lists.values() if other is not state]
-        for gone in state.ids - ids:
-            if gone not in self._pinned and not any(gone in other for other in others):
-                codes.pop(gone, None)
-        state.ids = ids
-        state.uncoded = uncoded
-        state.loaded_at = self._clock()
-        state.failed_at = None
-        state.failures = 0
-        state.failure = ""
-
 
 async def _all(waits: Sequence[Awaitable[_T]]) -> list[_T]:
     """Await ``waits`` concurrently; raise the first failure in their order (deterministic)."""
@@ -558,9 +641,3 @@ async def _all(waits: Sequence[Awaitable[_T]]) -> list[_T]:
         if isinstance(result, BaseException):
             raise result
     return cast("list[_T]", results)  # no exception left
-
-
-def _retrieve(task: asyncio.Task[None]) -> None:
-    """Mark a load's failure as seen, even if every waiter was cancelled."""
-    if not task.cancelled():
-        task.exception()

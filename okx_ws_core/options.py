@@ -84,6 +84,13 @@ class ClientOptions:
             ' timeout), "raise" RateLimitExceeded at once, or "off".'
         ),
     )
+    share_limits: bool = field(
+        default=True,
+        metadata=_doc(
+            "Pace connects and load instrument lists together with this process's other"
+            " clients of the same host, as OKX counts both per IP; False: this client alone."
+        ),
+    )
     sync_time: bool = field(
         default=False,
         metadata=_doc("Read OKX's clock (GET /api/v5/public/time) before the first login."),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -40,8 +41,8 @@ class RateLimit:
 
 @dataclass(frozen=True, slots=True)
 class ConnectionLimits:
-    """The limits on connecting itself: connects per second (all of a client's
-    connections together) and login + subscribe + unsubscribe per connection."""
+    """The limits on connecting itself: connects per second (OKX counts them per IP:
+    every client of a process together) and login + subscribe + unsubscribe per connection."""
 
     connect: RateLimit | None = None
     session_ops: RateLimit | None = None
@@ -175,3 +176,35 @@ class RateLimiter:
 
     def __len__(self) -> int:
         return len(self._windows)
+
+
+class ConnectGate:
+    """Turns to connect under one ``count`` per ``window`` limit, for callers on any thread.
+
+    OKX counts connects per IP, so every client of a process (each blocking
+    client on its own event loop) takes its turns here.  A caller is *given* a
+    turn, ``now`` or later, and counted at it at once; it then sleeps on its own
+    loop until then.  Nothing is shared but this lock-guarded deque of turns (no
+    asyncio object, which would be bound to one loop), and nobody re-checks after
+    waking, so twenty callers at once get twenty distinct turns, never a stampede.
+    A turn given to a caller that is cancelled before it is used stays counted:
+    the safe side.  Sans-I/O: the caller passes ``now`` (one clock for all callers).
+    """
+
+    def __init__(self, margin: float = 0.0) -> None:
+        self.margin = margin
+        self._turns: collections.deque[float] = collections.deque()  # ascending
+        self._lock = threading.Lock()
+
+    def reserve(self, limit: RateLimit, now: float) -> float:
+        """Count one connect at the earliest turn that fits; return the seconds until it."""
+        window = limit.window + self.margin
+        with self._lock:
+            turns = self._turns
+            while turns and turns[0] <= now - window:
+                turns.popleft()
+            at = max(now, turns[-1]) if turns else now  # never before a turn already given
+            if len(turns) >= limit.count:
+                at = max(at, turns[-limit.count] + window)
+            turns.append(at)
+        return at - now

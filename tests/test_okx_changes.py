@@ -9,6 +9,7 @@ is accepted.  Runtime entries must import; named proofs run below.
 from __future__ import annotations
 
 import importlib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ def _prove_spec_path(dotted: str) -> None:
     if parts[0] == "channels":
         item = _model(f"{pascal_case(parts[1])}PushItem")
         if parts[2] == "push_item":
-            _prove_inbound(item, parts[4:])
+            _prove_inbound(item, parts[4:], _push_example(parts[1]))
         else:  # args: the generated subscribe method takes the value
             assert parts[-2] == "enum"
             channel = CHANNELS[parts[1]]
@@ -93,18 +94,22 @@ def _prove_spec_path(dotted: str) -> None:
             assert parts[4] == "x-retired"
             _prove_retired_value(definition, field, parts[5])
     else:
-        _prove_inbound(model, parts[3:])
+        required = {f.alias or n: "" for n, f in model.model_fields.items() if f.is_required()}
+        _prove_inbound(model, parts[3:], required)
 
 
-def _prove_inbound(model: Any, rest: list[str]) -> None:
+def _push_example(channel: str) -> dict[str, Any]:
+    """The first item of the channel's first push example, as the model reads it."""
+    item = SPEC.raw["channels"][channel]["examples"]["push"][0]["message"]["data"][0]
+    columns = CHANNELS[channel].row_columns
+    return dict(zip(columns, item, strict=False)) if columns else dict(item)
+
+
+def _prove_inbound(model: Any, rest: list[str], base: dict[str, Any]) -> None:
     """A reply or push field is kept on the typed model, under its snake_case name."""
     field = rest[0]
-    value = rest[2] if len(rest) > 2 else "x"
-    required = {
-        name: ""
-        for name in (f.alias or n for n, f in model.model_fields.items() if f.is_required())
-    }
-    item = model.model_validate({**required, field: value, "anUnknownField": 1})
+    value = rest[2] if len(rest) > 2 else (base[field] if field in base else "x")
+    item = model.model_validate({**base, field: value, "anUnknownField": 1})
     assert getattr(item, snake_case(field)) == value
     assert item.model_dump(by_alias=True)[field] == value
     assert item.model_extra == {"anUnknownField": 1}
@@ -183,7 +188,25 @@ def _proof_notice_64008_on_business() -> None:
     )  # type: ignore[union-attr]
 
 
+def _proof_book_ignores_checksum_and_chains_seq_ids() -> None:
+    """checksum 0 is not checked; prevSeqId chaining is, and a break invalidates the book."""
+    from okx_ws_core.orderbook import OrderBook
+
+    def frame(action: str, prev: int, seq: int, bids: list[list[str]]) -> dict[str, Any]:
+        data = {"bids": bids, "asks": [["101", "1", "0", "1"]], "ts": "1", "checksum": 0,
+                "prevSeqId": prev, "seqId": seq}  # fmt: skip
+        return {"arg": {"channel": "books", "instId": "BTC-USDT"}, "action": action, "data": [data]}
+
+    book = OrderBook("BTC-USDT", "books")
+    book.apply(frame("snapshot", -1, 10, [["100", "1", "0", "1"]]), 0.0)
+    book.apply(frame("update", 10, 11, [["100", "2", "0", "1"]]), 0.1)
+    assert book.valid and book.seq_id == 11 and book.best_bid() == (Decimal(100), Decimal(2))
+    book.apply(frame("update", 12, 13, [["100", "3", "0", "1"]]), 0.2)  # 11 -> 12 missing
+    assert not book.valid
+
+
 PROOFS = {
+    "book_ignores_checksum_and_chains_seq_ids": _proof_book_ignores_checksum_and_chains_seq_ids,
     "port_443": _proof_port_443,
     "port_8443_refused": _proof_port_8443_refused,
     "tracker_canceled_without_live": _proof_tracker_canceled_without_live,

@@ -53,30 +53,35 @@ MODELS = """
 PYRIGHT = ROOT / ".tools" / "node_modules" / ".bin" / "pyright"
 
 
-def _pyright(source: str, tmp_path: Path) -> list[int]:
-    """The lines pyright (strict) reports errors on."""
+def _pyright(sources: dict[str, str], tmp_path: Path) -> dict[str, list[int]]:
+    """The lines pyright (strict) reports errors on, per example, in one pyright run."""
     found = str(PYRIGHT) if PYRIGHT.exists() else shutil.which("pyright")
     if found is None:
         if os.environ.get("CI"):
             pytest.fail("pyright is missing in CI: .ci/run installs it with npm")
         pytest.skip("pyright is not installed (npm install --prefix .tools pyright)")
-    (tmp_path / "example.py").write_text(textwrap.dedent(source), encoding="utf-8")
+    for name, source in sources.items():
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source), encoding="utf-8")
     config = {"extraPaths": [str(ROOT), str(ROOT / "generated")], "typeCheckingMode": "strict",
               "pythonVersion": "3.11", "venvPath": str(ROOT), "venv": ".venv"}  # fmt: skip
     (tmp_path / "pyrightconfig.json").write_text(json.dumps(config), encoding="utf-8")
+    files = [str(tmp_path / f"{name}.py") for name in sources]
     result = subprocess.run(
-        [found, "--outputjson", "-p", str(tmp_path / "pyrightconfig.json"), str(tmp_path / "example.py")],
+        [found, "--outputjson", "-p", str(tmp_path / "pyrightconfig.json"), *files],
         cwd=tmp_path, capture_output=True, text=True, check=False,
     )  # fmt: skip
     report = json.loads(result.stdout)
-    errors = [d for d in report["generalDiagnostics"] if d["severity"] == "error"]
-    return sorted({d["range"]["start"]["line"] + 1 for d in errors})
+    lines: dict[str, set[int]] = {name: set() for name in sources}
+    for diagnostic in report["generalDiagnostics"]:
+        if diagnostic["severity"] == "error":
+            name = Path(diagnostic["file"]).stem
+            lines[name].add(diagnostic["range"]["start"]["line"] + 1)
+    return {name: sorted(found_lines) for name, found_lines in lines.items()}
 
 
 def test_pyright_agrees_on_dicts_and_models(tmp_path: Path) -> None:
-    assert _pyright(GOOD, tmp_path) == []
-    assert _pyright(BAD, tmp_path) == [5, 7, 9]
-    assert _pyright(MODELS, tmp_path) == [5]  # OKX's names as keywords: rejected
+    errors = _pyright({"good": GOOD, "bad": BAD, "models": MODELS}, tmp_path)
+    assert errors == {"good": [], "bad": [5, 7, 9], "models": [5]}  # models: OKX names rejected
 
 
 def test_mypy_takes_snake_case_keywords_and_rejects_okx_names_on_models(tmp_path: Path) -> None:

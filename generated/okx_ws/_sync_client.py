@@ -67,6 +67,7 @@ class WebsocketAPIClient:
         instruments: Mapping[str, int] | None = None,
         instrument_types: tuple[str, ...] | None = None,
         rate_limit: RateLimitMode | None = None,
+        share_limits: bool | None = None,
         sync_time: bool | None = None,
         rest_transport: HttpTransport | None = None,
         stamp_exp_time: bool | None = None,
@@ -97,6 +98,7 @@ class WebsocketAPIClient:
         * ``instruments`` (default ``None``): Known instIdCodes by instId; with these no REST call is needed.
         * ``instrument_types`` (default ``()``): Instrument types whose codes connect_ws_api() loads up front, e.g. ("SPOT", "SWAP").
         * ``rate_limit`` (default ``'wait'``): OKX's rate limits, client side: "wait" until a request may go (within its timeout), "raise" RateLimitExceeded at once, or "off".
+        * ``share_limits`` (default ``True``): Pace connects and load instrument lists together with this process's other clients of the same host, as OKX counts both per IP; False: this client alone.
         * ``sync_time`` (default ``False``): Read OKX's clock (GET /api/v5/public/time) before the first login.
         * ``rest_transport`` (default ``None``): An httpx.AsyncBaseTransport for OKX's REST calls (tests, proxies).
         * ``stamp_exp_time`` (default ``False``): Stamp order and amend requests with expTime = the call's deadline, so OKX never executes one after the caller stopped waiting and reconcile() can answer "not placed" for sure once it passed. Trade-off: a request OKX receives late is rejected (50037) instead of executed late; keep the clock right (sync_time).
@@ -119,6 +121,7 @@ class WebsocketAPIClient:
             "instruments": instruments,
             "instrument_types": instrument_types,
             "rate_limit": rate_limit,
+            "share_limits": share_limits,
             "sync_time": sync_time,
             "rest_transport": rest_transport,
             "stamp_exp_time": stamp_exp_time,
