@@ -39,6 +39,9 @@ typecheck: $(STAMP)
 
 check: lint typecheck check-generated test
 
+# The user's defaults: transport websockets, rate_limit "wait" (from 50,000 requests
+# the blocking client runs on httpx-ws, so each transport meets every fault at scale).
+# At OKX's limits: make soak SOAK_ARGS="--requests 2000 --faults 60 --at-limits"
 SOAK_ARGS ?=
 soak: $(STAMP)
 	$(PYTHON) -m soak --requests 10000 --faults 300 $(SOAK_ARGS)

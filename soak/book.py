@@ -132,7 +132,11 @@ def _judge_item(r: Record, cl: str, fate: Fate, seen: int, out: BookAudit) -> No
         out.unknown["placed" if fate is not None else "not placed"] += 1
         if fate is not None and not seen:
             out.disagreements.append(f"{tag} exists, the simulator never saw the request")
-    if fate is not None and r.kind in ("rest", "spread", "probe") and r.outcome in (*ANSWERED, *UNKNOWN_FATE):
+    if (
+        fate is not None
+        and r.kind in ("rest", "spread", "probe")
+        and r.outcome in (*ANSWERED, *UNKNOWN_FATE)
+    ):
         if fate[1] not in REST_STATES:
             out.disagreements.append(f"{tag} is a resting order, the book says {fate[1]}")
 

@@ -8,6 +8,7 @@ defect for each check and shows that it fails.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from .ledger import UNEXPECTED
 from .report import SoakReport
@@ -22,6 +23,7 @@ KEYED = {"okx_ws_core.ratelimit._Window": 4 * (len(INSTRUMENTS) + len(SPREADS)) 
 
 def keyed_bounds(clients: int) -> dict[str, int]:
     return {name: bound * clients for name, bound in KEYED.items()}
+
 
 Check = Callable[[SoakReport], list[str]]
 
@@ -217,7 +219,16 @@ def rate_limits(r: SoakReport) -> list[str]:
     if not lim:
         return ["the simulator's rate-limit figures are missing"]
     refused = lim.get("refusals", {})
-    out = [f"the simulator answered {code} {refused[code]} times" for code in RATE_CODES if refused.get(code)]
+    out = [
+        f"the simulator answered {code} {refused[code]} times"
+        for code in RATE_CODES
+        if refused.get(code)
+    ]
+    if refused.get("429"):
+        out.append(
+            "each refused upgrade and the attempts in its second (ms before it):"
+            f" {lim.get('refused_connects')}"
+        )
     peak = lim.get("peaks", {}).get("order")
     pressed = r.config.at_limits and r.config.requests >= PRESS_FROM
     if pressed and (peak is None or peak[0] < NEAR * peak[1]):
@@ -232,14 +243,22 @@ def late_arrivals(r: SoakReport) -> list[str]:
     if not lim:
         return ["the simulator's expTime figures are missing"]
     late = lim.get("late", [])
+    calls = {x.request_id: x for x in r.records if x.request_id}
     out = [
         f"request {rid} ({op}) arrived {ms} ms after its expTime, with no fault to delay it"
+        + _call(calls.get(rid))
         for rid, op, ms, faults in late
         if not faults
     ]
     if lim.get("expired", 0) != len(late):
         out.append(f"the simulator refused {lim.get('expired')} as expired, noted {len(late)}")
     return out
+
+
+def _call(rec: Any) -> str:
+    if rec is None:
+        return ""
+    return f" (the call: {rec.outcome} {rec.detail} after {rec.duration * 1000:.0f} ms)"
 
 
 def after_close(r: SoakReport) -> list[str]:

@@ -369,7 +369,7 @@ class SimulatorLeaksRss(Defect):
 
 
 class RateLimitedOnce(Defect):
-    """The simulator answers the next order 50011 (rate limit) although no limit was
+    """The simulator answers the next cancel 50011 (rate limit) although no limit was
     reached: what a client pacing below OKX's count would meet."""
 
     name, catches = "rate_limited_once", frozenset({"rate_limits"})

@@ -34,10 +34,10 @@ from okx_ws_core import (
 )
 
 from .ledger import (
-    FREEZE_EVERY,
     API_ERROR,
     AUTH_ERROR,
     CONNECTION_LOST,
+    FREEZE_EVERY,
     RATE_LIMITED,
     SUCCESS,
     TIMEOUT_UNKNOWN,

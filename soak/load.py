@@ -90,7 +90,9 @@ class Load:
             if index is None:
                 return
             await self.one_async(
-                side, index, build_spec(self.cfg.seed, index, side.letter, side.pool, self.cfg.at_limits)
+                side,
+                index,
+                build_spec(self.cfg.seed, index, side.letter, side.pool, self.cfg.at_limits),
             )
 
     async def one_async(self, side: ClientSide, index: int, spec: Spec) -> None:
@@ -114,7 +116,11 @@ class Load:
             index = self.take_index()
             if index is None:
                 return
-            self.one_sync(side, index, build_spec(self.cfg.seed, index, side.letter, side.pool, self.cfg.at_limits))
+            self.one_sync(
+                side,
+                index,
+                build_spec(self.cfg.seed, index, side.letter, side.pool, self.cfg.at_limits),
+            )
 
     def one_sync(self, side: ClientSide, index: int, spec: Spec) -> None:
         rec = self.open_record(side, index, spec)

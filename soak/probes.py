@@ -174,9 +174,7 @@ class MemoryReading:
     def total(self, excluded: Iterable[str] = ()) -> int:
         patterns = tuple(excluded)
         return sum(
-            size
-            for (name, _), (size, _) in self.lines.items()
-            if not _matches(name, patterns)
+            size for (name, _), (size, _) in self.lines.items() if not _matches(name, patterns)
         )
 
     def by_group(self, groups: dict[str, tuple[str, ...]]) -> dict[str, int]:

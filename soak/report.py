@@ -303,11 +303,7 @@ def _limits(r: SoakReport) -> list[str]:
     lines.append(
         f"  expTime      {lim.get('expired', 0)} requests arrived after their expTime"
         f" (expTime stamped: {c.stamp_exp_time}); faults of their time: {_counts(kinds)}"
-        + (
-            f"; latest {max(item[2] for item in late)} ms late"
-            if late
-            else ""
-        )
+        + (f"; latest {max(item[2] for item in late)} ms late" if late else "")
     )
     return lines
 
@@ -328,15 +324,20 @@ def _rss(r: SoakReport) -> list[str]:
     return lines
 
 
+def _mem(cp: Checkpoint, process: str) -> dict[str, Any]:
+    mem: dict[str, Any] = cp.mem if process == "client" else cp.sim.get("mem", {})
+    return mem
+
+
 def _rss_rows(r: SoakReport) -> list[str]:
     """Per checkpoint: RSS, tracemalloc's tables, the traced groups (MiB)."""
     if not r.checkpoints or not r.checkpoints[0].mem:
         return []
     rows = []
-    for name, get in (("client", lambda c: c.mem), ("simulator", lambda c: c.sim.get("mem"))):
+    for name in ("client", "simulator"):
         cells = []
         for cp in r.checkpoints:
-            m = get(cp)
+            m = _mem(cp, name)
             if not m:
                 continue
             groups = "/".join(f"{v / 2**20:.1f}" for v in m["groups"].values())
@@ -345,11 +346,16 @@ def _rss_rows(r: SoakReport) -> list[str]:
                 f" tm {m['tracemalloc_kib'] / 1024:.1f} {groups}"
             )
         if cells:
-            keys = "/".join(get(r.checkpoints[0])["groups"])
-            rows.append(f"  {name:9} MiB  RSS (before trim), tracemalloc, {keys}: " + "; ".join(cells))
+            keys = "/".join(_mem(r.checkpoints[0], name)["groups"])
+            rows.append(
+                f"  {name:9} MiB  RSS (before trim), tracemalloc, {keys}: " + "; ".join(cells)
+            )
     untraced = [
         (name, m["rss_kib"], m["untraced_rss_kib"])
-        for name, m in (("client", r.checkpoints[-1].mem), ("simulator", r.checkpoints[-1].sim.get("mem")))
+        for name, m in (
+            ("client", r.checkpoints[-1].mem),
+            ("simulator", r.checkpoints[-1].sim.get("mem")),
+        )
         if m and m.get("untraced_rss_kib", -1) >= 0
     ]
     if untraced:

@@ -19,7 +19,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from . import analysis
 from .book import Fate, as_fates, judge, lookups_needed

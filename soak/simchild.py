@@ -14,6 +14,7 @@ import json
 import multiprocessing.connection
 import socket
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -280,12 +281,13 @@ class _Child:
             "peaks": dict(buckets.peaks) if buckets is not None else {},
             "expired": st.expired_requests,
             "late": [tuple(late) for late in st.late_arrivals],
+            "refused_connects": self.late_audit.refused_connects[:20],
         }
 
     def plant(self, what: str) -> None:
         """Test hooks (soak.defects): leak a socket in this process, kept or unclosed;
         forget every subscription but the first of each connection, as a client that
-        restored only its first would have left them; refuse the next order with 50011;
+        restored only its first would have left them; refuse the next cancel with 50011;
         take the next order as arrived 5 s late; leak 30 MiB outside Python's heap."""
         if what == "refuse_next":
             self.late_audit.refuse_next = True
@@ -350,8 +352,19 @@ class LateAudit:
         self.travel_s = travel_s
         self.refuse_next = False
         self.late_next = False
+        self.refused_connects: list[list[float]] = []  # per 429: the attempts of its second
+        self._connects: list[float] = []
         api = sim.ws_api
         check, throttle = api._check_args, sim.policy.throttle
+        admit = sim.policy.admit_connection
+
+        def admitted(ip: str) -> bool:
+            now = time.monotonic()
+            self._connects = [t for t in self._connects if now - t < 1.0] + [now]
+            ok = bool(admit(ip))
+            if not ok:  # ms before this refused attempt of each attempt in its second
+                self.refused_connects.append([round((now - t) * 1000) for t in self._connects])
+            return ok
 
         def checked(spec: Any, msg: dict[str, Any], now_ms: int) -> Any:
             if self.late_next and msg.get("op") in ("order", "batch-orders"):
@@ -363,7 +376,9 @@ class LateAudit:
             return refusal
 
         def throttled(api_key: str, op: str, args: list[Any], resolve: Any) -> Any:
-            if self.refuse_next and op == "order":
+            # a cancel: its 50011 holds only that pair's cancel bucket in the client's
+            # limiter (an order's would hold the account's, and so the final probe order)
+            if self.refuse_next and op == "cancel-order":
                 from okx_ws_sim.policy import RATE_LIMITED
 
                 self.refuse_next = False
@@ -373,6 +388,7 @@ class LateAudit:
 
         api._check_args = checked  # an instance attribute: the handler looks it up there
         sim.policy.throttle = throttled
+        sim.policy.admit_connection = admitted
 
     def note(self, msg: dict[str, Any], now_ms: int) -> None:
         try:
@@ -388,7 +404,9 @@ class LateAudit:
             )
             if active
         )
-        self.sim.stats.late_arrival(str(msg.get("id")), str(msg.get("op")), late_s, self.travel_s, on)
+        self.sim.stats.late_arrival(
+            str(msg.get("id")), str(msg.get("op")), late_s, self.travel_s, on
+        )
 
 
 EXPIRED = "50004"  # okx_ws_sim.codes.EXPIRED_REQUEST_CODE

@@ -3,8 +3,8 @@
 Orders are spread over :data:`INSTRUMENTS` (22 spot pairs, 20 of them the soak's own,
 listed by the simulator process) and, on the business connection, over the two
 spreads, so the client's default limiter (``rate_limit="wait"``) rarely has to wait:
-OKX allows 60 orders / 2 s per instrument.  At the limits (``hot=True``) half the
-orders go to one hot pair, which the limiter must then pace.
+OKX allows 60 orders / 2 s per instrument.  At the limits (``hot=True``) three orders
+in four go to one hot pair, which the limiter must then pace.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ PRICES: dict[str, tuple[str, str]] = {
     **{pair: ("1", "110") for pair in SOAK_PAIRS},
 }
 INSTRUMENTS = tuple(PRICES)
-HOT = SOAK_PAIRS[:1]  # at the limits: half the orders, past OKX's 60 / 2 s
-HOT_SHARE = 0.5
+HOT = SOAK_PAIRS[:1]  # at the limits: three orders in four, past OKX's 60 / 2 s
+HOT_SHARE = 0.75
 SPREADS = ("BTC-USDT_BTC-USDT-SWAP", "ETH-USDT_ETH-USDT-SWAP")  # the simulator's own
 SPREAD_PX = "1"  # far below either spread's reference: rests
 SPREAD_SHARE = 0.02  # sprd-order on the business connection (OKX: 20 / 2 s per user)
@@ -128,9 +128,7 @@ def build_spec(seed: int, index: int, letter: str, pool: Pool, hot: bool = False
             if draw < 0.90:
                 return Spec("cancel-order", "cancel", [target_args], (cl,), inst_id=target_inst)
             amend = {**target_args, "newSz": "0.02"}
-            return Spec(
-                "amend-order", "amend", [amend], (cl,), new_sz="0.02", inst_id=target_inst
-            )
+            return Spec("amend-order", "amend", [amend], (cl,), new_sz="0.02", inst_id=target_inst)
     if draw < (HOT_SPREAD_SHARE if hot else SPREAD_SHARE):
         cl = f"{base}s"
         item = spread_item(cl, SPREADS[index % len(SPREADS)])
