@@ -270,12 +270,19 @@ class AsyncWebsocketClient:
 
     async def connect_ws_api(self, *, timeout: float | None = None) -> None:
         """Open and log in ``private`` and ``business``, and load the codes of
-        ``instrument_types``, so the first order waits for nothing."""
-        await asyncio.gather(
+        ``instrument_types``, so the first order waits for nothing.
+
+        If several fail, the connections' error is raised: with a wrong
+        ``base_url`` the instrument list fails too, and less helpfully."""
+        results = await asyncio.gather(
             self.connect("private", timeout=timeout),
             self.connect("business", timeout=timeout),
             self.load_instruments(self.options.instrument_types),
+            return_exceptions=True,
         )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def load_instruments(
         self, inst_types: Iterable[str], *, inst_families: Iterable[str] = ()
