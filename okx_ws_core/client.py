@@ -141,6 +141,7 @@ class AsyncWebsocketClient:
             transport=opts.rest_transport,
             logger=self.logger,
             shared=opts.share_limits,
+            origin=opts.rest_origin(),
         )
         # OKX counts connects per IP: clients of one host share one gate unless opted out.
         gate = shared_connect_gate(opts.url("public")) if opts.share_limits else None

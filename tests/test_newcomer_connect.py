@@ -270,3 +270,20 @@ def test_base_url_with_a_path_is_a_configuration_error(base_url: str, extra: str
 def test_base_url_with_a_bare_slash_is_fine() -> None:
     client = AsyncWebsocketClient(base_url="ws://127.0.0.1:8765/")
     assert client.options.url("private") == "ws://127.0.0.1:8765/ws/v5/private"
+
+
+def test_a_refused_rest_host_is_named_with_where_it_came_from() -> None:
+    """The instrument list's REST URL and the setting it came from (issue #19 item 5)."""
+    from okx_ws import AsyncWebsocketAPIClient, InstrumentResolutionError
+
+    async def main() -> None:
+        async with AsyncWebsocketAPIClient(
+            api_key="k", api_secret="s", api_passphrase="p", base_url="ws://127.0.0.1:9"
+        ) as client:
+            await client.load_instruments(["SPOT"])
+
+    with pytest.raises(InstrumentResolutionError) as caught:
+        asyncio.run(main())
+    message = str(caught.value)
+    assert "nothing listens on http://127.0.0.1:9" in message
+    assert "(derived from base_url 'ws://127.0.0.1:9'): is the simulator running?" in message
