@@ -207,7 +207,13 @@ class WebsocketClient:
         *,
         timeout: float | None = None,
     ) -> None:
-        self._run(self._async.subscribe(args, connection, timeout=timeout))
+        """Subscribe and wait for OKX's acks (pushes: ``on("update")`` or the typed
+        ``subscribe_<channel>`` streams); restored after every reconnect."""
+
+        async def subscribe() -> None:
+            await self._async.subscribe(args, connection, timeout=timeout)  # its stream: unused
+
+        self._run(subscribe())
 
     def unsubscribe(
         self,
