@@ -8,6 +8,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+import okx_ws_core
+
 from .client_options import annotation_imports, client_options
 from .models_gen import HEADER, RequirementClass, RulesClass
 from .spec_loader import Spec
@@ -16,43 +18,9 @@ from .typed_dicts import typed_dicts
 
 TEMPLATES = Path(__file__).with_name("templates")
 
-# The runtime's public names, re-exported by the generated package.
-RUNTIME_NAMES = (
-    "FINAL_STATES",
-    "AsyncWebsocketClient",
-    "AuthenticationError",
-    "BlockingCallInLoop",
-    "BlockingChannelStream",
-    "Channel",
-    "ChannelStream",
-    "ChannelUpdate",
-    "ClientClosed",
-    "ClientOptions",
-    "ClockSyncError",
-    "ConfigurationError",
-    "ConnectTimeout",
-    "ConnectionLost",
-    "Fill",
-    "InstrumentResolutionError",
-    "OkxApiError",
-    "OkxWsError",
-    "Operation",
-    "OrderTracker",
-    "OrderWaitTimeout",
-    "ParamsValidationError",
-    "RateLimitExceeded",
-    "RequestCancelled",
-    "RequestTimeout",
-    "RestAuthenticationError",
-    "StreamInUse",
-    "SubscriptionError",
-    "TrackedOrder",
-    "UnexpectedReply",
-    "UnknownInstrumentError",
-    "UpdateTimeout",
-    "Verdict",
-    "WebsocketClient",
-)
+# The runtime's public names, re-exported by the generated package: read from the
+# runtime itself, so a name added there reaches ``okx_ws`` with ``make generate``.
+RUNTIME_NAMES: tuple[str, ...] = tuple(sorted(n for n in okx_ws_core.__all__ if n != "__version__"))
 
 
 def _python_literal(value: object) -> str:

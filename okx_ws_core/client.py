@@ -141,6 +141,7 @@ class AsyncWebsocketClient:
             transport=opts.rest_transport,
             logger=self.logger,
             shared=opts.share_limits,
+            origin=opts.rest_origin(),
         )
         # OKX counts connects per IP: clients of one host share one gate unless opted out.
         gate = shared_connect_gate(opts.url("public")) if opts.share_limits else None
@@ -270,12 +271,19 @@ class AsyncWebsocketClient:
 
     async def connect_ws_api(self, *, timeout: float | None = None) -> None:
         """Open and log in ``private`` and ``business``, and load the codes of
-        ``instrument_types``, so the first order waits for nothing."""
-        await asyncio.gather(
+        ``instrument_types``, so the first order waits for nothing.
+
+        If several fail, the connections' error is raised: with a wrong
+        ``base_url`` the instrument list fails too, and less helpfully."""
+        results = await asyncio.gather(
             self.connect("private", timeout=timeout),
             self.connect("business", timeout=timeout),
             self.load_instruments(self.options.instrument_types),
+            return_exceptions=True,
         )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def load_instruments(
         self, inst_types: Iterable[str], *, inst_families: Iterable[str] = ()
@@ -501,9 +509,28 @@ class AsyncWebsocketClient:
         connection: str = "public",
         *,
         timeout: float | None = None,
-    ) -> None:
-        """Subscribe and wait for OKX's acks; restored automatically after every reconnect."""
-        await self._change_subscription("subscribe", args, connection, timeout)
+        buffer: int | None = None,
+    ) -> UpdateStream:
+        """Subscribe, wait for OKX's acks, and return the stream of these subscriptions' pushes.
+
+        The stream is registered before the subscribe frame leaves, so no push
+        can slip between the ack and your first read; drop it if you read
+        pushes elsewhere (``on("update")``, typed streams): an unreferenced
+        stream stops receiving.  Restored automatically after every reconnect.
+        """
+        items = _subscription_items("subscribe", args)
+        stream = UpdateStream(
+            self._update_streams,
+            self.logger,
+            UPDATE_QUEUE_SIZE if buffer is None else buffer,
+            only=(connection, items),
+        )
+        try:
+            await self._change_subscription("subscribe", items, connection, timeout)
+        except BaseException:
+            stream.end()
+            raise
+        return stream
 
     async def unsubscribe(
         self,
@@ -522,12 +549,7 @@ class AsyncWebsocketClient:
         timeout: float | None,
     ) -> None:
         conn = self._connection(connection)
-        items = [dict(args)] if isinstance(args, Mapping) else _mappings(event, args)
-        if not items:
-            raise ParamsValidationError(event, [("(params)", "at least one channel is needed")])
-        for i, item in enumerate(items):
-            if "channel" not in item:
-                raise ParamsValidationError(event, [(f"[{i}].channel", "Field required")])
+        items = _subscription_items(event, args)
         await conn.change_subscription(
             event, items, self.options.request_timeout if timeout is None else timeout
         )
@@ -581,7 +603,7 @@ class AsyncWebsocketClient:
     async def _subscribe_one(
         self, arg: dict[str, Any], connection: str, timeout: float | None
     ) -> None:
-        await self.subscribe(arg, connection, timeout=timeout)
+        await self._change_subscription("subscribe", arg, connection, timeout)
 
     def _forget_subscription(self, connection: str, arg: dict[str, Any]) -> None:
         """A typed subscribe failed and nothing uses ``arg``: do not restore it on reconnect."""
@@ -645,7 +667,7 @@ class AsyncWebsocketClient:
             self._connection(channel.connection)
             self._channels.hold(channel.connection, arg)
             try:
-                await self.subscribe(arg, channel.connection, timeout=timeout)
+                await self._change_subscription("subscribe", arg, channel.connection, timeout)
             except BaseException:
                 self._channels.release(channel.connection, arg, failed=True)
                 raise
@@ -771,6 +793,19 @@ def _unsent(request_id: str, op: str, args: list[dict[str, Any]], timeout: float
     return RequestTimeout(
         id=request_id, op=op, cl_ord_ids=cl_ord_ids(args), timeout=timeout, sent=False
     )
+
+
+def _subscription_items(
+    event: str, args: Mapping[str, Any] | Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Subscription arguments as a list of dicts, each naming its channel."""
+    items = [dict(args)] if isinstance(args, Mapping) else _mappings(event, args)
+    if not items:
+        raise ParamsValidationError(event, [("(params)", "at least one channel is needed")])
+    for i, item in enumerate(items):
+        if "channel" not in item:
+            raise ParamsValidationError(event, [(f"[{i}].channel", "Field required")])
+    return items
 
 
 def _mappings(what: str, args: object) -> list[dict[str, Any]]:

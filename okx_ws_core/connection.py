@@ -9,6 +9,12 @@ a *reconnect* is retried with the backoff (a growing, capped delay), each
 refusal reported as an ``exception`` event: nothing else would retry it, and a
 subscribe-only user makes no call.  OKX's 64008 notice moves to a fresh link
 while replies in flight on the old one still arrive.
+
+A failed connect says why (``connect_errors``): the first failure of a run of
+attempts is an ``exception`` event logged at WARNING with the URL, the later
+ones are logged at DEBUG with their count.  A connection refused on this
+machine (a wrong ``base_url``, the simulator not running) fails the first
+connect at once with :class:`ConnectRefused`: waiting would not help.
 """
 
 from __future__ import annotations
@@ -17,11 +23,13 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from . import connect_errors
 from .errors import (
     AuthenticationError,
     ClientClosed,
     ClockSyncError,
     ConnectionLost,
+    ConnectRefused,
     ConnectTimeout,
     RequestTimeout,
     SubscriptionError,
@@ -76,6 +84,7 @@ class Connection:
         self._ready: asyncio.Future[tuple[Link, Session]] | None = None
         self._connect_task: asyncio.Task[None] | None = None
         self._last_error: BaseException | None = None
+        self._failures = 0  # connects failed in a row (logged at WARNING once, then DEBUG)
         # After a login refused on a reconnect: the refusal and when the next login is due.
         self._refused: tuple[AuthenticationError, float] | None = None
         self._opened_before = False
@@ -116,12 +125,19 @@ class Connection:
             raise AuthenticationError(exc.code, exc.msg, connection=self.key, hint=exc.hint)
         try:
             return await asyncio.wait_for(asyncio.shield(ready), max(0.0, deadline - loop.time()))
+        except ConnectRefused:  # a TimeoutError too: not the wait's own timeout
+            raise
         except asyncio.TimeoutError:
             last = self._last_error
             if isinstance(last, ClockSyncError):  # sync_time: no login can be signed yet
                 why = f": OKX's clock could not be read, so no login was tried ({last})"
-            else:
+            elif isinstance(last, AuthenticationError) or last is None:
                 why = f": last attempt failed with {last!r}" if last is not None else ""
+            else:
+                why = (
+                    f" after {self._failures} failed connect attempt(s);"
+                    f" the last: {self._explain(last)}"
+                )
             raise ConnectTimeout(f"{self.key!r} was not usable in time{why}") from last
 
     def _start_connect(self) -> asyncio.Future[tuple[Link, Session]]:
@@ -130,6 +146,7 @@ class Connection:
         if self._connect_task is None or self._connect_task.done():
             loop = asyncio.get_running_loop()
             self._ready = ready = _new_ready(loop)
+            self._failures = 0  # a new run of attempts: its first failure is a WARNING
             self._connect_task = loop.create_task(
                 self._connect_loop(ready), name=f"okx-ws-{self.key}-connect"
             )
@@ -179,14 +196,16 @@ class Connection:
                 continue
             except Exception as exc:  # refused, reset, handshake rejected, timed out...
                 self._last_error = exc
+                self._failures += 1
+                if self._refused_here(exc, ready):
+                    return
                 delay = self._backoff.next_delay()
-                what = "reading OKX's clock" if isinstance(exc, ClockSyncError) else "connect"
-                detail = f"{what} failed, retry in {delay:.3f}s"
-                self._emit(Event("exception", self.key, error=exc, detail=detail))
+                self._emit(self._failure_event(exc, delay))
                 await asyncio.sleep(delay)
                 continue
             self._backoff.reset()
             self._last_error = None
+            self._failures = 0
             previous, self._active = self._active, active
             if previous is not None:
                 self._retire(*previous)
@@ -198,6 +217,36 @@ class Connection:
             if not ready.done():
                 ready.set_result(active)
             return
+
+    def _explain(self, exc: BaseException) -> str:
+        return connect_errors.explain(exc, self.url, self._options.base_url)
+
+    def _failure_event(self, exc: Exception, delay: float) -> Event:
+        """The first failure of a run at WARNING with its URL and cause; repeats quiet."""
+        if isinstance(exc, ClockSyncError):
+            why = f"reading OKX's clock failed ({exc})"
+        else:
+            why = self._explain(exc)
+        if self._failures == 1:
+            detail = f"{why}; retry in {delay:.3f}s"
+            return Event("exception", self.key, error=exc, detail=detail)
+        detail = f"failed again (attempt {self._failures}): {why}; retry in {delay:.3f}s"
+        return Event("exception", self.key, error=exc, detail=detail, quiet=True)
+
+    def _refused_here(self, exc: Exception, ready: asyncio.Future[tuple[Link, Session]]) -> bool:
+        """A first connect refused on this machine fails at once (ConnectRefused)."""
+        if (
+            self._opened_before  # a reconnect waits for a restarting simulator
+            or isinstance(exc, ClockSyncError)  # REST, not this URL: retried, then named
+            or not (connect_errors.refused(exc) and connect_errors.is_loopback(self.url))
+        ):
+            return False
+        error = ConnectRefused(connect_errors.nothing_listens(self.url, self._options.base_url))
+        error.__cause__ = exc
+        if not ready.done():
+            ready.set_exception(error)
+        self._emit(Event("exception", self.key, error=error, detail="connect refused"))
+        return True
 
     async def _resync(self, refused: AuthenticationError) -> AuthenticationError | None:
         """Read OKX's clock after a login refused for its timestamp; None: try again."""

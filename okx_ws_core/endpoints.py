@@ -49,7 +49,8 @@ def resolve_url(
     """Return the URL of one connection.
 
     ``base_url`` (e.g. ``ws://127.0.0.1:8765``, the simulator) replaces scheme,
-    host and port while keeping OKX's paths and the demo query.
+    host and port while keeping OKX's paths and the demo query; a path (or a
+    query) in it is refused rather than silently dropped.
     """
     if connection not in PATHS:
         raise ValueError(f"connection must be one of {CONNECTION_KEYS}, got {connection!r}")
@@ -62,6 +63,14 @@ def resolve_url(
         if parts.scheme not in ("ws", "wss") or not parts.netloc:
             raise ValueError(f"base_url must look like ws://host:port, got {base_url!r}")
         _refuse_retired_port(base_url, parts.hostname or "", parts.port)
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            root = f"{parts.scheme}://{parts.netloc}"
+            what = "a path" if parts.path not in ("", "/") else "a query"
+            raise ValueError(
+                f"base_url {base_url!r} has {what} ({base_url[len(root) :]!r}), which would be"
+                f" ignored: give scheme://host:port only ({root!r}); the client appends"
+                f" OKX's paths ({', '.join(PATHS.values())}) itself"
+            )
         root = f"{parts.scheme}://{parts.netloc}"
     url = root + PATHS[connection]
     if demo_trading and connection == "business":

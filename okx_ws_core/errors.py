@@ -401,3 +401,15 @@ class BlockingCallInLoop(OkxWsError, RuntimeError):
             " Use the async client (client.async_client) there, or schedule the call off"
             " the loop thread (e.g. a queue read by your own thread)"
         )
+
+
+# -- connect failures that point at the cause (helper "newcomer") ----------------------------
+
+
+class ConnectRefused(ConnectTimeout):
+    """Nothing listens at a loopback URL (``base_url`` wrong, or the simulator not running).
+
+    Raised by the first connect at once instead of after the timeout: a refused
+    connection on this machine does not heal by waiting.  A :class:`ConnectTimeout`,
+    so code that catches that still catches it.
+    """

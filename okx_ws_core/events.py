@@ -52,6 +52,8 @@ class Event:
     message: dict[str, Any] | None = None
     error: BaseException | None = None
     detail: str = ""
+    # A repeat of a failure already reported: the logging listener logs it at DEBUG.
+    quiet: bool = False
 
 
 Handler = Callable[[Event], "None | Awaitable[None]"]
@@ -121,7 +123,8 @@ def attach_logging_listeners(emitter: EventEmitter, logger: logging.Logger) -> N
         logger.info("okx-ws %s: %s %s", event.connection, event.name, event.detail)
 
     def log_exception(event: Event) -> None:
-        logger.warning("okx-ws %s: %s (%r)", event.connection, event.detail, event.error)
+        level = logging.DEBUG if event.quiet else logging.WARNING
+        logger.log(level, "okx-ws %s: %s (%r)", event.connection, event.detail, event.error)
 
     for name in ("open", "reconnect", "reconnected", "authenticated", "close"):
         emitter.on(name, log_info)

@@ -52,6 +52,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast, overload
 
 from . import endpoints
+from .connect_errors import causes, is_loopback, refused
 from .errors import ConfigurationError, InstrumentResolutionError, UnknownInstrumentError
 from .instrument_store import (
     ABANDONED,
@@ -178,7 +179,10 @@ class InstrumentRegistry:
         timeout: float = 5.0,
         logger: logging.Logger | None = None,
         shared: bool = False,
+        origin: str = "",
     ) -> None:
+        """``origin`` says where ``rest_url`` came from ("derived from base_url ..."),
+        for error messages that point at the setting to fix."""
         if refresh_interval < 0 or failure_backoff < 0:
             raise ConfigurationError("refresh_interval and failure_backoff must be >= 0")
         if timeout <= 0:
@@ -189,6 +193,7 @@ class InstrumentRegistry:
             except ValueError as exc:
                 raise ConfigurationError(str(exc)) from None
         self._rest_url = rest_url
+        self._origin = origin
         self._demo_trading = demo_trading
         self._transport = transport
         self._clock = clock
@@ -574,6 +579,17 @@ class InstrumentRegistry:
                 state.load = None
         load.finish(outcome)
 
+    def _cannot_connect(self, what: str, exc: BaseException) -> str:
+        """Name the REST URL and the setting it came from, so the fix is obvious."""
+        origin = f" ({self._origin})" if self._origin else ""
+        if refused(exc) and is_loopback(self._rest_url or ""):
+            return f"{what}: nothing listens on {self._rest_url}{origin}: is the simulator running?"
+        cause = causes(exc)[-1]
+        return (
+            f"{what}: cannot connect ({cause or type(cause).__name__}); {self._rest_url} is"
+            f"{origin or ' the REST host'}: pass rest_url=... if OKX's REST API is elsewhere"
+        )
+
     async def _fetch(self, key: ListKey) -> tuple[dict[str, int], frozenset[str]]:
         """GET one list; every failure becomes LoadFailed with a readable reason."""
         import httpx
@@ -597,7 +613,7 @@ class InstrumentRegistry:
         except httpx.TimeoutException as exc:
             raise LoadFailed(f"{what} timed out after {self._timeout:g}s") from exc
         except httpx.ConnectError as exc:
-            raise LoadFailed(f"{what}: cannot connect ({exc or type(exc).__name__})") from exc
+            raise LoadFailed(self._cannot_connect(what, exc)) from exc
         except httpx.HTTPError as exc:
             raise LoadFailed(f"{what} failed: {type(exc).__name__}: {exc}") from exc
         try:

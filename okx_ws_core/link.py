@@ -102,6 +102,7 @@ class Link:
 
     async def _run(self) -> None:
         reason = "closed"
+        cause: BaseException | None = None  # kept for the owner's diagnosis (connect_errors)
         keep_alive: asyncio.Task[None] | None = None
         try:
             async with self._connector.open(self.url, self._connect_timeout) as transport:
@@ -122,12 +123,15 @@ class Link:
             reason = self._abort_reason or str(exc)
         except Exception as exc:  # connect refused, handshake rejected, DNS...
             reason = self._abort_reason or f"{type(exc).__name__}: {exc}"
+            cause = exc
         finally:
             self.closed = True
             if keep_alive is not None:
                 keep_alive.cancel()
             if not self.opened.done():
-                self.opened.set_exception(LinkFailed(reason))
+                failed = LinkFailed(reason)
+                failed.__cause__ = cause
+                self.opened.set_exception(failed)
                 self.opened.exception()  # retrieved here; the owner reads it via `opened`
             self._on_closed(self, reason)
 

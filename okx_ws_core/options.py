@@ -152,6 +152,14 @@ class ClientOptions:
             connection, market=self.market, demo_trading=self.demo_trading, base_url=self.base_url
         )
 
+    def rest_origin(self) -> str:
+        """Where :meth:`rest_base` comes from, for error messages that name the setting."""
+        if self.rest_url is not None:
+            return "rest_url"
+        if self.base_url is not None:
+            return f"derived from base_url {self.base_url!r}"
+        return f"OKX's REST host for market={self.market!r}"
+
     def rest_base(self) -> str:
         return rest_url(
             market=self.market,

@@ -8,7 +8,8 @@ the state they read or change lives.  Event handlers run on the loop thread;
 from there the quick methods work, while a blocking one raises
 :class:`BlockingCallInLoop` instead of deadlocking.  A Ctrl-C while a call
 waits cancels it; ``close()`` is bounded and releases every caller still
-waiting with :class:`ClientClosed`.
+waiting with :class:`ClientClosed`.  Created or used on a thread that runs an
+asyncio event loop, it works but stalls that loop: it logs a warning, once.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ class WebsocketClient:
         self._lock = threading.Lock()
         self._closed = False
         self._tracker: BlockingOrderTracker | None = None
+        self._warned_loop = False
+        self._warn_if_in_loop("WebsocketClient was created")
 
     def __repr__(self) -> str:
         return repr(self._async).replace("AsyncWebsocketClient", type(self).__name__, 1)
@@ -95,10 +98,28 @@ class WebsocketClient:
         if thread.on_loop_thread():
             coro.close()
             raise BlockingCallInLoop(_method_name(coro))
+        if not self._warned_loop:
+            self._warn_if_in_loop(f"{_method_name(coro)} blocks, and was called")
         try:
             return thread.run(coro)
         except LoopStopped:
             raise ClientClosed("the client was closed while this call waited") from None
+
+    def _warn_if_in_loop(self, what: str) -> None:
+        """Warn (once per client) when this thread runs an event loop: it would stall."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # plain blocking code, or a worker thread: the intended use
+        self._warned_loop = True
+        self._async.logger.warning(
+            "okx-ws: %s on a thread running an asyncio event loop; its blocking"
+            " methods stall that loop (every other task waits) until they return."
+            " In async code use AsyncWebsocketClient, or run the blocking calls in a"
+            " worker thread (await asyncio.to_thread(client.method, ...)). Logged once"
+            " per client",
+            what,
+        )
 
     def _on_loop(self, fn: Callable[[], T]) -> T:
         """Call ``fn()`` where the loop-owned state lives (a quick, non-blocking method)."""
@@ -186,7 +207,13 @@ class WebsocketClient:
         *,
         timeout: float | None = None,
     ) -> None:
-        self._run(self._async.subscribe(args, connection, timeout=timeout))
+        """Subscribe and wait for OKX's acks (pushes: ``on("update")`` or the typed
+        ``subscribe_<channel>`` streams); restored after every reconnect."""
+
+        async def subscribe() -> None:
+            await self._async.subscribe(args, connection, timeout=timeout)  # its stream: unused
+
+        self._run(subscribe())
 
     def unsubscribe(
         self,

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Sequence
+from typing import Any
 
 from .events import Event
+from .protocol import arg_matches
 from .stream_buffer import StreamBuffer
 
 UPDATE_QUEUE_SIZE = 10_000
@@ -30,9 +33,18 @@ class UpdateStream:
     grows memory without bound.  Close it early with :meth:`aclose`.
     """
 
-    def __init__(self, registry: Registry, logger: logging.Logger, buffer: int) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        logger: logging.Logger,
+        buffer: int,
+        *,
+        only: tuple[str, Sequence[dict[str, Any]]] | None = None,
+    ) -> None:
+        """``only``: (connection, args): keep just the pushes of those subscriptions."""
         self._registry = registry
         self._buffer: StreamBuffer[Event] = StreamBuffer(buffer, logger, "updates() stream")
+        self._only = only
         registry.add(self)
 
     @property
@@ -46,6 +58,13 @@ class UpdateStream:
 
     def put(self, event: Event) -> None:
         """One push (the client calls it on its loop)."""
+        if self._only is not None:
+            connection, args = self._only
+            arg = (event.message or {}).get("arg")
+            if event.connection != connection or not isinstance(arg, dict):
+                return
+            if not any(arg_matches(sent, arg) for sent in args):
+                return
         self._buffer.put(event)
 
     def end(self) -> None:

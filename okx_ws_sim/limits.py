@@ -90,6 +90,21 @@ class RateLimits:
     sliding: bool = codes.SLIDING_WINDOWS
 
 
+def connect_refusal_text(limit: Limit) -> str:
+    """The body of the HTTP 429 refusing a connection past ``limit``.
+
+    OKX's own 429 says only "Too Many Requests"; the simulator also says whose
+    limit it is and how to lift it, since the usual cause is scripts run back
+    to back against it, not a misbehaving client.
+    """
+    return (
+        f"Too Many Requests: okx_ws_sim allows {limit.count} WebSocket connection requests"
+        f" per {limit.window_s:g} s per IP (OKX's limit: 3 per second). Turn it off with"
+        " Simulator(rate_limits=False) or `python -m okx_ws_sim --no-rate-limits`, or change"
+        " it with Simulator(rate_limits=RateLimits(connect=Limit(count, window_s))).\n"
+    )
+
+
 Demands = list[tuple[Hashable, Limit, int]]
 
 
@@ -224,5 +239,6 @@ __all__ = [
     "RateLimits",
     "Scope",
     "Window",
+    "connect_refusal_text",
     "op_demands",
 ]

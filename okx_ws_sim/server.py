@@ -35,7 +35,7 @@ from .clock import SimClock
 from .engine import AccountState, Engine, Order
 from .faults import FaultPlan
 from .instruments import Instrument, default_instruments
-from .limits import RateLimits
+from .limits import RateLimits, connect_refusal_text
 from .market import Market
 from .market_book import DEFAULT_HISTORY, DEFAULT_LEVELS
 from .market_channels import MarketRates
@@ -416,7 +416,9 @@ class Simulator:
             return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
         if not self.policy.admit_connection(str(connection.remote_address[0])):
             self.stats.connections_throttled += 1
-            return connection.respond(codes.CONNECT_LIMIT_STATUS, "Too Many Requests\n")
+            assert self.policy.limits is not None  # no limits: every connection is admitted
+            text = connect_refusal_text(self.policy.limits.connect)
+            return connection.respond(codes.CONNECT_LIMIT_STATUS, text)
         return None
 
     async def _handler(self, ws: ServerConnection) -> None:

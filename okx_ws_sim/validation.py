@@ -108,3 +108,9 @@ def validator_for(op: str, legacy: bool = False) -> Validator:
 
         found = _CACHE[key] = check
     return found
+
+
+def forget(op: str) -> None:
+    """Drop ``op``'s cached validators (its rule was removed: ``extra_ops``)."""
+    for legacy in (False, True):
+        _CACHE.pop((op, legacy), None)

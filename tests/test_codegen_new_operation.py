@@ -1,15 +1,21 @@
-"""Adding an operation needs only a spec edit.
+"""Adding an operation, every step of docs/guide/adding-an-operation.md, on copies.
 
-A made-up operation is appended to a copy of spec/, generated into a temporary
-directory, imported in a fresh interpreter (so it cannot mix with the real
-generated package) and called on both clients against a tiny local OKX-like
-WebSocket server through the real runtime.
+A made-up operation is appended to a copy of spec/ (step 1) and generated into
+a temporary directory (step 2, ``make generate``).  Then, in fresh interpreters
+that import the temporary package (so nothing mixes with the real generated one):
+- the suite's checks run against it *before* the other steps, and must fail
+  naming the op and each missing step (the simulator rule, the e2e scenario);
+- the simulator learns the op (step 3, ``okx_ws_sim.extra_ops.extra_operation``,
+  the same three table rows rules.py / protocol.py / engine.py would get) and
+  both generated clients call it end to end through the real runtime (step 4,
+  the scenario).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -64,70 +70,59 @@ NEW_OPERATION = {
 # Runs in a fresh interpreter with the temporary package first on sys.path.
 SCRIPT = textwrap.dedent(
     """
-    import asyncio, json, sys, threading
-    from websockets.asyncio.server import serve
+    import asyncio, json, sys
 
     sys.path[:0] = [sys.argv[1], sys.argv[2]]
     import okx_ws
     assert okx_ws.__file__.startswith(sys.argv[1]), okx_ws.__file__
+    from okx_ws_sim import SimulatorThread
+    from okx_ws_sim.extra_ops import extra_operation
+    from okx_ws_sim.rules import STR, Field
+    from tests.conftest import client_options
 
-    received = []
+    def echo(engine, acct, item, now_ms, changed):
+        return {"echoedText": item["noteText"], "sCode": "0", "sMsg": ""}
 
-    async def handler(ws):
-        async for message in ws:
-            if message == "ping":
-                await ws.send("pong")
-                continue
-            frame = json.loads(message)
-            if frame.get("op") == "login":
-                await ws.send(json.dumps({"event": "login", "code": "0", "msg": "", "connId": "x"}))
-                continue
-            received.append((ws.request.path, frame))
-            note = frame["args"][0]["noteText"]
-            data = [{"echoedText": note, "sCode": "0", "sMsg": ""}]
-            await ws.send(json.dumps({"id": frame["id"], "op": frame["op"], "code": "0",
-                                      "msg": "", "data": data, "inTime": "1", "outTime": "2"}))
+    rule = dict(fields={"instId": Field(STR), "noteText": Field(STR)},
+                required=("instId", "noteText"))
+    with extra_operation("echo-note", connection="business", handler=echo, **rule):
+        with SimulatorThread(idle_timeout=5.0) as sim:
+            options = client_options(sim.base_url)
 
-    port = []
-    ready = threading.Event()
+            async def use_async():
+                async with okx_ws.AsyncWebsocketAPIClient(**options) as client:
+                    reply = await client.echo_note({"instId": "BTC-USDT", "noteText": "async"})
+                    return reply.data[0].echoed_text, type(reply).__name__
 
-    async def run_server():
-        async with serve(handler, "127.0.0.1", 0) as server:
-            port.append(server.sockets[0].getsockname()[1])
-            ready.set()
-            await asyncio.Future()
-
-    threading.Thread(target=lambda: asyncio.run(run_server()), daemon=True).start()
-    ready.wait(5)
-    options = dict(api_key="k", api_secret="s", api_passphrase="p",
-                   base_url=f"ws://127.0.0.1:{port[0]}", attach_event_listeners=False,
-                   request_timeout=5.0)
-
-    async def use_async():
-        async with okx_ws.AsyncWebsocketAPIClient(**options) as client:
-            reply = await client.echo_note({"instId": "BTC-USDT", "noteText": "async"})
-            return reply.data[0].echoed_text, type(reply).__name__
-
-    with okx_ws.WebsocketAPIClient(**options) as client:
-        sync_reply = client.echo_note(okx_ws.EchoNoteParams(inst_id="BTC-USDT", note_text="sync"))
-    rejected = ""
-    with okx_ws.WebsocketAPIClient(**options) as client:
-        try:
-            client.echo_note({"instId": "BTC-USDT", "noteText": "123456789"})
-        except okx_ws.ParamsValidationError as exc:
-            rejected = str(exc)
+            async_result = asyncio.run(use_async())
+            with okx_ws.WebsocketAPIClient(**options) as client:
+                params = okx_ws.EchoNoteParams(inst_id="BTC-USDT", note_text="sync")
+                sync_reply = client.echo_note(params)
+                rejected = ""
+                try:
+                    client.echo_note({"instId": "BTC-USDT", "noteText": "123456789"})
+                except okx_ws.ParamsValidationError as exc:
+                    rejected = str(exc)
+            requests = dict(sim.simulator.stats.requests_by_op)
     print(json.dumps({
-        "async": asyncio.run(use_async()),
+        "async": async_result,
         "sync": [sync_reply.data[0].echoed_text, type(sync_reply).__name__],
         "op": okx_ws.OPERATIONS["echo_note"].op,
         "rejected": rejected,
-        "frames": [(path, f["op"], f["args"]) for path, f in received],
+        "requests": requests,
     }))
     """
 )
+# The suite's "every operation is covered" checks, run against the temporary package.
+CHECKS = [
+    "tests/test_e2e_operations.py::test_every_operation_has_a_scenario",
+    "tests/test_e2e_operations.py::test_every_operation_is_served_by_the_simulator",
+    "tests/test_e2e_operations.py::test_operation_end_to_end",
+]
 
 
-def test_a_new_operation_needs_only_a_spec_edit(tmp_path: Path) -> None:
+def generate_with_new_operation(tmp_path: Path) -> Path:
+    """Steps 1 and 2 on copies: the spec entry, then ``make generate`` into tmp."""
     spec_dir = tmp_path / "spec"
     shutil.copytree(ROOT / "spec", spec_dir)
     operations_file = spec_dir / "operations.yaml"
@@ -135,7 +130,6 @@ def test_a_new_operation_needs_only_a_spec_edit(tmp_path: Path) -> None:
     document["operations"]["echo_note"] = NEW_OPERATION
     operations_file.write_text(yaml.safe_dump(document, sort_keys=False))
     out_dir = tmp_path / "out"
-
     generated = subprocess.run(
         [sys.executable, "-m", "codegen", "--spec", str(spec_dir), "--out", str(out_dir)],
         cwd=ROOT,
@@ -144,7 +138,11 @@ def test_a_new_operation_needs_only_a_spec_edit(tmp_path: Path) -> None:
         check=False,
     )
     assert generated.returncode == 0, generated.stderr
+    return out_dir
 
+
+def test_a_new_operation_end_to_end_after_every_step(tmp_path: Path) -> None:
+    out_dir = generate_with_new_operation(tmp_path)
     env = {**os.environ, "PYTHONPATH": ""}
     run = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(out_dir), str(ROOT)],
@@ -161,7 +159,34 @@ def test_a_new_operation_needs_only_a_spec_edit(tmp_path: Path) -> None:
     assert result["sync"] == ["sync", "EchoNoteResponse"]
     assert result["op"] == "echo-note"
     assert "noteText" in result["rejected"]
-    assert sorted(frame[2][0]["noteText"] for frame in result["frames"]) == ["async", "sync"]
-    assert all(
-        frame[0].endswith("/business") and frame[1] == "echo-note" for frame in result["frames"]
-    )
+    assert result["requests"].get("echo-note") == 2  # the invalid one was never sent
+
+
+def test_the_suite_names_each_missing_step_of_a_new_operation(tmp_path: Path) -> None:
+    """Before steps 3 and 4 the suite fails, and each message says what to add where."""
+    out_dir = generate_with_new_operation(tmp_path)
+    env = {**os.environ, "PYTHONPATH": ""}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "-o", f"pythonpath={ROOT} {out_dir}", "-k", "echo_note or every_operation",
+         *CHECKS],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )  # fmt: skip
+    output = run.stdout
+    assert run.returncode == 1, output
+    failed = sorted(set(re.findall(r"^FAILED (\S+)", output, re.MULTILINE)))
+    assert failed == [
+        "tests/test_e2e_operations.py::test_every_operation_has_a_scenario",
+        "tests/test_e2e_operations.py::test_every_operation_is_served_by_the_simulator",
+        "tests/test_e2e_operations.py::test_operation_end_to_end[async-echo_note]",
+        "tests/test_e2e_operations.py::test_operation_end_to_end[blocking-echo_note]",
+    ], output
+    assert 'echo_note: no end-to-end scenario; add one with @scenario("echo_note")' in output
+    assert "op 'echo-note' (echo_note) is not served by the simulator" in output
+    assert "okx_ws_sim/rules.py" in output and "60013" in output
+    assert "KeyError" not in output

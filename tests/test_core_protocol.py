@@ -105,10 +105,7 @@ def test_endpoints_for_every_market(market: str, demo: bool, connection: str, ur
 
 
 def test_base_url_replaces_scheme_host_and_port_only() -> None:
-    assert (
-        resolve_url("private", base_url="ws://127.0.0.1:9/ignored")
-        == "ws://127.0.0.1:9/ws/v5/private"
-    )
+    assert resolve_url("private", base_url="ws://127.0.0.1:9/") == "ws://127.0.0.1:9/ws/v5/private"
     assert (
         resolve_url("business", demo_trading=True, base_url="ws://127.0.0.1:9")
         == "ws://127.0.0.1:9/ws/v5/business?brokerId=9999"

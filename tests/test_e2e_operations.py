@@ -19,7 +19,9 @@ import pytest
 from okx_ws import AsyncWebsocketAPIClient, OkxApiError, ParamsValidationError, WebsocketAPIClient
 from okx_ws.operations import OPERATIONS
 
-from okx_ws_sim import Simulator
+from okx_ws_sim import Engine, Simulator
+from okx_ws_sim import protocol as sim_protocol
+from okx_ws_sim import rules as sim_rules
 from tests.conftest import client_options
 
 Send = Callable[..., Awaitable[Any]]
@@ -287,12 +289,48 @@ async def _spread_mass_cancel(call: Call, sim: Simulator) -> None:
     assert sim.find_order(cl_ord_id=order["clOrdId"])["state"] == "canceled"  # type: ignore[index]
 
 
+# Adding an operation (docs/guide/adding-an-operation.md): each check below names the
+# step still missing for each op, instead of a bare KeyError or a list diff.
+GUIDE = "docs/guide/adding-an-operation.md"
+
+
+def missing_scenario(name: str) -> str:
+    return (
+        f'{name}: no end-to-end scenario; add one with @scenario("{name}") in'
+        f" tests/test_e2e_operations.py (step 4 of {GUIDE})"
+    )
+
+
+def missing_simulator_rule(name: str) -> str:
+    op = OPERATIONS[name].op
+    return (
+        f"op {op!r} ({name}) is not served by the simulator, which answers it 60013 Invalid"
+        f" args: add its item rule to RULES in okx_ws_sim/rules.py, its endpoint to OPS in"
+        f" okx_ws_sim/protocol.py and its handler to Engine.HANDLERS in okx_ws_sim/engine.py"
+        f" (step 3 of {GUIDE})"
+    )
+
+
 def test_every_operation_has_a_scenario() -> None:
-    assert sorted(SCENARIOS) == sorted(OPERATIONS)
+    missing = [missing_scenario(name) for name in OPERATIONS if name not in SCENARIOS]
+    assert not missing, "\n".join(missing)
+    assert set(SCENARIOS) <= set(OPERATIONS)  # scenario() refuses other names
+
+
+def test_every_operation_is_served_by_the_simulator() -> None:
+    tables = (sim_protocol.OPS, sim_rules.RULES, Engine.HANDLERS)
+    missing = [
+        missing_simulator_rule(name)
+        for name, operation in OPERATIONS.items()
+        if not all(operation.op in table for table in tables)
+    ]
+    assert not missing, "\n".join(missing)
 
 
 @pytest.mark.parametrize("name", list(OPERATIONS))
 async def test_operation_end_to_end(name: str, call: Call, sim: Simulator) -> None:
+    if name not in SCENARIOS:
+        pytest.fail(missing_scenario(name), pytrace=False)
     await SCENARIOS[name](call, sim)
     assert_one_request_per_call(call, sim)
 
