@@ -30,8 +30,10 @@ def test_the_clients_run_the_users_defaults_against_okx_limits(at_limits: SoakRe
     cfg = at_limits.config
     assert cfg.transports == {"async": "websockets", "sync": "websockets"}
     assert cfg.rate_limit == "wait" and cfg.stamp_exp_time and cfg.sim_rate_limits
-    assert summary(at_limits).splitlines()[0].startswith(
-        "okx-ws chaos soak: transport=websockets rate_limit=wait AT OKX'S LIMITS"
+    assert (
+        summary(at_limits)
+        .splitlines()[0]
+        .startswith("okx-ws chaos soak: transport=websockets rate_limit=wait AT OKX'S LIMITS")
     )
 
 
