@@ -61,6 +61,7 @@ def restoration(report: SoakReport, sides: Sequence[ClientSide]) -> None:
         report.client_events[side.name] = {
             "reconnected": dict(side.reconnect_events),
             "exceptions": dict(side.exceptions),
+            "late_replies": side.late_replies,
         }
         probes = [r for r in report.records if r.client == side.name and r.kind == "probe"]
         for probe in probes:

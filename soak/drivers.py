@@ -74,6 +74,7 @@ class ClientSide:
     pushes: list[tuple[str, float]] = field(default_factory=list)
     frozen_pushes: Frozen = field(default_factory=Frozen)
     exceptions: Counter[str] = field(default_factory=Counter)
+    late_replies: int = 0  # "late_reply" events: OKX's answers to calls that timed out
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def listen(self) -> None:
@@ -81,6 +82,7 @@ class ClientSide:
         self.ws.on("reconnected", self.on_reconnected)
         self.ws.on("exception", self.on_exception)
         self.ws.on("close", self.on_close)
+        self.ws.on("late_reply", self.on_late_reply)
 
     def on_update(self, event: Event) -> None:
         now = time.monotonic()
@@ -116,6 +118,10 @@ class ClientSide:
             self.reconnect_events[own(event.connection)] += 1
             if event.connection == "private":
                 self.reconnects.append(now)
+
+    def on_late_reply(self, event: Event) -> None:
+        with self.lock:
+            self.late_replies += 1
 
     def on_close(self, event: Event) -> None:
         with self.lock:

@@ -244,7 +244,9 @@ def _book(r: SoakReport) -> list[str]:
         f"unknown fates  {out.get(TIMEOUT_UNKNOWN, 0)} timeouts (sent) +"
         f" {out.get(CONNECTION_LOST, 0)} connection lost, every item judged: {_counts(b.unknown)};"
         f" never sent ({sum(out.get(k, 0) for k in NEVER_SENT)}: auth, unsent timeouts, paced,"
-        f" unresolved) verified absent: {b.never_sent_verified}; late replies logged={r.late_replies}",
+        f" unresolved) verified absent: {b.never_sent_verified}; late replies (events)"
+        f" {sum(e.get('late_replies', 0) for e in r.client_events.values())},"
+        f" logged={r.late_replies}",
         f"reconcile()    {r.reconciled.asked} clOrdIds of unknown fate asked of the signed REST"
         f" API: {_counts(r.reconciled.verdicts)}; disagreements with the book:"
         f" {len(r.reconciled.disagreements)}",
