@@ -94,6 +94,7 @@ def rss(report: SoakReport) -> None:
     a, b = cps[0], cps[-1]
     at = (a.at_request, b.at_request)
     if a.mem and b.mem:
-        report.rss.append(account("client", a.mem, b.mem, at, "soak"))
+        report.rss.append(account("client", a.mem, b.mem, at, "soak", weighed=b.mem))
     if a.sim.get("mem") and b.sim.get("mem"):
-        report.rss.append(account("simulator", a.sim["mem"], b.sim["mem"], at, "book"))
+        sim_a, sim_b = a.sim["mem"], b.sim["mem"]
+        report.rss.append(account("simulator", sim_a, sim_b, at, "book", weighed=report.sim_book))

@@ -90,6 +90,7 @@ class SoakReport:
     # The simulator's rate-limit refusals by code, peak use of each limit, late arrivals
     limits: dict[str, Any] = field(default_factory=dict)
     rss: list[RssAccount] = field(default_factory=list)  # client, simulator
+    sim_book: dict[str, int] = field(default_factory=dict)  # the book weighed (KiB)
     failures: dict[str, list[str]] = field(default_factory=dict)  # check name -> messages
 
     # -- derived ----------------------------------------------------------------
@@ -313,15 +314,28 @@ def _limits(r: SoakReport) -> list[str]:
 def _rss(r: SoakReport) -> list[str]:
     lines = []
     for acc in r.rss:
-        design = "soak's ledger" if acc.process == "client" else "order book"
+        client = acc.process == "client"
+        design = "the soak's records" if client else "the order book"
         cost = "measured" if acc.measured else "NOT measured"
         groups = ", ".join(f"{g} {mib(v)}" for g, v in acc.groups.items())
+        if acc.weighed < 0:
+            weighed = "NOT weighed: its traced bytes"
+        else:
+            what = "swapped out to a file" if client else "dropped"
+            weighed = (
+                f"weighed: {acc.weighed / 1024:.1f} MiB at the end, the RSS drop when {what},"
+                f" {acc.per_traced:.2f}x its traced bytes"
+            )
+            if not client:
+                orders = r.checkpoints[-1].sim.get("orders", 0) if r.checkpoints else 0
+                weighed += f", {acc.weighed * 1024 / max(orders, 1):.0f} B per order of {orders}"
         lines.append(
             f"  RSS {acc.process:9} at {acc.at[0]} vs {acc.at[1]}: {acc.rss[0] / 1024:.1f} ->"
             f" {acc.rss[1] / 1024:.1f} MiB ({mib(acc.growth)}) = tracemalloc {mib(acc.tracemalloc)}"
             f" ({acc.per_block:.0f} B per traced block, {cost} by stopping it)"
-            f" + {design} {mib(acc.by_design)} + the rest {mib(acc.rest)} MiB"
-            f" (limit {r.config.rss_limit_mib:g}); traced growth by group: {groups}"
+            f" + {design} {mib(acc.by_design)} ({weighed})"
+            f" + the rest {mib(acc.rest)} MiB (limit {r.config.rss_limit_mib:g});"
+            f" traced growth by group: {groups}"
         )
     return lines
 

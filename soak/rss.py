@@ -10,9 +10,14 @@ RSS growth (read after ``malloc_trim``, before its snapshot: see
   cost per block (tracemalloc's own count misses the C heap's overhead on its
   many small tables: about half of it);
 * **by design**: the soak's bookkeeping in the client process (its frozen ledger
-  and pushes, ``soak.ledger``: traced in the soak's files), the order book and
-  request ids in the simulator process (traced in :data:`BOOK_FILES`), reported
-  per order;
+  and pushes, ``soak.ledger``, and the faults as armed with the simulator's
+  counters: traced in the soak's files), the order book and request ids in the
+  simulator process (traced in :data:`BOOK_FILES`), reported per order.  Weighed,
+  not assumed either: at the end the client swaps its bookkeeping out to a file
+  and the simulator drops its book, and each reads its RSS again; the drop over
+  the traced bytes gives what a traced byte of it costs in RSS (allocator
+  overheads, and the fragmentation it leaves, included), which also prices
+  what it held at the first checkpoint;
 * **the rest**: the client under test's own growth (traced in its files or not:
   a C extension's leak shows only here), or the simulator's besides its book.
   Bounded by ``rss_limit_mib`` (``soak.checks.client_rss`` / ``simulator_rss``).
@@ -52,6 +57,8 @@ class RssAccount:
     groups: dict[str, float] = field(default_factory=dict)  # traced growth per group
     rest: float = 0.0  # growth - tracemalloc - by design: the process's own
     measured: bool = False  # per_block measured by stopping tracemalloc
+    weighed: float = -1.0  # what the by-design part cost at the end, weighed (-1: not)
+    per_traced: float = 1.0  # RSS per traced byte of the by-design part (weighed)
 
 
 def per_block_cost(last: dict[str, Any]) -> tuple[float, bool]:
@@ -68,15 +75,23 @@ def account(
     last: dict[str, Any],
     at: tuple[int, int],
     by_design: str,
+    weighed: dict[str, Any] | None = None,
     cost: tuple[float, bool] | None = None,
 ) -> RssAccount:
+    """``weighed``: ``booked_rss_kib`` / ``unbooked_rss_kib``, the RSS before and after
+    the by-design part was dropped at the end."""
     per_block, measured = cost or per_block_cost(last)
     growth = float(last["rss_kib"] - first["rss_kib"])
     tm = per_block * (last["blocks"] - first["blocks"]) / KIB
     groups = {
         g: (last["groups"].get(g, 0) - first["groups"].get(g, 0)) / KIB for g in last["groups"]
     }
-    designed = groups.get(by_design, 0.0)
+    designed, true_cost, per_traced = groups.get(by_design, 0.0), -1.0, 1.0
+    traced_last = last["groups"].get(by_design, 0) / KIB
+    if weighed and weighed.get("unbooked_rss_kib", -1) >= 0 and traced_last > 0:
+        true_cost = float(weighed["booked_rss_kib"] - weighed["unbooked_rss_kib"])
+        per_traced = max(1.0, true_cost / traced_last)
+        designed = true_cost - per_traced * first["groups"].get(by_design, 0) / KIB
     return RssAccount(
         process,
         at,
@@ -88,6 +103,8 @@ def account(
         groups,
         growth - tm - designed,
         measured,
+        true_cost,
+        per_traced,
     )
 
 

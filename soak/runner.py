@@ -15,10 +15,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import pickle
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from . import analysis
 from .book import Fate, as_fates, judge, lookups_needed
@@ -45,9 +48,11 @@ from .probes import (
     count_fds,
     fd_kinds,
     live_objects,
+    rss_kib,
     split_growth,
     thread_names,
     top_growth,
+    trim_heap,
 )
 from .reconciled import judge as judge_verdicts
 from .reconciled import reconcile_unknowns
@@ -192,6 +197,9 @@ class Soak:
             side.freeze_pushes()
         objects = live_objects(CENSUS_MODULES)
         reading = self.memory.reading(last)
+        mem = self.memory.summary(reading, CLIENT_GROUPS)
+        if last:
+            mem["booked_rss_kib"], mem["unbooked_rss_kib"] = self.weigh_bookkeeping()
         cp = Checkpoint(
             label,
             self.ledger.issued,
@@ -203,12 +211,37 @@ class Soak:
             reading.rss_kib,
             objects,
             sim=sim,
-            mem=self.memory.summary(reading, CLIENT_GROUPS),
+            mem=mem,
         )
         self.report.checkpoints.append(cp)
         if self.cfg.verbose:
             print(f"  checkpoint {label}: {cp.label} rss {cp.rss_kib} {cp.mem}", flush=True)
         return reading
+
+    def weigh_bookkeeping(self) -> tuple[int, int]:
+        """The RSS (KiB) before and after the soak's own records -- the frozen ledger and
+        pushes, the faults as armed with the simulator's counters -- are swapped out to a
+        file: what they really cost, allocator overheads included (``soak.rss``)."""
+        held: list[list[Any]] = [
+            self.ledger.frozen_batches,
+            *(side.frozen_pushes.batches for side in self.sides),
+            self.injector.armed,  # also report.armed
+            self.report.plan,  # the Faults the armed ones refer to: one pickle keeps them shared
+        ]
+        gc.collect()
+        trim_heap()
+        before = rss_kib()
+        with tempfile.TemporaryFile() as spill:
+            pickle.dump([list(items) for items in held], spill, pickle.HIGHEST_PROTOCOL)
+            for items in held:
+                items.clear()
+            gc.collect()
+            trim_heap()
+            after = rss_kib()
+            spill.seek(0)
+            for items, back in zip(held, pickle.load(spill), strict=True):
+                items.extend(back)
+        return before, after
 
     async def check_restored(self, label: str) -> None:
         """Each client's links on the simulator hold every subscription the client
@@ -280,6 +313,8 @@ class Soak:
             self.report.fault_problems = self.injector.problems
             self.report.sim_pending = self.injector.sim_pending
             await self.collect_sim_state()
+            # The book is judged: the simulator may now drop it, to weigh it
+            self.report.sim_book = await self.sim.call("weigh_book")
         finally:
             await close_clients(self.sides, self.load.run_threads)
         await self.after_close()

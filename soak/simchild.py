@@ -26,8 +26,10 @@ from .probes import (
     count_fds,
     fd_kinds,
     native_leak,
+    rss_kib,
     thread_names,
     top_growth,
+    trim_heap,
 )
 from .rss import SIM_GROUPS, SIM_HARNESS
 from .workload import SOAK_PAIRS, SOAK_REF_PX
@@ -128,6 +130,7 @@ class _Child:
             "subscriptions": self.subscriptions,
             "resources": self.resources,
             "limits": self.limits,
+            "weigh_book": self.weigh_book,
             "plant": self.plant,
         }
         self.async_commands: dict[str, Callable[..., Any]] = {
@@ -271,6 +274,25 @@ class _Child:
         else:
             out["memory_top"] = top_growth(self.first_reading, reading, excluded=SIM_HARNESS)
         return out
+
+    def weigh_book(self) -> dict[str, int]:
+        """The RSS (KiB) before and after the order book and the counters (request ids
+        among them) are dropped: what they really cost.  Once the soak has judged the
+        book, after its last checkpoint (tracing is off by then)."""
+        from okx_ws_sim.engine import Engine
+        from okx_ws_sim.stats import SimStats
+
+        gc.collect()
+        trim_heap()
+        before = rss_kib()
+        old = self.sim.state.engine
+        self.sim.state.engine = Engine(list(self.sim.accounts.values()), old.instruments)
+        self.sim.market.on_engine()
+        self.sim.state.stats = SimStats()
+        del old
+        gc.collect()
+        trim_heap()
+        return {"booked_rss_kib": before, "unbooked_rss_kib": rss_kib()}
 
     def limits(self) -> dict[str, Any]:
         """Refusals for rate by code, the peak use of each limit, the late arrivals."""
