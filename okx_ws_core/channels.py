@@ -284,7 +284,9 @@ class ChannelRouter:
             sink.end()
 
 
-Subscribe = Callable[[dict[str, Any], str, "float | None"], Awaitable[None]]
+# Subscribes (or unsubscribes) one argument of a channel; the channel says on which
+# connection and whether it needs a login.
+Subscribe = Callable[["Channel[Any, Any]", dict[str, Any], "float | None"], Awaitable[None]]
 
 
 class _Registration:
@@ -311,7 +313,7 @@ class _Registration:
         self.router.add(self.channel, self.sink)
         self.active = True
         try:
-            await subscribe(self.arg, self.channel.connection, timeout)
+            await subscribe(self.channel, self.arg, timeout)
         except BaseException:
             self.active = False
             if self.router.remove(self.channel, self.sink) and self.router.forget is not None:
@@ -324,7 +326,7 @@ class _Registration:
         self.active = False
         self.sink.end()
         if self.router.remove(self.channel, self.sink) and not self.router.closed:
-            await self._unsubscribe(self.arg, self.channel.connection, timeout)
+            await self._unsubscribe(self.channel, self.arg, timeout)
 
 
 class _Callbacks:

@@ -33,7 +33,7 @@ from .channels import (
     UpdateCallback,
 )
 from .clock import server_offset_ms
-from .connection import Connection
+from .connection import LOGIN_POLICY, Connection
 from .endpoints import CONNECTION_KEYS
 from .errors import (
     ClientClosed,
@@ -158,11 +158,11 @@ class AsyncWebsocketClient:
                 key,
                 opts,
                 connector,
-                login_args=None if key == "public" else self._login_args,
+                login_args=None if self._credentials is None else self._login_args,
                 emit=self.emit,
                 forward=self._on_inbound,
                 pacer=self._pacer,
-                sync_clock=None if key == "public" else self.sync_time,
+                sync_clock=self.sync_time,
                 before_login=self._sync_once if opts.sync_time else None,
             )
             for key in CONNECTION_KEYS
@@ -254,9 +254,18 @@ class AsyncWebsocketClient:
             raise ConfigurationError(
                 f"connection must be one of {CONNECTION_KEYS}, got {key!r}"
             ) from None
-        if key != "public" and self._credentials is None:
+        if LOGIN_POLICY.get(key) == "required" and self._credentials is None:
             raise ConfigurationError(
                 f"the {key!r} connection needs api_key, api_secret and api_passphrase"
+            )
+        return conn
+
+    def _operation_connection(self, key: str, op: str) -> Connection:
+        """Operations are sent on a logged-in link: no credentials, nothing is sent."""
+        conn = self._connection(key)
+        if self._credentials is None:
+            raise ConfigurationError(
+                f"operation {op!r} needs api_key, api_secret and api_passphrase"
             )
         return conn
 
@@ -305,7 +314,7 @@ class AsyncWebsocketClient:
         cancelled once its frame was being written is listed by
         :meth:`cancelled_fates`.
         """
-        conn = self._connection(operation.connection)
+        conn = self._operation_connection(operation.connection, operation.op)
         args = operation.prepare(params, extra_fields)
         timeout = self.options.request_timeout if timeout is None else timeout
         loop = asyncio.get_running_loop()
@@ -373,7 +382,7 @@ class AsyncWebsocketClient:
         timeout: float | None = None,
     ) -> dict[str, Any]:
         """Send a raw request (OKX names; no validation, no instIdCode) and return the reply."""
-        conn = self._connection(connection)
+        conn = self._operation_connection(connection, op)
         timeout = self.options.request_timeout if timeout is None else timeout
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -498,9 +507,16 @@ class AsyncWebsocketClient:
         connection: str = "public",
         *,
         timeout: float | None = None,
+        login: bool = False,
     ) -> None:
-        """Subscribe and wait for OKX's acks; restored automatically after every reconnect."""
-        await self._change_subscription("subscribe", args, connection, timeout)
+        """Subscribe and wait for OKX's acks; restored automatically after every reconnect.
+
+        ``login``: the channels need a login (the spec's ``login``, e.g. ``books-l2-tbt``
+        on the public connection): the connection logs in first, and again on every
+        reconnect while they stay subscribed.  Without credentials that raises
+        :class:`ConfigurationError` before anything is sent.
+        """
+        await self._change_subscription("subscribe", args, connection, timeout, login)
 
     async def unsubscribe(
         self,
@@ -517,6 +533,7 @@ class AsyncWebsocketClient:
         args: Mapping[str, Any] | Iterable[Mapping[str, Any]],
         connection: str,
         timeout: float | None,
+        login: bool = False,
     ) -> None:
         conn = self._connection(connection)
         items = [dict(args)] if isinstance(args, Mapping) else _mappings(event, args)
@@ -526,7 +543,7 @@ class AsyncWebsocketClient:
             if "channel" not in item:
                 raise ParamsValidationError(event, [(f"[{i}].channel", "Field required")])
         await conn.change_subscription(
-            event, items, self.options.request_timeout if timeout is None else timeout
+            event, items, self.options.request_timeout if timeout is None else timeout, login=login
         )
 
     def subscriptions(self, connection: str) -> list[dict[str, Any]]:
@@ -576,9 +593,9 @@ class AsyncWebsocketClient:
         return stream
 
     async def _subscribe_one(
-        self, arg: dict[str, Any], connection: str, timeout: float | None
+        self, channel: Channel[Any, Any], arg: dict[str, Any], timeout: float | None
     ) -> None:
-        await self.subscribe(arg, connection, timeout=timeout)
+        await self.subscribe(arg, channel.connection, timeout=timeout, login=channel.login)
 
     def _forget_subscription(self, connection: str, arg: dict[str, Any]) -> None:
         """A typed subscribe failed and nothing uses ``arg``: do not restore it on reconnect."""
@@ -587,10 +604,10 @@ class AsyncWebsocketClient:
             remembered.remove(arg)
 
     async def _unsubscribe_one(
-        self, arg: dict[str, Any], connection: str, timeout: float | None
+        self, channel: Channel[Any, Any], arg: dict[str, Any], timeout: float | None
     ) -> None:
         if not self.closed:
-            await self.unsubscribe(arg, connection, timeout=timeout)
+            await self.unsubscribe(arg, channel.connection, timeout=timeout)
 
     # -- orders: tracking and reconciliation ------------------------------------
 
@@ -642,7 +659,7 @@ class AsyncWebsocketClient:
             self._connection(channel.connection)
             self._channels.hold(channel.connection, arg)
             try:
-                await self.subscribe(arg, channel.connection, timeout=timeout)
+                await self.subscribe(arg, channel.connection, timeout=timeout, login=channel.login)
             except BaseException:
                 self._channels.release(channel.connection, arg, failed=True)
                 raise

@@ -76,6 +76,7 @@ SPRD_ORDERS: Channel[models.SprdOrdersArgs, models.SprdOrdersPushItem] = Channel
     item_model=models.SprdOrdersPushItem,
     role="orders",
     doc="Your spread orders: one push per new order and per change; nothing is pushed on subscribing.",
+    login=True,
 )
 
 SPRD_TRADES: Channel[models.SprdTradesArgs, models.SprdTradesPushItem] = Channel(
@@ -86,6 +87,7 @@ SPRD_TRADES: Channel[models.SprdTradesArgs, models.SprdTradesPushItem] = Channel
     item_model=models.SprdTradesPushItem,
     role=None,
     doc='Your spread trades, with each leg\'s execution; state "rejected" means the trade failed to settle.',
+    login=True,
 )
 
 TICKERS: Channel[models.TickersArgs, models.TickersPushItem] = Channel(
