@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from .book_stream import BookIO, BookStream, PublicRest
 from .channels import (
     DEFAULT_BUFFER,
     Channel,
@@ -51,6 +52,7 @@ from .instruments import InstrumentRegistry
 from .late import LateReply
 from .link import Link
 from .options import ClientOptions
+from .orderbook import Resync
 from .pacing import Pacer
 from .protocol import (
     ErrorEvent,
@@ -152,6 +154,7 @@ class AsyncWebsocketClient:
             logger=self.logger,
         )
         self._clock_synced: asyncio.Future[int] | None = None
+        self._public_rest: PublicRest | None = None  # order book snapshots, made on first use
         connector = connector_for(opts.transport)
         self._connections: dict[str, Connection] = {
             key: Connection(
@@ -609,6 +612,58 @@ class AsyncWebsocketClient:
         if not self.closed:
             await self.unsubscribe(arg, channel.connection, timeout=timeout)
 
+    # -- order books ----------------------------------------------------------------
+
+    async def order_book(
+        self,
+        channel: Channel[Any, Any],
+        inst_id: str,
+        *,
+        resync: Resync = "rest",
+        depth: int | None = None,
+        buffer: int = DEFAULT_BUFFER,
+        timeout: float | None = None,
+        wait: bool = True,
+    ) -> BookStream:
+        """Follow one order book (a channel with ``book`` set, a generated constant).
+
+        Checks OKX's combination rule against this connection's subscriptions
+        (:class:`ConfigurationError`, nothing sent), subscribes, and with ``wait``
+        returns once the book is valid (:class:`UpdateTimeout` after ``timeout``,
+        default ``request_timeout``).  ``resync``: after a gap, fetch a REST
+        snapshot (``"rest"``) or resubscribe; ``depth``: levels kept per side
+        (default the channel's).  See :class:`~okx_ws_core.book_stream.BookStream`.
+        """
+        self._connection(channel.connection)
+        stream = BookStream(
+            self._book_io(), channel, inst_id, resync=resync, depth=depth, buffer=buffer
+        )
+        await stream.open(timeout, wait=wait)
+        return stream
+
+    def _book_io(self) -> BookIO:
+        opts = self.options
+        if self._public_rest is None:
+            self._public_rest = PublicRest(
+                opts.rest_base(),
+                demo_trading=opts.demo_trading,
+                transport=opts.rest_transport,
+                timeout=opts.request_timeout,
+            )
+        return BookIO(
+            router=self._channels,
+            subscribe=self._subscribe_one,
+            unsubscribe=self._unsubscribe_one,
+            rest=self._public_rest,
+            subscribed=lambda key: self._connections[key].subscriptions,
+            on=self.on,
+            off=self.off,
+            logger=self.logger,
+            timeout=opts.request_timeout,
+            retry_delay=opts.reconnect_delay,
+            retry_max_delay=opts.reconnect_max_delay,
+        )
+
     # -- orders: tracking and reconciliation ------------------------------------
 
     def register_order_tracking(
@@ -753,6 +808,8 @@ class AsyncWebsocketClient:
         self._channels.close()
         await asyncio.gather(*(c.close() for c in self._connections.values()))
         await self.instruments.aclose()
+        if self._public_rest is not None:
+            await self._public_rest.aclose()
         await self._fates.aclose()
         for stream in tuple(self._update_streams):
             stream.end()

@@ -176,7 +176,8 @@ def test_sync_owned_runtime_client_is_closed() -> None:
 
 
 def test_package_reexports_the_runtime_names() -> None:
-    assert len(RUNTIME_NAMES) == 34  # the runtime's public contract (issues #2, #10, #11, #13, #17)
+    # the runtime's public contract (issues #2, #10, #11, #13, #17, #18)
+    assert len(RUNTIME_NAMES) == 38
     for name in RUNTIME_NAMES:
         assert getattr(okx_ws, name) is getattr(okx_ws_core, name)
         assert name in okx_ws.__all__

@@ -286,6 +286,15 @@ CHANNELS: dict[str, Channel[Any, Any]] = {
     "sprd_books5": SPRD_BOOKS5,
     "sprd_public_trades": SPRD_PUBLIC_TRADES,
 }
+# The order books a client's ``order_book()`` follows, by OKX's name: the channels
+# marked ``book`` that follow one instrument (instId).
+ORDER_BOOK_CHANNELS: dict[str, Channel[Any, Any]] = {
+    "books5": BOOKS5,
+    "bbo-tbt": BBO_TBT,
+    "books": BOOKS,
+    "books-l2-tbt": BOOKS_L2_TBT,
+    "books50-l2-tbt": BOOKS50_L2_TBT,
+}
 ORDER_CHANNELS: tuple[Channel[Any, Any], ...] = tuple(
     channel for channel in CHANNELS.values() if channel.role == "orders"
 )
