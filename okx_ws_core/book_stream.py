@@ -6,11 +6,16 @@ connection must log in), feeds every push frame of its argument to the book as
 received (the router hands it raw frames: typing 400 levels per push would be
 thrown away), and performs the actions the book returns:
 
+* :class:`Resubscribe` -- unsubscribe then subscribe on the same connection,
+  retried with the reconnect backoff while it fails.  The default
+  (``resync="resubscribe"``): OKX's subscribe snapshot is exact on every channel.
 * :class:`FetchSnapshot` -- ``GET /api/v5/market/books?instId=&sz=`` on the
-  client's REST base (:class:`PublicRest`), retried with the reconnect backoff
-  while it fails; one request in flight per book, a newer episode replacing it.
-* :class:`Resubscribe` -- unsubscribe then subscribe on the same connection
-  (``resync="resubscribe"``), retried the same way.
+  client's REST base (:class:`PublicRest`), retried the same way; one request in
+  flight per book, a newer episode replacing it.  Used with ``resync="rest"``,
+  and whenever OKX sent no subscribe snapshot.  A snapshot that falls strictly
+  inside an aggregated push cannot be joined exactly (``_bridged_exactly``): it
+  is refused and fetched again after a backoff, so ``"rest"`` suits the
+  tick-by-tick channels, whose snapshots always land on a push.
 
 When the connection drops the book is reset at once (its chain is broken: the
 restored subscription opens with a new snapshot), so no read serves a book the
@@ -64,6 +69,7 @@ if TYPE_CHECKING:  # httpx is imported lazily, as in rest.py
     import httpx
 
 BOOKS_PATH: Final = "/api/v5/market/books"
+_MAX_PENDING: Final = 10_000  # frames remembered while resyncing (the book buffers as many)
 
 
 class PublicRest:
@@ -164,7 +170,7 @@ class BookStream:
         channel: Channel[Any, Any],
         inst_id: str,
         *,
-        resync: Resync = "rest",
+        resync: Resync = "resubscribe",
         depth: int | None = None,
         buffer: int = DEFAULT_BUFFER,
     ) -> None:
@@ -184,6 +190,13 @@ class BookStream:
         self._synced = asyncio.Event()
         self._last: BookChange | None = None
         self._resynced = False  # a REST resync made the book valid: report a snapshot change
+        # REST bridging (see _bridged_exactly): the snapshot's seqId, and the prevSeqId of
+        # each frame fed while the book was invalid, by seqId.
+        self._rest_seq: int | None = None
+        self._pending: dict[int, int] = {}
+        self._bridge_backoff = Backoff(io.retry_delay, io.retry_max_delay)
+        self._fetch_delay = 0.0
+        self.inexact_bridges = 0  # REST snapshots refused because they fell inside a push
         self._fetch: asyncio.Task[None] | None = None
         self._resubscribe: asyncio.Task[None] | None = None
         self._last_problem = "no snapshot yet"
@@ -273,6 +286,16 @@ class BookStream:
         return self.book.spread
 
     @property
+    def invalidations(self) -> int:
+        """Times the book stopped being valid (gaps, crossed books, lost connections)."""
+        return self.book.invalidations
+
+    @property
+    def snapshot_requests(self) -> int:
+        """REST snapshots asked for."""
+        return self.book.snapshot_requests
+
+    @property
     def dropped(self) -> int:
         """Changes dropped because nobody read them in time (the book itself lost none)."""
         return self._changes.dropped
@@ -331,12 +354,17 @@ class BookStream:
         """One push of this book's argument, as OKX sent it (on the loop)."""
         book = self.book
         now = asyncio.get_running_loop().time()
+        was_valid = book.valid
+        if not was_valid:
+            self._note_pending(message)
         try:
             actions = book.apply(message, now)
         except (BookFrameError, KeyError, TypeError, ValueError) as exc:
             why = f"unusable {self.channel.channel} frame: {type(exc).__name__}: {exc}"
             self._io.logger.warning("okx-ws: %s %s", self.inst_id, why)
             actions = book.invalidate(why)
+        if was_valid and not book.valid:  # the frame that broke the chain: the book keeps it
+            self._note_pending(message)
         if actions:
             self._perform(actions)
         self._note_change()
@@ -357,6 +385,34 @@ class BookStream:
             self._last = change
             self._changes.put(change)
 
+    def _note_pending(self, message: dict[str, Any]) -> None:
+        """Remember how the frames of a resync chain, to judge the REST bridge later."""
+        pending = self._pending
+        if len(pending) >= _MAX_PENDING:
+            pending.clear()  # the book's own buffer overflowed long before: it refetches
+        for item in message.get("data") or ():
+            if isinstance(item, dict) and "seqId" in item and "prevSeqId" in item:
+                pending[item["seqId"]] = item["prevSeqId"]
+
+    def _bridged_exactly(self, action: Synced) -> bool:
+        """Whether a REST snapshot joined the stream at a push boundary.
+
+        OKX's procedure applies the first update with ``prevSeqId <= snapshot seqId <
+        seqId``.  When the snapshot falls strictly inside that update, the update was
+        built against the book at its ``prevSeqId``: a level created and removed
+        again within it, or changed and changed back, is in the snapshot and absent
+        from the update, so the book would keep a level OKX no longer has (seen on
+        the simulator, whose pushes carry only what changed between pushes; OKX's
+        100 ms ``books`` pushes are aggregated the same way, the orderbook module's
+        "uncertain" note).  Such a bridge is refused and the snapshot fetched again.
+        Tick-by-tick channels push every change, so their snapshots always land on a
+        boundary.
+        """
+        snap = self._rest_seq
+        if snap is None or action.seq_id == snap:
+            return True
+        return self._pending.get(action.seq_id) == snap
+
     def _perform(self, actions: Sequence[BookAction]) -> None:
         logger = self._io.logger
         for action in actions:
@@ -364,7 +420,8 @@ class BookStream:
                 self._last_problem = action.reason
                 if self._fetch is not None:  # a newer episode: the older reply is moot
                     self._fetch.cancel()
-                self._fetch = _spawn(self._fetch_snapshot(action))
+                delay, self._fetch_delay = self._fetch_delay, 0.0
+                self._fetch = _spawn(self._fetch_snapshot(action, delay))
             elif isinstance(action, Resubscribe):
                 self._last_problem = action.reason
                 if self._resubscribe is None or self._resubscribe.done():
@@ -377,7 +434,22 @@ class BookStream:
                 )
             elif isinstance(action, Synced):
                 if action.source == "rest":
+                    if not self._bridged_exactly(action):
+                        self.inexact_bridges += 1
+                        self._fetch_delay = self._bridge_backoff.next_delay()
+                        # valid for no await: nobody read it; what followed in `actions`
+                        # was computed on the book before this and is moot
+                        self._perform(
+                            self.book.invalidate(
+                                f"REST snapshot seqId {self._rest_seq} fell inside the push"
+                                f" that took the book to {action.seq_id}"
+                            )
+                        )
+                        return
                     self._resynced = True
+                    self._bridge_backoff.reset()
+                self._rest_seq = None
+                self._pending.clear()
                 if self._was_valid:
                     self.resyncs += 1
                     logger.info(
@@ -390,16 +462,21 @@ class BookStream:
                 self._was_valid = True
                 self._synced.set()
 
-    async def _fetch_snapshot(self, action: FetchSnapshot) -> None:
+    async def _fetch_snapshot(self, action: FetchSnapshot, delay: float = 0.0) -> None:
         io = self._io
         backoff = Backoff(io.retry_delay, io.retry_max_delay)
         params = {"instId": action.inst_id, "sz": str(action.depth)}
         loop = asyncio.get_running_loop()
+        if delay:  # the last snapshot could not be joined: do not hammer OKX's REST
+            await asyncio.sleep(delay)
         while True:
             try:
                 answer = await io.rest.get(BOOKS_PATH, params)
                 if answer.code != "0":
                     raise RestUnavailable(f"{answer.request}: code={answer.code} {answer.msg!r}")
+                item = answer.data[0] if len(answer.data) == 1 else None
+                seq = item.get("seqId") if isinstance(item, dict) else None
+                self._rest_seq = None if seq is None else int(seq)
                 actions = self.book.apply_rest_snapshot(answer.data, loop.time(), request=action)
             except (OkxWsError, ValueError, KeyError, TypeError) as exc:
                 delay = backoff.next_delay()
@@ -415,12 +492,12 @@ class BookStream:
     async def _resubscribe_once(self, action: Resubscribe) -> None:
         io = self._io
         backoff = Backoff(io.retry_delay, io.retry_max_delay)
-        subscribed = False
+        unsubscribed = False
         while not self.closed:
             try:
-                if not subscribed:
+                if not unsubscribed:
                     await io.unsubscribe(self.channel, self.arg, None)
-                    subscribed = True
+                    unsubscribed = True
                 await io.subscribe(self.channel, self.arg, None)
                 return
             except ClientClosed:
@@ -441,6 +518,8 @@ class BookStream:
             self._fetch = None
         self._last_problem = f"connection lost: {event.detail}"
         self._synced.clear()
+        self._pending.clear()
+        self._rest_seq = None
         self._perform(self.book.reset(f"connection lost: {event.detail}"))
 
 

@@ -619,7 +619,7 @@ class AsyncWebsocketClient:
         channel: Channel[Any, Any],
         inst_id: str,
         *,
-        resync: Resync = "rest",
+        resync: Resync = "resubscribe",
         depth: int | None = None,
         buffer: int = DEFAULT_BUFFER,
         timeout: float | None = None,
@@ -630,9 +630,13 @@ class AsyncWebsocketClient:
         Checks OKX's combination rule against this connection's subscriptions
         (:class:`ConfigurationError`, nothing sent), subscribes, and with ``wait``
         returns once the book is valid (:class:`UpdateTimeout` after ``timeout``,
-        default ``request_timeout``).  ``resync``: after a gap, fetch a REST
-        snapshot (``"rest"``) or resubscribe; ``depth``: levels kept per side
-        (default the channel's).  See :class:`~okx_ws_core.book_stream.BookStream`.
+        default ``request_timeout``).  ``resync``: after a gap, resubscribe for a
+        fresh snapshot (default: exact on every channel) or join a REST snapshot
+        (``"rest"``: exact on tick-by-tick channels; a snapshot that falls inside an
+        aggregated push is refused and fetched again); without any subscribe
+        snapshot from OKX the book starts from REST either way.  ``depth``: levels
+        kept per side (default the channel's).  See
+        :class:`~okx_ws_core.book_stream.BookStream`.
         """
         self._connection(channel.connection)
         stream = BookStream(

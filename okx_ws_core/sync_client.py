@@ -235,7 +235,7 @@ class WebsocketClient:
         channel: Channel[Any, Any],
         inst_id: str,
         *,
-        resync: Resync = "rest",
+        resync: Resync = "resubscribe",
         depth: int | None = None,
         buffer: int = DEFAULT_BUFFER,
         timeout: float | None = None,

@@ -154,9 +154,9 @@ def test_a_subscribe_snapshot_then_updates_make_a_valid_book() -> None:
 def test_a_gap_invalidates_at_once_and_a_rest_snapshot_resyncs() -> None:
     async def main() -> None:
         server = ScriptedServer()
-        rest = RestBooks(rest_item(20, rows(("100", "5")), rows(("103", "1"))))
+        rest = RestBooks(rest_item(18, rows(("100", "5")), rows(("103", "1"))))
         async with client(server, rest) as api:
-            book, link = await open_book(api, server)
+            book, link = await open_book(api, server, resync="rest")
             link.push(frame(21, 18, bids=rows(("100", "6"))))  # prevSeqId 18 != 10: a gap
             await until(lambda: not book.valid, "invalid")
             with pytest.raises(StaleBookError):
@@ -165,11 +165,45 @@ def test_a_gap_invalidates_at_once_and_a_rest_snapshot_resyncs() -> None:
             await until(lambda: book.valid, "resynced")
             [request] = rest.requests
             assert dict(request.url.params) == {"instId": INST, "sz": "400"}
-            # the buffered update bridged onto the REST snapshot (prevSeqId 18 <= 20 < 21)
+            # the buffered update joined the REST snapshot at its seqId (prevSeqId 18 == 18)
             assert book.seq_id == 21 and book.best_bid() == (100, 6)
             assert book.levels() == ({100: 6}, {103: 1})
             changes = [await book.get(timeout=1) for _ in range(2)]
             assert changes[1].snapshot and changes[1].seq_id == 21  # the whole book changed
+            assert book.inexact_bridges == 0
+
+    run(main())
+
+
+def test_a_rest_snapshot_inside_an_aggregated_push_is_refused_and_fetched_again() -> None:
+    """A snapshot at 20 joined to the update 18 -> 21 would keep whatever that update
+    (built against the book at 18) does not mention: the 101.5 ask that lived only
+    between 18 and 21.  The bridge is refused, never readable as valid."""
+
+    async def main() -> None:
+        server = ScriptedServer()
+        rest = RestBooks(
+            rest_item(20, rows(("100", "5")), rows(("101.5", "1"), ("103", "1"))),
+            rest_item(21, rows(("100", "6")), rows(("103", "1"))),
+        )
+        async with client(server, rest) as api:
+            book, link = await open_book(api, server, resync="rest")
+            link.push(frame(21, 18, bids=rows(("100", "6"))))
+            await until(lambda: len(rest.requests) == 1, "first snapshot fetched")
+            await until(lambda: book.inexact_bridges == 1, "first snapshot refused")
+            assert not book.valid
+            loop = asyncio.get_running_loop()
+            refused_at = loop.time()
+            while len(rest.requests) < 2:
+                await asyncio.sleep(0.001)
+            assert loop.time() - refused_at >= 0.025  # after a backoff (reconnect_delay / 2)
+            await asyncio.sleep(0.5)
+            assert len(rest.requests) == 2  # it waits for the stream to join it
+            link.push(frame(23, 21, asks=rows(("103", "2"))))  # joins 21 exactly
+            await book.wait_valid(timeout=1)
+            assert book.seq_id == 23 and book.levels() == ({100: 6}, {103: 2})
+            changes = [await book.get(timeout=1) for _ in range(2)]
+            assert [c.seq_id for c in changes] == [10, 23]  # the refused bridge is not a change
 
     run(main())
 
@@ -177,9 +211,9 @@ def test_a_gap_invalidates_at_once_and_a_rest_snapshot_resyncs() -> None:
 def test_a_failing_rest_snapshot_is_retried_with_backoff_and_never_served_meanwhile() -> None:
     async def main() -> None:
         server = ScriptedServer()
-        rest = RestBooks(503, 429, rest_item(30, rows(("99", "1")), rows(("101", "1"))))
+        rest = RestBooks(503, 429, rest_item(29, rows(("99", "1")), rows(("101", "1"))))
         async with client(server, rest) as api:
-            book, link = await open_book(api, server)
+            book, link = await open_book(api, server, resync="rest")
             link.push(frame(31, 29))
             await until(lambda: not book.valid, "invalid")
             loop = asyncio.get_running_loop()
@@ -195,7 +229,7 @@ def test_resubscribe_mode_resubscribes_instead_of_fetching() -> None:
     async def main() -> None:
         server, rest = ScriptedServer(), RestBooks()
         async with client(server, rest) as api:
-            book, link = await open_book(api, server, resync="resubscribe")
+            book, link = await open_book(api, server)  # resync="resubscribe" by default
             link.push(frame(13, 11))  # a gap
             await until(lambda: link.ops("unsubscribe"), "unsubscribed")
             await until(lambda: subscribed(link, "books") == 2, "subscribed again")
@@ -234,7 +268,7 @@ def test_after_a_reconnect_without_a_snapshot_the_book_resyncs_from_rest() -> No
         server = ScriptedServer()
         rest = RestBooks(rest_item(60, rows(("96", "1")), rows(("104", "1"))))
         async with client(server, rest) as api:
-            book, first = await open_book(api, server)
+            book, first = await open_book(api, server, resync="rest")
             first.close("scripted: dropped")
             await until(lambda: len(server.open_links()) == 1, "reconnected", steps=2000)
             second = public_link(server)
@@ -357,7 +391,7 @@ def test_books5_replaces_the_book_on_every_push() -> None:
 
 def test_the_blocking_client_follows_a_book_from_another_thread() -> None:
     server = ScriptedServer()
-    rest = RestBooks(rest_item(20, rows(("100", "5")), rows(("103", "1"))))
+    rest = RestBooks(rest_item(18, rows(("100", "5")), rows(("103", "1"))))
     with WebsocketAPIClient(
         **CREDENTIALS,
         attach_event_listeners=False,
@@ -365,7 +399,7 @@ def test_the_blocking_client_follows_a_book_from_another_thread() -> None:
         rest_transport=httpx.MockTransport(rest.handler),
     ) as api:
         loop = api.get_ws_client().loop
-        book = api.order_book(INST, "books", wait=False)
+        book = api.order_book(INST, "books", resync="rest", wait=False)
         assert not book.valid
         link = public_link(server)
         loop.call_soon_threadsafe(link.push, snapshot(10))

@@ -261,7 +261,7 @@ class AsyncWebsocketAPIClient:
         inst_id: str,
         channel: Literal["books5", "bbo-tbt", "books", "books-l2-tbt", "books50-l2-tbt"] = "books",
         *,
-        resync: Literal["rest", "resubscribe"] = "rest",
+        resync: Literal["resubscribe", "rest"] = "resubscribe",
         depth: int | None = None,
         timeout: float | None = None,
         wait: bool = True,
@@ -271,10 +271,10 @@ class AsyncWebsocketAPIClient:
         Subscribes to ``channel`` (``books5``/``bbo-tbt``: each push replaces the
         book; the others: a snapshot, then updates chained by seqId/prevSeqId) and,
         with ``wait``, returns once the book is valid (:class:`UpdateTimeout` after
-        ``timeout`` seconds, default the client's).  After a gap, a maintenance
-        reset or a reconnect the book turns invalid (reads raise
-        :class:`StaleBookError`) until it is resynced: from
-        ``GET /api/v5/market/books`` (``resync="rest"``) or by resubscribing.
+        ``timeout`` seconds, default the client's).  After a gap or a reconnect the
+        book turns invalid at once (reads raise :class:`StaleBookError`) until it
+        is resynced: by resubscribing (default) or from ``GET /api/v5/market/books``
+        (``resync="rest"``, exact on tick-by-tick channels).
         Raises :class:`ConfigurationError`, nothing sent, when OKX forbids
         ``channel`` beside a book already followed on ``inst_id`` (books-l2-tbt
         with books or books50-l2-tbt) or when the channel needs a login and the
