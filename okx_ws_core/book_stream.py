@@ -490,14 +490,22 @@ class BookStream:
             return
 
     async def _resubscribe_once(self, action: Resubscribe) -> None:
+        """Unsubscribe once, then subscribe until it succeeds.
+
+        A failed unsubscribe is not retried: either its link died (and the
+        subscription with it) or the channel is still subscribed, and OKX answers
+        the subscribe with a fresh snapshot either way.
+        """
         io = self._io
+        try:
+            await io.unsubscribe(self.channel, self.arg, None)
+        except ClientClosed:
+            return
+        except OkxWsError as exc:
+            io.logger.info("okx-ws: %s %s: unsubscribe failed (%s)", *self._name(), exc)
         backoff = Backoff(io.retry_delay, io.retry_max_delay)
-        unsubscribed = False
         while not self.closed:
             try:
-                if not unsubscribed:
-                    await io.unsubscribe(self.channel, self.arg, None)
-                    unsubscribed = True
                 await io.subscribe(self.channel, self.arg, None)
                 return
             except ClientClosed:
@@ -507,6 +515,9 @@ class BookStream:
                 self._last_problem = f"resubscribe failed: {exc}"
                 io.logger.warning("okx-ws: %s; retry in %.3fs", self._last_problem, delay)
                 await asyncio.sleep(delay)
+
+    def _name(self) -> tuple[str, str]:
+        return self.channel.channel, self.inst_id
 
     def _on_close(self, event: Event) -> None:
         """The connection dropped: the chain is broken until the restored subscription's

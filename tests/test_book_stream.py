@@ -424,3 +424,24 @@ def test_the_blocking_client_follows_a_book_from_another_thread() -> None:
         book.close()
         assert book.closed and not book.valid
     assert seen[-1] == 21
+
+
+def test_a_link_lost_during_a_resubscribe_still_ends_in_a_valid_book() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        async with client(server) as api:
+            book, first = await open_book(api, server)
+            server.drop_on.add("unsubscribe")  # the resubscribe's unsubscribe kills the link
+            first.push(frame(13, 11))  # a gap
+            await until(lambda: first.closed_reason is not None, "dropped")
+            server.drop_on.clear()
+            while len(server.open_links()) != 1 or not subscribed(public_link(server), "books"):
+                await asyncio.sleep(0.01)
+            second = public_link(server)
+            second.push(snapshot(70))
+            await book.wait_valid(timeout=1)
+            assert book.seq_id == 70 and subscribed(second, "books") == 1
+            ws = api.get_ws_client()
+            assert [a["channel"] for a in ws.subscriptions("public")] == ["books"]
+
+    run(main())
