@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from .book_stream import BookIO, BookStream, PublicRest
 from .channels import (
     DEFAULT_BUFFER,
     Channel,
@@ -33,7 +34,7 @@ from .channels import (
     UpdateCallback,
 )
 from .clock import server_offset_ms
-from .connection import Connection
+from .connection import LOGIN_POLICY, Connection
 from .endpoints import CONNECTION_KEYS
 from .errors import (
     ClientClosed,
@@ -51,6 +52,7 @@ from .instruments import InstrumentRegistry
 from .late import LateReply
 from .link import Link
 from .options import ClientOptions
+from .orderbook import Resync
 from .pacing import Pacer, shared_connect_gate
 from .protocol import (
     ErrorEvent,
@@ -156,17 +158,18 @@ class AsyncWebsocketClient:
             logger=self.logger,
         )
         self._clock_synced: asyncio.Future[int] | None = None
+        self._public_rest: PublicRest | None = None  # order book snapshots, made on first use
         connector = connector_for(opts.transport)
         self._connections: dict[str, Connection] = {
             key: Connection(
                 key,
                 opts,
                 connector,
-                login_args=None if key == "public" else self._login_args,
+                login_args=None if self._credentials is None else self._login_args,
                 emit=self.emit,
                 forward=self._on_inbound,
                 pacer=self._pacer,
-                sync_clock=None if key == "public" else self.sync_time,
+                sync_clock=self.sync_time,
                 before_login=self._sync_once if opts.sync_time else None,
             )
             for key in CONNECTION_KEYS
@@ -258,9 +261,18 @@ class AsyncWebsocketClient:
             raise ConfigurationError(
                 f"connection must be one of {CONNECTION_KEYS}, got {key!r}"
             ) from None
-        if key != "public" and self._credentials is None:
+        if LOGIN_POLICY.get(key) == "required" and self._credentials is None:
             raise ConfigurationError(
                 f"the {key!r} connection needs api_key, api_secret and api_passphrase"
+            )
+        return conn
+
+    def _operation_connection(self, key: str, op: str) -> Connection:
+        """Operations are sent on a logged-in link: no credentials, nothing is sent."""
+        conn = self._connection(key)
+        if self._credentials is None:
+            raise ConfigurationError(
+                f"operation {op!r} needs api_key, api_secret and api_passphrase"
             )
         return conn
 
@@ -316,7 +328,7 @@ class AsyncWebsocketClient:
         cancelled once its frame was being written is listed by
         :meth:`cancelled_fates`.
         """
-        conn = self._connection(operation.connection)
+        conn = self._operation_connection(operation.connection, operation.op)
         args = operation.prepare(params, extra_fields)
         timeout = self.options.request_timeout if timeout is None else timeout
         loop = asyncio.get_running_loop()
@@ -384,7 +396,7 @@ class AsyncWebsocketClient:
         timeout: float | None = None,
     ) -> dict[str, Any]:
         """Send a raw request (OKX names; no validation, no instIdCode) and return the reply."""
-        conn = self._connection(connection)
+        conn = self._operation_connection(connection, op)
         timeout = self.options.request_timeout if timeout is None else timeout
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -510,6 +522,7 @@ class AsyncWebsocketClient:
         *,
         timeout: float | None = None,
         buffer: int | None = None,
+        login: bool = False,
     ) -> UpdateStream:
         """Subscribe, wait for OKX's acks, and return the stream of these subscriptions' pushes.
 
@@ -517,6 +530,11 @@ class AsyncWebsocketClient:
         can slip between the ack and your first read; drop it if you read
         pushes elsewhere (``on("update")``, typed streams): an unreferenced
         stream stops receiving.  Restored automatically after every reconnect.
+
+        ``login``: the channels need a login (the spec's ``login``, e.g. ``books-l2-tbt``
+        on the public connection): the connection logs in first, and again on every
+        reconnect while they stay subscribed.  Without credentials that raises
+        :class:`ConfigurationError` before anything is sent.
         """
         items = _subscription_items("subscribe", args)
         stream = UpdateStream(
@@ -526,7 +544,7 @@ class AsyncWebsocketClient:
             only=(connection, items),
         )
         try:
-            await self._change_subscription("subscribe", items, connection, timeout)
+            await self._change_subscription("subscribe", items, connection, timeout, login)
         except BaseException:
             stream.end()
             raise
@@ -547,11 +565,12 @@ class AsyncWebsocketClient:
         args: Mapping[str, Any] | Iterable[Mapping[str, Any]],
         connection: str,
         timeout: float | None,
+        login: bool = False,
     ) -> None:
         conn = self._connection(connection)
         items = _subscription_items(event, args)
         await conn.change_subscription(
-            event, items, self.options.request_timeout if timeout is None else timeout
+            event, items, self.options.request_timeout if timeout is None else timeout, login=login
         )
 
     def subscriptions(self, connection: str) -> list[dict[str, Any]]:
@@ -601,9 +620,11 @@ class AsyncWebsocketClient:
         return stream
 
     async def _subscribe_one(
-        self, arg: dict[str, Any], connection: str, timeout: float | None
+        self, channel: Channel[Any, Any], arg: dict[str, Any], timeout: float | None
     ) -> None:
-        await self._change_subscription("subscribe", arg, connection, timeout)
+        await self._change_subscription(
+            "subscribe", arg, channel.connection, timeout, channel.login
+        )
 
     def _forget_subscription(self, connection: str, arg: dict[str, Any]) -> None:
         """A typed subscribe failed and nothing uses ``arg``: do not restore it on reconnect."""
@@ -612,10 +633,66 @@ class AsyncWebsocketClient:
             remembered.remove(arg)
 
     async def _unsubscribe_one(
-        self, arg: dict[str, Any], connection: str, timeout: float | None
+        self, channel: Channel[Any, Any], arg: dict[str, Any], timeout: float | None
     ) -> None:
         if not self.closed:
-            await self.unsubscribe(arg, connection, timeout=timeout)
+            await self.unsubscribe(arg, channel.connection, timeout=timeout)
+
+    # -- order books ----------------------------------------------------------------
+
+    async def order_book(
+        self,
+        channel: Channel[Any, Any],
+        inst_id: str,
+        *,
+        resync: Resync = "resubscribe",
+        depth: int | None = None,
+        buffer: int = DEFAULT_BUFFER,
+        timeout: float | None = None,
+        wait: bool = True,
+    ) -> BookStream:
+        """Follow one order book (a channel with ``book`` set, a generated constant).
+
+        Checks OKX's combination rule against this connection's subscriptions
+        (:class:`ConfigurationError`, nothing sent), subscribes, and with ``wait``
+        returns once the book is valid (:class:`UpdateTimeout` after ``timeout``,
+        default ``request_timeout``).  ``resync``: after a gap, resubscribe for a
+        fresh snapshot (default: exact on every channel) or join a REST snapshot
+        (``"rest"``: exact on tick-by-tick channels; a snapshot that falls inside an
+        aggregated push is refused and fetched again); without any subscribe
+        snapshot from OKX the book starts from REST either way.  ``depth``: levels
+        kept per side (default the channel's).  See
+        :class:`~okx_ws_core.book_stream.BookStream`.
+        """
+        self._connection(channel.connection)
+        stream = BookStream(
+            self._book_io(), channel, inst_id, resync=resync, depth=depth, buffer=buffer
+        )
+        await stream.open(timeout, wait=wait)
+        return stream
+
+    def _book_io(self) -> BookIO:
+        opts = self.options
+        if self._public_rest is None:
+            self._public_rest = PublicRest(
+                opts.rest_base(),
+                demo_trading=opts.demo_trading,
+                transport=opts.rest_transport,
+                timeout=opts.request_timeout,
+            )
+        return BookIO(
+            router=self._channels,
+            subscribe=self._subscribe_one,
+            unsubscribe=self._unsubscribe_one,
+            rest=self._public_rest,
+            subscribed=lambda key: self._connections[key].subscriptions,
+            on=self.on,
+            off=self.off,
+            logger=self.logger,
+            timeout=opts.request_timeout,
+            retry_delay=opts.reconnect_delay,
+            retry_max_delay=opts.reconnect_max_delay,
+        )
 
     # -- orders: tracking and reconciliation ------------------------------------
 
@@ -667,7 +744,9 @@ class AsyncWebsocketClient:
             self._connection(channel.connection)
             self._channels.hold(channel.connection, arg)
             try:
-                await self._change_subscription("subscribe", arg, channel.connection, timeout)
+                await self._change_subscription(
+                    "subscribe", arg, channel.connection, timeout, channel.login
+                )
             except BaseException:
                 self._channels.release(channel.connection, arg, failed=True)
                 raise
@@ -761,6 +840,8 @@ class AsyncWebsocketClient:
         self._channels.close()
         await asyncio.gather(*(c.close() for c in self._connections.values()))
         await self.instruments.aclose()
+        if self._public_rest is not None:
+            await self._public_rest.aclose()
         await self._fates.aclose()
         for stream in tuple(self._update_streams):
             stream.end()

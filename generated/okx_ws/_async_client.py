@@ -19,6 +19,7 @@ from typing import Any, Literal
 from okx_ws_core import (
     FINAL_STATES,
     AsyncWebsocketClient,
+    BookStream,
     ChannelStream,
     ClientClosed,
     ClientOptions,
@@ -257,6 +258,42 @@ class AsyncWebsocketAPIClient:
         """Calls cancelled after their frame was (maybe) written: their fate on OKX is
         unknown until OKX's late reply or :meth:`reconcile` settles it."""
         return self._ws.cancelled_fates()
+
+    async def order_book(
+        self,
+        inst_id: str,
+        channel: Literal["books5", "bbo-tbt", "books", "books-l2-tbt", "books50-l2-tbt"] = "books",
+        *,
+        resync: Literal["resubscribe", "rest"] = "resubscribe",
+        depth: int | None = None,
+        timeout: float | None = None,
+        wait: bool = True,
+    ) -> BookStream:
+        """A local copy of one instrument's order book, kept consistent with OKX.
+
+        Subscribes to ``channel`` (``books5``/``bbo-tbt``: each push replaces the
+        book; the others: a snapshot, then updates chained by seqId/prevSeqId) and,
+        with ``wait``, returns once the book is valid (:class:`UpdateTimeout` after
+        ``timeout`` seconds, default the client's).  After a gap or a reconnect the
+        book turns invalid at once (reads raise :class:`StaleBookError`) until it
+        is resynced: by resubscribing (default) or from ``GET /api/v5/market/books``
+        (``resync="rest"``, exact on tick-by-tick channels).
+        Raises :class:`ConfigurationError`, nothing sent, when OKX forbids
+        ``channel`` beside a book already followed on ``inst_id`` (books-l2-tbt
+        with books or books50-l2-tbt) or when the channel needs a login and the
+        client has no credentials.  ``depth``: levels kept per side (default the
+        channel's).  Read ``best_bid()``, ``best_ask()``, ``depth(n)``, ``seq_id``,
+        ``valid``, ``ts``; ``async for change in book`` yields each applied
+        update; ``await book.aclose()`` unsubscribes.
+        """
+        return await self._ws.order_book(
+            channels.ORDER_BOOK_CHANNELS[channel],
+            inst_id,
+            resync=resync,
+            depth=depth,
+            timeout=timeout,
+            wait=wait,
+        )
 
     async def subscribe_orders(
         self,
