@@ -17,6 +17,7 @@ see :mod:`.late` and :meth:`AsyncWebsocketClient.cancelled_fates`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import weakref
 from collections.abc import Iterable, Mapping
@@ -31,6 +32,7 @@ from .channels import (
     Channel,
     ChannelRouter,
     ChannelStream,
+    ChannelUpdate,
     UpdateCallback,
 )
 from .clock import server_offset_ms
@@ -42,6 +44,7 @@ from .errors import (
     ConnectionLost,
     ConnectTimeout,
     OkxApiError,
+    OkxWsError,
     ParamsValidationError,
     RequestCancelled,
     RequestTimeout,
@@ -135,6 +138,8 @@ class AsyncWebsocketClient:
             self._ids = RequestIds(opts.id_prefix)
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
+        self._instrument_channels: tuple[Channel[Any, Any], ...] = ()
+        self._following_instruments = False
         self._update_streams: UpdateRegistry = weakref.WeakSet()
         self.instruments = InstrumentRegistry(
             opts.rest_base(),
@@ -296,6 +301,44 @@ class AsyncWebsocketClient:
         for result in results:
             if isinstance(result, BaseException):
                 raise result
+        await self._follow_instruments(timeout)
+
+    def register_instrument_channels(self, channels: Iterable[Channel[Any, Any]]) -> None:
+        """The channel(s) whose pushes keep instrument codes fresh (the generated clients
+        pass the spec's ``role: instruments``); used by :meth:`connect_ws_api`."""
+        self._instrument_channels = tuple(channels)
+
+    async def _follow_instruments(self, timeout: float | None) -> None:
+        """Subscribe to the instruments channel for ``instrument_types`` (once), so new
+        listings resolve without REST and delistings are refused before sending.
+        Best effort: without it the REST list stays the source, so a failure is logged."""
+        opts = self.options
+        push = (
+            bool(opts.instrument_types) if opts.instruments_push is None else opts.instruments_push
+        )
+        if not push or self._following_instruments:
+            return
+        self._following_instruments = True
+        for channel in self._instrument_channels:
+            for inst_type in opts.instrument_types:
+                try:
+                    await self.subscribe_channel(
+                        channel,
+                        {"instType": inst_type},
+                        callback=functools.partial(self._on_instruments, inst_type),
+                        timeout=timeout,
+                    )
+                except OkxWsError as exc:
+                    self.logger.warning(
+                        "okx-ws: not following %s instruments by push (%s); REST stays the source",
+                        inst_type,
+                        exc,
+                    )
+
+    def _on_instruments(self, inst_type: str, update: ChannelUpdate[Any]) -> None:
+        self.instruments.merge_push(
+            inst_type, [item.model_dump(by_alias=True, exclude_none=True) for item in update.data]
+        )
 
     async def load_instruments(
         self, inst_types: Iterable[str], *, inst_families: Iterable[str] = ()

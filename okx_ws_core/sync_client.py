@@ -283,6 +283,10 @@ class WebsocketClient:
         )
         return BlockingBookStream(stream, self._run, self._on_loop)
 
+    def register_instrument_channels(self, channels: Iterable[Channel[Any, Any]]) -> None:
+        """See :meth:`AsyncWebsocketClient.register_instrument_channels`."""
+        self._on_loop(lambda: self._async.register_instrument_channels(channels))
+
     def register_order_tracking(
         self, ops: Iterable[OrderOp], channels: Iterable[Channel[Any, Any]]
     ) -> None:

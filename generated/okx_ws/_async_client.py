@@ -67,6 +67,7 @@ class AsyncWebsocketAPIClient:
         transport: TransportName | Connector | None = None,
         instruments: Mapping[str, int] | None = None,
         instrument_types: tuple[str, ...] | None = None,
+        instruments_push: bool | None = None,
         rate_limit: RateLimitMode | None = None,
         share_limits: bool | None = None,
         sync_time: bool | None = None,
@@ -98,6 +99,7 @@ class AsyncWebsocketAPIClient:
         * ``transport`` (default ``'websockets'``): WebSocket library, "websockets" (fastest) or "httpx-ws", or a Connector object.
         * ``instruments`` (default ``None``): Known instIdCodes by instId; with these no REST call is needed.
         * ``instrument_types`` (default ``()``): Instrument types whose codes connect_ws_api() loads up front, e.g. ("SPOT", "SWAP").
+        * ``instruments_push`` (default ``None``): Keep the codes of instrument_types fresh from OKX's instruments channel (new listings without a REST call, delistings refused before sending); default: on when instrument_types is set.
         * ``rate_limit`` (default ``'wait'``): OKX's rate limits, client side: "wait" until a request may go (within its timeout), "raise" RateLimitExceeded at once, or "off".
         * ``share_limits`` (default ``True``): Pace connects and load instrument lists together with this process's other clients of the same host, as OKX counts both per IP; False: this client alone.
         * ``sync_time`` (default ``False``): Read OKX's clock (GET /api/v5/public/time) before the first login.
@@ -121,6 +123,7 @@ class AsyncWebsocketAPIClient:
             "transport": transport,
             "instruments": instruments,
             "instrument_types": instrument_types,
+            "instruments_push": instruments_push,
             "rate_limit": rate_limit,
             "share_limits": share_limits,
             "sync_time": sync_time,
@@ -144,6 +147,7 @@ class AsyncWebsocketAPIClient:
             )
         self._ws = ws_client
         ws_client.register_order_tracking(channels.ORDER_OPS.values(), channels.ORDER_CHANNELS)
+        ws_client.register_instrument_channels(channels.INSTRUMENT_CHANNELS)
 
     def get_ws_client(self) -> AsyncWebsocketClient:
         """The underlying client: subscribe to channels, listen to events, send raw requests."""

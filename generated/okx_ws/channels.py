@@ -183,7 +183,7 @@ INSTRUMENTS: Channel[models.InstrumentsArgs, models.InstrumentsPushItem] = Chann
     connection="public",
     args_model=models.InstrumentsArgs,
     item_model=models.InstrumentsPushItem,
-    role=None,
+    role="instruments",
     doc="Instruments of one type: the full list on subscribing, then (since 2026-09-30) only the instruments that changed; merge them by instId.",
 )
 
@@ -297,6 +297,10 @@ ORDER_BOOK_CHANNELS: dict[str, Channel[Any, Any]] = {
 }
 ORDER_CHANNELS: tuple[Channel[Any, Any], ...] = tuple(
     channel for channel in CHANNELS.values() if channel.role == "orders"
+)
+# The channel whose pushes keep the instrument registry's codes fresh (role: instruments).
+INSTRUMENT_CHANNELS: tuple[Channel[Any, Any], ...] = tuple(
+    channel for channel in CHANNELS.values() if channel.role == "instruments"
 )
 ORDER_OPS: dict[str, OrderOp] = {
     "order": OrderOp("order", "place", exp_time=True, lookup="order"),
