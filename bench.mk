@@ -3,8 +3,8 @@
 # every client side by side against the strict simulator (instIdCode required) in
 # separate processes, several passes each, and prints the median of the passes, then
 # the order-book row (python -m bench.book in its own process, issue #18).  It
-# writes bench/results.json (the book under "order_book") and keeps a dated copy, bench/results/YYYY-MM-DD.json, for
-# the README to point at.  `make bench-quick` (or BENCH_ARGS=--quick) is the short run
+# writes bench/results.json (the book under "order_book") and keeps a dated copy,
+# bench/results/YYYY-MM-DD.json, for the README to point at.  `make bench-quick` (or BENCH_ARGS=--quick) is the short run
 # (one pass, smaller phases, no dated copy).
 
 PYTHON ?= python
