@@ -47,6 +47,12 @@ class Depth(NamedTuple):
     asks: list[Level]
 
 
+# A run of stale slots opened below every entry at once: a new worst level --
+# a level entering OKX's window at the far end, as common as a delete near the
+# top -- then takes a slot instead of shifting the whole list.
+_SLACK: Final = 32
+_SLACK_KEYS: Final = [float("-inf")] * _SLACK
+_SLACK_PXS: Final = [""] * _SLACK  # never a price: never live
 _DIGITS: Final = 15  # significant digits a double keeps exactly (DBL_DIG)
 _EXACT: Final = Context(prec=1000)  # normalize() rounds to the context: never here
 
@@ -200,6 +206,13 @@ class Side:
             self.gone.pop(pxs[i], None)
             keys[i] = key
             pxs[i] = px
+        elif not i:  # below every entry, all live: open stale slots there
+            keys[:0] = _SLACK_KEYS
+            pxs[:0] = _SLACK_PXS
+            i = _SLACK - 1
+            keys[i] = key
+            pxs[i] = px
+            self.lo = _SLACK
         else:
             if n >= self.cap:
                 self.purge()
