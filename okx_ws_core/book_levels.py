@@ -35,7 +35,7 @@ from typing import Final, NamedTuple, TypeAlias
 
 from .errors import OkxWsError
 
-__all__ = ["BookFrameError", "Depth", "Level", "Side", "is_zero", "price_key"]
+__all__ = ["BookFrameError", "Depth", "Level", "Side", "price_key"]
 
 Level: TypeAlias = tuple[Decimal, Decimal]
 
@@ -59,14 +59,6 @@ _EXACT: Final = Context(prec=1000)  # normalize() rounds to the context: never h
 
 class BookFrameError(OkxWsError, ValueError):
     """A frame or snapshot the book cannot use (wrong instrument, unparsable price, no seqId)."""
-
-
-def is_zero(size: str) -> bool:
-    """A delete: OKX sends ``"0"``; ``"0.0"``-like spellings are treated alike.
-
-    The same test is written inline on the hot paths (a call costs more than it).
-    """
-    return size == "0" or (size[:1] == "0" and size[-1:] == "0" and not size.strip("0."))
 
 
 def price_key(px: str) -> float:
@@ -150,7 +142,7 @@ class Side:
             if px not in sizes:
                 if (sz != "0" or px not in self.gone) and self.insert(px, sz):
                     inserted = True
-            elif sz == "0" or (sz[0] == "0" and sz[-1] == "0" and not sz.strip("0.")):
+            elif sz == "0" or (sz[0] == "0" and sz[-1] in "0." and not sz.strip("0.")):
                 del sizes[px]
             else:
                 sizes[px] = sz
@@ -164,7 +156,7 @@ class Side:
         of a stale neighbour when it has one (no ``memmove``).  Trimming to
         depth is the caller's, after the whole frame.
         """
-        zero = sz == "0" or (sz[:1] == "0" and sz[-1] == "0" and not sz.strip("0."))
+        zero = sz == "0" or (sz[:1] == "0" and sz[-1] in "0." and not sz.strip("0."))
         key = self.keyof.get(px)
         if key is None:
             # price_key(), inlined: this is the costly row of a busy book

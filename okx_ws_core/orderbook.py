@@ -217,7 +217,9 @@ class OrderBook:
                         px = row[0]
                         sz = row[1]
                         if px in sizes:
-                            if sz == "0" or (sz[0] == "0" and sz[-1] == "0" and not sz.strip("0.")):
+                            if sz == "0" or (
+                                sz[0] == "0" and sz[-1] in "0." and not sz.strip("0.")
+                            ):
                                 del sizes[px]
                             else:
                                 sizes[px] = sz  # most updates: as cheap as a plain dict
@@ -233,7 +235,9 @@ class OrderBook:
                         px = row[0]
                         sz = row[1]
                         if px in sizes:
-                            if sz == "0" or (sz[0] == "0" and sz[-1] == "0" and not sz.strip("0.")):
+                            if sz == "0" or (
+                                sz[0] == "0" and sz[-1] in "0." and not sz.strip("0.")
+                            ):
                                 del sizes[px]
                             else:
                                 sizes[px] = sz

@@ -123,3 +123,13 @@ def test_long_streams_on_shallow_books_equal_the_naive_model(events: Any, depth:
         top = book.depth(depth)
         assert top.bids == sorted(model[0].items(), reverse=True)
         assert top.asks == sorted(model[1].items())
+
+
+@pytest.mark.parametrize("zero", ["0", "0.0", "0.000", "00", "0."])
+@pytest.mark.parametrize("known", [True, False])
+def test_every_zero_spelling_deletes_a_level(zero: str, known: bool) -> None:
+    """A known level (hot path) and one under another spelling (the search path) alike."""
+    book = OrderBook(INST, "books")
+    book.apply(frame("snapshot", -1, 10, [("100.5", "1"), ("100", "2")], [("101", "1")]), 0.0)
+    book.apply(frame("update", 10, 11, [("100.5" if known else "100.50", zero)], []), now=0.0)
+    assert book.levels()[0] == {Decimal("100"): Decimal("2")}
