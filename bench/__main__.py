@@ -4,7 +4,8 @@ For each client: a fresh server subprocess, then a fresh worker subprocess for
 latency/throughput/CPU (several passes, interleaved across clients; the table
 shows each figure's median), then another for memory.  Once per run, okx-ws's
 cold first order (fresh clients, with and without warming the instrument
-codes).  Import and ``make generate`` times are taken first, while nothing
+codes), and the order-book row: ``python -m bench.book`` in its own process
+(okx-ws's ``OrderBook`` vs ccxt pro's book vs a plain-dict floor, issue #18).  Import and ``make generate`` times are taken first, while nothing
 else runs.  Prints the tables and writes ``bench/results.json`` (``--out`` to
 change); a full run also keeps a dated copy, ``bench/results/YYYY-MM-DD.json``,
 that the README can point at.
@@ -28,13 +29,14 @@ from .drivers import CLIENTS, okx_ws_key
 from .drivers.okx_ws_clients import default_transport
 from .merge import aggregation, merge_passes
 from .procs import ServerProcess
-from .report import ratios, render
+from .report import ratios, render, render_book
 from .sizes import FULL, QUICK
 from .startup import generate_time_s, import_times_ms
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "bench" / "results"
 WORKER_TIMEOUT_S = 90  # a full perf worker normally needs < 15 s
+BOOK_TIMEOUT_S = 1200  # a full bench.book run normally needs 3-6 min
 
 
 def _log(message: str) -> None:
@@ -76,6 +78,23 @@ def _worker(client: str, server: ServerProcess, mode: str, quick: bool) -> dict[
     return {"unavailable": f"{mode} worker failed (exit {proc.returncode}): {tail}"}
 
 
+def measure_book(quick: bool) -> dict[str, Any]:
+    """The order-book row: ``python -m bench.book --json`` in a fresh process (no server)."""
+    argv = [sys.executable, "-m", "bench.book", "--json"] + (["--quick"] if quick else [])
+    try:
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, timeout=BOOK_TIMEOUT_S, cwd=REPO
+        )
+    except subprocess.TimeoutExpired:
+        return {"unavailable": f"bench.book timed out after {BOOK_TIMEOUT_S} s"}
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("RESULT "):
+            result: dict[str, Any] = json.loads(line[len("RESULT ") :])
+            return result
+    tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+    return {"unavailable": f"bench.book failed (exit {proc.returncode}): {tail}"}
+
+
 def measure_perf(key: str, server_kind: str, quick: bool) -> dict[str, Any]:
     with ServerProcess(server_kind) as server:
         return _worker(key, server, "perf", quick)
@@ -108,6 +127,9 @@ def main() -> None:
     parser.add_argument("--no-memory", action="store_true", help="skip memory per client")
     parser.add_argument(
         "--no-cold", action="store_true", help="skip okx-ws's cold first order measurement"
+    )
+    parser.add_argument(
+        "--no-book", action="store_true", help="skip the order-book row (python -m bench.book)"
     )
     parser.add_argument(
         "--passes",
@@ -157,6 +179,13 @@ def main() -> None:
         status = cold.get("unavailable") or "ok"
         _log(f"bench: cold first order {cold_key}: {status} ({time.perf_counter() - t0:.1f} s)")
 
+    book: dict[str, Any] | None = None
+    if not args.no_book:
+        t0 = time.perf_counter()
+        book = measure_book(args.quick)
+        status = book.get("unavailable") or "ok"
+        _log(f"bench: order book: {status} ({time.perf_counter() - t0:.1f} s)")
+
     clients: dict[str, dict[str, Any]] = {}
     for key in keys:
         result = merge_passes(runs[key])
@@ -188,6 +217,8 @@ def main() -> None:
         "runtime_s": None,
     }
     print(render(clients, generate_s, meta, transport, cold))
+    if book is not None:
+        print("\n" + render_book(book))
     meta["runtime_s"] = round(time.perf_counter() - started, 1)
     payload = {
         "meta": meta,
@@ -196,6 +227,7 @@ def main() -> None:
         "clients": clients,
         "ratios": ratios(clients),
         "cold_first_order": cold,
+        "order_book": book,
     }
     text = json.dumps(payload, indent=2, default=str) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)

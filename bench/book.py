@@ -482,92 +482,140 @@ def _agree(snap: Frame, frames: list[Frame]) -> str:
     return "all books agree on the top 10" if not bad else f"MISMATCH: {bad} differ from okx-ws"
 
 
-def run(frames_n: int, passes: int) -> None:
-    print(
-        f"python {sys.version.split()[0]}, {frames_n:,} updates per stream, best of {passes} passes, "
-        f"read pattern: best bid+ask and top {READ_DEPTH} per side every {READ_EVERY} updates"
+def _shape_stats(frames: list[Frame]) -> dict[str, float]:
+    rows = [len(f["data"][0]["bids"]) + len(f["data"][0]["asks"]) for f in frames]
+    deletes = sum(
+        1 for f in frames for side in ("bids", "asks") for r in f["data"][0][side] if r[1] == "0"
     )
-    overhead = _timer_overhead_us()
+    return {
+        "levels_per_update": sum(rows) / len(frames),
+        "one_level_share": rows.count(1) / len(frames),
+        "delete_share": deletes / sum(rows),
+    }
+
+
+def measure(frames_n: int, passes: int, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Every shape through every implementation; plain data (``render`` prints it, ``make bench`` keeps it)."""
+    result: dict[str, Any] = {
+        "python": sys.version.split()[0],
+        "frames": frames_n,
+        "passes": passes,
+        "read_every": READ_EVERY,
+        "read_depth": READ_DEPTH,
+        "levels": LEVELS,
+        "timer_overhead_us": _timer_overhead_us(),
+        "shapes": {},
+    }
     for shape in SHAPES:
+        if log:
+            log(f"bench.book: {shape} ...")
         snap, frames = make_stream(shape, frames_n)
         # The replayed stream sits in memory; a live process holds no such
         # backlog, so keep the collector from walking it on every full pass.
         gc.collect()
         gc.freeze()
-        levels = sum(len(f["data"][0]["bids"]) + len(f["data"][0]["asks"]) for f in frames)
-        single = sum(
-            1 for f in frames if len(f["data"][0]["bids"]) + len(f["data"][0]["asks"]) == 1
-        )
-        deletes = sum(
-            1
-            for f in frames
-            for side in ("bids", "asks")
-            for r in f["data"][0][side]
-            if r[1] == "0"
-        )
-        print(
-            f"\n== {shape} ({SHAPES[shape][0]} frames): {levels / len(frames):.2f} levels/update, "
-            f"{single / len(frames):.0%} one-level, {deletes / levels:.0%} of rows delete"
-        )
-        best: dict[str, list[float]] = {c.name: [] for c in IMPLS}
-        best_r: dict[str, list[float]] = {c.name: [] for c in IMPLS}
+        times: dict[str, list[float]] = {c.name: [] for c in IMPLS}
+        times_r: dict[str, list[float]] = {c.name: [] for c in IMPLS}
         for p in range(passes):
             order = IMPLS[p % len(IMPLS) :] + IMPLS[: p % len(IMPLS)]
             for cls in order:
-                best[cls.name].append(_replay(cls(), snap, frames, reads=False))
-                best_r[cls.name].append(_replay(cls(), snap, frames, reads=True))
-        t_okx = min(best["okx-ws"])
-        t_floor = min(best["floor"])
-        print(
-            f"{'':10} {'updates/s':>11} {'ns/update':>10} {'median ns':>10} {'+reads /s':>11} "
-            f"{'vs okx-ws':>9} {'p50 us':>7} {'p99 us':>7}"
-        )
+                times[cls.name].append(_replay(cls(), snap, frames, reads=False))
+                times_r[cls.name].append(_replay(cls(), snap, frames, reads=True))
+        impls: dict[str, dict[str, float]] = {}
         for cls in IMPLS:
-            t = min(best[cls.name])
-            tr = min(best_r[cls.name])
+            t, tr = min(times[cls.name]), min(times_r[cls.name])
             p50, p99 = _latency(cls(), snap, frames)
-            print(
-                f"{cls.name:10} {len(frames) / t:11,.0f} {t / len(frames) * 1e9:10.0f} "
-                f"{statistics.median(best[cls.name]) / len(frames) * 1e9:10.0f} {len(frames) / tr:11,.0f} "
-                f"{t / t_okx:8.2f}x {p50:7.2f} {p99:7.2f}"
-            )
-        t_ccxt = min(best["ccxt"])
-        t_core = min(best["ccxt-core"])
-        ok_floor = t_okx / t_floor
-        print(
-            f"okx-ws / floor = {ok_floor:.2f}x (target <= 1.5x: {'met' if ok_floor <= 1.5 else 'MISSED'}); "
-            f"ccxt / okx-ws = {t_ccxt / t_okx:.2f}x (target >= 3x: {'met' if t_ccxt / t_okx >= 3 else 'MISSED'}); "
-            f"ccxt-core / okx-ws = {t_core / t_okx:.2f}x"
-        )
-        tr_okx, tr_floor = min(best_r["okx-ws"]), min(best_r["floor"])
-        print(
-            f"with reads: okx-ws / floor = {tr_okx / tr_floor:.2f}x, ccxt / okx-ws = {min(best_r['ccxt']) / tr_okx:.2f}x"
-        )
-        print(_agree(snap, frames))
-        if shape == "one-level":
-            print(_by_kind(snap, frames))
+            impls[cls.name] = {
+                "updates_per_s": len(frames) / t,
+                "ns_per_update": t / len(frames) * 1e9,
+                "median_ns_per_update": statistics.median(times[cls.name]) / len(frames) * 1e9,
+                "with_reads_per_s": len(frames) / tr,
+                "p50_us": p50,
+                "p99_us": p99,
+            }
+        t_okx, tr_okx = min(times["okx-ws"]), min(times_r["okx-ws"])
+        result["shapes"][shape] = {
+            "channel": SHAPES[shape][0],
+            **_shape_stats(frames),
+            "impls": impls,
+            "okx_ws_vs_floor": t_okx / min(times["floor"]),
+            "ccxt_vs_okx_ws": min(times["ccxt"]) / t_okx,
+            "ccxt_core_vs_okx_ws": min(times["ccxt-core"]) / t_okx,
+            "with_reads_okx_ws_vs_floor": tr_okx / min(times_r["floor"]),
+            "with_reads_ccxt_vs_okx_ws": min(times_r["ccxt"]) / tr_okx,
+            "agree": _agree(snap, frames),
+            "by_kind": _by_kind(snap, frames) if shape == "one-level" else None,
+        }
         del snap, frames
         gc.unfreeze()
-    print(
-        f"\nlatency: frame (parsed dict) -> book updated, per update; timer overhead {overhead:.2f} us included"
-    )
     snap, _ = make_stream("books", 0)
-    print(f"memory per book of {LEVELS} levels a side (tracemalloc, after the frame is dropped):")
-    for name in ("okx-ws", "ccxt", "floor"):
-        print(f"  {name:8} {_memory_per_book(name, snap) / 1024:8.1f} KiB")
+    result["memory_kib"] = {
+        name: _memory_per_book(name, snap) / 1024 for name in ("okx-ws", "ccxt", "floor")
+    }
+    return result
+
+
+def render(result: dict[str, Any]) -> str:
+    """The tables ``python -m bench.book`` prints."""
+    out = [
+        f"python {result['python']}, {result['frames']:,} updates per stream, best of "
+        f"{result['passes']} passes, read pattern: best bid+ask and top {result['read_depth']} "
+        f"per side every {result['read_every']} updates"
+    ]
+    for shape, s in result["shapes"].items():
+        out += [
+            "",
+            f"== {shape} ({s['channel']} frames): {s['levels_per_update']:.2f} levels/update, "
+            f"{s['one_level_share']:.0%} one-level, {s['delete_share']:.0%} of rows delete",
+            f"{'':10} {'updates/s':>11} {'ns/update':>10} {'median ns':>10} {'+reads /s':>11} "
+            f"{'vs okx-ws':>9} {'p50 us':>7} {'p99 us':>7}",
+        ]
+        ours = s["impls"]["okx-ws"]["ns_per_update"]
+        for name, r in s["impls"].items():
+            out.append(
+                f"{name:10} {r['updates_per_s']:11,.0f} {r['ns_per_update']:10.0f} "
+                f"{r['median_ns_per_update']:10.0f} {r['with_reads_per_s']:11,.0f} "
+                f"{r['ns_per_update'] / ours:8.2f}x {r['p50_us']:7.2f} {r['p99_us']:7.2f}"
+            )
+        floor, ccxt = s["okx_ws_vs_floor"], s["ccxt_vs_okx_ws"]
+        out += [
+            f"okx-ws / floor = {floor:.2f}x (target <= 1.5x: {'met' if floor <= 1.5 else 'MISSED'}); "
+            f"ccxt / okx-ws = {ccxt:.2f}x (target >= 3x: {'met' if ccxt >= 3 else 'MISSED'}); "
+            f"ccxt-core / okx-ws = {s['ccxt_core_vs_okx_ws']:.2f}x",
+            f"with reads: okx-ws / floor = {s['with_reads_okx_ws_vs_floor']:.2f}x, "
+            f"ccxt / okx-ws = {s['with_reads_ccxt_vs_okx_ws']:.2f}x",
+            s["agree"],
+        ]
+        if s["by_kind"]:
+            out.append(s["by_kind"])
+    out += [
+        "",
+        "latency: frame (parsed dict) -> book updated, per update; timer overhead "
+        f"{result['timer_overhead_us']:.2f} us included",
+        f"memory per book of {result['levels']} levels a side (tracemalloc, after the frame is dropped):",
+        *(f"  {name:8} {kib:8.1f} KiB" for name, kib in result["memory_kib"].items()),
+    ]
+    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m bench.book", description=__doc__.split("\n")[0]
+        prog="python -m bench.book", description=(__doc__ or "").split("\n")[0]
     )
     parser.add_argument("--quick", action="store_true", help="20,000 updates, 2 passes")
     parser.add_argument("--frames", type=int, default=120_000)
     parser.add_argument("--passes", type=int, default=5)
+    parser.add_argument(
+        "--json", action="store_true", help="print one RESULT <json> line (for make bench)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.frames, args.passes = 20_000, 2
-    run(args.frames, args.passes)
+    if args.json:
+        log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+        print("RESULT " + json.dumps(measure(args.frames, args.passes, log)))
+    else:
+        print(render(measure(args.frames, args.passes)))
 
 
 if __name__ == "__main__":

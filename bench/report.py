@@ -232,3 +232,60 @@ def _target(what: str, ours: float | None, floor: float | None, limit: float) ->
     ratio = (ours or 0.0) / (floor or 1.0)
     verdict = "meets" if ratio <= limit else "MISSES"
     return f"- {what} = {ratio:.2f}× floor (target ≤ {limit}×): {verdict}"
+
+
+def render_book(book: dict[str, Any]) -> str:
+    """The order-book row (issue #18): okx-ws's ``OrderBook`` against ccxt pro's book and the floor.
+
+    Per stream shape, updates applied per CPU second (one process: per core),
+    the ratios the issue sets targets on (okx-ws / floor time <= 1.5x, ccxt /
+    okx-ws time >= 3x; reported, never asserted), the same with the read
+    pattern, frame -> book latency, and memory per 400-level-a-side book.
+    """
+    if book.get("unavailable"):
+        return f"Order book (python -m bench.book): NOT MEASURED: {book['unavailable']}"
+    header = [
+        "shape",
+        "okx-ws upd/s",
+        "ccxt upd/s",
+        "floor upd/s",
+        "okx-ws/floor",
+        "ccxt/okx-ws",
+        "+reads okx-ws/floor",
+        "p50 µs",
+        "p99 µs",
+    ]
+    rows = []
+    for shape, s in book["shapes"].items():
+        ours = s["impls"]["okx-ws"]
+        rows.append(
+            [
+                f"{shape} ({s['levels_per_update']:.2f} lv/upd)",
+                _fmt(ours["updates_per_s"], 0),
+                _fmt(s["impls"]["ccxt"]["updates_per_s"], 0),
+                _fmt(s["impls"]["floor"]["updates_per_s"], 0),
+                f"{s['okx_ws_vs_floor']:.2f}×",
+                f"{s['ccxt_vs_okx_ws']:.2f}×",
+                f"{s['with_reads_okx_ws_vs_floor']:.2f}×",
+                _fmt(ours["p50_us"], 2),
+                _fmt(ours["p99_us"], 2),
+            ]
+        )
+    mem = book["memory_kib"]
+    lines = [
+        f"Order book (python -m bench.book, {book['frames']:,} updates per shape, best of "
+        f"{book['passes']} interleaved passes, one process; ratios are time per update; "
+        f"reads: best bid+ask and top {book['read_depth']} every {book['read_every']} updates):",
+        _table(header, rows),
+        f"memory per book of {book['levels']} levels a side: "
+        + ", ".join(f"{name} {kib:,.0f} KiB" for name, kib in mem.items()),
+        "Targets (measured, not asserted; issue #18):",
+    ]
+    for shape, s in book["shapes"].items():
+        floor, ccxt = s["okx_ws_vs_floor"], s["ccxt_vs_okx_ws"]
+        lines.append(
+            f"- {shape}: okx-ws = {floor:.2f}× floor (target ≤ 1.5×): "
+            f"{'meets' if floor <= 1.5 else 'MISSES'}; ccxt = {ccxt:.2f}× okx-ws "
+            f"(target ≥ 3×): {'meets' if ccxt >= 3 else 'MISSES'}; {s['agree']}"
+        )
+    return "\n".join(lines)

@@ -5,7 +5,8 @@ trades with the blocking ``WebsocketAPIClient`` and with the asyncio
 ``AsyncWebsocketAPIClient``: single, batch and partially failing orders,
 amends, cancels, mass cancels and the four spread operations; then a typed
 ``orders`` push, an order tracked until it is filled, and two unknown fates
-(a lost reply, a lost request) settled by ``reconcile()``.
+(a lost reply, a lost request) settled by ``reconcile()``.  It opens with market
+data, without credentials: a ticker and an order book kept in sync by seqId.
 
 Every request frame is printed as it goes on the wire (through a small
 ``Connector`` wrapper, the same public hook tests use), so you can see the
@@ -317,6 +318,28 @@ async def async_session(base_url: str) -> None:
         print(f"\n-> 'orders' channel pushed {len(pushes)} updates: {', '.join(pushes)}")
 
 
+def market_session(base_url: str) -> None:
+    """A ticker and an order book, with no API key: public channels need no login."""
+    print("\n=== Market data (no credentials): a ticker and a local order book ===")
+    with WebsocketAPIClient(base_url=base_url, attach_event_listeners=False) as client:
+        ticker = client.subscribe_tickers("BTC-USDT-SWAP").get(timeout=5).data[0]
+        print(f"-> subscribe_tickers: {ticker.inst_id} last {ticker.last}"
+              f" bid {ticker.bid_px} ask {ticker.ask_px}")  # fmt: skip
+        print("-> order_book('BTC-USDT-SWAP', channel='books'): a snapshot, then updates"
+              " applied only if prevSeqId == the book's seqId")  # fmt: skip
+        with client.order_book("BTC-USDT-SWAP", channel="books") as book:
+            seen = [f"{c.seq_id}{' (snapshot)' if c.snapshot else ''}"
+                    for c in itertools.islice(book, 3)]  # fmt: skip
+            print(f"   valid={book.valid} seqId={book.seq_id}, applied: {', '.join(seen)}")
+            top = book.depth(5)
+            print("   bids (px, sz)          asks (px, sz)")
+            for bid, ask in zip(top.bids, top.asks, strict=False):
+                print(f"   {bid[0]!s:>9} {bid[1]!s:<12} {ask[0]!s:>9} {ask[1]!s}")
+            best_bid, best_ask = book.best_bid(), book.best_ask()
+            assert best_bid is not None and best_ask is not None
+            print(f"   best bid {best_bid[0]} / best ask {best_ask[0]}: spread {book.spread}")
+
+
 def current_okx_session(base_url: str) -> None:
     """What changed at OKX in 2026, as a trader meets it (issue #22)."""
     print("\n=== OKX as it is today (spec/okx-changes.yaml) ===")
@@ -353,6 +376,7 @@ def current_okx_session(base_url: str) -> None:
 def main() -> None:
     with SimulatorThread() as sim:
         print(f"OKX simulator listening on {sim.base_url} (paths /ws/v5/public|private|business)")
+        market_session(sim.base_url)
         current_okx_session(sim.base_url)
         blocking_session(sim.base_url)
         asyncio.run(async_session(sim.base_url))

@@ -9,6 +9,7 @@ generated package.
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
+from .book_stream import BlockingBookStream, BookStream
 from .channels import (
     BlockingChannelStream,
     Channel,
@@ -42,6 +43,7 @@ from .errors import (
 )
 from .events import Event
 from .options import ClientOptions
+from .orderbook import BookChange, Depth, OrderBook, StaleBookError, check_book_channels
 from .protocol import ExtraFields, Operation, Resolved, prepare_args
 from .reconcile import Verdict
 from .rest import RestAuthenticationError
@@ -61,8 +63,11 @@ __all__ = [
     "FINAL_STATES",
     "AsyncWebsocketClient",
     "AuthenticationError",
+    "BlockingBookStream",
     "BlockingCallInLoop",
     "BlockingChannelStream",
+    "BookChange",
+    "BookStream",
     "Channel",
     "ChannelStream",
     "ChannelUpdate",
@@ -74,12 +79,14 @@ __all__ = [
     "ConnectTimeout",
     "ConnectionLost",
     "Connector",
+    "Depth",
     "Event",
     "Fill",
     "InstrumentResolutionError",
     "OkxApiError",
     "OkxWsError",
     "Operation",
+    "OrderBook",
     "OrderOp",
     "OrderTracker",
     "OrderWaitTimeout",
@@ -90,6 +97,7 @@ __all__ = [
     "RequestTimeout",
     "Resolved",
     "RestAuthenticationError",
+    "StaleBookError",
     "StreamInUse",
     "SubscriptionError",
     "TrackedOrder",
@@ -99,6 +107,7 @@ __all__ = [
     "UpdateTimeout",
     "Verdict",
     "WebsocketClient",
+    "check_book_channels",
     "prepare_args",
     "resolve_url",
 ]

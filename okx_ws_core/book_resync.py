@@ -12,6 +12,15 @@ performs the I/O ones and may log or count the others:
   subscribe reply brings a fresh ``action: "snapshot"``.
 * :class:`Synced` -- the book is valid again (informational).
 
+**Resync choice: REST by default** (``resync="rest"``).  The subscription stays
+live and the stream is buffered, so no frame is lost while resyncing; it costs
+one REST call (public, 40 requests / 2 s) instead of an unsubscribe and a
+subscribe counted against 480 subscribe+login per hour per connection; and it
+works even if OKX stops sending subscribe snapshots.  ``resync="resubscribe"``
+is offered for drivers without REST.  Either way one action is emitted per
+episode and frames are buffered or ignored until it completes, never a
+resubscribe per frame (the storm found in gocryptotrader #2337, 2026-08-18).
+
 The bridging rule below is OKX's "How to manage a local order book correctly"
 (changelog entry of 2026-02-12, see the ``orderbook`` module docstring), kept
 as pure functions so it can be tested on its own.
@@ -19,9 +28,12 @@ as pure functions so it can be tested on its own.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
+
+from .book_levels import BookFrameError
 
 SyncSource = Literal["snapshot", "rest", "push"]
 
@@ -104,3 +116,19 @@ def bridge(prev_seq_id: int, seq_id: int, snap: int) -> Bridge:
 def snapshot_too_old(snap: int, first_buffered_prev: int | None) -> bool:
     """OKX step 4: a snapshot older than the first buffered event's ``prevSeqId`` is refetched."""
     return first_buffered_prev is not None and snap < first_buffered_prev
+
+
+def rest_snapshot_item(
+    reply: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+) -> Mapping[str, Any]:
+    """The one book of a ``GET /api/v5/market/books`` reply: the reply, its ``data``, or that item."""
+    items: Sequence[Mapping[str, Any]]
+    if isinstance(reply, Mapping):
+        if "data" not in reply:
+            return reply
+        items = reply["data"]
+    else:
+        items = reply
+    if len(items) != 1:
+        raise BookFrameError(f"a REST order book snapshot has one item, got {len(items)}")
+    return items[0]

@@ -129,10 +129,18 @@ class ChannelUpdate(Generic[I]):
 UpdateCallback = Callable[[ChannelUpdate[I]], "None | Awaitable[None]"]
 
 
-class _Sink:
-    """One registration with the router: a subscription argument and where updates go."""
+RawDeliver = Callable[[dict[str, Any]], None]
 
-    __slots__ = ("connection", "arg", "deliver", "end")
+
+class _Sink:
+    """One registration with the router: a subscription argument and where updates go.
+
+    A sink with ``raw`` gets OKX's frames as received instead of typed updates
+    (the order book driver: typing 400 levels per push would only be thrown away);
+    it gets only frames whose argument matches its own.
+    """
+
+    __slots__ = ("connection", "arg", "deliver", "end", "raw")
 
     def __init__(
         self,
@@ -140,11 +148,13 @@ class _Sink:
         arg: dict[str, Any],
         deliver: Callable[[ChannelUpdate[Any]], None],
         end: Callable[[], None],
+        raw: RawDeliver | None = None,
     ) -> None:
         self.connection = connection
         self.arg = arg
         self.deliver = deliver
         self.end = end
+        self.raw = raw
 
 
 OrderObserver = Callable[[Channel[Any, Any], list[Any]], None]
@@ -248,15 +258,21 @@ class ChannelRouter:
                 self._logger.exception("okx-ws: the order tracker failed on a %s push", where[1])
         if not sinks:
             return
-        items, problems = channel.parse_items(data)
-        if problems:
-            self._warn(channel, problems)
-        update = ChannelUpdate(channel, connection, arg, items, message)
         targets = [sink for sink in sinks if arg_matches(sink.arg, arg)]
         if not targets and not any(arg_matches(a, arg) for a in self.subscribed(connection)):
-            targets = list(sinks)  # OKX echoed an argument we never sent: every stream gets it
+            # OKX echoed an argument we never sent: every typed stream gets it
+            targets = [sink for sink in sinks if sink.raw is None]
+        update: ChannelUpdate[Any] | None = None
         for sink in targets:
             try:
+                if sink.raw is not None:
+                    sink.raw(message)
+                    continue
+                if update is None:  # typed once per push, and only if a typed stream wants it
+                    items, problems = channel.parse_items(data)
+                    if problems:
+                        self._warn(channel, problems)
+                    update = ChannelUpdate(channel, connection, arg, items, message)
                 sink.deliver(update)
             except Exception:
                 self._logger.exception("okx-ws: a %s update consumer failed", channel.channel)
@@ -284,7 +300,9 @@ class ChannelRouter:
             sink.end()
 
 
-Subscribe = Callable[[dict[str, Any], str, "float | None"], Awaitable[None]]
+# Subscribes (or unsubscribes) one argument of a channel; the channel says on which
+# connection and whether it needs a login.
+Subscribe = Callable[["Channel[Any, Any]", dict[str, Any], "float | None"], Awaitable[None]]
 
 
 class _Registration:
@@ -298,12 +316,13 @@ class _Registration:
         unsubscribe: Subscribe,
         deliver: Callable[[ChannelUpdate[Any]], None],
         end: Callable[[], None],
+        raw: RawDeliver | None = None,
     ) -> None:
         self.router = router
         self.channel = channel
         self.arg = arg
         self._unsubscribe = unsubscribe
-        self.sink = _Sink(channel.connection, arg, deliver, end)
+        self.sink = _Sink(channel.connection, arg, deliver, end, raw)
         self.active = False
 
     async def open(self, subscribe: Subscribe, timeout: float | None) -> None:
@@ -311,7 +330,7 @@ class _Registration:
         self.router.add(self.channel, self.sink)
         self.active = True
         try:
-            await subscribe(self.arg, self.channel.connection, timeout)
+            await subscribe(self.channel, self.arg, timeout)
         except BaseException:
             self.active = False
             if self.router.remove(self.channel, self.sink) and self.router.forget is not None:
@@ -324,7 +343,7 @@ class _Registration:
         self.active = False
         self.sink.end()
         if self.router.remove(self.channel, self.sink) and not self.router.closed:
-            await self._unsubscribe(self.arg, self.channel.connection, timeout)
+            await self._unsubscribe(self.channel, self.arg, timeout)
 
 
 class _Callbacks:

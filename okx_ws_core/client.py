@@ -17,6 +17,7 @@ see :mod:`.late` and :meth:`AsyncWebsocketClient.cancelled_fates`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import weakref
 from collections.abc import Iterable, Mapping
@@ -25,15 +26,17 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from .book_stream import BookIO, BookStream, PublicRest
 from .channels import (
     DEFAULT_BUFFER,
     Channel,
     ChannelRouter,
     ChannelStream,
+    ChannelUpdate,
     UpdateCallback,
 )
 from .clock import server_offset_ms
-from .connection import Connection
+from .connection import LOGIN_POLICY, Connection
 from .endpoints import CONNECTION_KEYS
 from .errors import (
     ClientClosed,
@@ -41,6 +44,7 @@ from .errors import (
     ConnectionLost,
     ConnectTimeout,
     OkxApiError,
+    OkxWsError,
     ParamsValidationError,
     RequestCancelled,
     RequestTimeout,
@@ -51,6 +55,7 @@ from .instruments import InstrumentRegistry
 from .late import LateReply
 from .link import Link
 from .options import ClientOptions
+from .orderbook import Resync
 from .pacing import Pacer, shared_connect_gate
 from .protocol import (
     ErrorEvent,
@@ -133,6 +138,8 @@ class AsyncWebsocketClient:
             self._ids = RequestIds(opts.id_prefix)
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
+        self._instrument_channels: tuple[Channel[Any, Any], ...] = ()
+        self._following_instruments = False
         self._update_streams: UpdateRegistry = weakref.WeakSet()
         self.instruments = InstrumentRegistry(
             opts.rest_base(),
@@ -156,17 +163,18 @@ class AsyncWebsocketClient:
             logger=self.logger,
         )
         self._clock_synced: asyncio.Future[int] | None = None
+        self._public_rest: PublicRest | None = None  # order book snapshots, made on first use
         connector = connector_for(opts.transport)
         self._connections: dict[str, Connection] = {
             key: Connection(
                 key,
                 opts,
                 connector,
-                login_args=None if key == "public" else self._login_args,
+                login_args=None if self._credentials is None else self._login_args,
                 emit=self.emit,
                 forward=self._on_inbound,
                 pacer=self._pacer,
-                sync_clock=None if key == "public" else self.sync_time,
+                sync_clock=self.sync_time,
                 before_login=self._sync_once if opts.sync_time else None,
             )
             for key in CONNECTION_KEYS
@@ -258,9 +266,18 @@ class AsyncWebsocketClient:
             raise ConfigurationError(
                 f"connection must be one of {CONNECTION_KEYS}, got {key!r}"
             ) from None
-        if key != "public" and self._credentials is None:
+        if LOGIN_POLICY.get(key) == "required" and self._credentials is None:
             raise ConfigurationError(
                 f"the {key!r} connection needs api_key, api_secret and api_passphrase"
+            )
+        return conn
+
+    def _operation_connection(self, key: str, op: str) -> Connection:
+        """Operations are sent on a logged-in link: no credentials, nothing is sent."""
+        conn = self._connection(key)
+        if self._credentials is None:
+            raise ConfigurationError(
+                f"operation {op!r} needs api_key, api_secret and api_passphrase"
             )
         return conn
 
@@ -284,6 +301,44 @@ class AsyncWebsocketClient:
         for result in results:
             if isinstance(result, BaseException):
                 raise result
+        await self._follow_instruments(timeout)
+
+    def register_instrument_channels(self, channels: Iterable[Channel[Any, Any]]) -> None:
+        """The channel(s) whose pushes keep instrument codes fresh (the generated clients
+        pass the spec's ``role: instruments``); used by :meth:`connect_ws_api`."""
+        self._instrument_channels = tuple(channels)
+
+    async def _follow_instruments(self, timeout: float | None) -> None:
+        """Subscribe to the instruments channel for ``instrument_types`` (once), so new
+        listings resolve without REST and delistings are refused before sending.
+        Best effort: without it the REST list stays the source, so a failure is logged."""
+        opts = self.options
+        push = (
+            bool(opts.instrument_types) if opts.instruments_push is None else opts.instruments_push
+        )
+        if not push or self._following_instruments:
+            return
+        self._following_instruments = True
+        for channel in self._instrument_channels:
+            for inst_type in opts.instrument_types:
+                try:
+                    await self.subscribe_channel(
+                        channel,
+                        {"instType": inst_type},
+                        callback=functools.partial(self._on_instruments, inst_type),
+                        timeout=timeout,
+                    )
+                except OkxWsError as exc:
+                    self.logger.warning(
+                        "okx-ws: not following %s instruments by push (%s); REST stays the source",
+                        inst_type,
+                        exc,
+                    )
+
+    def _on_instruments(self, inst_type: str, update: ChannelUpdate[Any]) -> None:
+        self.instruments.merge_push(
+            inst_type, [item.model_dump(by_alias=True, exclude_none=True) for item in update.data]
+        )
 
     async def load_instruments(
         self, inst_types: Iterable[str], *, inst_families: Iterable[str] = ()
@@ -316,7 +371,7 @@ class AsyncWebsocketClient:
         cancelled once its frame was being written is listed by
         :meth:`cancelled_fates`.
         """
-        conn = self._connection(operation.connection)
+        conn = self._operation_connection(operation.connection, operation.op)
         args = operation.prepare(params, extra_fields)
         timeout = self.options.request_timeout if timeout is None else timeout
         loop = asyncio.get_running_loop()
@@ -384,7 +439,7 @@ class AsyncWebsocketClient:
         timeout: float | None = None,
     ) -> dict[str, Any]:
         """Send a raw request (OKX names; no validation, no instIdCode) and return the reply."""
-        conn = self._connection(connection)
+        conn = self._operation_connection(connection, op)
         timeout = self.options.request_timeout if timeout is None else timeout
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -510,6 +565,7 @@ class AsyncWebsocketClient:
         *,
         timeout: float | None = None,
         buffer: int | None = None,
+        login: bool = False,
     ) -> UpdateStream:
         """Subscribe, wait for OKX's acks, and return the stream of these subscriptions' pushes.
 
@@ -517,6 +573,11 @@ class AsyncWebsocketClient:
         can slip between the ack and your first read; drop it if you read
         pushes elsewhere (``on("update")``, typed streams): an unreferenced
         stream stops receiving.  Restored automatically after every reconnect.
+
+        ``login``: the channels need a login (the spec's ``login``, e.g. ``books-l2-tbt``
+        on the public connection): the connection logs in first, and again on every
+        reconnect while they stay subscribed.  Without credentials that raises
+        :class:`ConfigurationError` before anything is sent.
         """
         items = _subscription_items("subscribe", args)
         stream = UpdateStream(
@@ -526,7 +587,7 @@ class AsyncWebsocketClient:
             only=(connection, items),
         )
         try:
-            await self._change_subscription("subscribe", items, connection, timeout)
+            await self._change_subscription("subscribe", items, connection, timeout, login)
         except BaseException:
             stream.end()
             raise
@@ -547,11 +608,12 @@ class AsyncWebsocketClient:
         args: Mapping[str, Any] | Iterable[Mapping[str, Any]],
         connection: str,
         timeout: float | None,
+        login: bool = False,
     ) -> None:
         conn = self._connection(connection)
         items = _subscription_items(event, args)
         await conn.change_subscription(
-            event, items, self.options.request_timeout if timeout is None else timeout
+            event, items, self.options.request_timeout if timeout is None else timeout, login=login
         )
 
     def subscriptions(self, connection: str) -> list[dict[str, Any]]:
@@ -601,9 +663,11 @@ class AsyncWebsocketClient:
         return stream
 
     async def _subscribe_one(
-        self, arg: dict[str, Any], connection: str, timeout: float | None
+        self, channel: Channel[Any, Any], arg: dict[str, Any], timeout: float | None
     ) -> None:
-        await self._change_subscription("subscribe", arg, connection, timeout)
+        await self._change_subscription(
+            "subscribe", arg, channel.connection, timeout, channel.login
+        )
 
     def _forget_subscription(self, connection: str, arg: dict[str, Any]) -> None:
         """A typed subscribe failed and nothing uses ``arg``: do not restore it on reconnect."""
@@ -612,10 +676,66 @@ class AsyncWebsocketClient:
             remembered.remove(arg)
 
     async def _unsubscribe_one(
-        self, arg: dict[str, Any], connection: str, timeout: float | None
+        self, channel: Channel[Any, Any], arg: dict[str, Any], timeout: float | None
     ) -> None:
         if not self.closed:
-            await self.unsubscribe(arg, connection, timeout=timeout)
+            await self.unsubscribe(arg, channel.connection, timeout=timeout)
+
+    # -- order books ----------------------------------------------------------------
+
+    async def order_book(
+        self,
+        channel: Channel[Any, Any],
+        inst_id: str,
+        *,
+        resync: Resync = "resubscribe",
+        depth: int | None = None,
+        buffer: int = DEFAULT_BUFFER,
+        timeout: float | None = None,
+        wait: bool = True,
+    ) -> BookStream:
+        """Follow one order book (a channel with ``book`` set, a generated constant).
+
+        Checks OKX's combination rule against this connection's subscriptions
+        (:class:`ConfigurationError`, nothing sent), subscribes, and with ``wait``
+        returns once the book is valid (:class:`UpdateTimeout` after ``timeout``,
+        default ``request_timeout``).  ``resync``: after a gap, resubscribe for a
+        fresh snapshot (default: exact on every channel) or join a REST snapshot
+        (``"rest"``: exact on tick-by-tick channels; a snapshot that falls inside an
+        aggregated push is refused and fetched again); without any subscribe
+        snapshot from OKX the book starts from REST either way.  ``depth``: levels
+        kept per side (default the channel's).  See
+        :class:`~okx_ws_core.book_stream.BookStream`.
+        """
+        self._connection(channel.connection)
+        stream = BookStream(
+            self._book_io(), channel, inst_id, resync=resync, depth=depth, buffer=buffer
+        )
+        await stream.open(timeout, wait=wait)
+        return stream
+
+    def _book_io(self) -> BookIO:
+        opts = self.options
+        if self._public_rest is None:
+            self._public_rest = PublicRest(
+                opts.rest_base(),
+                demo_trading=opts.demo_trading,
+                transport=opts.rest_transport,
+                timeout=opts.request_timeout,
+            )
+        return BookIO(
+            router=self._channels,
+            subscribe=self._subscribe_one,
+            unsubscribe=self._unsubscribe_one,
+            rest=self._public_rest,
+            subscribed=lambda key: self._connections[key].subscriptions,
+            on=self.on,
+            off=self.off,
+            logger=self.logger,
+            timeout=opts.request_timeout,
+            retry_delay=opts.reconnect_delay,
+            retry_max_delay=opts.reconnect_max_delay,
+        )
 
     # -- orders: tracking and reconciliation ------------------------------------
 
@@ -667,7 +787,9 @@ class AsyncWebsocketClient:
             self._connection(channel.connection)
             self._channels.hold(channel.connection, arg)
             try:
-                await self._change_subscription("subscribe", arg, channel.connection, timeout)
+                await self._change_subscription(
+                    "subscribe", arg, channel.connection, timeout, channel.login
+                )
             except BaseException:
                 self._channels.release(channel.connection, arg, failed=True)
                 raise
@@ -761,6 +883,8 @@ class AsyncWebsocketClient:
         self._channels.close()
         await asyncio.gather(*(c.close() for c in self._connections.values()))
         await self.instruments.aclose()
+        if self._public_rest is not None:
+            await self._public_rest.aclose()
         await self._fates.aclose()
         for stream in tuple(self._update_streams):
             stream.end()

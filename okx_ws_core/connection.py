@@ -15,19 +15,29 @@ attempts is an ``exception`` event logged at WARNING with the URL, the later
 ones are logged at DEBUG with their count.  A connection refused on this
 machine (a wrong ``base_url``, the simulator not running) fails the first
 connect at once with :class:`ConnectRefused`: waiting would not help.
+
+Who logs in is decided per connection (:data:`LOGIN_POLICY`) and per channel
+(``Channel.login``), never by a channel's name: the private connection always
+logs in; the business one logs in whenever the client has credentials and opens
+without them for its public channels; the public one logs in only while a
+channel that needs it (``books-l2-tbt``) is subscribed, on the live link before
+that subscribe and on every reconnect before the subscriptions are restored.
+OKX has no logout: a link stays logged in after its last such channel goes, and
+the next link does not log in.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final, Literal
 
 from . import connect_errors
 from .errors import (
     AuthenticationError,
     ClientClosed,
     ClockSyncError,
+    ConfigurationError,
     ConnectionLost,
     ConnectRefused,
     ConnectTimeout,
@@ -52,6 +62,18 @@ LoginArgs = Callable[[], dict[str, Any]]
 Forward = Callable[[str, Inbound, bool], None]
 SyncClock = Callable[[], Awaitable[int]]  # reads OKX's clock, returns the new offset (ms)
 
+LoginPolicy = Literal["required", "with-credentials", "on-demand"]
+# How each connection logs in.  "required": nothing works without credentials (OKX
+# serves only logged-in users there).  "with-credentials": logs in when the client has
+# credentials, and opens without them for the public channels it carries (candles,
+# trades-all, the spreads' public books).  "on-demand": logs in only while a channel
+# marked ``login`` is subscribed (OKX asks a login for books-l2-tbt on /ws/v5/public).
+LOGIN_POLICY: Final[dict[str, LoginPolicy]] = {
+    "public": "on-demand",
+    "private": "required",
+    "business": "with-credentials",
+}
+
 
 class Connection:
     def __init__(
@@ -73,6 +95,11 @@ class Connection:
         self._options = options
         self._connector = connector
         self._login_args = login_args
+        self._login_on_demand = LOGIN_POLICY.get(key) == "on-demand"
+        # The remembered subscriptions that need a login (on an on-demand connection).
+        self._login_subscriptions: list[dict[str, Any]] = []
+        self._authenticated: Session | None = None  # the session that logged in
+        self._login_lock = asyncio.Lock()
         self._emit = emit
         self._forward = forward
         self._pacer = pacer
@@ -95,6 +122,17 @@ class Connection:
     @property
     def usable(self) -> bool:
         return self._active is not None
+
+    @property
+    def can_log_in(self) -> bool:
+        """The client has credentials for this connection."""
+        return self._login_args is not None
+
+    def _wants_login(self) -> bool:
+        """Whether a new link logs in before it is usable."""
+        if self._login_args is None:
+            return False
+        return not self._login_on_demand or bool(self._login_subscriptions)
 
     @property
     def in_flight(self) -> int:
@@ -157,7 +195,7 @@ class Connection:
         clock_synced = False
         while not self.closed:
             try:
-                if self._before_login is not None and self._login_args is not None:
+                if self._before_login is not None and self._wants_login():
                     await self._before_login()  # sync_time: read the clock before any socket
                 await self._pacer.connect_turn()
                 active = await self._open()
@@ -283,12 +321,8 @@ class Connection:
         try:
             # A Connector that ignores its timeout must not hang this connection for good.
             await asyncio.wait_for(asyncio.shield(link.opened), options.request_timeout)
-            if self._login_args is not None:
-                self._pacer.session_op(session.ops, "login")
-                login = session.expect_login()
-                await link.send(encode_op("login", [self._login_args()]))
-                await asyncio.wait_for(login, options.request_timeout)
-                self._emit(Event("authenticated", self.key))
+            if self._wants_login():
+                await self._login(link, session, options.request_timeout)
             if self.subscriptions:
                 await self._restore_subscriptions(link, session)
             if link.closed:  # died after its last setup reply: retry, never install it
@@ -297,6 +331,45 @@ class Connection:
             link.abort("setup failed")
             raise
         return link, session
+
+    async def _login(self, link: Link, session: Session, timeout: float) -> None:
+        assert self._login_args is not None
+        self._pacer.session_op(session.ops, "login")
+        login = session.expect_login()
+        await link.send(encode_op("login", [self._login_args()]))
+        await asyncio.wait_for(login, timeout)
+        self._authenticated = session
+        self._emit(Event("authenticated", self.key))
+
+    async def _login_live(self, link: Link, session: Session, deadline: float) -> None:
+        """Log in on the usable link (a channel that needs it is being subscribed).
+
+        Concurrent subscribers share one login.  A refusal for the login's
+        timestamp reads OKX's clock once and tries again, as a connect does.
+        """
+        loop = asyncio.get_running_loop()
+        async with self._login_lock:
+            if session is self._authenticated:
+                return
+            for attempt in (1, 2):
+                wait = max(0.0, deadline - loop.time())
+                try:
+                    await self._login(link, session, wait)
+                    return
+                except AuthenticationError as exc:
+                    if attempt == 2 or exc.code not in _CLOCK_CODES or self._sync_clock is None:
+                        raise
+                    retry = await self._resync(exc)
+                    if retry is not None:
+                        raise retry from None
+                except (LinkFailed, TransportClosed) as exc:
+                    raise ConnectionLost(
+                        id="", op="login", cl_ord_ids=(), reason=str(exc)
+                    ) from None
+                except asyncio.TimeoutError:
+                    raise RequestTimeout(
+                        id="", op="login", cl_ord_ids=(), timeout=wait, sent=True
+                    ) from None
 
     async def _restore_subscriptions(self, link: Link, session: Session) -> None:
         try:
@@ -332,23 +405,39 @@ class Connection:
                 acked.exception()
 
     async def change_subscription(
-        self, event: str, args: list[dict[str, Any]], timeout: float
+        self, event: str, args: list[dict[str, Any]], timeout: float, *, login: bool = False
     ) -> None:
-        """Send one subscribe/unsubscribe; ``timeout`` bounds connecting and the acks together."""
+        """Send one subscribe/unsubscribe; ``timeout`` bounds connecting, logging in and
+        the acks together.  ``login``: these channels need a login (``Channel.login``)."""
+        if login and event == "subscribe" and self._login_args is None:
+            raise ConfigurationError(
+                f"channel {args[0].get('channel')!r} needs a login: give the client"
+                " api_key, api_secret and api_passphrase"
+            )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         link, session = await self.ready(deadline)
         if event == "subscribe":
             self.subscriptions.extend(a for a in args if a not in self.subscriptions)
+            if login and self._login_on_demand:
+                self._login_subscriptions.extend(
+                    a for a in args if a not in self._login_subscriptions
+                )
         else:
             self.subscriptions[:] = [a for a in self.subscriptions if a not in args]
+            self._login_subscriptions[:] = [a for a in self._login_subscriptions if a not in args]
         try:
+            if login and event == "subscribe" and session is not self._authenticated:
+                await self._login_live(link, session, deadline)
             await self._send_subscription(link, session, event, args, deadline - loop.time())
         except ConnectionLost:
-            raise  # still remembered: restored by the reconnect
+            raise  # still remembered: restored (after a login if one needs it) by the reconnect
         except Exception:
             if event == "subscribe":
                 self.subscriptions[:] = [a for a in self.subscriptions if a not in args]
+                self._login_subscriptions[:] = [
+                    a for a in self._login_subscriptions if a not in args
+                ]
             raise
 
     # -- link lifecycle ------------------------------------------------------

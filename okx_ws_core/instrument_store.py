@@ -156,6 +156,26 @@ class Store:
         state.failure = ""
         self.version += 1
 
+    def merge(self, key: ListKey, listed: dict[str, int], delisted: set[str], now: float) -> bool:
+        """Merge an ``instruments`` channel push (call under ``lock``): OKX pushes only
+        what changed since 2026-09-30, so listed ones are added and delisted ones
+        dropped, the rest kept.  True if any code changed."""
+        state = self.lists.setdefault(key, ListState())
+        changed = False
+        for inst_id, code in listed.items():
+            if self.codes.get(inst_id) != code:
+                self.codes[inst_id] = code
+                changed = True
+            self.rejected.pop(inst_id, None)
+        for inst_id in delisted:
+            changed |= self.codes.pop(inst_id, None) is not None
+        state.ids = (state.ids | frozenset(listed)) - frozenset(delisted)
+        if state.loaded_at is None:
+            state.loaded_at = now  # the subscribe push is the whole list
+        if changed:
+            self.version += 1
+        return changed
+
 
 # (REST base, demo flag, transport, clock) -> the store its shared registries use.
 # Transport and clock are part of the key so a test's mocked venue or hand-moved clock

@@ -151,6 +151,11 @@ def _as_code(value: object) -> int | None:
     return None
 
 
+# An instruments push with one of these states delists the instrument (*uncertain*: the
+# simulator uses "expired"; OKX documents live, suspend, preopen, test, rebase, post_only).
+DELISTED_STATES: Final = frozenset({"expired", "delisted"})
+
+
 class InstrumentRegistry:
     """instId -> instIdCode for one REST host and trading mode (live or demo).
 
@@ -295,6 +300,28 @@ class InstrumentRegistry:
         codes = self.codes
         cold = [inst_id for inst_id in dict.fromkeys(inst_ids) if inst_id not in codes]
         await _all([self.resolve(inst_id) for inst_id in cold])
+
+    def merge_push(self, inst_type: str, items: Iterable[Mapping[str, Any]]) -> None:
+        """Merge an ``instruments`` channel push for ``inst_type``: a listed instrument's
+        code is usable at once (no REST call); a delisted one (state ``expired``) is
+        dropped, so an order on it fails with UnknownInstrumentError before sending.
+        Items without an integer ``instIdCode`` are skipped (whether OKX's channel
+        carries it is *uncertain*; the REST list stays the source then)."""
+        listed: dict[str, int] = {}
+        delisted: set[str] = set()
+        for item in items:
+            inst_id, code = item.get("instId"), _as_code(item.get("instIdCode"))
+            if not isinstance(inst_id, str):
+                continue
+            if str(item.get("state")) in DELISTED_STATES:
+                delisted.add(inst_id)
+            elif code is not None:
+                listed[inst_id] = code
+        store = self._store
+        with store.lock:
+            store.merge((inst_type, None), listed, delisted, self._clock())
+        for inst_id in delisted - self._pinned:
+            self._codes.pop(inst_id, None)
 
     def invalidate(self, inst_id: str) -> None:
         """Forget the code of ``inst_id`` (OKX rejected it): the next resolve refreshes.

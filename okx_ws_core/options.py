@@ -77,6 +77,14 @@ class ClientOptions:
             'Instrument types whose codes connect_ws_api() loads up front, e.g. ("SPOT", "SWAP").'
         ),
     )
+    instruments_push: bool | None = field(
+        default=None,
+        metadata=_doc(
+            "Keep the codes of instrument_types fresh from OKX's instruments channel (new"
+            " listings without a REST call, delistings refused before sending); default: on"
+            " when instrument_types is set."
+        ),
+    )
     rate_limit: RateLimitMode = field(
         default="wait",
         metadata=_doc(

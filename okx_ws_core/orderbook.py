@@ -28,14 +28,7 @@ Rules relied on (dates are when they were published or observed):
 * ``books-l2-tbt`` cannot be combined with ``books`` or ``books50-l2-tbt`` on
   one instrument (:func:`check_book_channels`).
 
-**Resync choice: REST by default** (``resync="rest"``).  The subscription stays
-live and the stream is buffered, so no frame is lost while resyncing; it costs
-one REST call (public, 40 requests / 2 s) instead of an unsubscribe and a
-subscribe counted against 480 subscribe+login per hour per connection; and it
-works even if OKX stops sending subscribe snapshots.  ``resync="resubscribe"``
-is offered for drivers without REST.  Either way one action is emitted per
-episode and frames are buffered or ignored until it completes, never a
-resubscribe per frame (the storm found in gocryptotrader #2337, 2026-08-18).
+How a book resyncs (REST by default, or resubscribe) and why: :mod:`okx_ws_core.book_resync`.
 
 Also decided here, beyond OKX's text:
 
@@ -51,26 +44,19 @@ Also decided here, beyond OKX's text:
   whether the 100 ms ``books`` push can omit a level whose net change is zero,
   which could leave a REST-bridged book off by that level until it next moves.
 
-Representation (exact, no floats): each side keeps a dict keyed by the price
-*string* OKX sent, holding ``[key, size_str, price_str]``, where ``key`` is the
-price as an exact integer (``price * 10**scale``, negated on the ask side so
-the best level of both sides is the largest), plus a sorted list of keys and a
-dict by key.  Changing the size of a known level -- most updates -- is one
-dict lookup and one list store, like a plain dict; only a new price pays for
-the integer and a ``bisect``.  Deleted levels are marked and their keys left
-in place until purged (no list ``memmove`` per delete or trim).  A price spelled
-differently for the same value (``"100"`` / ``"100.0"``) is found by its key and
-renamed, never duplicated.  Prices and sizes become ``Decimal`` when read.
+Representation: :mod:`okx_ws_core.book_levels` (a plain dict of OKX's strings per
+side, the order kept beside it in exact keys; ``Decimal`` when read, never floats).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
-from decimal import Context, Decimal, InvalidOperation
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
+from .book_channels import BOOK_CHANNELS, REPLACE_CHANNELS, check_book_channels
+from .book_levels import BookFrameError, Depth, Level, Side
 from .book_resync import (
     BookAction,
     Bridge,
@@ -80,6 +66,7 @@ from .book_resync import (
     Synced,
     SyncSource,
     bridge,
+    rest_snapshot_item,
     snapshot_too_old,
 )
 from .errors import ConfigurationError, OkxWsError
@@ -95,19 +82,6 @@ __all__ = [
     "check_book_channels",
 ]
 
-#: Levels kept per side, per channel (OKX's documented depths).
-BOOK_CHANNELS: Final[Mapping[str, int]] = {
-    "books": 400,
-    "books-l2-tbt": 400,
-    "books50-l2-tbt": 50,
-    "books5": 5,
-    "bbo-tbt": 1,
-}
-_REPLACE_CHANNELS: Final = frozenset({"books5", "bbo-tbt"})
-_EXCLUSIVE: Final = "books-l2-tbt"
-_EXCLUDED_WITH_TBT: Final = frozenset({"books", "books50-l2-tbt"})
-
-Level: TypeAlias = tuple[Decimal, Decimal]
 Resync: TypeAlias = Literal["rest", "resubscribe"]
 _NO_ACTIONS: Final[tuple[BookAction, ...]] = ()
 
@@ -123,17 +97,6 @@ class StaleBookError(OkxWsError):
     """
 
 
-class BookFrameError(OkxWsError, ValueError):
-    """A frame or snapshot the book cannot use (wrong instrument, unparsable price, no seqId)."""
-
-
-class Depth(NamedTuple):
-    """The best ``n`` levels of each side, best first, as ``(price, size)``."""
-
-    bids: list[Level]
-    asks: list[Level]
-
-
 class BookChange(NamedTuple):
     """One applied update as OKX sent it (raw strings; rows ``[px, sz, "0", numOrders]``).
 
@@ -147,241 +110,6 @@ class BookChange(NamedTuple):
     bids: Sequence[Sequence[str]]
     asks: Sequence[Sequence[str]]
     snapshot: bool = False
-
-
-def check_book_channels(existing: Iterable[tuple[str, str]], new: tuple[str, str]) -> None:
-    """Raise :class:`ConfigurationError` if ``new`` may not join ``existing`` subscriptions.
-
-    OKX refuses ``books-l2-tbt`` together with ``books`` or ``books50-l2-tbt``
-    on one instrument; checking before subscribing names both channels instead
-    of surfacing OKX's generic subscribe error later.  Pairs are
-    ``(channel, instId)``.
-    """
-    channel, inst_id = new
-    for other, other_inst in existing:
-        if other_inst != inst_id or other == channel:
-            continue
-        pair = {channel, other}
-        if _EXCLUSIVE in pair and pair & _EXCLUDED_WITH_TBT:
-            raise ConfigurationError(
-                f"cannot subscribe {channel!r} for {inst_id}: OKX does not allow "
-                f"{_EXCLUSIVE!r} together with {other if other != _EXCLUSIVE else channel!r} "
-                f"on one instrument, and {other!r} is already subscribed"
-            )
-
-
-def _is_zero(size: str) -> bool:
-    """OKX sends ``"0"``; ``"0.0"``-like spellings are treated alike."""
-    return size == "0" or (size[:1] == "0" and not size.strip("0."))
-
-
-_POW10: Final[tuple[int, ...]] = tuple(10**i for i in range(40))
-_EXACT: Final = Context(prec=1000)  # scaleb() rounds to the context: never here
-
-
-class _Prices:
-    """Exact integer keys for prices: ``price * 10**scale``, one scale per book.
-
-    ``scale`` grows (and every key is rescaled) the first time a price with
-    more decimals appears; OKX prices of one instrument share their tick, so
-    that happens at the first snapshot.  Spellings ``int()`` would read
-    differently from ``Decimal`` (exponents, underscores, spaces) take the
-    ``Decimal`` path.
-    """
-
-    __slots__ = ("scale", "sides")
-
-    def __init__(self) -> None:
-        self.scale = 0
-        self.sides: list[_Side] = []
-
-    def key(self, px: str) -> int:
-        a, _, b = px.partition(".")
-        digits = a + b
-        n = len(b)
-        if n <= self.scale and (digits.isdigit() or (digits[:1] == "-" and digits[1:].isdigit())):
-            return int(digits) * _POW10[self.scale - n]
-        return self._key_slow(px)
-
-    def _key_slow(self, px: str) -> int:
-        try:
-            dec = Decimal(px)
-        except (InvalidOperation, TypeError, ValueError) as exc:
-            raise BookFrameError(f"unparsable price {px!r} in an order book frame") from exc
-        if not dec.is_finite():
-            raise BookFrameError(f"non-finite price {px!r} in an order book frame")
-        exponent = dec.normalize(_EXACT).as_tuple().exponent
-        assert isinstance(exponent, int)  # finite
-        if -exponent > self.scale:
-            self._rescale(-exponent)
-        return int(dec.scaleb(self.scale, _EXACT))
-
-    def _rescale(self, scale: int) -> None:
-        if scale >= len(_POW10):
-            raise BookFrameError(f"price with {scale} decimals in an order book frame")
-        factor = _POW10[scale - self.scale]
-        for side in self.sides:
-            side.keys[:] = [k * factor for k in side.keys]
-            for lv in side.levels.values():
-                lv[0] *= factor
-            side.byval = {lv[0]: lv for lv in side.levels.values() if lv[1]}
-        self.scale = scale
-
-
-class _Side:
-    """One side of the book; see the module docstring for the representation.
-
-    A level is ``[key, size string, price string]``; a deleted or trimmed one
-    keeps its entry in ``levels`` with size ``""`` (dead) until swept, so a
-    price that comes back, or a repeated delete, needs no conversion.  ``keys``
-    may likewise hold stale keys: skipped on reads, revived if the price comes
-    back, purged when they pile up.  Every key below index ``lo`` is stale
-    (trimming walks up from there).  Deletes and trims thus stay off the
-    list's ``memmove``.
-    """
-
-    __slots__ = ("levels", "byval", "keys", "lo", "ask", "depth", "prices")
-
-    def __init__(self, ask: bool, depth: int, prices: _Prices) -> None:
-        self.ask = ask
-        self.depth = depth
-        self.prices = prices
-        prices.sides.append(self)
-        self.levels: dict[str, list[Any]] = {}  # price string -> level, dead ones included
-        self.byval: dict[int, list[Any]] = {}  # key -> the same lists: live levels by value
-        self.keys: list[int] = []  # ascending, stale keys included; the best level is last
-        self.lo = 0
-
-    def load(self, rows: Iterable[Sequence[str]]) -> None:
-        """Replace the side with a snapshot's rows (any order; read in order, as updates)."""
-        self.levels.clear()
-        self.byval.clear()
-        self.keys.clear()
-        self.lo = 0
-        for row in rows:
-            self.set(row[0], row[1])
-        self.trim()
-        self.purge()
-
-    def set(self, px: str, sz: str) -> bool:
-        """Set or delete one level; True if a level was inserted."""
-        lv = self.levels.get(px)
-        if lv is None or not lv[1]:
-            return self.miss(px, sz, lv)
-        if _is_zero(sz):
-            self.drop(lv)
-        else:
-            lv[1] = sz
-        return False
-
-    def miss(self, px: str, sz: str, dead: list[Any] | None) -> bool:
-        """Set or delete a price no live level holds under this spelling; True if inserted.
-
-        ``dead`` is the price's dead level, if any.  The price may be live
-        under another spelling (``"100"`` / ``"100.0"``): found by value and
-        renamed, never duplicated.
-        """
-        zero = sz == "0" or (sz[:1] == "0" and not sz.strip("0."))
-        if dead is not None:
-            key: int = dead[0]
-        else:
-            key = self.prices.key(px)
-            if self.ask:
-                key = -key
-        levels = self.levels
-        live = self.byval.get(key)
-        if live is not None:  # another spelling of a live price
-            del levels[live[2]]
-            live[2] = px
-            levels[px] = live
-            if zero:
-                self.drop(live)
-            else:
-                live[1] = sz
-            return False
-        if zero:  # a level we do not hold (e.g. trimmed): nothing to do
-            return False
-        keys = self.keys
-        if len(keys) >= 2 * self.depth + 16:
-            self.purge()
-        i = bisect_left(keys, key)
-        if i == len(keys) or keys[i] != key:  # else a stale key comes back to life
-            keys.insert(i, key)
-        if i < self.lo:
-            self.lo = i
-        if dead is None:
-            if len(levels) >= 2 * self.depth + 16:
-                self.sweep()
-            lv = [key, sz, px]
-            levels[px] = lv
-        else:
-            lv = dead
-            lv[1] = sz
-        self.byval[key] = lv
-        return True
-
-    def drop(self, lv: list[Any]) -> None:
-        lv[1] = ""
-        del self.byval[lv[0]]
-
-    def trim(self) -> None:
-        """Drop the worst levels beyond ``depth`` (they are no longer in OKX's window)."""
-        byval = self.byval
-        excess = len(byval) - self.depth
-        if excess <= 0:
-            return
-        keys, lo = self.keys, self.lo
-        while excess:
-            lv = byval.pop(keys[lo], None)
-            lo += 1
-            if lv is not None:
-                lv[1] = ""
-                excess -= 1
-        self.lo = lo
-
-    def purge(self) -> None:
-        """Drop stale keys."""
-        byval = self.byval
-        self.keys[:] = [k for k in self.keys if k in byval]
-        self.lo = 0
-
-    def sweep(self) -> None:
-        """Drop dead levels (in place: the book caches ``levels.get``)."""
-        levels = self.levels
-        for px in [px for px, lv in levels.items() if not lv[1]]:
-            del levels[px]
-
-    def best_key(self) -> int | None:
-        """The best live key, dropping stale keys above it."""
-        keys, byval = self.keys, self.byval
-        while keys:
-            if keys[-1] in byval:
-                return keys[-1]
-            keys.pop()
-        self.lo = 0
-        return None
-
-    def best(self) -> Level | None:
-        key = self.best_key()
-        if key is None:
-            return None
-        lv = self.byval[key]
-        return (Decimal(lv[2]), Decimal(lv[1]))
-
-    def top(self, n: int) -> list[Level]:
-        out: list[Level] = []
-        byval = self.byval
-        keys = self.keys
-        for i in range(len(keys) - 1, -1, -1):
-            if len(out) >= n:
-                break
-            lv = byval.get(keys[i])
-            if lv is not None:
-                out.append((Decimal(lv[2]), Decimal(lv[1])))
-        return out
-
-    def snapshot(self) -> dict[Decimal, Decimal]:
-        return {Decimal(lv[2]): Decimal(lv[1]) for lv in self.byval.values()}
 
 
 class OrderBook:
@@ -415,12 +143,9 @@ class OrderBook:
         self.channel = channel
         self.resync = resync
         self.max_depth = max_depth
-        self._replace = channel in _REPLACE_CHANNELS
-        prices = _Prices()
-        self._bids = _Side(False, max_depth, prices)
-        self._asks = _Side(True, max_depth, prices)
-        self._bid_get = self._bids.levels.get
-        self._ask_get = self._asks.levels.get
+        self._replace = channel in REPLACE_CHANNELS
+        self._bids = Side(False, max_depth)
+        self._asks = Side(True, max_depth)
         self._state = _INITIAL
         self._seq: int | None = None  # the chain head, only while live
         self._seq_id: int | None = None  # last known seqId, kept while invalid
@@ -486,38 +211,49 @@ class OrderBook:
                 inserted = False
                 rows = d["bids"]
                 if rows:
-                    get = self._bid_get
+                    side = self._bids
+                    sizes = side.sizes
                     for row in rows:
                         px = row[0]
                         sz = row[1]
-                        lv = get(px)
-                        if lv is None or not lv[1]:  # new (or dead) under this spelling
-                            if self._bids.miss(px, sz, lv):
-                                inserted = True
-                        elif sz[0] != "0" or sz.strip("0."):  # not zero: most updates
-                            lv[1] = sz
-                        else:
-                            lv[1] = ""
-                            del self._bids.byval[lv[0]]
+                        if px in sizes:
+                            if sz == "0" or (
+                                sz[0] == "0" and sz[-1] in "0." and not sz.strip("0.")
+                            ):
+                                del sizes[px]
+                            else:
+                                sizes[px] = sz  # most updates: as cheap as a plain dict
+                        elif (sz != "0" or px not in side.gone) and side.insert(px, sz):
+                            inserted = True  # a new price: the only costly row
+                    if inserted and len(sizes) > side.depth:
+                        side.trim()  # the ask rows cannot change this side: as after the frame
                 rows = d["asks"]
                 if rows:
-                    get = self._ask_get
+                    side = self._asks
+                    sizes = side.sizes
                     for row in rows:
                         px = row[0]
                         sz = row[1]
-                        lv = get(px)
-                        if lv is None or not lv[1]:
-                            if self._asks.miss(px, sz, lv):
-                                inserted = True
-                        elif sz[0] != "0" or sz.strip("0."):
-                            lv[1] = sz
-                        else:
-                            lv[1] = ""
-                            del self._asks.byval[lv[0]]
+                        if px in sizes:
+                            if sz == "0" or (
+                                sz[0] == "0" and sz[-1] in "0." and not sz.strip("0.")
+                            ):
+                                del sizes[px]
+                            else:
+                                sizes[px] = sz
+                        elif (sz != "0" or px not in side.gone) and side.insert(px, sz):
+                            inserted = True
+                    if inserted and len(sizes) > side.depth:
+                        side.trim()
                 self._seq = d["seqId"]
                 self._updated_at = now
                 self._last = d
-                return self._after_insert() if inserted else _NO_ACTIONS
+                if inserted:  # only a new level can cross the book; stale tops over-report
+                    kb = self._bids.keys
+                    ka = self._asks.keys
+                    if kb and ka and kb[-1] + ka[-1] >= 0 and self._crossed():
+                        return self._start_resync(f"crossed book: {self._top_text()}", None)
+                return _NO_ACTIONS
         return self._apply_slow(message, now)
 
     def apply_rest_snapshot(
@@ -534,7 +270,7 @@ class OrderBook:
         """
         if self._state != _BUFFERING or request.generation != self._generation:
             return _NO_ACTIONS
-        item = _only_item(reply)
+        item = rest_snapshot_item(reply)
         if "seqId" not in item:
             raise BookFrameError(
                 f"REST order book snapshot for {self.inst_id} has no seqId; it cannot be "
@@ -613,13 +349,13 @@ class OrderBook:
         return self._bids.snapshot(), self._asks.snapshot()
 
     def __len__(self) -> int:
-        return len(self._bids.byval) + len(self._asks.byval)
+        return len(self._bids) + len(self._asks)
 
     def __repr__(self) -> str:
         state = "valid" if self.valid else "INVALID"
         return (
             f"<OrderBook {self.channel} {self.inst_id} {state} seqId={self.seq_id} "
-            f"bids={len(self._bids.byval)} asks={len(self._asks.byval)}>"
+            f"bids={len(self._bids)} asks={len(self._asks)}>"
         )
 
     # -- internals -----------------------------------------------------------------
@@ -729,11 +465,8 @@ class OrderBook:
 
     def _apply_levels(self, d: Mapping[str, Any], now: float) -> bool:
         """Apply an update's rows (the general path); True if a level was inserted."""
-        inserted = False
-        for side, rows in ((self._bids, d.get("bids", ())), (self._asks, d.get("asks", ()))):
-            for row in rows:
-                if side.set(row[0], row[1]):
-                    inserted = True
+        inserted = self._bids.update(d.get("bids", ()))
+        inserted = self._asks.update(d.get("asks", ())) or inserted
         self._updated_at = now
         self._last = d
         return inserted
@@ -745,11 +478,12 @@ class OrderBook:
     def _after_insert(self) -> Sequence[BookAction]:
         """Trim to depth and check the book is not crossed (only a new level can cross it)."""
         bids, asks = self._bids, self._asks
-        if len(bids.byval) > self.max_depth:
+        depth = self.max_depth
+        if len(bids.sizes) > depth:
             bids.trim()
-        if len(asks.byval) > self.max_depth:
+        if len(asks.sizes) > depth:
             asks.trim()
-        kb, ka = bids.keys, asks.keys  # stale keys at the top can only over-report
+        kb, ka = bids.keys, asks.keys  # stale entries at the top can only over-report
         if kb and ka and kb[-1] + ka[-1] >= 0 and self._crossed():
             return self._start_resync(f"crossed book: {self._top_text()}", None)
         return _NO_ACTIONS
@@ -805,19 +539,6 @@ class OrderBook:
     def _fetch(self, reason: str) -> FetchSnapshot:
         self.snapshot_requests += 1
         return FetchSnapshot(self.channel, self.inst_id, self.max_depth, reason, self._generation)
-
-
-def _only_item(reply: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
-    items: Sequence[Mapping[str, Any]]
-    if isinstance(reply, Mapping):
-        if "data" not in reply:
-            return reply
-        items = reply["data"]
-    else:
-        items = reply
-    if len(items) != 1:
-        raise BookFrameError(f"a REST order book snapshot has one item, got {len(items)}")
-    return items[0]
 
 
 def _header(d: Mapping[str, Any]) -> dict[str, Any]:

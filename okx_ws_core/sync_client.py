@@ -23,12 +23,14 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from .blocking_tracker import BlockingOrderTracker
+from .book_stream import BlockingBookStream
 from .channels import DEFAULT_BUFFER, BlockingChannelStream, Channel, UpdateCallback
 from .client import AsyncWebsocketClient
 from .errors import BlockingCallInLoop, ClientClosed, RequestCancelled
 from .events import Handler
 from .loop_thread import LoopStopped, LoopThread
 from .options import ClientOptions
+from .orderbook import Resync
 from .protocol import ExtraFields, Operation
 from .ratelimit import ConnectionLimits
 from .reconcile import Target, Verdict
@@ -254,6 +256,36 @@ class WebsocketClient:
         )
         self._run(stream._registration.open(ws._subscribe_one, timeout))
         return stream
+
+    def order_book(
+        self,
+        channel: Channel[Any, Any],
+        inst_id: str,
+        *,
+        resync: Resync = "resubscribe",
+        depth: int | None = None,
+        buffer: int = DEFAULT_BUFFER,
+        timeout: float | None = None,
+        wait: bool = True,
+    ) -> BlockingBookStream:
+        """Follow one order book (see :meth:`AsyncWebsocketClient.order_book`); the book
+        returned is usable from any thread (its reads run on the loop thread)."""
+        stream = self._run(
+            self._async.order_book(
+                channel,
+                inst_id,
+                resync=resync,
+                depth=depth,
+                buffer=buffer,
+                timeout=timeout,
+                wait=wait,
+            )
+        )
+        return BlockingBookStream(stream, self._run, self._on_loop)
+
+    def register_instrument_channels(self, channels: Iterable[Channel[Any, Any]]) -> None:
+        """See :meth:`AsyncWebsocketClient.register_instrument_channels`."""
+        self._on_loop(lambda: self._async.register_instrument_channels(channels))
 
     def register_order_tracking(
         self, ops: Iterable[OrderOp], channels: Iterable[Channel[Any, Any]]

@@ -133,6 +133,13 @@ RUNTIME_METHODS = [
         False,
     ),
     Method("track_orders", "subscription", "subscribe", _track, False),
+    Method(
+        "order_book",
+        "subscription",
+        "subscribe",
+        lambda c: c.order_book(channels.BOOKS, "BTC-USDT"),
+        False,
+    ),
 ]
 GENERATED_METHODS = [
     Method("connect_ws_api", "connect", "login", lambda c: c.connect_ws_api(), True),
@@ -148,6 +155,7 @@ GENERATED_METHODS = [
         for n in channels.CHANNELS
     ),
     Method("track_orders", "subscription", "subscribe", lambda c: c.track_orders(), True),
+    Method("order_book", "subscription", "subscribe", lambda c: c.order_book("BTC-USDT"), True),
 ]
 METHODS = RUNTIME_METHODS + GENERATED_METHODS
 IDS = [f"{'generated' if m.generated else 'runtime'}.{m.name}" for m in METHODS]

@@ -138,6 +138,9 @@ class _FakeAsyncWs:
         self.calls: list[str] = []
         self.closed = False
 
+    def register_instrument_channels(self, channels: object) -> None:
+        pass
+
     async def connect_ws_api(self, *, timeout: float | None = None) -> None:
         self.calls.append(f"connect {timeout}")
 

@@ -10,6 +10,7 @@ which pydantic fields alone cannot express.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 from pydantic import (
@@ -31,9 +32,15 @@ class OkxModel(BaseModel):
     )
 
 
+@functools.cache
+def _attribute_names(model: type[BaseModel]) -> dict[str, str]:
+    """OKX name -> attribute name, built once per model class (validation is a hot path)."""
+    return {field.alias or name: name for name, field in model.model_fields.items()}
+
+
 def _missing_groups(model: BaseModel, groups: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
     """The groups (OKX names) of which ``model`` has no field set to a value."""
-    by_alias = {field.alias or name: name for name, field in type(model).model_fields.items()}
+    by_alias = _attribute_names(type(model))
     return [
         group for group in groups if all(getattr(model, by_alias[alias]) is None for alias in group)
     ]

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from okx_ws_core import (
     FINAL_STATES,
+    BlockingBookStream,
     BlockingChannelStream,
     ClientClosed,
     ClientOptions,
@@ -66,6 +67,7 @@ class WebsocketAPIClient:
         transport: TransportName | Connector | None = None,
         instruments: Mapping[str, int] | None = None,
         instrument_types: tuple[str, ...] | None = None,
+        instruments_push: bool | None = None,
         rate_limit: RateLimitMode | None = None,
         share_limits: bool | None = None,
         sync_time: bool | None = None,
@@ -97,6 +99,7 @@ class WebsocketAPIClient:
         * ``transport`` (default ``'websockets'``): WebSocket library, "websockets" (fastest) or "httpx-ws", or a Connector object.
         * ``instruments`` (default ``None``): Known instIdCodes by instId; with these no REST call is needed.
         * ``instrument_types`` (default ``()``): Instrument types whose codes connect_ws_api() loads up front, e.g. ("SPOT", "SWAP").
+        * ``instruments_push`` (default ``None``): Keep the codes of instrument_types fresh from OKX's instruments channel (new listings without a REST call, delistings refused before sending); default: on when instrument_types is set.
         * ``rate_limit`` (default ``'wait'``): OKX's rate limits, client side: "wait" until a request may go (within its timeout), "raise" RateLimitExceeded at once, or "off".
         * ``share_limits`` (default ``True``): Pace connects and load instrument lists together with this process's other clients of the same host, as OKX counts both per IP; False: this client alone.
         * ``sync_time`` (default ``False``): Read OKX's clock (GET /api/v5/public/time) before the first login.
@@ -120,6 +123,7 @@ class WebsocketAPIClient:
             "transport": transport,
             "instruments": instruments,
             "instrument_types": instrument_types,
+            "instruments_push": instruments_push,
             "rate_limit": rate_limit,
             "share_limits": share_limits,
             "sync_time": sync_time,
@@ -143,6 +147,7 @@ class WebsocketAPIClient:
             )
         self._ws = ws_client
         ws_client.register_order_tracking(channels.ORDER_OPS.values(), channels.ORDER_CHANNELS)
+        ws_client.register_instrument_channels(channels.INSTRUMENT_CHANNELS)
 
     def get_ws_client(self) -> WebsocketClient:
         """The underlying client: subscribe to channels, listen to events, send raw requests."""
@@ -257,6 +262,42 @@ class WebsocketAPIClient:
         """Calls cancelled after their frame was (maybe) written: their fate on OKX is
         unknown until OKX's late reply or :meth:`reconcile` settles it."""
         return self._ws.cancelled_fates()
+
+    def order_book(
+        self,
+        inst_id: str,
+        channel: Literal["books5", "bbo-tbt", "books", "books-l2-tbt", "books50-l2-tbt"] = "books",
+        *,
+        resync: Literal["resubscribe", "rest"] = "resubscribe",
+        depth: int | None = None,
+        timeout: float | None = None,
+        wait: bool = True,
+    ) -> BlockingBookStream:
+        """A local copy of one instrument's order book, kept consistent with OKX.
+
+        Subscribes to ``channel`` (``books5``/``bbo-tbt``: each push replaces the
+        book; the others: a snapshot, then updates chained by seqId/prevSeqId) and,
+        with ``wait``, returns once the book is valid (:class:`UpdateTimeout` after
+        ``timeout`` seconds, default the client's).  After a gap or a reconnect the
+        book turns invalid at once (reads raise :class:`StaleBookError`) until it
+        is resynced: by resubscribing (default) or from ``GET /api/v5/market/books``
+        (``resync="rest"``, exact on tick-by-tick channels).
+        Raises :class:`ConfigurationError`, nothing sent, when OKX forbids
+        ``channel`` beside a book already followed on ``inst_id`` (books-l2-tbt
+        with books or books50-l2-tbt) or when the channel needs a login and the
+        client has no credentials.  ``depth``: levels kept per side (default the
+        channel's).  Read ``best_bid()``, ``best_ask()``, ``depth(n)``, ``seq_id``,
+        ``valid``, ``ts``; ``for change in book`` yields each applied update;
+        ``book.close()`` unsubscribes.
+        """
+        return self._ws.order_book(
+            channels.ORDER_BOOK_CHANNELS[channel],
+            inst_id,
+            resync=resync,
+            depth=depth,
+            timeout=timeout,
+            wait=wait,
+        )
 
     def subscribe_orders(
         self,

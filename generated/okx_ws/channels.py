@@ -76,6 +76,7 @@ SPRD_ORDERS: Channel[models.SprdOrdersArgs, models.SprdOrdersPushItem] = Channel
     item_model=models.SprdOrdersPushItem,
     role="orders",
     doc="Your spread orders: one push per new order and per change; nothing is pushed on subscribing.",
+    login=True,
 )
 
 SPRD_TRADES: Channel[models.SprdTradesArgs, models.SprdTradesPushItem] = Channel(
@@ -86,6 +87,7 @@ SPRD_TRADES: Channel[models.SprdTradesArgs, models.SprdTradesPushItem] = Channel
     item_model=models.SprdTradesPushItem,
     role=None,
     doc='Your spread trades, with each leg\'s execution; state "rejected" means the trade failed to settle.',
+    login=True,
 )
 
 TICKERS: Channel[models.TickersArgs, models.TickersPushItem] = Channel(
@@ -181,7 +183,7 @@ INSTRUMENTS: Channel[models.InstrumentsArgs, models.InstrumentsPushItem] = Chann
     connection="public",
     args_model=models.InstrumentsArgs,
     item_model=models.InstrumentsPushItem,
-    role=None,
+    role="instruments",
     doc="Instruments of one type: the full list on subscribing, then (since 2026-09-30) only the instruments that changed; merge them by instId.",
 )
 
@@ -284,8 +286,21 @@ CHANNELS: dict[str, Channel[Any, Any]] = {
     "sprd_books5": SPRD_BOOKS5,
     "sprd_public_trades": SPRD_PUBLIC_TRADES,
 }
+# The order books a client's ``order_book()`` follows, by OKX's name: the channels
+# marked ``book`` that follow one instrument (instId).
+ORDER_BOOK_CHANNELS: dict[str, Channel[Any, Any]] = {
+    "books5": BOOKS5,
+    "bbo-tbt": BBO_TBT,
+    "books": BOOKS,
+    "books-l2-tbt": BOOKS_L2_TBT,
+    "books50-l2-tbt": BOOKS50_L2_TBT,
+}
 ORDER_CHANNELS: tuple[Channel[Any, Any], ...] = tuple(
     channel for channel in CHANNELS.values() if channel.role == "orders"
+)
+# The channel whose pushes keep the instrument registry's codes fresh (role: instruments).
+INSTRUMENT_CHANNELS: tuple[Channel[Any, Any], ...] = tuple(
+    channel for channel in CHANNELS.values() if channel.role == "instruments"
 )
 ORDER_OPS: dict[str, OrderOp] = {
     "order": OrderOp("order", "place", exp_time=True, lookup="order"),
