@@ -313,10 +313,7 @@ class AsyncWebsocketClient:
         listings resolve without REST and delistings are refused before sending.
         Best effort: without it the REST list stays the source, so a failure is logged."""
         opts = self.options
-        push = (
-            bool(opts.instrument_types) if opts.instruments_push is None else opts.instruments_push
-        )
-        if not push or self._following_instruments:
+        if not opts.follows_instruments or self._following_instruments:
             return
         self._following_instruments = True
         for channel in self._instrument_channels:

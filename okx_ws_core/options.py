@@ -160,6 +160,14 @@ class ClientOptions:
             connection, market=self.market, demo_trading=self.demo_trading, base_url=self.base_url
         )
 
+    @property
+    def follows_instruments(self) -> bool:
+        """Whether connect_ws_api() follows the instruments channel (``instruments_push``,
+        by default on when ``instrument_types`` is set)."""
+        if self.instruments_push is None:
+            return bool(self.instrument_types)
+        return self.instruments_push
+
     def rest_origin(self) -> str:
         """Where :meth:`rest_base` comes from, for error messages that name the setting."""
         if self.rest_url is not None:

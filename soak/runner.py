@@ -23,8 +23,6 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from okx_ws_core import ClientOptions
-
 from . import analysis
 from .book import Fate, as_fates, judge, lookups_needed
 from .checks import run_checks
@@ -155,7 +153,7 @@ class Soak:
                 self.report.runner_errors.append(f"{side.name}: could not reconnect: {error!r}")
         # private and business, plus public while a client follows the instruments channel
         # (connect_ws_api() subscribes to it when instrument_types is set).
-        want = sum(2 + _follows_instruments(side.ws.options) for side in self.sides)
+        want = sum(2 + side.ws.options.follows_instruments for side in self.sides)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             conns = await self.sim.call("connections")
@@ -407,8 +405,3 @@ def run_soak(cfg: SoakConfig, defect: Defect | None = None) -> SoakReport:
     analysis.rss(report)
     run_checks(report)
     return report
-
-
-def _follows_instruments(options: ClientOptions) -> int:
-    push = options.instruments_push
-    return int(bool(options.instrument_types) if push is None else push)
