@@ -336,7 +336,13 @@ def test_stop_releases_a_blocked_caller_even_when_a_callback_blocks_the_loop() -
 
 ROUNDS = 40
 # What a caller's thread may run of okx_ws_core: the facade, and one atomic attribute.
-CALLER_SIDE_FILES = ("sync_client.py", "loop_thread.py", "blocking_tracker.py", "errors.py")
+CALLER_SIDE_FILES = (
+    "sync_client.py",
+    "facade.py",
+    "loop_thread.py",
+    "blocking_tracker.py",
+    "errors.py",
+)
 CALLER_SIDE_FUNCTIONS = {("client.py", "get_time_offset_ms"), ("client.py", "set_time_offset_ms")}
 
 
