@@ -20,6 +20,8 @@ from okx_ws_core import AsyncWebsocketClient, BlockingFacade, WebsocketClient
 from okx_ws_core.facade import Facade, blocking, direct, on_loop
 from okx_ws_core.loop_thread import LoopThread
 from okx_ws_sim import Simulator, SimulatorThread
+from okx_ws_sim.faults import FaultPlan
+from okx_ws_sim.thread import ThreadFaults
 
 # Async members with no blocking twin, and why.
 ASYNC_ONLY = {
@@ -175,3 +177,9 @@ def evaluated(method: Any) -> set[tuple[str, ...]]:
         for p in signature.parameters.values()
         if p.kind is not p.POSITIONAL_ONLY and p.name != "self"
     }
+
+
+def test_the_simulator_threads_faults_mirror_the_fault_plan() -> None:
+    arming = {name for name in public_methods(ThreadFaults)}
+    assert arming >= {"fail_rest", "delay_replies", "armed", "reset"}
+    assert_twins(FaultPlan, ThreadFaults, only=arming)
