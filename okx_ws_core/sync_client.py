@@ -190,7 +190,7 @@ class WebsocketClient(BlockingFacade[AsyncWebsocketClient]):
         if thread.on_loop_thread():
             coro.close()
             raise BlockingCallInLoop(_method_name(coro))
-        if not self._warned_loop:
+        if not self._warned_loop and asyncio._get_running_loop() is not None:
             self._warn_if_in_loop(f"{_method_name(coro)} blocks, and was called")
         try:
             return thread.run(coro)
