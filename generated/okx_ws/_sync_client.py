@@ -185,36 +185,572 @@ class WebsocketAPIClient(BlockingFacade[AsyncWebsocketAPIClient]):
     cancelled_fates = on_loop(_Api.cancelled_fates)
     order_book = book_stream(_Api.order_book)
     subscribe_orders = channel_stream(_Api.subscribe_orders)
+    """Your orders: one push per new order and per change (fill, amendment,
+    cancellation); nothing is pushed on subscribing.
+
+    OKX channel ``orders`` on the ``private`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.OrdersPushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``inst_type`` (``instType``): Instrument type; ANY for every type (EVENTS since 2026-04-15).
+    * ``inst_family`` (``instFamily``): Instrument family (FUTURES, SWAP, OPTION), e.g. "BTC-USD".
+    * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_fills = channel_stream(_Api.subscribe_fills)
+    """Your fills as they happen (VIP4 and above since 2026-04-07; others get 64003 on
+    subscribing, 60029 before). Taker fills at one price may be aggregated (count);
+    event contracts push only the YES side.
+
+    OKX channel ``fills`` on the ``private`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.FillsPushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``inst_id`` (``instId``): Instrument ID; every instrument when omitted.
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_account = channel_stream(_Api.subscribe_account)
+    """Account balances: a snapshot on subscribing and regularly, then the currencies
+    whose balance changed (about every 50 ms). The frame's eventType says which
+    (snapshot or event_update).
+
+    OKX channel ``account`` on the ``private`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.AccountPushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``ccy`` (``ccy``): One currency; every currency with a balance when omitted.
+    * ``extra_params`` (``extraParams``): OKX's extra configuration as a JSON string, e.g. '{"updateInterval": "0"}' (pushes on events only).
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_positions = channel_stream(_Api.subscribe_positions)
+    """Your open positions: a snapshot on subscribing and regularly, then the positions
+    that changed. The frame's eventType says which.
+
+    OKX channel ``positions`` on the ``private`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.PositionsPushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``inst_type`` (``instType``): Instrument type; ANY for every type (EVENTS since 2026-04-15).
+    * ``inst_family`` (``instFamily``): Instrument family (FUTURES, SWAP, OPTION).
+    * ``inst_id`` (``instId``): Instrument ID (wins over instFamily).
+    * ``extra_params`` (``extraParams``): OKX's extra configuration as a JSON string, e.g. '{"updateInterval": "0"}' (pushes on events only).
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_balance_and_position = channel_stream(_Api.subscribe_balance_and_position)
+    """Cash balances and positions together, pushed on the event that changed them
+    (eventType says which: snapshot, filled, funding_fee...).
+
+    OKX channel ``balance_and_position`` on the ``private`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.BalanceAndPositionPushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_sprd_orders = channel_stream(_Api.subscribe_sprd_orders)
+    """Your spread orders: one push per new order and per change; nothing is pushed on
+    subscribing.
+
+    OKX channel ``sprd-orders`` on the ``business`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.SprdOrdersPushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``sprd_id`` (``sprdId``): Spread ID; every spread when omitted.
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_sprd_trades = channel_stream(_Api.subscribe_sprd_trades)
+    """Your spread trades, with each leg's execution; state "rejected" means the trade
+    failed to settle.
+
+    OKX channel ``sprd-trades`` on the ``business`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.SprdTradesPushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``sprd_id`` (``sprdId``): Spread ID; every spread when omitted.
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_tickers = channel_stream(_Api.subscribe_tickers)
+    """Last traded price, best bid and ask and 24-hour volume of one instrument, every
+    100 ms at most.
+
+    OKX channel ``tickers`` on the ``public`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.TickersPushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_trades = channel_stream(_Api.subscribe_trades)
+    """Trades of one instrument as they happen; one push may aggregate taker fills at
+    one price (count).
+
+    OKX channel ``trades`` on the ``public`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.TradesPushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_trades_all = channel_stream(_Api.subscribe_trades_all)
+    """Every trade of one instrument, one push per trade (not aggregated).
+
+    OKX channel ``trades-all`` on the ``business`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.TradesAllPushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_books5 = channel_stream(_Api.subscribe_books5)
+    """The best 5 levels of each side, pushed whole every 100 ms when they change.
+
+    OKX channel ``books5`` on the ``public`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.Books5PushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_bbo_tbt = channel_stream(_Api.subscribe_bbo_tbt)
+    """The best bid and ask, pushed whole on every change (tick by tick, every 10 ms at
+    most).
+
+    OKX channel ``bbo-tbt`` on the ``public`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.BboTbtPushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_books = channel_stream(_Api.subscribe_books)
+    """400 levels a side: a snapshot on subscribing (action "snapshot", prevSeqId -1),
+    then changed levels every 100 ms (action "update"); size "0" deletes a level.
+    Chain prevSeqId to the previous seqId; the checksum is always 0 since
+    2026-06-23.
+
+    OKX channel ``books`` on the ``public`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.BooksPushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_books_l2_tbt = channel_stream(_Api.subscribe_books_l2_tbt)
+    """400 levels a side, tick by tick (every 10 ms at most); VIP6 and up, and OKX
+    requires a login on the public connection. Cannot be combined with books or
+    books50-l2-tbt for one instrument.
+
+    OKX channel ``books-l2-tbt`` on the ``public`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.BooksL2TbtPushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_books50_l2_tbt = channel_stream(_Api.subscribe_books50_l2_tbt)
+    """50 levels a side, tick by tick; VIP5 and up, and OKX requires a login on the
+    public connection. Cannot be combined with books-l2-tbt for one instrument.
+
+    OKX channel ``books50-l2-tbt`` on the ``public`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.Books50L2TbtPushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_instruments = channel_stream(_Api.subscribe_instruments)
+    """Instruments of one type: the full list on subscribing, then (since 2026-09-30)
+    only the instruments that changed; merge them by instId.
+
+    OKX channel ``instruments`` on the ``public`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.InstrumentsPushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``inst_type`` (``instType``): Instrument type.
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_mark_price = channel_stream(_Api.subscribe_mark_price)
+    """Mark price of one instrument, every 200 ms when it changes, else every 10 s.
+
+    OKX channel ``mark-price`` on the ``public`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.MarkPricePushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_funding_rate = channel_stream(_Api.subscribe_funding_rate)
+    """Funding rate of one perpetual swap, every 30 to 90 seconds.
+
+    OKX channel ``funding-rate`` on the ``public`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.FundingRatePushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_index_tickers = channel_stream(_Api.subscribe_index_tickers)
+    """An index's price (e.g. BTC-USDT), every 100 ms when it changes, else every
+    minute.
+
+    OKX channel ``index-tickers`` on the ``public`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.IndexTickersPushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``inst_id`` (``instId``): Index, e.g. "BTC-USDT" (the quote: USD, USDT, BTC, USDC).
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_candle = channel_stream(_Api.subscribe_candle)
+    """Candlesticks of one instrument for one bar (channel "candle" + bar, e.g.
+    candle1m), pushed as rows of strings at most every 500 ms; confirm "1" once a
+    candle is final.
+
+    OKX channel ``candle`` on the ``business`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.CandlePushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
+    * ``bar`` (``bar``): Bar size; the "utc" bars open at UTC 0, the others at UTC 8.
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_sprd_bbo_tbt = channel_stream(_Api.subscribe_sprd_bbo_tbt)
+    """The best bid and ask of one spread, pushed whole on every change (every 10 ms at
+    most).
+
+    OKX channel ``sprd-bbo-tbt`` on the ``business`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.SprdBboTbtPushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``sprd_id`` (``sprdId``): Spread ID, e.g. "BTC-USDT_BTC-USDT-SWAP".
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_sprd_books5 = channel_stream(_Api.subscribe_sprd_books5)
+    """The best 5 levels of each side of one spread, pushed whole every 100 ms when
+    they change.
+
+    OKX channel ``sprd-books5`` on the ``business`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.SprdBooks5PushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``sprd_id`` (``sprdId``): Spread ID, e.g. "BTC-USDT_BTC-USDT-SWAP".
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     subscribe_sprd_public_trades = channel_stream(_Api.subscribe_sprd_public_trades)
+    """Trades of one spread as they happen.
+
+    OKX channel ``sprd-public-trades`` on the ``business`` connection; each
+    update's ``data`` is a list of :class:`~okx_ws.models.SprdPublicTradesPushItem`.
+    Returns a stream: ``async for update in stream`` (ends when it or the
+    client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
+    unsubscribes.  With ``callback`` each update goes to it instead (on the
+    client's loop).  The blocking client returns a blocking stream:
+    ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+    without an update), ``stream.get(timeout)``, ``stream.close()``.
+    Restored after every reconnect.  Arguments (validated before anything is sent):
+
+    * ``sprd_id`` (``sprdId``): Spread ID, e.g. "BTC-USDT_BTC-USDT-SWAP".
+    * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+    * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
+    """
     submit_new_order = blocking(_Api.submit_new_order)
+    """Place one order on the private connection. OKX answers code "0" when the order
+    was accepted; the item's sCode/sMsg say why it was rejected otherwise.
+
+    OKX op ``order`` on the ``private`` connection.
+    ``params``: ``OrderParams`` or ``OrderParamsDict`` (OKX's names);
+    validated before anything is sent (:class:`ParamsValidationError`).
+    ``instIdCode`` is filled in from ``instId`` when left out (:class:`UnknownInstrumentError`
+    if OKX does not list it).
+    ``exp_time``: Unix ms after which OKX must not process the request.
+    ``timeout``: seconds the whole call may take (default: the client's).
+    ``extra_fields``: fields OKX added after this release, sent as given and never
+    validated (a mapping); a misspelt field in ``params`` still fails.
+    Raises :class:`OkxApiError` when OKX answers a code other than "0".
+    """
     submit_multiple_orders = blocking(_Api.submit_multiple_orders)
+    """Place up to 20 orders in one request. Reply code "2" means some orders failed:
+    check each item's sCode.
+
+    OKX op ``batch-orders`` on the ``private`` connection.
+    ``params``: a list of 1 to 20 items, each ``OrderParams`` or ``OrderParamsDict`` (OKX's names);
+    validated before anything is sent (:class:`ParamsValidationError`).
+    ``instIdCode`` is filled in from ``instId`` when left out (:class:`UnknownInstrumentError`
+    if OKX does not list it).
+    ``exp_time``: Unix ms after which OKX must not process the request.
+    ``timeout``: seconds the whole call may take (default: the client's).
+    ``extra_fields``: fields OKX added after this release, sent as given and never
+    validated (one mapping for every item, or a list of one per item); a misspelt field in ``params`` still fails.
+    Raises :class:`OkxApiError` when OKX answers a code other than "0".
+    """
     cancel_order = blocking(_Api.cancel_order)
+    """Cancel one pending order, identified by ordId or clOrdId.
+
+    OKX op ``cancel-order`` on the ``private`` connection.
+    ``params``: ``CancelOrderParams`` or ``CancelOrderParamsDict`` (OKX's names);
+    validated before anything is sent (:class:`ParamsValidationError`).
+    ``instIdCode`` is filled in from ``instId`` when left out (:class:`UnknownInstrumentError`
+    if OKX does not list it).
+    ``exp_time``: Unix ms after which OKX must not process the request.
+    ``timeout``: seconds the whole call may take (default: the client's).
+    ``extra_fields``: fields OKX added after this release, sent as given and never
+    validated (a mapping); a misspelt field in ``params`` still fails.
+    Raises :class:`OkxApiError` when OKX answers a code other than "0".
+    """
     cancel_multiple_orders = blocking(_Api.cancel_multiple_orders)
+    """Cancel up to 20 pending orders in one request; each item needs ordId or clOrdId.
+
+    OKX op ``batch-cancel-orders`` on the ``private`` connection.
+    ``params``: a list of 1 to 20 items, each ``CancelOrderParams`` or ``CancelOrderParamsDict`` (OKX's names);
+    validated before anything is sent (:class:`ParamsValidationError`).
+    ``instIdCode`` is filled in from ``instId`` when left out (:class:`UnknownInstrumentError`
+    if OKX does not list it).
+    ``exp_time``: Unix ms after which OKX must not process the request.
+    ``timeout``: seconds the whole call may take (default: the client's).
+    ``extra_fields``: fields OKX added after this release, sent as given and never
+    validated (one mapping for every item, or a list of one per item); a misspelt field in ``params`` still fails.
+    Raises :class:`OkxApiError` when OKX answers a code other than "0".
+    """
     amend_order = blocking(_Api.amend_order)
+    """Amend the size and/or price of one pending order, identified by ordId or
+    clOrdId. reqId, when given, is echoed back in the reply.
+
+    OKX op ``amend-order`` on the ``private`` connection.
+    ``params``: ``AmendOrderParams`` or ``AmendOrderParamsDict`` (OKX's names);
+    validated before anything is sent (:class:`ParamsValidationError`).
+    ``instIdCode`` is filled in from ``instId`` when left out (:class:`UnknownInstrumentError`
+    if OKX does not list it).
+    ``exp_time``: Unix ms after which OKX must not process the request.
+    ``timeout``: seconds the whole call may take (default: the client's).
+    ``extra_fields``: fields OKX added after this release, sent as given and never
+    validated (a mapping); a misspelt field in ``params`` still fails.
+    Raises :class:`OkxApiError` when OKX answers a code other than "0".
+    """
     amend_multiple_orders = blocking(_Api.amend_multiple_orders)
+    """Amend up to 20 pending orders in one request.
+
+    OKX op ``batch-amend-orders`` on the ``private`` connection.
+    ``params``: a list of 1 to 20 items, each ``AmendOrderParams`` or ``AmendOrderParamsDict`` (OKX's names);
+    validated before anything is sent (:class:`ParamsValidationError`).
+    ``instIdCode`` is filled in from ``instId`` when left out (:class:`UnknownInstrumentError`
+    if OKX does not list it).
+    ``exp_time``: Unix ms after which OKX must not process the request.
+    ``timeout``: seconds the whole call may take (default: the client's).
+    ``extra_fields``: fields OKX added after this release, sent as given and never
+    validated (one mapping for every item, or a list of one per item); a misspelt field in ``params`` still fails.
+    Raises :class:`OkxApiError` when OKX answers a code other than "0".
+    """
     mass_cancel_orders = blocking(_Api.mass_cancel_orders)
+    """Cancel all MMP pending orders of an option instrument family, optionally locking
+    new orders for lockInterval milliseconds.
+
+    OKX op ``mass-cancel`` on the ``private`` connection.
+    ``params``: ``MassCancelParams`` or ``MassCancelParamsDict`` (OKX's names);
+    validated before anything is sent (:class:`ParamsValidationError`).
+    ``exp_time``: Unix ms after which OKX must not process the request.
+    ``timeout``: seconds the whole call may take (default: the client's).
+    ``extra_fields``: fields OKX added after this release, sent as given and never
+    validated (a mapping); a misspelt field in ``params`` still fails.
+    Raises :class:`OkxApiError` when OKX answers a code other than "0".
+    """
     submit_spread_order = blocking(_Api.submit_spread_order)
+    """Place one spread order on the business connection.
+
+    OKX op ``sprd-order`` on the ``business`` connection.
+    ``params``: ``SpreadOrderParams`` or ``SpreadOrderParamsDict`` (OKX's names);
+    validated before anything is sent (:class:`ParamsValidationError`).
+    ``exp_time``: Unix ms after which OKX must not process the request.
+    ``timeout``: seconds the whole call may take (default: the client's).
+    ``extra_fields``: fields OKX added after this release, sent as given and never
+    validated (a mapping); a misspelt field in ``params`` still fails.
+    Raises :class:`OkxApiError` when OKX answers a code other than "0".
+    """
     amend_spread_order = blocking(_Api.amend_spread_order)
+    """Amend one pending spread order, identified by ordId or clOrdId.
+
+    OKX op ``sprd-amend-order`` on the ``business`` connection.
+    ``params``: ``SpreadAmendParams`` or ``SpreadAmendParamsDict`` (OKX's names);
+    validated before anything is sent (:class:`ParamsValidationError`).
+    ``exp_time``: Unix ms after which OKX must not process the request.
+    ``timeout``: seconds the whole call may take (default: the client's).
+    ``extra_fields``: fields OKX added after this release, sent as given and never
+    validated (a mapping); a misspelt field in ``params`` still fails.
+    Raises :class:`OkxApiError` when OKX answers a code other than "0".
+    """
     cancel_spread_order = blocking(_Api.cancel_spread_order)
+    """Cancel one pending spread order, identified by ordId or clOrdId.
+
+    OKX op ``sprd-cancel-order`` on the ``business`` connection.
+    ``params``: ``SpreadCancelParams`` or ``SpreadCancelParamsDict`` (OKX's names);
+    validated before anything is sent (:class:`ParamsValidationError`).
+    ``exp_time``: Unix ms after which OKX must not process the request.
+    ``timeout``: seconds the whole call may take (default: the client's).
+    ``extra_fields``: fields OKX added after this release, sent as given and never
+    validated (a mapping); a misspelt field in ``params`` still fails.
+    Raises :class:`OkxApiError` when OKX answers a code other than "0".
+    """
     mass_cancel_spread_orders = blocking(_Api.mass_cancel_spread_orders)
+    """Cancel all pending spread orders, of one spread when sprdId is given, of every
+    spread otherwise.
+
+    OKX op ``sprd-mass-cancel`` on the ``business`` connection.
+    ``params``: ``SpreadMassCancelParams`` or ``SpreadMassCancelParamsDict`` (OKX's names);
+    validated before anything is sent (:class:`ParamsValidationError`).
+    ``exp_time``: Unix ms after which OKX must not process the request.
+    ``timeout``: seconds the whole call may take (default: the client's).
+    ``extra_fields``: fields OKX added after this release, sent as given and never
+    validated (a mapping); a misspelt field in ``params`` still fails.
+    Raises :class:`OkxApiError` when OKX answers a code other than "0".
+    """
