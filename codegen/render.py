@@ -86,15 +86,16 @@ def render_package(
         "channels.py": env.get_template("channels.py.j2").render(context),
         "dicts.py": env.get_template("dicts.py.j2").render(context),
     }
-    for file_name, aio in (("_async_client.py", True), ("_sync_client.py", False)):
-        files[file_name] = env.get_template("client.py.j2").render(
-            context,
-            aio=aio,
-            aio_def="async def" if aio else "def",
-            aio_await="await " if aio else "",
-            cls="AsyncWebsocketAPIClient" if aio else "WebsocketAPIClient",
-            ws_cls="AsyncWebsocketClient" if aio else "WebsocketClient",
-        )
+    files["_async_client.py"] = env.get_template("client.py.j2").render(
+        context,
+        aio=True,
+        aio_def="async def",
+        aio_await="await ",
+        cls="AsyncWebsocketAPIClient",
+        ws_cls="AsyncWebsocketClient",
+    )
+    # The blocking client derives every method from the async one (okx_ws_core.facade).
+    files["_sync_client.py"] = env.get_template("sync_client.py.j2").render(context)
     models = model_names(spec)
     exported = [
         *RUNTIME_NAMES,

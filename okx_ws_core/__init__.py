@@ -47,7 +47,7 @@ from .orderbook import BookChange, Depth, OrderBook, StaleBookError, check_book_
 from .protocol import ExtraFields, Operation, Resolved, prepare_args
 from .reconcile import Verdict
 from .rest import RestAuthenticationError
-from .sync_client import WebsocketClient
+from .sync_client import BlockingFacade, WebsocketClient
 from .tracker import FINAL_STATES, Fill, OrderOp, OrderTracker, OrderWaitTimeout, TrackedOrder
 from .transport import Connector, Transport
 
@@ -66,6 +66,7 @@ __all__ = [
     "BlockingBookStream",
     "BlockingCallInLoop",
     "BlockingChannelStream",
+    "BlockingFacade",
     "BookChange",
     "BookStream",
     "Channel",

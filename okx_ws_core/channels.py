@@ -432,6 +432,7 @@ class ChannelStream(Generic[I]):
         )
         deliver = self._put if self._callbacks is None else self._callbacks.deliver
         self._registration = _Registration(router, channel, arg, unsubscribe, deliver, self._end)
+        self._ended: list[Callable[[], None]] = []
 
     @property
     def closed(self) -> bool:
@@ -449,6 +450,16 @@ class ChannelStream(Generic[I]):
         self._buffer.end()
         if self._callbacks is not None:
             self._callbacks.close()
+        ended, self._ended = self._ended, []
+        for fn in ended:
+            fn()
+
+    def when_ended(self, fn: Callable[[], None]) -> None:
+        """Call ``fn()`` (on the loop) once the stream ends; at once if it has ended."""
+        if self._buffer.ended:
+            fn()
+        else:
+            self._ended.append(fn)
 
     def __aiter__(self) -> ChannelStream[I]:
         return self
@@ -493,75 +504,38 @@ class BlockingChannelStream(Generic[I]):
     without an update, and :meth:`get` raises :class:`UpdateTimeout` instead.
     With a ``callback`` the updates go to it on the client's loop thread (it
     must not block).  Close with :meth:`close` or ``with``.
+
+    It wraps the async :class:`ChannelStream` that holds the subscription:
+    the async stream's callback fills this stream's thread-safe queue (one
+    wake-up per update for the reading thread), its end ends this one, and
+    closing this one closes it on the loop thread.
     """
 
     def __init__(
         self,
-        router: ChannelRouter,
-        channel: Channel[Any, I],
-        arg: dict[str, Any],
-        unsubscribe: Subscribe,
+        stream: ChannelStream[I],
+        updates: UpdateQueue[I],
         run: Callable[[Coroutine[Any, Any, None]], None],
-        *,
-        callback: UpdateCallback[I] | None = None,
-        buffer: int = DEFAULT_BUFFER,
-        logger: logging.Logger,
     ) -> None:
-        self.channel = channel
-        self.arg = arg
+        self.channel = stream.channel
+        self.arg = stream.arg
+        self._stream = stream
+        self._updates = updates
         self._run = run
-        self._queue: queue.Queue[ChannelUpdate[I] | None] = queue.Queue()
-        self._drops = Drops(buffer, logger, f"{channel.channel} stream")
-        self._lock = threading.Lock()
-        self._ended = threading.Event()
-        self._callbacks = (
-            None if callback is None else _Callbacks(callback, logger, channel.channel, buffer)
-        )
-        deliver = self._put if self._callbacks is None else self._callbacks.deliver
-        self._registration = _Registration(
-            router, channel, arg, unsubscribe, deliver, self._end_on_loop
-        )
 
     @property
     def closed(self) -> bool:
-        return self._ended.is_set()
+        return self._updates.ended
 
     @property
     def dropped(self) -> int:
         """Updates dropped because the buffer was full."""
-        return self._drops.count
-
-    def _put(self, update: ChannelUpdate[Any]) -> None:  # on the loop thread
-        with self._lock:
-            if self._queue.qsize() >= self._drops.size:
-                try:
-                    self._queue.get_nowait()
-                except queue.Empty:
-                    pass
-                self._drops.note()
-            self._queue.put_nowait(update)
-
-    def _end(self) -> None:
-        if not self._ended.is_set():
-            self._ended.set()
-            self._queue.put_nowait(None)
-
-    def _end_on_loop(self) -> None:  # the router's end: on the loop thread, like the callbacks
-        self._end()
-        if self._callbacks is not None:
-            self._callbacks.close()
+        return self._updates.dropped
 
     def get(self, timeout: float | None = None) -> ChannelUpdate[I]:
         """The next update; raises :class:`UpdateTimeout` after ``timeout`` seconds and
         :class:`ClientClosed` once the stream is closed and drained."""
-        try:
-            update = self._queue.get(timeout=timeout)
-        except queue.Empty:
-            raise UpdateTimeout(f"no {self.channel.channel} update within {timeout:g}s") from None
-        if update is None:
-            self._queue.put_nowait(None)  # every later get() ends too
-            raise ClientClosed(f"the {self.channel.channel} stream is closed")
-        return update
+        return self._updates.get(self.channel.channel, timeout)
 
     def iter(self, timeout: float | None = None) -> Iterator[ChannelUpdate[I]]:
         """Updates until the stream closes, or until ``timeout`` seconds pass without one."""
@@ -576,9 +550,9 @@ class BlockingChannelStream(Generic[I]):
 
     def close(self, *, timeout: float | None = None) -> None:
         """Stop the stream; unsubscribes when no other stream uses the same argument."""
-        self._end()
+        self._updates.end()
         try:
-            self._run(self._registration.close(timeout))
+            self._run(self._stream.aclose(timeout=timeout))
         except ClientClosed:
             pass  # the client closed first: its close ended every subscription
 
@@ -594,9 +568,62 @@ class BlockingChannelStream(Generic[I]):
         self.close()
 
 
+class UpdateQueue(Generic[I]):
+    """A bounded, thread-safe FIFO of updates: filled on the loop, read by any thread.
+
+    Beyond ``size`` updates the oldest is dropped and counted; once ended, every
+    ``get`` on an empty queue raises :class:`ClientClosed` at once.
+    """
+
+    def __init__(self, size: int, logger: logging.Logger) -> None:
+        self._queue: queue.Queue[ChannelUpdate[I] | None] = queue.Queue()
+        self._size = size
+        self._logger = logger
+        self._drops: Drops | None = None  # named after the channel of the first drop
+        self._lock = threading.Lock()
+        self._ended = threading.Event()
+
+    @property
+    def ended(self) -> bool:
+        return self._ended.is_set()
+
+    @property
+    def dropped(self) -> int:
+        return 0 if self._drops is None else self._drops.count
+
+    def put(self, update: ChannelUpdate[I]) -> None:  # the async stream's callback
+        with self._lock:
+            if self._queue.qsize() >= self._size:
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    pass
+                if self._drops is None:
+                    what = f"{update.channel.channel} stream"
+                    self._drops = Drops(self._size, self._logger, what)
+                self._drops.note()
+            self._queue.put_nowait(update)
+
+    def end(self) -> None:
+        if not self._ended.is_set():
+            self._ended.set()
+            self._queue.put_nowait(None)
+
+    def get(self, name: str, timeout: float | None) -> ChannelUpdate[I]:
+        try:
+            update = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            raise UpdateTimeout(f"no {name} update within {timeout:g}s") from None
+        if update is None:
+            self._queue.put_nowait(None)  # every later get() ends too
+            raise ClientClosed(f"the {name} stream is closed")
+        return update
+
+
 __all__ = [
     "ROLE_ORDERS",
     "BlockingChannelStream",
+    "UpdateQueue",
     "Channel",
     "ChannelRouter",
     "ChannelStream",

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Coroutine
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 T = TypeVar("T")
 _CANCEL_WAIT_S = 1.0  # after a Ctrl-C: how long to let the cancelled task finish
@@ -34,15 +34,36 @@ class LoopStopped(RuntimeError):
 
 
 class _Waiter(Generic[T]):
-    """One blocked :meth:`LoopThread.run`: released once, by its task's end or by stop()."""
+    """One blocked caller: released once, by the end of its work or by stop()."""
 
-    __slots__ = ("lock", "task", "abandoned")
+    __slots__ = (
+        "lock", "result", "error", "abandoned", "task", "handle", "coro", "started", "cancelled",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.lock.acquire()
-        self.task: asyncio.Task[T] | None = None  # set on the loop thread
-        self.abandoned = False  # released by stop() before its task ended
+        self.result: T | None = None
+        self.error: BaseException | None = None  # set on the loop thread, like result
+        self.abandoned = False  # released by stop() before its work ended
+        self.task: asyncio.Task[None] | None = None  # run(): the task driving the coroutine
+        self.handle: asyncio.Handle | None = None  # call(): the callback, until it ran
+        self.coro: Coroutine[Any, Any, T] | None = None  # run(): what the task awaits
+        self.started = False  # the task took its first step (on the loop thread)
+        self.cancelled = False  # the caller gave up (on the loop thread)
+
+    def outcome(self, name: str) -> T:
+        """The result, or the error raised again, once released."""
+        if self.abandoned:
+            raise LoopStopped(f"{name!r} stopped before the call ended")
+        error = self.error
+        if error is not None:
+            if isinstance(
+                error, asyncio.CancelledError
+            ):  # by stop(): it cancels what it did not start
+                raise LoopStopped(f"{name!r} stopped (cancelling the call) before it ended")
+            raise error
+        return cast(T, self.result)
 
 
 class LoopThread:
@@ -78,9 +99,10 @@ class LoopThread:
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run ``coro`` on the loop thread and block until it ends.
 
-        One wake-up each way (``call_soon_threadsafe`` there, a released lock
-        back): leaner than ``run_coroutine_threadsafe``, whose future chaining
-        and condition variable cost a measurable share of a loopback round trip.
+        One wake-up each way: ``call_soon_threadsafe`` there, and back a lock
+        that the coroutine's own task releases as it ends (not a done-callback,
+        which would cost one more loop iteration, nor ``run_coroutine_threadsafe``,
+        whose future chaining and condition variable cost more still).
         Past ``timeout`` seconds the task is cancelled and ``TimeoutError`` raised;
         a ``KeyboardInterrupt`` while waiting cancels it too (then propagates).
         Raises :class:`LoopStopped` if the loop stops before the task ends.
@@ -88,22 +110,70 @@ class LoopThread:
         if self.on_loop_thread():
             coro.close()
             raise RuntimeError(f"cannot block on {self.name!r} from its own loop thread")
-        waiter: _Waiter[T] = _Waiter()
-        with self._lock:
-            if self._stopping or self.loop.is_closed():
-                coro.close()
-                raise LoopStopped(f"{self.name!r} is stopped")
-            self._waiters.add(waiter)
-
-        def start() -> None:
-            waiter.task = self.loop.create_task(coro)
-            waiter.task.add_done_callback(lambda _: self._release(waiter))
-
+        waiter: _Waiter[T] = self._enlist(coro.close)
+        waiter.coro = coro
         try:
-            self.loop.call_soon_threadsafe(start)
-        except RuntimeError:  # closed by a stop() that began after the check above
+            self.loop.call_soon_threadsafe(self._start, coro, waiter)
+        except RuntimeError:  # closed by a stop() that began after the check in _enlist
             coro.close()
             raise LoopStopped(f"{self.name!r} is stopped") from None
+        return self._wait(waiter, timeout)
+
+    def call(self, fn: Callable[[], T], timeout: float | None = None) -> T:
+        """Call ``fn()`` on the loop thread (where loop-bound state lives) and return its result.
+
+        A plain callback, no task: one wake-up each way.  Past ``timeout`` (or on
+        a Ctrl-C) a call that has not run yet never runs.
+        """
+        if self.on_loop_thread():
+            return fn()
+        waiter: _Waiter[T] = self._enlist(None)
+
+        def invoke() -> None:
+            try:
+                waiter.result = fn()
+            except Exception as exc:  # raised again on the caller's thread
+                waiter.error = exc
+            finally:
+                self._release(waiter)
+
+        try:
+            waiter.handle = self.loop.call_soon_threadsafe(invoke)
+        except RuntimeError:
+            raise LoopStopped(f"{self.name!r} is stopped") from None
+        return self._wait(waiter, timeout)
+
+    def _enlist(self, close: Callable[[], None] | None) -> _Waiter[Any]:
+        waiter: _Waiter[Any] = _Waiter()
+        with self._lock:
+            if self._stopping or self.loop.is_closed():
+                if close is not None:
+                    close()
+                raise LoopStopped(f"{self.name!r} is stopped")
+            self._waiters.add(waiter)
+        return waiter
+
+    def _start(self, coro: Coroutine[Any, Any, T], waiter: _Waiter[T]) -> None:
+        waiter.task = self.loop.create_task(self._drive(coro, waiter))
+
+    async def _drive(self, coro: Coroutine[Any, Any, T], waiter: _Waiter[T]) -> None:
+        """Await ``coro``, keep its outcome for the caller and release it at once.
+
+        No done-callback: it would cost every call one more loop iteration, during
+        which the woken caller waits for the GIL.  So a task is never cancelled
+        before this first step (see :meth:`_cancel` and :meth:`_shutdown`)."""
+        waiter.started = True
+        try:
+            if waiter.cancelled:  # the caller gave up before the task began
+                coro.close()
+                raise asyncio.CancelledError
+            waiter.result = await coro
+        except (Exception, asyncio.CancelledError) as exc:  # the caller raises it
+            waiter.error = exc
+        finally:
+            self._release(waiter)
+
+    def _wait(self, waiter: _Waiter[T], timeout: float | None) -> T:
         try:
             done = waiter.lock.acquire(timeout=-1 if timeout is None else timeout)
         except BaseException:  # KeyboardInterrupt (Ctrl-C): the caller gave up, so does the task
@@ -113,12 +183,7 @@ class LoopThread:
         if not done:
             self._cancel(waiter)
             raise TimeoutError(f"{self.name!r}: no result within {timeout} s")
-        task = waiter.task
-        if waiter.abandoned or task is None:
-            raise LoopStopped(f"{self.name!r} stopped before the call ended")
-        if task.cancelled():  # by stop(): the only one that cancels a task it did not start
-            raise LoopStopped(f"{self.name!r} stopped (cancelling the call) before it ended")
-        return task.result()
+        return waiter.outcome(self.name)
 
     def _release(self, waiter: _Waiter[Any]) -> None:
         """Wake ``waiter`` once: whoever takes it out of the set releases it."""
@@ -129,22 +194,21 @@ class LoopThread:
         waiter.lock.release()
 
     def _cancel(self, waiter: _Waiter[Any]) -> None:
+        handle = waiter.handle
+        if handle is not None:  # call(): a callback that has not run yet never will
+            handle.cancel()
+            self._release(waiter)
+            return
+
         def cancel() -> None:
-            if waiter.task is not None:
+            waiter.cancelled = True
+            if waiter.task is not None and waiter.started:
                 waiter.task.cancel()
 
-        try:  # callbacks run in order: start() has run before this one
+        try:  # callbacks run in order: _start has run before this one
             self.loop.call_soon_threadsafe(cancel)
         except RuntimeError:  # the loop is closed: nothing runs any more
             pass
-
-    def call(self, fn: Callable[[], T], timeout: float | None = None) -> T:
-        """Call ``fn()`` on the loop thread (where loop-bound state lives) and return its result."""
-
-        async def call_fn() -> T:
-            return fn()
-
-        return self.run(call_fn(), timeout)
 
     def stop(self, timeout: float | None = 10.0) -> bool:
         """Cancel what still runs on the loop, stop it, join the thread, close the loop.
@@ -201,12 +265,23 @@ class LoopThread:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._close_unstarted()  # tasks cancelled before their first step
         await self.loop.shutdown_asyncgens()
         await self.loop.shutdown_default_executor()
         await asyncio.sleep(0)  # run transports' pending connection_lost (socket close)
         self._shut_down.set()
 
+    def _close_unstarted(self) -> None:
+        """Close the coroutines that never began (no "never awaited" warning)."""
+        with self._lock:
+            waiters = list(self._waiters)
+        for waiter in waiters:
+            if waiter.coro is not None and not waiter.started:
+                waiter.coro.close()
+
     def _abandon_waiters(self) -> None:
+        if not self._thread.is_alive():
+            self._close_unstarted()
         with self._lock:
             waiters, self._waiters = self._waiters, set()
         for waiter in waiters:

@@ -1,7 +1,9 @@
 """``WebsocketClient``: the blocking facade.
 
 It runs one :class:`AsyncWebsocketClient` on a private event-loop thread, so
-the protocol logic exists once.  Each call is one hop to that thread and back;
+the protocol logic exists once, and its methods are derived from the async
+client's (:mod:`.facade`: same parameters, checked by the type checkers), so
+the API is written once too.  Each call is one hop to that thread and back;
 every method is thread-safe: even the quick ones (``in_flight``,
 ``subscriptions``, ``on``/``off``, the tracker) run on the loop thread, where
 the state they read or change lives.  Event handlers run on the loop thread;
@@ -15,34 +17,116 @@ asyncio event loop, it works but stalls that loop: it logs a warning, once.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from pydantic import BaseModel
 
 from .blocking_tracker import BlockingOrderTracker
-from .book_stream import BlockingBookStream
-from .channels import DEFAULT_BUFFER, BlockingChannelStream, Channel, UpdateCallback
+from .book_stream import BlockingBookStream, BookStream
+from .channels import DEFAULT_BUFFER, BlockingChannelStream, ChannelStream, UpdateQueue
 from .client import AsyncWebsocketClient
-from .errors import BlockingCallInLoop, ClientClosed, RequestCancelled
-from .events import Handler
+from .errors import BlockingCallInLoop, ClientClosed
+from .facade import Blocking, Facade, blocking, blocking_as, direct, on_loop
 from .loop_thread import LoopStopped, LoopThread
 from .options import ClientOptions
-from .orderbook import Resync
-from .protocol import ExtraFields, Operation
 from .ratelimit import ConnectionLimits
-from .reconcile import Target, Verdict
-from .tracker import FINAL_STATES, OrderOp, OrderTracker, TrackedOrder
+from .tracker import OrderTracker
 
+A = TypeVar("A")
+P = ParamSpec("P")
 T = TypeVar("T")
-R = TypeVar("R", bound=BaseModel)
 I = TypeVar("I", bound=BaseModel)  # noqa: E741 - a channel's item model
 CLOSE_TIMEOUT_S = 10.0  # default bound of close(): the async close, then the loop's stop
 
 
-class WebsocketClient:
+class BlockingFacade(Facade[A]):
+    """Base of the blocking clients: an async client ``A`` on a :class:`WebsocketClient`'s
+    loop thread, and the derived methods that convert the async results (streams,
+    the tracker) into their thread-safe twins.  The generated ``WebsocketAPIClient``
+    declares its methods with these, e.g. ``order_book = BlockingFacade.book_stream(...)``.
+    """
+
+    def _loop_client(self) -> WebsocketClient:
+        """The blocking client whose loop thread runs the async object."""
+        raise NotImplementedError
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self._loop_client()._run(coro)
+
+    def _on_loop(self, fn: Callable[[], T]) -> T:
+        return self._loop_client()._on_loop(fn)
+
+    blocking = staticmethod(blocking)
+    on_loop = staticmethod(on_loop)
+    direct = staticmethod(direct)
+
+    @staticmethod
+    def channel_stream(
+        method: Callable[Concatenate[A, P], Coroutine[Any, Any, ChannelStream[I]]],
+    ) -> Blocking[A, P, BlockingChannelStream[I]]:
+        """A ``subscribe_*`` method: its async stream as a :class:`BlockingChannelStream`."""
+        return blocking_as(method, _channel_stream, "Blocking{}")
+
+    @staticmethod
+    def book_stream(
+        method: Callable[Concatenate[A, P], Coroutine[Any, Any, BookStream]],
+    ) -> Blocking[A, P, BlockingBookStream]:
+        """An ``order_book`` method: its async book as a :class:`BlockingBookStream`."""
+        return blocking_as(method, _book_stream, "Blocking{}")
+
+    @staticmethod
+    def order_tracker(
+        method: Callable[Concatenate[A, P], Coroutine[Any, Any, OrderTracker]],
+    ) -> Blocking[A, P, OrderTracker]:
+        """A ``track_orders`` method: the tracker as a view usable from any thread."""
+        return blocking_as(method, _order_tracker, "{}")
+
+
+def _channel_stream(
+    facade: Facade[Any], kwargs: dict[str, Any]
+) -> Callable[[ChannelStream[Any]], BlockingChannelStream[Any]]:
+    """Without a callback, the async stream's callback fills the blocking stream's queue."""
+    assert isinstance(facade, BlockingFacade)
+    client = facade._loop_client()
+    updates: UpdateQueue[Any] = UpdateQueue(kwargs.get("buffer", DEFAULT_BUFFER), client.logger)
+    if kwargs.get("callback") is None:
+        kwargs["callback"] = updates.put
+
+    def convert(stream: ChannelStream[Any]) -> BlockingChannelStream[Any]:
+        client._on_loop(lambda: stream.when_ended(updates.end))
+        return BlockingChannelStream(stream, updates, client._run)
+
+    return convert
+
+
+def _book_stream(
+    facade: Facade[Any], kwargs: dict[str, Any]
+) -> Callable[[BookStream], BlockingBookStream]:
+    return lambda stream: BlockingBookStream(stream, facade._run, facade._on_loop)
+
+
+def _order_tracker(
+    facade: Facade[Any], kwargs: dict[str, Any]
+) -> Callable[[OrderTracker], OrderTracker]:
+    def view(_: OrderTracker) -> OrderTracker:
+        assert isinstance(facade, BlockingFacade)
+        tracker = facade._loop_client().tracker
+        assert tracker is not None  # track_orders() started it
+        return tracker
+
+    return view
+
+
+channel_stream = BlockingFacade.channel_stream
+book_stream = BlockingFacade.book_stream
+order_tracker = BlockingFacade.order_tracker
+
+
+class WebsocketClient(BlockingFacade[AsyncWebsocketClient]):
     """Blocking client for OKX's WebSockets; same options and methods as the async one."""
 
     def __init__(
@@ -91,6 +175,12 @@ class WebsocketClient:
             raise ClientClosed("the client is closed")
         return self._thread.loop
 
+    def _target(self) -> AsyncWebsocketClient:
+        return self._async
+
+    def _loop_client(self) -> WebsocketClient:
+        return self
+
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run ``coro`` on the loop thread and wait for it (a blocking method)."""
         if self._closed:
@@ -100,7 +190,7 @@ class WebsocketClient:
         if thread.on_loop_thread():
             coro.close()
             raise BlockingCallInLoop(_method_name(coro))
-        if not self._warned_loop:
+        if not self._warned_loop and asyncio._get_running_loop() is not None:
             self._warn_if_in_loop(f"{_method_name(coro)} blocks, and was called")
         try:
             return thread.run(coro)
@@ -133,74 +223,39 @@ class WebsocketClient:
         except LoopStopped:  # closed: the client's state no longer changes
             return fn()
 
-    def set_time_offset_ms(self, offset_ms: int) -> None:
-        self._async.set_time_offset_ms(offset_ms)  # one int attribute: atomic
-
-    def get_time_offset_ms(self) -> int:
-        return self._async.get_time_offset_ms()
-
-    def sync_time(self) -> int:
-        """Read OKX's clock and sign later logins with it; returns the offset in ms."""
-        return self._run(self._async.sync_time())
-
-    def on(self, event: str, handler: Handler) -> Handler:
-        """Register a handler; it runs on the client's loop thread and must not block."""
-        return self._on_loop(lambda: self._async.on(event, handler))
-
-    def off(self, event: str, handler: Handler) -> None:
-        self._on_loop(lambda: self._async.off(event, handler))
-
-    def connect(self, connection: str, *, timeout: float | None = None) -> None:
-        self._run(self._async.connect(connection, timeout=timeout))
-
-    def connect_ws_api(self, *, timeout: float | None = None) -> None:
-        self._run(self._async.connect_ws_api(timeout=timeout))
+    set_time_offset_ms = direct(AsyncWebsocketClient.set_time_offset_ms)  # one int: atomic
+    get_time_offset_ms = direct(AsyncWebsocketClient.get_time_offset_ms)
+    sync_time = blocking(AsyncWebsocketClient.sync_time)
+    on = on_loop(AsyncWebsocketClient.on)
+    off = on_loop(AsyncWebsocketClient.off)
+    connect = blocking(AsyncWebsocketClient.connect)
+    connect_ws_api = blocking(AsyncWebsocketClient.connect_ws_api)
+    load_instruments = blocking(AsyncWebsocketClient.load_instruments)
+    call = blocking(AsyncWebsocketClient.call)
+    send_ws_api_request = blocking(AsyncWebsocketClient.send_ws_api_request)
+    unsubscribe = blocking(AsyncWebsocketClient.unsubscribe)
+    subscribe_channel = channel_stream(AsyncWebsocketClient.subscribe_channel)
+    order_book = book_stream(AsyncWebsocketClient.order_book)
+    register_instrument_channels = on_loop(AsyncWebsocketClient.register_instrument_channels)
+    register_order_tracking = on_loop(AsyncWebsocketClient.register_order_tracking)
+    track_orders = order_tracker(AsyncWebsocketClient.track_orders)
+    tracked_order = on_loop(AsyncWebsocketClient.tracked_order)
+    cancelled_fates = on_loop(AsyncWebsocketClient.cancelled_fates)
+    wait_for = blocking(AsyncWebsocketClient.wait_for)
+    reconcile = blocking(AsyncWebsocketClient.reconcile)
 
     @property
     def options(self) -> ClientOptions:
         return self._async.options
 
     @property
+    def logger(self) -> logging.Logger:
+        return self._async.logger
+
+    @property
     def in_flight(self) -> int:
         """Requests sent and still awaiting their reply (a snapshot)."""
         return self._on_loop(lambda: self._async.in_flight)
-
-    def load_instruments(
-        self, inst_types: Iterable[str], *, inst_families: Iterable[str] = ()
-    ) -> None:
-        """Load the instIdCodes of ``inst_types`` (OPTION needs ``inst_families``) now."""
-        self._run(self._async.load_instruments(inst_types, inst_families=inst_families))
-
-    def call(
-        self,
-        operation: Operation[Any, R],
-        params: object,
-        *,
-        exp_time: int | None = None,
-        timeout: float | None = None,
-        extra_fields: ExtraFields | None = None,
-    ) -> R:
-        """Validate, send and type one operation (see :meth:`AsyncWebsocketClient.call`)."""
-        return self._run(
-            self._async.call(
-                operation, params, exp_time=exp_time, timeout=timeout, extra_fields=extra_fields
-            )
-        )
-
-    def send_ws_api_request(
-        self,
-        connection: str,
-        op: str,
-        args: list[dict[str, Any]],
-        *,
-        exp_time: int | None = None,
-        timeout: float | None = None,
-    ) -> dict[str, Any]:
-        return self._run(
-            self._async.send_ws_api_request(
-                connection, op, args, exp_time=exp_time, timeout=timeout
-            )
-        )
 
     def subscribe(
         self,
@@ -208,89 +263,21 @@ class WebsocketClient:
         connection: str = "public",
         *,
         timeout: float | None = None,
+        login: bool = False,
     ) -> None:
         """Subscribe and wait for OKX's acks (pushes: ``on("update")`` or the typed
-        ``subscribe_<channel>`` streams); restored after every reconnect."""
+        ``subscribe_<channel>`` streams); restored after every reconnect.  Unlike the
+        async ``subscribe`` it returns no stream, so it takes no ``buffer``."""
 
         async def subscribe() -> None:
-            await self._async.subscribe(args, connection, timeout=timeout)  # its stream: unused
+            await self._async.subscribe(args, connection, timeout=timeout, login=login)
 
         self._run(subscribe())
-
-    def unsubscribe(
-        self,
-        args: Mapping[str, Any] | Iterable[Mapping[str, Any]],
-        connection: str = "public",
-        *,
-        timeout: float | None = None,
-    ) -> None:
-        self._run(self._async.unsubscribe(args, connection, timeout=timeout))
 
     def subscriptions(self, connection: str) -> list[dict[str, Any]]:
         if self._closed:  # even if the async close could not run (a handler blocked the loop)
             raise ClientClosed("the client is closed")
         return self._on_loop(lambda: self._async.subscriptions(connection))
-
-    def subscribe_channel(
-        self,
-        channel: Channel[Any, I],
-        args: object = None,
-        *,
-        callback: UpdateCallback[I] | None = None,
-        timeout: float | None = None,
-        buffer: int = DEFAULT_BUFFER,
-    ) -> BlockingChannelStream[I]:
-        """Subscribe to one typed channel; a blocking iterator of its updates (or, with
-        ``callback``, updates go to it on the loop thread).  See the async client."""
-        ws = self._async
-        ws._connection(channel.connection)
-        stream = BlockingChannelStream(
-            ws._channels,
-            channel,
-            channel.prepare(args),
-            ws._unsubscribe_one,
-            self._run,
-            callback=callback,
-            buffer=buffer,
-            logger=ws.logger,
-        )
-        self._run(stream._registration.open(ws._subscribe_one, timeout))
-        return stream
-
-    def order_book(
-        self,
-        channel: Channel[Any, Any],
-        inst_id: str,
-        *,
-        resync: Resync = "resubscribe",
-        depth: int | None = None,
-        buffer: int = DEFAULT_BUFFER,
-        timeout: float | None = None,
-        wait: bool = True,
-    ) -> BlockingBookStream:
-        """Follow one order book (see :meth:`AsyncWebsocketClient.order_book`); the book
-        returned is usable from any thread (its reads run on the loop thread)."""
-        stream = self._run(
-            self._async.order_book(
-                channel,
-                inst_id,
-                resync=resync,
-                depth=depth,
-                buffer=buffer,
-                timeout=timeout,
-                wait=wait,
-            )
-        )
-        return BlockingBookStream(stream, self._run, self._on_loop)
-
-    def register_instrument_channels(self, channels: Iterable[Channel[Any, Any]]) -> None:
-        """See :meth:`AsyncWebsocketClient.register_instrument_channels`."""
-        self._on_loop(lambda: self._async.register_instrument_channels(channels))
-
-    def register_order_tracking(
-        self, ops: Iterable[OrderOp], channels: Iterable[Channel[Any, Any]]
-    ) -> None:
-        self._on_loop(lambda: self._async.register_order_tracking(ops, channels))
 
     @property
     def tracker(self) -> OrderTracker | None:
@@ -305,53 +292,6 @@ class WebsocketClient:
         if self._tracker is None:
             self._tracker = BlockingOrderTracker(tracker, self._on_loop)
         return self._tracker
-
-    def track_orders(
-        self,
-        *,
-        subscribe: bool = True,
-        max_finished: int = 10_000,
-        finished_ttl: float | None = 3600.0,
-        refresh_on_reconnect: bool = True,
-        timeout: float | None = None,
-    ) -> OrderTracker:
-        """Start the order tracker (see :meth:`AsyncWebsocketClient.track_orders`); the
-        tracker returned is usable from any thread."""
-        self._run(
-            self._async.track_orders(
-                subscribe=subscribe,
-                max_finished=max_finished,
-                finished_ttl=finished_ttl,
-                refresh_on_reconnect=refresh_on_reconnect,
-                timeout=timeout,
-            )
-        )
-        view = self._on_loop(self._tracker_view)
-        assert view is not None  # track_orders() started it
-        return view
-
-    def tracked_order(self, cl_ord_id: str) -> TrackedOrder | None:
-        """The tracked order's current snapshot (``None`` if not tracked)."""
-        return self._on_loop(lambda: self._async.tracked_order(cl_ord_id))
-
-    def cancelled_fates(self) -> list[RequestCancelled]:
-        """Calls cancelled once sent, their fate unknown (see
-        :meth:`AsyncWebsocketClient.cancelled_fates`); read on the loop thread."""
-        return self._on_loop(self._async.cancelled_fates)
-
-    def wait_for(
-        self,
-        cl_ord_id: str,
-        states: str | Iterable[str] = FINAL_STATES,
-        *,
-        timeout: float | None = None,
-    ) -> TrackedOrder:
-        """Block until the tracked order reaches one of ``states`` (or any final state)."""
-        return self._run(self._async.wait_for(cl_ord_id, states, timeout=timeout))
-
-    def reconcile(self, target: Target, *, timeout: float | None = None) -> dict[str, Verdict]:
-        """Ask OKX what became of these orders (see :meth:`AsyncWebsocketClient.reconcile`)."""
-        return self._run(self._async.reconcile(target, timeout=timeout))
 
     def close(self, *, timeout: float = CLOSE_TIMEOUT_S) -> None:
         """Close the connections and stop the loop thread (idempotent).
@@ -399,8 +339,12 @@ class WebsocketClient:
 
 def _method_name(coro: Coroutine[Any, Any, Any]) -> str:
     """``WebsocketClient.call`` for the coroutine of ``AsyncWebsocketClient.call``."""
-    name = getattr(coro, "__qualname__", "") or "this method"
-    return str(name).replace("AsyncWebsocketClient.", "WebsocketClient.", 1)
+    name = str(getattr(coro, "__qualname__", "") or "this method")
+    return name.removeprefix("Async")
 
 
-__all__ = ["LoopThread", "WebsocketClient"]  # LoopThread re-exported for existing imports
+__all__ = [
+    "BlockingFacade",
+    "LoopThread",
+    "WebsocketClient",
+]  # LoopThread re-exported for existing imports

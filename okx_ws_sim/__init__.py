@@ -80,6 +80,8 @@ channel=None, count=1)`` (a gap), ``duplicate_book_update(...)``,
 See ``codes.py`` for every error code it answers with (uncertain ones marked).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .auth import (
     DEFAULT_API_KEY,
     DEFAULT_API_SECRET,
@@ -97,7 +99,20 @@ from .market import Market
 from .market_channels import MarketRates
 from .server import Simulator
 from .stats import SimStats
-from .thread import SimulatorThread
+
+if TYPE_CHECKING:
+    from .thread import SimulatorThread
+
+
+def __getattr__(name: str) -> Any:
+    """``SimulatorThread`` on first use: it derives its methods with okx_ws_core's
+    facade, which ``import okx_ws_sim`` alone must not load (the client's package)."""
+    if name == "SimulatorThread":
+        from .thread import SimulatorThread
+
+        return SimulatorThread
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_API_KEY",

@@ -1,13 +1,19 @@
-"""SimulatorThread: the simulator on its own event-loop thread, for blocking code."""
+"""SimulatorThread: the simulator on its own event-loop thread, for blocking code.
+
+Its methods are derived from the simulator's (:mod:`okx_ws_core.facade`, as the
+blocking client's are from the async client's): the same parameters, each run
+on the simulator's loop thread.  Only what is tied to that thread (starting,
+stopping, the properties) is written here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .auth import Account
-from .instruments import Instrument
+from okx_ws_core.facade import Facade, blocking, on_loop
+
+from .faults import FaultPlan
 from .server import Simulator
 from .stats import SimStats
 
@@ -17,24 +23,46 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class _FaultsProxy:
-    """Forwards FaultPlan calls to the simulator's loop and waits for them."""
+class ThreadFaults(Facade[FaultPlan]):
+    """The simulator's :class:`FaultPlan`, each arming method run on its loop thread."""
 
     def __init__(self, owner: SimulatorThread) -> None:
         self._owner = owner
 
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self._owner.simulator.faults, name)
-        if not callable(target):
-            return self._owner.call(lambda: getattr(self._owner.simulator.faults, name))
+    def _target(self) -> FaultPlan:
+        return self._owner.simulator.faults
 
-        def forward(*args: Any, **kwargs: Any) -> Any:
-            return self._owner.call(lambda: target(*args, **kwargs))
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self._owner.run(coro)
 
-        return forward
+    def _on_loop(self, fn: Callable[[], T]) -> T:
+        return self._owner.call(fn)
+
+    @property
+    def active(self) -> bool:
+        return self._on_loop(lambda: self._target().active)
+
+    reset = on_loop(FaultPlan.reset)
+    armed = on_loop(FaultPlan.armed)
+    pending = on_loop(FaultPlan.pending)
+    discarded = on_loop(FaultPlan.discarded)
+    close_after_frames = on_loop(FaultPlan.close_after_frames)
+    drop_next_request = on_loop(FaultPlan.drop_next_request)
+    drop_after_execute = on_loop(FaultPlan.drop_after_execute)
+    swallow_pongs = on_loop(FaultPlan.swallow_pongs)
+    delay_replies = on_loop(FaultPlan.delay_replies)
+    refuse_logins = on_loop(FaultPlan.refuse_logins)
+    fail_rest = on_loop(FaultPlan.fail_rest)
+    hang_rest = on_loop(FaultPlan.hang_rest)
+    delay_book_snapshot = on_loop(FaultPlan.delay_book_snapshot)
+    skip_book_update = on_loop(FaultPlan.skip_book_update)
+    duplicate_book_update = on_loop(FaultPlan.duplicate_book_update)
+    reset_book_sequence = on_loop(FaultPlan.reset_book_sequence)
+    send_notice = on_loop(FaultPlan.send_notice)
+    send_malformed = on_loop(FaultPlan.send_malformed)
 
 
-class SimulatorThread:
+class SimulatorThread(Facade[Simulator]):
     """Runs a ``Simulator`` on a private event loop in a daemon thread.
 
     ``with SimulatorThread(idle_timeout=5) as sim: ...`` — accessors are
@@ -50,7 +78,7 @@ class SimulatorThread:
         self._kwargs = kwargs
         self._thread: LoopThread | None = None
         self._sim: Simulator | None = None
-        self.faults = _FaultsProxy(self)
+        self.faults = ThreadFaults(self)
 
     @property
     def simulator(self) -> Simulator:
@@ -114,6 +142,16 @@ class SimulatorThread:
             raise RuntimeError("SimulatorThread is not started")
         return self._thread.call(fn, timeout)
 
+    # -- the Facade's plumbing: derived methods run on the simulator's loop ----------
+    def _target(self) -> Simulator:
+        return self.simulator
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self.run(coro)
+
+    def _on_loop(self, fn: Callable[[], T]) -> T:
+        return self.call(fn)
+
     # -- mirrors of Simulator --------------------------------------------------------
     @property
     def base_url(self) -> str:
@@ -150,61 +188,21 @@ class SimulatorThread:
         """A snapshot (copy) of the counters."""
         return self.call(lambda: self.simulator.stats.snapshot())
 
-    def orders(self, api_key: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
-        return self.call(lambda: self.simulator.orders(api_key, state))
-
-    def find_order(
-        self, cl_ord_id: str | None = None, api_key: str | None = None, ord_id: str | None = None
-    ) -> dict[str, Any] | None:
-        return self.call(lambda: self.simulator.find_order(cl_ord_id, api_key, ord_id))
-
-    def balances(self, api_key: str | None = None) -> dict[str, dict[str, str]]:
-        return self.call(lambda: self.simulator.balances(api_key))
-
-    def positions(self, api_key: str | None = None) -> list[dict[str, Any]]:
-        return self.call(lambda: self.simulator.positions(api_key))
-
-    def fill(
-        self,
-        cl_ord_id: str | None = None,
-        sz: str | int | Decimal | None = None,
-        *,
-        ord_id: str | None = None,
-        px: str | int | Decimal | None = None,
-        api_key: str | None = None,
-    ) -> dict[str, Any]:
-        """``Simulator.fill`` on the simulator's loop (its pushes follow)."""
-        return self.call(
-            lambda: self.simulator.fill(cl_ord_id, sz, ord_id=ord_id, px=px, api_key=api_key)
-        )
-
-    def connection_count(self, kind: str | None = None) -> int:
-        return self.call(lambda: self.simulator.connection_count(kind))
-
-    def add_account(self, account: Account) -> None:
-        self.call(lambda: self.simulator.add_account(account))
-
-    def instrument(self, inst_id: str) -> Instrument | None:
-        return self.call(lambda: self.simulator.instrument(inst_id))
-
-    def inst_id_code(self, inst_id: str) -> int:
-        return self.call(lambda: self.simulator.inst_id_code(inst_id))
-
-    def add_instrument(self, inst: Instrument) -> Instrument:
-        return self.call(lambda: self.simulator.add_instrument(inst))
-
-    def remove_instrument(self, inst_id: str) -> Instrument:
-        return self.call(lambda: self.simulator.remove_instrument(inst_id))
-
-    def rest_calls(self, path: str | None = None, inst_type: str | None = None) -> int:
-        return self.call(lambda: self.simulator.rest_calls(path, inst_type))
-
     @property
     def rest_last_headers(self) -> dict[str, str]:
         return self.call(lambda: dict(self.simulator.rest_last_headers))
 
-    def reset(self) -> None:
-        self.call(self.simulator.reset)
-
-    def restart(self, down_for: float = 0.0) -> None:
-        self.run(self.simulator.restart(down_for))
+    orders = on_loop(Simulator.orders)
+    find_order = on_loop(Simulator.find_order)
+    balances = on_loop(Simulator.balances)
+    positions = on_loop(Simulator.positions)
+    fill = on_loop(Simulator.fill)
+    connection_count = on_loop(Simulator.connection_count)
+    add_account = on_loop(Simulator.add_account)
+    instrument = on_loop(Simulator.instrument)
+    inst_id_code = on_loop(Simulator.inst_id_code)
+    add_instrument = on_loop(Simulator.add_instrument)
+    remove_instrument = on_loop(Simulator.remove_instrument)
+    rest_calls = on_loop(Simulator.rest_calls)
+    reset = on_loop(Simulator.reset)
+    restart = blocking(Simulator.restart)

@@ -334,9 +334,42 @@ def test_stop_releases_a_blocked_caller_even_when_a_callback_blocks_the_loop() -
     assert thread.stop(5) is True and thread.loop.is_closed()  # free again: stopped for good
 
 
+def test_a_call_given_up_before_its_task_began_never_runs_and_leaves_no_warning() -> None:
+    """The caller is released by the task itself, without a done-callback: a task
+    cancelled before its first step must still close its coroutine (no "never
+    awaited" warning), and a callback given up before it ran never runs."""
+    thread = LoopThread("given-up")
+    ran: list[str] = []
+
+    async def work() -> None:
+        ran.append("coroutine")
+
+    release = threading.Event()
+    thread.loop.call_soon_threadsafe(lambda: release.wait(10))  # holds the loop thread
+    try:
+        with pytest.raises(TimeoutError):
+            thread.run(work(), timeout=0.05)
+        with pytest.raises(TimeoutError):
+            thread.call(lambda: ran.append("callback"), timeout=0.05)
+    finally:
+        release.set()
+    assert thread.call(lambda: "after") == "after"  # still serving, in order
+    assert thread.run(asyncio.sleep(0, "again")) == "again"
+    assert ran == []
+    with pytest.raises(ValueError, match="boom"):  # errors cross to the caller as they were
+        thread.call(lambda: int("boom"))
+    assert thread.stop(5) is True
+
+
 ROUNDS = 40
 # What a caller's thread may run of okx_ws_core: the facade, and one atomic attribute.
-CALLER_SIDE_FILES = ("sync_client.py", "loop_thread.py", "blocking_tracker.py", "errors.py")
+CALLER_SIDE_FILES = (
+    "sync_client.py",
+    "facade.py",
+    "loop_thread.py",
+    "blocking_tracker.py",
+    "errors.py",
+)
 CALLER_SIDE_FUNCTIONS = {("client.py", "get_time_offset_ms"), ("client.py", "set_time_offset_ms")}
 
 

@@ -71,9 +71,9 @@ def _absolute_imports(source: Path) -> list[str]:
     return names
 
 
-# The one client module the simulator may use: event-loop plumbing (SimulatorThread),
-# no OKX rule in it, and it imports nothing else of okx_ws_core (checked below).
-SHARED_PLUMBING = "okx_ws_core.loop_thread"
+# The client modules the simulator may use: event-loop plumbing and the blocking facade
+# (SimulatorThread), no OKX rule in them, importing nothing else of okx_ws_core (checked below).
+SHARED_PLUMBING = ("okx_ws_core.loop_thread", "okx_ws_core.facade")
 
 
 def test_simulator_never_imports_the_client() -> None:
@@ -81,17 +81,19 @@ def test_simulator_never_imports_the_client() -> None:
     package = root / "okx_ws_sim"
     for source in package.glob("*.py"):
         for name in _absolute_imports(source):
-            if name == SHARED_PLUMBING:
+            if name in SHARED_PLUMBING:
                 continue
             assert name.split(".")[0] not in ("okx_ws", "okx_ws_core"), (source.name, name)
-    plumbing = _absolute_imports(root / "okx_ws_core" / "loop_thread.py")
-    assert {n.split(".")[0] for n in plumbing} <= {
-        "__future__",
-        "asyncio",
-        "threading",
-        "collections",
-        "typing",
-    }
+    for module in SHARED_PLUMBING:
+        plumbing = _absolute_imports(root / (module.replace(".", "/") + ".py"))
+        assert {n.split(".")[0] for n in plumbing} <= {
+            "__future__",
+            "asyncio",
+            "threading",
+            "collections",
+            "typing",
+            "inspect",
+        }
     probe = (
         "import sys, okx_ws_sim\n"
         "from okx_ws_sim.validation import validator_for\n"

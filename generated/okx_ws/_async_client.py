@@ -158,7 +158,7 @@ class AsyncWebsocketAPIClient:
         await self._ws.connect_ws_api(timeout=timeout)
 
     async def load_instruments(
-        self, inst_types: Sequence[str], *, inst_families: Sequence[str] = ()
+        self, inst_types: Iterable[str], *, inst_families: Iterable[str] = ()
     ) -> None:
         """Load the instIdCodes of ``inst_types`` now (OPTION needs ``inst_families``)."""
         await self._ws.load_instruments(inst_types, inst_families=inst_families)
@@ -268,8 +268,9 @@ class AsyncWebsocketAPIClient:
         inst_id: str,
         channel: Literal["books5", "bbo-tbt", "books", "books-l2-tbt", "books50-l2-tbt"] = "books",
         *,
-        resync: Literal["resubscribe", "rest"] = "resubscribe",
+        resync: Literal["rest", "resubscribe"] = "resubscribe",
         depth: int | None = None,
+        buffer: int = 10_000,
         timeout: float | None = None,
         wait: bool = True,
     ) -> BookStream:
@@ -286,15 +287,18 @@ class AsyncWebsocketAPIClient:
         ``channel`` beside a book already followed on ``inst_id`` (books-l2-tbt
         with books or books50-l2-tbt) or when the channel needs a login and the
         client has no credentials.  ``depth``: levels kept per side (default the
-        channel's).  Read ``best_bid()``, ``best_ask()``, ``depth(n)``, ``seq_id``,
-        ``valid``, ``ts``; ``async for change in book`` yields each applied
-        update; ``await book.aclose()`` unsubscribes.
+        channel's); ``buffer``: changes held for iteration at most.  Read
+        ``best_bid()``, ``best_ask()``, ``depth(n)``, ``seq_id``, ``valid``, ``ts``;
+        ``async for change in book`` yields each applied update and ``await
+        book.aclose()`` unsubscribes (the blocking client's book: ``for change in
+        book``, ``book.close()``).
         """
         return await self._ws.order_book(
             channels.ORDER_BOOK_CHANNELS[channel],
             inst_id,
             resync=resync,
             depth=depth,
+            buffer=buffer,
             timeout=timeout,
             wait=wait,
         )
@@ -307,6 +311,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.OrdersPushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.OrdersPushItem]:
         """Your orders: one push per new order and per change (fill, amendment,
         cancellation); nothing is pushed on subscribing.
@@ -315,19 +320,24 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.OrdersPushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``inst_type`` (``instType``): Instrument type; ANY for every type (EVENTS since 2026-04-15).
         * ``inst_family`` (``instFamily``): Instrument family (FUTURES, SWAP, OPTION), e.g. "BTC-USD".
         * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.ORDERS,
             {"instType": inst_type, "instFamily": inst_family, "instId": inst_id},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_fills(
@@ -336,6 +346,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.FillsPushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.FillsPushItem]:
         """Your fills as they happen (VIP4 and above since 2026-04-07; others get 64003 on
         subscribing, 60029 before). Taker fills at one price may be aggregated (count);
@@ -345,17 +356,22 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.FillsPushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``inst_id`` (``instId``): Instrument ID; every instrument when omitted.
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.FILLS,
             {"instId": inst_id},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_account(
@@ -365,6 +381,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.AccountPushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.AccountPushItem]:
         """Account balances: a snapshot on subscribing and regularly, then the currencies
         whose balance changed (about every 50 ms). The frame's eventType says which
@@ -374,18 +391,23 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.AccountPushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``ccy`` (``ccy``): One currency; every currency with a balance when omitted.
         * ``extra_params`` (``extraParams``): OKX's extra configuration as a JSON string, e.g. '{"updateInterval": "0"}' (pushes on events only).
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.ACCOUNT,
             {"ccy": ccy, "extraParams": extra_params},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_positions(
@@ -397,6 +419,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.PositionsPushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.PositionsPushItem]:
         """Your open positions: a snapshot on subscribing and regularly, then the positions
         that changed. The frame's eventType says which.
@@ -405,7 +428,10 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.PositionsPushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``inst_type`` (``instType``): Instrument type; ANY for every type (EVENTS since 2026-04-15).
@@ -413,6 +439,7 @@ class AsyncWebsocketAPIClient:
         * ``inst_id`` (``instId``): Instrument ID (wins over instFamily).
         * ``extra_params`` (``extraParams``): OKX's extra configuration as a JSON string, e.g. '{"updateInterval": "0"}' (pushes on events only).
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.POSITIONS,
@@ -424,6 +451,7 @@ class AsyncWebsocketAPIClient:
             },
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_balance_and_position(
@@ -431,6 +459,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.BalanceAndPositionPushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.BalanceAndPositionPushItem]:
         """Cash balances and positions together, pushed on the event that changed them
         (eventType says which: snapshot, filled, funding_fee...).
@@ -439,16 +468,21 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.BalanceAndPositionPushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.BALANCE_AND_POSITION,
             {},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_sprd_orders(
@@ -457,6 +491,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.SprdOrdersPushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.SprdOrdersPushItem]:
         """Your spread orders: one push per new order and per change; nothing is pushed on
         subscribing.
@@ -465,17 +500,22 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.SprdOrdersPushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``sprd_id`` (``sprdId``): Spread ID; every spread when omitted.
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.SPRD_ORDERS,
             {"sprdId": sprd_id},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_sprd_trades(
@@ -484,6 +524,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.SprdTradesPushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.SprdTradesPushItem]:
         """Your spread trades, with each leg's execution; state "rejected" means the trade
         failed to settle.
@@ -492,17 +533,22 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.SprdTradesPushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``sprd_id`` (``sprdId``): Spread ID; every spread when omitted.
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.SPRD_TRADES,
             {"sprdId": sprd_id},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_tickers(
@@ -511,6 +557,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.TickersPushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.TickersPushItem]:
         """Last traded price, best bid and ask and 24-hour volume of one instrument, every
         100 ms at most.
@@ -519,17 +566,22 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.TickersPushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.TICKERS,
             {"instId": inst_id},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_trades(
@@ -538,6 +590,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.TradesPushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.TradesPushItem]:
         """Trades of one instrument as they happen; one push may aggregate taker fills at
         one price (count).
@@ -546,17 +599,22 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.TradesPushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.TRADES,
             {"instId": inst_id},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_trades_all(
@@ -565,6 +623,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.TradesAllPushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.TradesAllPushItem]:
         """Every trade of one instrument, one push per trade (not aggregated).
 
@@ -572,17 +631,22 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.TradesAllPushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.TRADES_ALL,
             {"instId": inst_id},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_books5(
@@ -591,6 +655,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.Books5PushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.Books5PushItem]:
         """The best 5 levels of each side, pushed whole every 100 ms when they change.
 
@@ -598,17 +663,22 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.Books5PushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.BOOKS5,
             {"instId": inst_id},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_bbo_tbt(
@@ -617,6 +687,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.BboTbtPushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.BboTbtPushItem]:
         """The best bid and ask, pushed whole on every change (tick by tick, every 10 ms at
         most).
@@ -625,17 +696,22 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.BboTbtPushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.BBO_TBT,
             {"instId": inst_id},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_books(
@@ -644,6 +720,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.BooksPushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.BooksPushItem]:
         """400 levels a side: a snapshot on subscribing (action "snapshot", prevSeqId -1),
         then changed levels every 100 ms (action "update"); size "0" deletes a level.
@@ -654,17 +731,22 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.BooksPushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.BOOKS,
             {"instId": inst_id},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_books_l2_tbt(
@@ -673,6 +755,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.BooksL2TbtPushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.BooksL2TbtPushItem]:
         """400 levels a side, tick by tick (every 10 ms at most); VIP6 and up, and OKX
         requires a login on the public connection. Cannot be combined with books or
@@ -682,17 +765,22 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.BooksL2TbtPushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.BOOKS_L2_TBT,
             {"instId": inst_id},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_books50_l2_tbt(
@@ -701,6 +789,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.Books50L2TbtPushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.Books50L2TbtPushItem]:
         """50 levels a side, tick by tick; VIP5 and up, and OKX requires a login on the
         public connection. Cannot be combined with books-l2-tbt for one instrument.
@@ -709,17 +798,22 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.Books50L2TbtPushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.BOOKS50_L2_TBT,
             {"instId": inst_id},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_instruments(
@@ -728,6 +822,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.InstrumentsPushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.InstrumentsPushItem]:
         """Instruments of one type: the full list on subscribing, then (since 2026-09-30)
         only the instruments that changed; merge them by instId.
@@ -736,17 +831,22 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.InstrumentsPushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``inst_type`` (``instType``): Instrument type.
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.INSTRUMENTS,
             {"instType": inst_type},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_mark_price(
@@ -755,6 +855,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.MarkPricePushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.MarkPricePushItem]:
         """Mark price of one instrument, every 200 ms when it changes, else every 10 s.
 
@@ -762,17 +863,22 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.MarkPricePushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.MARK_PRICE,
             {"instId": inst_id},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_funding_rate(
@@ -781,6 +887,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.FundingRatePushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.FundingRatePushItem]:
         """Funding rate of one perpetual swap, every 30 to 90 seconds.
 
@@ -788,17 +895,22 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.FundingRatePushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.FUNDING_RATE,
             {"instId": inst_id},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_index_tickers(
@@ -807,6 +919,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.IndexTickersPushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.IndexTickersPushItem]:
         """An index's price (e.g. BTC-USDT), every 100 ms when it changes, else every
         minute.
@@ -815,17 +928,22 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.IndexTickersPushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``inst_id`` (``instId``): Index, e.g. "BTC-USDT" (the quote: USD, USDT, BTC, USDC).
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.INDEX_TICKERS,
             {"instId": inst_id},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_candle(
@@ -863,6 +981,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.CandlePushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.CandlePushItem]:
         """Candlesticks of one instrument for one bar (channel "candle" + bar, e.g.
         candle1m), pushed as rows of strings at most every 500 ms; confirm "1" once a
@@ -872,18 +991,23 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.CandlePushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``inst_id`` (``instId``): Instrument ID, e.g. "BTC-USDT".
         * ``bar`` (``bar``): Bar size; the "utc" bars open at UTC 0, the others at UTC 8.
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.CANDLE,
             {"instId": inst_id, "bar": bar},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_sprd_bbo_tbt(
@@ -892,6 +1016,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.SprdBboTbtPushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.SprdBboTbtPushItem]:
         """The best bid and ask of one spread, pushed whole on every change (every 10 ms at
         most).
@@ -900,17 +1025,22 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.SprdBboTbtPushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``sprd_id`` (``sprdId``): Spread ID, e.g. "BTC-USDT_BTC-USDT-SWAP".
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.SPRD_BBO_TBT,
             {"sprdId": sprd_id},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_sprd_books5(
@@ -919,6 +1049,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.SprdBooks5PushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.SprdBooks5PushItem]:
         """The best 5 levels of each side of one spread, pushed whole every 100 ms when
         they change.
@@ -927,17 +1058,22 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.SprdBooks5PushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``sprd_id`` (``sprdId``): Spread ID, e.g. "BTC-USDT_BTC-USDT-SWAP".
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.SPRD_BOOKS5,
             {"sprdId": sprd_id},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def subscribe_sprd_public_trades(
@@ -946,6 +1082,7 @@ class AsyncWebsocketAPIClient:
         *,
         callback: UpdateCallback[models.SprdPublicTradesPushItem] | None = None,
         timeout: float | None = None,
+        buffer: int = 10_000,
     ) -> ChannelStream[models.SprdPublicTradesPushItem]:
         """Trades of one spread as they happen.
 
@@ -953,17 +1090,22 @@ class AsyncWebsocketAPIClient:
         update's ``data`` is a list of :class:`~okx_ws.models.SprdPublicTradesPushItem`.
         Returns a stream: ``async for update in stream`` (ends when it or the
         client closes), ``await stream.get(timeout)``; ``await stream.aclose()``
-        unsubscribes.  With ``callback`` each update goes to it instead.
+        unsubscribes.  With ``callback`` each update goes to it instead (on the
+        client's loop).  The blocking client returns a blocking stream:
+        ``for update in stream``, ``stream.iter(timeout=5)`` (also ends after 5 s
+        without an update), ``stream.get(timeout)``, ``stream.close()``.
         Restored after every reconnect.  Arguments (validated before anything is sent):
 
         * ``sprd_id`` (``sprdId``): Spread ID, e.g. "BTC-USDT_BTC-USDT-SWAP".
         * ``timeout``: seconds to wait for OKX's ack (default: the client's).
+        * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
         """
         return await self._ws.subscribe_channel(
             channels.SPRD_PUBLIC_TRADES,
             {"sprdId": sprd_id},
             callback=callback,
             timeout=timeout,
+            buffer=buffer,
         )
 
     async def submit_new_order(
