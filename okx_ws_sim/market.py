@@ -572,10 +572,18 @@ class Market:
         for side in SIDES:
             touched.update((side, px) for px in old[side].keys() ^ new[side].keys())
         delta: dict[str, list[tuple[Decimal, Level | None]]] = {BIDS: [], ASKS: []}
+        depth = feed.rule.depth
         for side, px in touched:
             if px in new[side]:
                 delta[side].append((px, new[side][px]))
-            elif px in old[side]:
+            elif px in old[side] or (
+                px not in book.levels[side] and _inside(side, px, top[side], depth)
+            ):
+                # A level this feed never showed, but that came and went within its
+                # window since the last push, is deleted too: a REST snapshot taken
+                # meanwhile holds it, and a book bridged from that snapshot (OKX's
+                # procedure) would keep it.  One that came and went beyond the window
+                # is the client's depth trimming's (it is the worst level it holds).
                 delta[side].append((px, None))
         prev = feed.seq_id
         feed.version, feed.shown = book.version, top
@@ -689,6 +697,15 @@ class Market:
                     continue
                 with contextlib.suppress(ConnectionClosed):
                     await conn.ws.send(text)
+
+
+def _inside(side: str, px: Decimal, shown: list[tuple[Decimal, Level]], depth: int) -> bool:
+    """Whether ``px`` falls within the ``depth`` levels a feed shows (``shown``, best
+    first): a window not full yet, or a price at or better than its worst."""
+    if len(shown) < depth:
+        return True
+    worst = shown[-1][0]
+    return px >= worst if side == BIDS else px <= worst
 
 
 def _plain(seq_id: int, top: Top) -> dict[str, Any]:
