@@ -31,6 +31,7 @@ from .probes import (
     top_growth,
     trim_heap,
 )
+from .market_child import command as market_command
 from .rss import SIM_GROUPS, SIM_HARNESS
 from .workload import SOAK_PAIRS, SOAK_REF_PX
 
@@ -132,6 +133,7 @@ class _Child:
             "limits": self.limits,
             "weigh_book": self.weigh_book,
             "plant": self.plant,
+            "market": lambda *args: market_command(self.sim, *args),  # soak.market
         }
         self.async_commands: dict[str, Callable[..., Any]] = {
             "restart": self.restart,

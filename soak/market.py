@@ -1,0 +1,374 @@
+"""The soak's market-data phase (issue #18): order books under the market's faults.
+
+After the trading segments are judged, one more client (the generated asyncio
+client, on the soak's loop and transport, logged in with the first client's
+account) follows ``BOOKS``: four instruments, ``books`` and ``books-l2-tbt``
+(which logs in on the public connection), each resynced by resubscribing or
+from REST.  The simulator's market is sped up for the phase (``RATES``).  Each
+book then goes through its fault rounds (``plan``), one fault at a time, the
+books side by side:
+
+* a skipped update (gap): the book must turn invalid before it applies a few
+  more updates, become valid again, and equal the simulator's book;
+* a delayed REST snapshot then a gap (REST books): the snapshot is older than
+  the stream when it lands, and must be joined by OKX's procedure;
+* a duplicated update and a maintenance reset: the book must chain through
+  both (OKX's rules) without resyncing.
+
+Truth is the simulator's book at the seqId the client's book reports
+(``Market.book_at``, read over the soak's pipe, ``soak.market_child``),
+compared level by level, all levels, whenever the book is valid: after every
+resync and after every other round.  Every applied change the book reports
+is checked to chain onto the one before (a snapshot starts a new chain): a book
+only reports changes while valid, so a break is an invalid book reported
+valid.  Findings: :class:`~soak.market_audit.MarketAudit`, the check
+``market_books``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from okx_ws_core import OkxWsError
+
+from .config import SoakConfig
+from .market_audit import MarketAudit, differences
+from .market_child import DELAY, DUPLICATE, GAP, KINDS, RESET
+
+if TYPE_CHECKING:
+    from okx_ws import AsyncWebsocketAPIClient, BookStream
+
+    from .defects import Defect
+    from .simproc import SimProcess
+
+MARKET_FROM: Final = 500  # requests: shorter runs test the soak itself (soak.defects)
+PER_ROUND: Final = 100  # requests per fault round
+MIN_ROUNDS: Final = 16  # every kind on every book at least once
+# Each resubscribe costs 2 of the 480 subscribe / unsubscribe / login operations OKX
+# allows a connection per hour (the client refuses beyond them); a quarter of the
+# rounds resubscribe (the resubscribe books' gaps), on the one public connection.
+MAX_ROUNDS: Final = 600
+# The market, faster than OKX's pace so that a round takes a few pushes of 10-50 ms.
+RATES: Final = {"walk": 0.01, "books": 0.05, "l2_tbt": 0.01}
+FIRE_LIMIT: Final = 3.0  # s for an armed fault to fire (the next push of its book)
+RESYNC_LIMIT: Final = 5.0  # s for a book to be valid again
+PAST_GAP: Final = 5  # updates a book may apply after a gap fired before it must be invalid
+CHAINED_AFTER: Final = 3  # updates to read after a duplicate or a reset
+DELAY_S: Final = 0.1  # a delayed snapshot is answered this late: older than the stream
+POLL: Final = 0.005
+SETUP_TIMEOUT: Final = 10.0
+
+
+@dataclass(frozen=True)
+class BookSpec:
+    inst_id: str
+    channel: str
+    resync: str  # "resubscribe" or "rest"
+
+    @property
+    def label(self) -> str:
+        return f"{self.channel} {self.inst_id} ({self.resync})"
+
+
+# One instrument per book: a maintenance reset hits every book of its instrument.
+BOOKS: Final = (
+    BookSpec("BTC-USDT-SWAP", "books", "resubscribe"),
+    BookSpec("ETH-USDT", "books", "rest"),
+    BookSpec("BTC-USDT", "books-l2-tbt", "resubscribe"),
+    BookSpec("ETH-USDT-SWAP", "books-l2-tbt", "rest"),
+)
+# The rounds of each book, in turn: a gap first (the one kind every defect must face).
+CYCLES: Final = {
+    "resubscribe": (GAP, DUPLICATE, RESET, GAP),
+    "rest": (GAP, DUPLICATE, DELAY, RESET),
+}
+
+
+def market_rounds(cfg: SoakConfig, defect: Defect) -> int:
+    """Fault rounds of the phase: ``cfg.market_rounds``, else one per ``PER_ROUND``
+    requests (at least ``MIN_ROUNDS``, at most ``MAX_ROUNDS``) from ``MARKET_FROM``
+    requests on, or when a planted defect shows only there."""
+    if cfg.market_rounds is not None:
+        return max(0, cfg.market_rounds)
+    if cfg.requests < MARKET_FROM and not defect.market:
+        return 0
+    return min(MAX_ROUNDS, max(MIN_ROUNDS, cfg.requests // PER_ROUND))
+
+
+def plan(rounds: int) -> list[list[str]]:
+    """The fault kinds of each book in ``BOOKS`` (DELAY: a delayed snapshot, then a gap)."""
+    out: list[list[str]] = [[] for _ in BOOKS]
+    for n in range(rounds):
+        i = n % len(BOOKS)
+        cycle = CYCLES[BOOKS[i].resync]
+        out[i].append(cycle[len(out[i]) % len(cycle)])
+    return out
+
+
+async def run_market(
+    cfg: SoakConfig, sim: SimProcess, defect: Defect, logger: logging.Logger
+) -> MarketAudit:
+    """The phase (see the module docstring); what it found."""
+    audit = MarketAudit(rounds=market_rounds(cfg, defect))
+    if not audit.rounds:
+        return audit
+    started = time.monotonic()
+    before = await sim.call("market", "figures")
+    rates = await sim.call("market", "rates", RATES)
+    reasons = _Reasons(audit)
+    book_logger = logger.getChild("market")
+    book_logger.propagate = False
+    book_logger.setLevel(logging.INFO)
+    book_logger.addHandler(reasons)
+    api = _client(cfg, sim.base_url, book_logger)
+    try:
+        runs = []
+        for spec, kinds in zip(BOOKS, plan(audit.rounds), strict=True):
+            stream = await api.order_book(
+                spec.inst_id,
+                spec.channel,  # type: ignore[arg-type]
+                resync=spec.resync,  # type: ignore[arg-type]
+                timeout=SETUP_TIMEOUT,
+            )
+            defect.market_book(stream)
+            audit.books.append(spec.label)
+            runs.append(_BookRun(spec, stream, sim, audit, kinds))
+        await asyncio.gather(*(run.run() for run in runs))
+        for run in runs:
+            await run.close()
+        await _all_fired(sim, audit)
+    except (OkxWsError, OSError, RuntimeError) as exc:
+        audit.problems.append(f"the market phase stopped: {type(exc).__name__}: {exc}")
+    finally:
+        await api.close()
+        book_logger.removeHandler(reasons)
+        await sim.call("market", "rates", rates)
+    after = await sim.call("market", "figures")
+    audit.fired = {kind: after[kind] - before[kind] for kind in KINDS}
+    audit.rest_snapshots = after["rest_snapshots"] - before["rest_snapshots"]
+    audit.elapsed = time.monotonic() - started
+    return audit
+
+
+def _client(cfg: SoakConfig, base_url: str, logger: logging.Logger) -> AsyncWebsocketAPIClient:
+    """The phase's client: the first client's account (``soak.clients``' naming), its
+    transport, the soak's timings and limiter."""
+    from okx_ws import AsyncWebsocketAPIClient
+
+    name = cfg.clients[0]
+    return AsyncWebsocketAPIClient(
+        api_key=f"soak-{name}-key",
+        api_secret=f"soak-{name}-secret",
+        api_passphrase=f"soak-{name}-pass",
+        base_url=base_url,
+        request_timeout=cfg.request_timeout,
+        ping_interval=cfg.ping_interval,
+        pong_timeout=cfg.pong_timeout,
+        reconnect_delay=cfg.reconnect_delay,
+        reconnect_max_delay=cfg.reconnect_max_delay,
+        transport=cfg.transports[name],
+        rate_limit=cfg.rate_limit,
+        attach_event_listeners=False,
+        logger=logger,
+    )
+
+
+class _Reasons(logging.Handler):
+    """Why the books went invalid (their INFO line), and their warnings, by kind."""
+
+    def __init__(self, audit: MarketAudit) -> None:
+        super().__init__(logging.INFO)
+        self.audit = audit
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        if "book invalid:" in str(record.msg) and args:
+            self.audit.invalid_reasons[_kind(str(args[-1]))] += 1
+        elif record.levelno >= logging.WARNING:
+            self.audit.warnings[_kind(record.getMessage())] += 1
+
+
+def _kind(text: str) -> str:
+    """A message without its numbers, shortened: one key per kind."""
+    head = text.removeprefix("okx-ws: ").split(": ", 1)[0]
+    return re.sub(r"\d+(\.\d+)?", "N", head)[:70]
+
+
+async def _all_fired(sim: SimProcess, audit: MarketAudit) -> None:
+    """Wait for the delayed snapshots still armed (any REST book's fetch takes one)."""
+    deadline = time.monotonic() + FIRE_LIMIT
+    while DELAY in await sim.call("market", "pending", ""):
+        if time.monotonic() > deadline:
+            audit.problems.append("a delayed REST snapshot was armed but no book fetched one")
+            return
+        await asyncio.sleep(0.02)
+
+
+class _BookRun:
+    """One book through its rounds; a reader checks every change it reports."""
+
+    def __init__(
+        self,
+        spec: BookSpec,
+        stream: BookStream,
+        sim: SimProcess,
+        audit: MarketAudit,
+        kinds: list[str],
+    ) -> None:
+        self.spec = spec
+        self.stream = stream
+        self.sim = sim
+        self.audit = audit
+        self.kinds = kinds
+        self.head: int | None = None  # seqId of the last change read (None: unknown)
+        self.changes = 0
+        self.seq_drops = 0
+        self.dropped = 0
+        self.reader = asyncio.ensure_future(self.read())
+
+    # -- every applied change ----------------------------------------------------------
+    async def read(self) -> None:
+        """Each change the book reports (only a valid book reports one) chains onto the
+        last: its prevSeqId is the last seqId, unless it is a snapshot."""
+        stream, audit = self.stream, self.audit
+        async for change in stream:
+            self.changes += 1
+            audit.updates += 1
+            if stream.dropped != self.dropped:  # changes were lost to a full buffer
+                self.dropped, self.head = stream.dropped, None
+            if change.snapshot:
+                self.head = change.seq_id
+                continue
+            if self.head is not None and change.prev_seq_id != self.head:
+                audit.invalid_valid.append(
+                    f"{self.spec.label}: applied an update with prevSeqId"
+                    f" {change.prev_seq_id} onto seqId {self.head} (seqId {change.seq_id})"
+                )
+            if change.seq_id < change.prev_seq_id:
+                self.seq_drops += 1
+                audit.seq_drops += 1
+            self.head = change.seq_id
+
+    # -- the rounds --------------------------------------------------------------------
+    async def run(self) -> None:
+        await self.compare("after the first snapshot", resync=True)
+        for n, kind in enumerate(self.kinds):
+            try:
+                if kind in (GAP, DELAY):
+                    await self.gap(n, kind)
+                else:
+                    await self.chained(n, kind)
+            except OkxWsError as exc:
+                self.audit.problems.append(f"{self.spec.label} round {n} ({kind}): {exc!r}")
+                return
+
+    async def gap(self, n: int, kind: str) -> None:
+        """A skipped update (after a delayed snapshot, for DELAY): invalid at once, valid
+        again, equal to the simulator's."""
+        stream, spec, audit = self.stream, self.spec, self.audit
+        invalidations = stream.invalidations
+        if kind == DELAY:
+            await self.arm(DELAY)
+        await self.arm(GAP)
+        if not await self.fired(GAP, n):
+            return
+        seen = self.changes
+        await _until(
+            lambda: stream.invalidations > invalidations or self.changes - seen >= PAST_GAP,
+            RESYNC_LIMIT,
+        )
+        if stream.invalidations == invalidations:
+            audit.invalid_valid.append(
+                f"{spec.label} round {n}: {self.changes - seen} updates applied past a gap,"
+                " the book still valid"
+            )
+            await self.compare(f"round {n}, past a gap", resync=False)
+            return
+        await stream.wait_valid(RESYNC_LIMIT)
+        await self.compare(f"round {n}, resynced after a {kind}", resync=True)
+
+    async def chained(self, n: int, kind: str) -> None:
+        """A duplicated update or a maintenance reset: the book chains through it."""
+        stream = self.stream
+        invalidations = stream.invalidations
+        await self.arm(kind)
+        if not await self.fired(kind, n):
+            return
+        seen = self.changes
+        await _until(lambda: self.changes - seen >= CHAINED_AFTER, RESYNC_LIMIT)
+        if stream.invalidations != invalidations:
+            self.audit.problems.append(
+                f"{self.spec.label} round {n}: a {kind} made the book resync; OKX's rules"
+                " chain it"
+            )
+            await stream.wait_valid(RESYNC_LIMIT)
+        await self.compare(f"round {n}, after a {kind}", resync=False)
+
+    async def arm(self, kind: str) -> None:
+        self.audit.armed[kind] += 1
+        spec = self.spec
+        await self.sim.call("market", "arm", kind, spec.inst_id, spec.channel, DELAY_S)
+
+    async def fired(self, kind: str, n: int) -> bool:
+        """Wait until the simulator no longer holds ``kind`` armed on this book."""
+        deadline = time.monotonic() + FIRE_LIMIT
+        while kind in await self.sim.call("market", "pending", self.spec.inst_id):
+            if time.monotonic() > deadline:
+                self.audit.problems.append(
+                    f"{self.spec.label} round {n}: the {kind} armed never fired"
+                )
+                return False
+            await asyncio.sleep(POLL * 4)
+        return True
+
+    async def compare(self, why: str, *, resync: bool) -> None:
+        """The book, if valid, against the simulator's at the same seqId, every level."""
+        stream, audit = self.stream, self.audit
+        if not stream.valid:
+            await stream.wait_valid(RESYNC_LIMIT)
+        seq = stream.seq_id
+        ours = stream.levels()  # same loop turn as seq_id: one state of the book
+        assert seq is not None
+        depth = stream.book.max_depth
+        theirs = await self.sim.call("market", "book_at", self.spec.inst_id, seq, depth)
+        if theirs is None:
+            audit.problems.append(
+                f"{self.spec.label} {why}: seqId {seq} is older than the simulator's history"
+            )
+            return
+        audit.compared += 1
+        audit.compared_after_resync += resync
+        audit.levels_compared += len(ours[0]) + len(ours[1])
+        diff = differences(ours, theirs)
+        if diff:
+            text = f"{self.spec.label} {why} at seqId {seq}: {diff}"
+            audit.mismatches.append(text)
+            audit.invalid_valid.append(text)
+
+    async def close(self) -> None:
+        stream = self.stream
+        audit = self.audit
+        audit.invalidations += stream.invalidations
+        audit.resyncs += stream.resyncs
+        audit.inexact_bridges += stream.inexact_bridges
+        await stream.aclose()
+        await asyncio.gather(self.reader, return_exceptions=True)
+
+
+async def _until(predicate: Callable[[], bool], limit: float) -> bool:
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(POLL)
+    return True
+
+
+__all__ = ["BOOKS", "MarketAudit", "market_rounds", "plan", "run_market"]
