@@ -31,15 +31,14 @@ import asyncio
 import logging
 import re
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from okx_ws_core import OkxWsError
 
 from .config import SoakConfig
-from .market_audit import MarketAudit, differences
+from .market_audit import Chain, MarketAudit, differences
 from .market_child import DELAY, DUPLICATE, GAP, KINDS, RESET
 
 if TYPE_CHECKING:
@@ -56,11 +55,12 @@ MIN_ROUNDS: Final = 16  # every kind on every book at least once
 # rounds resubscribe (the resubscribe books' gaps), on the one public connection.
 MAX_ROUNDS: Final = 600
 # The market, faster than OKX's pace so that a round takes a few pushes of 10-50 ms.
-RATES: Final = {"walk": 0.01, "books": 0.05, "l2_tbt": 0.01}
+RATES: Final = {"walk": 0.01, "books": 0.02, "l2_tbt": 0.01}
 FIRE_LIMIT: Final = 3.0  # s for an armed fault to fire (the next push of its book)
 RESYNC_LIMIT: Final = 5.0  # s for a book to be valid again
 PAST_GAP: Final = 5  # updates a book may apply after a gap fired before it must be invalid
 CHAINED_AFTER: Final = 3  # updates to read after a duplicate or a reset
+SAMPLE_AFTER: Final = 2  # each round ends with a comparison this many updates later
 DELAY_S: Final = 0.1  # a delayed snapshot is answered this late: older than the stream
 POLL: Final = 0.005
 SETUP_TIMEOUT: Final = 10.0
@@ -129,14 +129,10 @@ async def run_market(
     book_logger.addHandler(reasons)
     api = _client(cfg, sim.base_url, book_logger)
     try:
+        # opened side by side: the public connection's login races the first subscribes
+        streams = await asyncio.gather(*(_open(api, spec) for spec in BOOKS))
         runs = []
-        for spec, kinds in zip(BOOKS, plan(audit.rounds), strict=True):
-            stream = await api.order_book(
-                spec.inst_id,
-                spec.channel,  # type: ignore[arg-type]
-                resync=spec.resync,  # type: ignore[arg-type]
-                timeout=SETUP_TIMEOUT,
-            )
+        for spec, stream, kinds in zip(BOOKS, streams, plan(audit.rounds), strict=True):
             defect.market_book(stream)
             audit.books.append(spec.label)
             runs.append(_BookRun(spec, stream, sim, audit, kinds))
@@ -157,27 +153,37 @@ async def run_market(
     return audit
 
 
+async def _open(api: AsyncWebsocketAPIClient, spec: BookSpec) -> BookStream:
+    return await api.order_book(
+        spec.inst_id,
+        spec.channel,  # type: ignore[arg-type]
+        resync=spec.resync,  # type: ignore[arg-type]
+        timeout=SETUP_TIMEOUT,
+    )
+
+
 def _client(cfg: SoakConfig, base_url: str, logger: logging.Logger) -> AsyncWebsocketAPIClient:
     """The phase's client: the first client's account (``soak.clients``' naming), its
     transport, the soak's timings and limiter."""
     from okx_ws import AsyncWebsocketAPIClient
 
     name = cfg.clients[0]
-    return AsyncWebsocketAPIClient(
-        api_key=f"soak-{name}-key",
-        api_secret=f"soak-{name}-secret",
-        api_passphrase=f"soak-{name}-pass",
-        base_url=base_url,
-        request_timeout=cfg.request_timeout,
-        ping_interval=cfg.ping_interval,
-        pong_timeout=cfg.pong_timeout,
-        reconnect_delay=cfg.reconnect_delay,
-        reconnect_max_delay=cfg.reconnect_max_delay,
-        transport=cfg.transports[name],
-        rate_limit=cfg.rate_limit,
-        attach_event_listeners=False,
-        logger=logger,
-    )
+    options: dict[str, Any] = {  # as soak.clients builds them
+        "api_key": f"soak-{name}-key",
+        "api_secret": f"soak-{name}-secret",
+        "api_passphrase": f"soak-{name}-pass",
+        "base_url": base_url,
+        "request_timeout": cfg.request_timeout,
+        "ping_interval": cfg.ping_interval,
+        "pong_timeout": cfg.pong_timeout,
+        "reconnect_delay": cfg.reconnect_delay,
+        "reconnect_max_delay": cfg.reconnect_max_delay,
+        "transport": cfg.transports[name],
+        "rate_limit": cfg.rate_limit,
+        "attach_event_listeners": False,
+        "logger": logger,
+    }
+    return AsyncWebsocketAPIClient(**options)
 
 
 class _Reasons(logging.Handler):
@@ -227,34 +233,24 @@ class _BookRun:
         self.sim = sim
         self.audit = audit
         self.kinds = kinds
-        self.head: int | None = None  # seqId of the last change read (None: unknown)
+        self.chain = Chain()
         self.changes = 0
-        self.seq_drops = 0
         self.dropped = 0
         self.reader = asyncio.ensure_future(self.read())
 
     # -- every applied change ----------------------------------------------------------
     async def read(self) -> None:
-        """Each change the book reports (only a valid book reports one) chains onto the
-        last: its prevSeqId is the last seqId, unless it is a snapshot."""
-        stream, audit = self.stream, self.audit
+        """Each change the book reports chains onto the last (``Chain``)."""
+        stream, audit, chain = self.stream, self.audit, self.chain
         async for change in stream:
             self.changes += 1
             audit.updates += 1
             if stream.dropped != self.dropped:  # changes were lost to a full buffer
-                self.dropped, self.head = stream.dropped, None
-            if change.snapshot:
-                self.head = change.seq_id
-                continue
-            if self.head is not None and change.prev_seq_id != self.head:
-                audit.invalid_valid.append(
-                    f"{self.spec.label}: applied an update with prevSeqId"
-                    f" {change.prev_seq_id} onto seqId {self.head} (seqId {change.seq_id})"
-                )
-            if change.seq_id < change.prev_seq_id:
-                self.seq_drops += 1
-                audit.seq_drops += 1
-            self.head = change.seq_id
+                self.dropped = stream.dropped
+                chain.lost()
+            wrong = chain.see(change)
+            if wrong is not None:
+                audit.invalid_valid.append(f"{self.spec.label}: {wrong} (seqId {change.seq_id})")
 
     # -- the rounds --------------------------------------------------------------------
     async def run(self) -> None:
@@ -265,6 +261,8 @@ class _BookRun:
                     await self.gap(n, kind)
                 else:
                     await self.chained(n, kind)
+                await self.after(SAMPLE_AFTER)
+                await self.compare(f"round {n}, {SAMPLE_AFTER} updates later", resync=False)
             except OkxWsError as exc:
                 self.audit.problems.append(f"{self.spec.label} round {n} ({kind}): {exc!r}")
                 return
@@ -297,19 +295,29 @@ class _BookRun:
     async def chained(self, n: int, kind: str) -> None:
         """A duplicated update or a maintenance reset: the book chains through it."""
         stream = self.stream
-        invalidations = stream.invalidations
+        invalidations, resets = stream.invalidations, self.chain.resets
         await self.arm(kind)
         if not await self.fired(kind, n):
             return
-        seen = self.changes
-        await _until(lambda: self.changes - seen >= CHAINED_AFTER, RESYNC_LIMIT)
+        await self.after(CHAINED_AFTER)
+        if kind == RESET and self.chain.resets == resets and stream.invalidations == invalidations:
+            self.audit.problems.append(
+                f"{self.spec.label} round {n}: no update with seqId < prevSeqId reached the"
+                " book after the maintenance reset"
+            )
         if stream.invalidations != invalidations:
             self.audit.problems.append(
-                f"{self.spec.label} round {n}: a {kind} made the book resync; OKX's rules"
-                " chain it"
+                f"{self.spec.label} round {n}: a {kind} made the book resync; OKX's rules chain it"
             )
             await stream.wait_valid(RESYNC_LIMIT)
+            await self.compare(f"round {n}, resynced after a {kind}", resync=True)
+            return
         await self.compare(f"round {n}, after a {kind}", resync=False)
+
+    async def after(self, updates: int) -> None:
+        """Until the book reported ``updates`` more changes (or RESYNC_LIMIT passed)."""
+        seen = self.changes
+        await _until(lambda: self.changes - seen >= updates, RESYNC_LIMIT)
 
     async def arm(self, kind: str) -> None:
         self.audit.armed[kind] += 1
@@ -358,6 +366,7 @@ class _BookRun:
         audit.invalidations += stream.invalidations
         audit.resyncs += stream.resyncs
         audit.inexact_bridges += stream.inexact_bridges
+        audit.seq_drops += self.chain.resets
         await stream.aclose()
         await asyncio.gather(self.reader, return_exceptions=True)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from .report import SoakReport
@@ -53,6 +53,43 @@ class MarketAudit:
     elapsed: float = 0.0
 
 
+class Change(Protocol):
+    """What the chain check reads of an ``okx_ws_core.orderbook.BookChange``."""
+
+    @property
+    def seq_id(self) -> int: ...
+    @property
+    def prev_seq_id(self) -> int: ...
+    @property
+    def snapshot(self) -> bool: ...
+
+
+class Chain:
+    """The changes one book reports, checked to chain: each update's prevSeqId is the
+    seqId of the change before it; a snapshot starts a new chain.  A book reports a
+    change only while valid, so a break is an invalid book reported valid (a
+    maintenance reset, seqId < prevSeqId, chains like any update)."""
+
+    def __init__(self) -> None:
+        self.head: int | None = None  # seqId of the last change (None: not known)
+        self.resets = 0
+
+    def see(self, change: Change) -> str | None:
+        """Take the next change; what is wrong with it, or None."""
+        head, self.head = self.head, change.seq_id
+        if change.snapshot:
+            return None
+        if change.seq_id < change.prev_seq_id:
+            self.resets += 1
+        if head is not None and change.prev_seq_id != head:
+            return f"applied an update with prevSeqId {change.prev_seq_id} onto seqId {head}"
+        return None
+
+    def lost(self) -> None:
+        """Changes were dropped unread (a full buffer): the next one starts over."""
+        self.head = None
+
+
 def differences(ours: tuple[Levels, Levels], theirs: tuple[Rows, Rows]) -> str:
     """'' if both sides hold the same levels, else what differs (a few levels)."""
     out = []
@@ -81,8 +118,11 @@ def market_books(r: SoakReport) -> list[str]:
     unfired = {k: (m.fired.get(k, 0), n) for k, n in m.armed.items() if m.fired.get(k, 0) != n}
     if unfired:
         out.append(f"market faults fired/armed per the simulator: {unfired}")
-    if m.compared_after_resync == 0:
-        out.append("no book was compared after a resync")
+    if m.compared_after_resync < m.resyncs + len(m.books):
+        out.append(
+            f"{m.compared_after_resync} comparisons right after a snapshot or resync, for"
+            f" {len(m.books)} first snapshots and {m.resyncs} resyncs"
+        )
     return out
 
 

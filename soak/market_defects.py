@@ -23,7 +23,7 @@ class BookSkipsSeqCheck(Defect):
         apply = inner.apply
 
         def unchecked(message: Mapping[str, Any], now: float) -> Sequence[Any]:
-            data = message.get("data") or ()
+            data: Sequence[Any] = message.get("data") or ()
             seq = inner.seq_id
             if inner.valid and message.get("action") != "snapshot" and len(data) == 1:
                 d = data[0]

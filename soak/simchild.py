@@ -19,6 +19,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from .market_child import command as market_command
 from .probes import (
     Hygiene,
     MemoryProbe,
@@ -31,7 +32,6 @@ from .probes import (
     top_growth,
     trim_heap,
 )
-from .market_child import command as market_command
 from .rss import SIM_GROUPS, SIM_HARNESS
 from .workload import SOAK_PAIRS, SOAK_REF_PX
 
