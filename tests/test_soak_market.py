@@ -151,3 +151,25 @@ def test_the_planted_defect_applies_updates_past_a_gap(planted: bool) -> None:
     if planted:  # valid at 13 although update 12 never came
         assert book.seq_id == 13 and book.best_bid() == (Decimal("100"), Decimal("3"))
     assert BookSkipsSeqCheck.catches == {"market_books"} and BookSkipsSeqCheck.market
+
+
+def test_the_simulators_seq_ids_never_repeat_within_its_history_across_resets() -> None:
+    """The soak's truth: after many maintenance resets a seqId must still name one state
+    of the book (``book_at``), and a skipped update must still break the chain.  The
+    resets used to halve the seqId each time, so after a few it fell to single digits
+    and seqIds repeated: a push could carry prevSeqId == seqId == the client's seqId,
+    and skipping it went unnoticed (seen in the market phase with a gap and a reset)."""
+    from okx_ws_sim.instruments import default_instruments
+    from okx_ws_sim.market_book import SyntheticBook
+
+    book = SyntheticBook(default_instruments()["BTC-USDT-SWAP"], 1, levels=20, history=200)
+    now = 0
+    for _ in range(60):
+        for _ in range(10):
+            now += 1
+            book.advance({}, walk=True, now_ms=now)
+        book.reset_sequence(now)
+        kept = [e.seq_id for e in book.history]
+        assert len(kept) == len(set(kept)), sorted(kept)[:10]
+        assert all(e.seq_id != e.prev_seq_id for e in book.history)
+        assert book.history[-1].seq_id < book.history[-1].prev_seq_id  # still a reset
