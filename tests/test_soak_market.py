@@ -17,7 +17,7 @@ from okx_ws_core.orderbook import BookChange, OrderBook
 from soak import SoakConfig, SoakReport
 from soak.__main__ import parse_args
 from soak.defects import DEFECTS, Defect
-from soak.market import BOOKS, MAX_ROUNDS, MIN_ROUNDS, market_rounds, plan
+from soak.market import BOOKS, CYCLES, MAX_ROUNDS, MIN_ROUNDS, market_rounds, plan
 from soak.market_audit import Chain, MarketAudit, differences, market_books, summary_lines
 from soak.market_child import DELAY, DUPLICATE, GAP, RESET
 from soak.market_defects import BookSkipsSeqCheck
@@ -26,24 +26,28 @@ SESSION_OPS = 480  # OKX: login + subscribe + unsubscribe per connection and hou
 
 
 def test_every_book_meets_every_fault_kind_at_the_fewest_rounds() -> None:
-    kinds = plan(MIN_ROUNDS)
-    assert sum(map(len, kinds)) == MIN_ROUNDS
-    for spec, mine in zip(BOOKS, kinds, strict=True):
-        assert mine[0] == GAP  # what a book that skips the seq check meets first
-        expected = {GAP, DUPLICATE, RESET} | ({DELAY} if spec.resync == "rest" else set())
-        assert set(mine) == expected, spec
+    rounds = plan(MIN_ROUNDS)
+    assert sum(map(len, rounds)) == MIN_ROUNDS
+    for spec, mine in zip(BOOKS, rounds, strict=True):
+        assert mine[0] == (GAP,)  # what a book that skips the seq check meets first
+        assert set(mine) == set(CYCLES[spec.resync]), spec  # each book's whole cycle
+        alone = {faults[0] for faults in mine if len(faults) == 1}
+        assert alone == {GAP, DUPLICATE, RESET}, spec
+        assert (GAP, DUPLICATE) in mine  # a duplicate across a resync
+    rest = [mine for spec, mine in zip(BOOKS, rounds, strict=True) if spec.resync == "rest"]
+    assert rest and all((DELAY, GAP) in mine and (DELAY, GAP, RESET) in mine for mine in rest)
     shapes = {(spec.channel, spec.resync) for spec in BOOKS}
     assert len({spec.inst_id for spec in BOOKS}) == len(BOOKS) >= 4
     assert {"books", "books-l2-tbt"} == {c for c, _ in shapes} and len(shapes) == 4
 
 
 def test_the_resubscribes_stay_within_the_public_connections_hourly_operations() -> None:
-    kinds = plan(MAX_ROUNDS)
-    gaps = sum(
-        mine.count(GAP) for spec, mine in zip(BOOKS, kinds, strict=True)
+    resubscribes = sum(
+        sum(GAP in faults for faults in mine)
+        for spec, mine in zip(BOOKS, plan(MAX_ROUNDS), strict=True)
         if spec.resync == "resubscribe"
-    )  # fmt: skip
-    assert 1 + len(BOOKS) + 2 * gaps < SESSION_OPS  # login, subscribes, unsub + sub each
+    )
+    assert 1 + len(BOOKS) + 2 * resubscribes < SESSION_OPS  # login, subscribes, unsub + sub
 
 
 @pytest.mark.parametrize(
