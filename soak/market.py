@@ -343,7 +343,7 @@ class _BookRun:
                     f"{self.spec.label} {name}: the {kind} armed never fired"
                 )
                 return False
-            await asyncio.sleep(POLL * 4)
+            await asyncio.sleep(POLL * 2)
         return True
 
     async def compare(self, why: str, *, resync: bool) -> None:
