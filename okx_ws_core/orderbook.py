@@ -33,7 +33,9 @@ How a book resyncs (REST by default, or resubscribe) and why: :mod:`okx_ws_core.
 Also decided here, beyond OKX's text:
 
 * An exact repeat of the last applied update (same ``prevSeqId`` and ``seqId``)
-  is ignored: absolute sizes make it a no-op.  An older repeat is a gap.
+  is ignored: absolute sizes make it a no-op; so is the update a REST snapshot
+  was taken at (its ``seqId`` is the book's) arriving again.  An older repeat is
+  a gap.
 * A book whose best bid >= best ask after a new level was inserted is invalid
   and resynced: the only content check left without a checksum.
 * Levels beyond the channel's depth (400, or 50 for ``books50-l2-tbt``) are
@@ -422,6 +424,8 @@ class OrderBook:
             last = self._last
             if last is not None and last.get("prevSeqId") == prev and last.get("seqId") == seq:
                 return _NO_ACTIONS  # the last update again: absolute sizes, a no-op
+            if seq == self._seq and prev < seq:
+                return _NO_ACTIONS  # the update the book is at (a REST snapshot's), again
             return self._start_resync(
                 f"sequence gap: expected prevSeqId {self._seq}, got {prev} (seqId {seq})", d
             )

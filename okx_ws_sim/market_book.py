@@ -219,8 +219,20 @@ class SyntheticBook:
         return self._record(self.seq_id + self._rng.randint(1, 3), tuple(changes), now_ms)
 
     def reset_sequence(self, now_ms: int) -> Event:
-        """OKX's maintenance: the seqId drops below the last one; no level changes."""
-        low = self._rng.randint(1, max(1, self.seq_id // 2))
+        """OKX's maintenance: the seqId drops below the last one; no level changes.
+
+        The new chain starts far enough below every seqId the history holds that it
+        cannot climb back to one of them (an event adds at most 3) before that one is
+        forgotten: a seqId names one state (``at``) and a skipped update always breaks
+        the chain.  (Halving the seqId fell to single digits after a few resets, and
+        seqIds repeated.)  Only after some hundred resets in one history's time does
+        it fall back to halving."""
+        span = 3 * ((self.history.maxlen or 0) + 1)
+        top = min([self.seq_id, *(e.prev_seq_id for e in self.history)]) - span
+        if top > 1:
+            low = self._rng.randint(max(1, top - span), top)
+        else:
+            low = self._rng.randint(1, max(1, self.seq_id // 2))
         return self._record(low, (), now_ms)
 
     def _record(self, seq_id: int, changes: tuple[Change, ...], now_ms: int) -> Event:

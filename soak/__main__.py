@@ -60,6 +60,13 @@ def parse_args(argv: Sequence[str] | None = None) -> SoakConfig:
         choices=sorted(DEFECTS),
         help="plant a defect to see the soak catch it (testing the soak itself)",
     )
+    p.add_argument(
+        "--market-rounds",
+        type=int,
+        default=None,
+        help="order-book fault rounds of the market phase (default: one per 100 requests,"
+        " 16 to 600, from 500 requests on; 0: no market phase)",
+    )
     p.add_argument("--verbose", action="store_true")
     a = p.parse_args(argv)
     return SoakConfig(
@@ -80,6 +87,7 @@ def parse_args(argv: Sequence[str] | None = None) -> SoakConfig:
         warmup=a.warmup,
         checkpoints=a.checkpoints,
         plant=a.plant,
+        market_rounds=a.market_rounds,
         verbose=a.verbose,
     )
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .ledger import UNEXPECTED
+from .market_audit import market_books
 from .report import SoakReport
 from .workload import INSTRUMENTS, SPREADS
 
@@ -320,6 +321,7 @@ CHECKS: dict[str, Check] = {
         simulator_rss,
         rate_limits,
         late_arrivals,
+        market_books,
         after_close,
         client_hygiene,
         simulator_hygiene,

@@ -46,6 +46,7 @@ class SoakConfig:
     rss_limit_mib: float = 20.0
     object_tolerance: int = 20  # live client-stack objects of one type may differ by this
     plant: str | None = None  # a planted defect (soak.defects), to prove a check can fail
+    market_rounds: int | None = None  # order-book fault rounds (soak.market; None: scaled)
     verbose: bool = False
 
     @property

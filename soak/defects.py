@@ -36,6 +36,7 @@ class Defect:
     name = "none"
     catches: frozenset[str] = frozenset()  # checks that must fail
     at_limits = False  # shows only at OKX's limits (soak --at-limits)
+    market = False  # shows only in the market phase (which then runs, however short the run)
 
     def driver(self, base: Driver) -> Driver:
         return base
@@ -52,6 +53,9 @@ class Defect:
 
     def release(self) -> None:
         """After the run: let go of whatever it leaked on purpose."""
+
+    def market_book(self, book: Any) -> None:
+        """Each order book (a ``BookStream``) the market phase opens (``soak.market``)."""
 
 
 class _Once:
@@ -460,6 +464,10 @@ DEFECTS: dict[str, type[Defect]] = {
         LateUnexplained,
     )
 }
+
+from .market_defects import MARKET_DEFECTS  # noqa: E402 - they subclass Defect
+
+DEFECTS.update(MARKET_DEFECTS)
 
 
 def planted(name: str | None) -> Defect:

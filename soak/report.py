@@ -25,6 +25,8 @@ from .ledger import (
     Ledger,
     Record,
 )
+from .market_audit import MarketAudit
+from .market_audit import summary_lines as _market
 from .reconciled import ReconcileAudit
 from .rss import RssAccount, mib
 
@@ -91,6 +93,7 @@ class SoakReport:
     limits: dict[str, Any] = field(default_factory=dict)
     rss: list[RssAccount] = field(default_factory=list)  # client, simulator
     sim_book: dict[str, int] = field(default_factory=dict)  # the book weighed (KiB)
+    market: MarketAudit = field(default_factory=MarketAudit)  # the market phase (soak.market)
     failures: dict[str, list[str]] = field(default_factory=dict)  # check name -> messages
 
     # -- derived ----------------------------------------------------------------
@@ -464,6 +467,7 @@ SECTIONS: tuple[Callable[[SoakReport], list[str]], ...] = (
     _book,
     _limits,
     _recovery,
+    _market,
     _resources,
     _hygiene,
     _verdict,

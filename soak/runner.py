@@ -40,6 +40,7 @@ from .drivers import ClientSide, Driver
 from .faults import Fault, plan_faults, settle_seconds
 from .injector import FaultInjector
 from .load import Load
+from .market import run_market
 from .probes import (
     SOAK_FRAMES,
     Hygiene,
@@ -317,6 +318,8 @@ class Soak:
             await self.collect_sim_state()
             # The book is judged: the simulator may now drop it, to weigh it
             self.report.sim_book = await self.sim.call("weigh_book")
+            # Order books under the market's faults, the trading judged (soak.market)
+            self.report.market = await run_market(cfg, self.sim, self.defect, self.logger)
         finally:
             await close_clients(self.sides, self.load.run_threads)
         await self.after_close()

@@ -19,6 +19,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from .market_child import command as market_command
 from .probes import (
     Hygiene,
     MemoryProbe,
@@ -132,6 +133,7 @@ class _Child:
             "limits": self.limits,
             "weigh_book": self.weigh_book,
             "plant": self.plant,
+            "market": lambda *args: market_command(self.sim, *args),  # soak.market
         }
         self.async_commands: dict[str, Callable[..., Any]] = {
             "restart": self.restart,

@@ -74,3 +74,13 @@ def test_the_simulator_ran_in_its_own_process(soak_run: tuple[SoakReport, float]
     assert first.sim and end.sim  # its own tasks, threads, fds, memory
     assert first.threads == end.threads and all("sim" not in t for t in end.threads)
     assert report.sim_final["fds"] > 0 and report.sim_final["error"] == ""
+
+
+def test_the_market_phase_held_its_books_to_the_simulators(
+    soak_run: tuple[SoakReport, float],
+) -> None:
+    market = soak_run[0].market  # soak.market: every fault kind, every resync compared
+    assert market.rounds and len(market.books) >= 4 and market.resyncs > 0
+    assert set(market.armed) == {"book_gap", "book_duplicate", "book_reset", "rest_delay"}
+    assert market.fired == dict(market.armed) and market.compared_after_resync > market.resyncs
+    assert market.mismatches == market.invalid_valid == market.problems == []

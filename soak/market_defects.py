@@ -1,0 +1,37 @@
+"""Planted defects of the market phase (``soak.market``): the check ``market_books`` must
+catch them.  Like every planted defect (``soak.defects``), test-only: nothing of the
+runtime is changed, one book object of the run is."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .defects import Defect
+
+
+class BookSkipsSeqCheck(Defect):
+    """Every book chains each update onto whatever it holds: an update whose prevSeqId
+    is not the book's seqId (after a gap) is applied as if it were, and the book stays
+    valid, missing the skipped update's levels (the gocryptotrader #2255 kind)."""
+
+    name, catches = "book_skips_seq_check", frozenset({"market_books"})
+    market = True
+
+    def market_book(self, book: Any) -> None:
+        inner = book.book  # the stream's OrderBook
+        apply = inner.apply
+
+        def unchecked(message: Mapping[str, Any], now: float) -> Sequence[Any]:
+            data: Sequence[Any] = message.get("data") or ()
+            seq = inner.seq_id
+            if inner.valid and message.get("action") != "snapshot" and len(data) == 1:
+                d = data[0]
+                if d.get("prevSeqId") != seq and d.get("seqId") != seq:  # not a repeat
+                    message = {**message, "data": [{**d, "prevSeqId": seq}]}
+            return apply(message, now)  # type: ignore[no-any-return]
+
+        inner.apply = unchecked
+
+
+MARKET_DEFECTS: dict[str, type[Defect]] = {cls.name: cls for cls in (BookSkipsSeqCheck,)}
