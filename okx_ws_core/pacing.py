@@ -26,8 +26,14 @@ from .protocol import Operation, cl_ord_ids
 from .ratelimit import BucketKey, ConnectGate, ConnectionLimits, RateLimit, RateLimiter
 
 Demands = list[tuple[RateLimit, BucketKey, int]]
-# Reply codes saying OKX counted more than we did: the buckets wait a full window.
-RATE_LIMITED_CODES = frozenset({"50011", "60014", "50061"})
+# Reply codes saying OKX counted more than we did: the bucket the code names waits a
+# full window (okx-protocol.md, "Rate limits").  50061 is the sub-account ceiling
+# (spec/limits.yaml's ``sub_account``, shared by every new and amended order); 50011
+# and 60014 are the operation's own limit (per instrument, or per user), which must
+# not hold the sub-account bucket: that would refuse orders on every instrument.
+SUB_ACCOUNT_CODE = "50061"
+SUB_ACCOUNT_LIMIT = "sub_account"
+RATE_LIMITED_CODES = frozenset({"50011", "60014", SUB_ACCOUNT_CODE})
 # Seconds added to OKX's windows: a request is counted here when admitted and by
 # OKX when it arrives; one queued behind a burst arrives a little later than it was
 # counted (measured against the simulator: ~5 ms at 60 orders).  Costs 2.5% of a
@@ -106,9 +112,11 @@ class Pacer:
         return wanted
 
     def rejected(self, wanted: Demands, code: str) -> None:
-        """OKX answered a rate-limit code: hold those buckets for a window."""
+        """OKX answered a rate-limit code: hold the buckets it names for a window."""
         if wanted and code in RATE_LIMITED_CODES:
-            self._limiter.penalize(wanted, asyncio.get_running_loop().time())
+            shared = code == SUB_ACCOUNT_CODE
+            named = [demand for demand in wanted if _is_sub_account(demand[0]) == shared]
+            self._limiter.penalize(named, asyncio.get_running_loop().time())
 
     async def connect_turn(self) -> None:
         """Wait for this connection attempt's turn under the per-IP connect limit."""
@@ -133,6 +141,10 @@ class Pacer:
         wait, blocking = counter.acquire(wanted, asyncio.get_running_loop().time())
         if blocking is not None:
             raise _exceeded(op, blocking, wait, [])
+
+
+def _is_sub_account(limit: RateLimit) -> bool:
+    return limit.name == SUB_ACCOUNT_LIMIT
 
 
 def _exceeded(

@@ -1,0 +1,90 @@
+"""Issues #17/#21, what the chaos soak found at the user's defaults.
+
+Each test pinned a runtime defect the 100,000-request soak (or its at-limits
+mode) showed, and failed before its fix:
+
+* one 50011 (an operation's own limit) held the sub-account bucket too, so
+  every later order on *other* instruments was refused locally; 50061 (the
+  sub-account ceiling) is the one code that names that bucket;
+* the connect margin was too small for connects that arrive late under load
+  (HTTP 429 at the simulator); it is now derived from OKX's 3 connects / s;
+* a request admitted with almost no time left before its deadline reached
+  OKX after its ``expTime``: a minimum remaining time is now required before
+  sending, else ``RequestTimeout(sent=False)``, nothing sent;
+* a late reply was kept whole (every decoded field) for an hour: only what
+  settles a fate is kept now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from okx_ws import AsyncWebsocketAPIClient, OkxApiError, RateLimitExceeded
+
+from okx_ws_core.testing import ScriptedServer, ok_reply, run
+
+CODES = {"BTC-USDT": 1, "ETH-USDT": 2}
+
+
+def order(inst_id: str = "BTC-USDT", **extra: Any) -> dict[str, Any]:
+    return {"instId": inst_id, "tdMode": "cash", "side": "buy", "ordType": "limit",
+            "px": "100", "sz": "0.01", **extra}  # fmt: skip
+
+
+def client(server: ScriptedServer, **options: Any) -> AsyncWebsocketAPIClient:
+    return AsyncWebsocketAPIClient(
+        api_key="k", api_secret="s", api_passphrase="p", transport=server,
+        instruments=CODES, attach_event_listeners=False, **options,
+    )  # fmt: skip
+
+
+def refusing(code: str) -> ScriptedServer:
+    """A peer answering the order with clOrdId "hit" with ``code`` as a whole."""
+
+    def answer(frame: dict[str, Any]) -> dict[str, Any]:
+        if frame["args"][0].get("clOrdId") == "hit":
+            return {"id": frame["id"], "op": frame["op"], "code": code,
+                    "msg": "Rate limit reached", "data": []}  # fmt: skip
+        return ok_reply(frame)
+
+    return ScriptedServer(answer=answer)
+
+
+def orders_sent(server: ScriptedServer) -> list[str]:
+    return [f["args"][0].get("clOrdId", "") for link in server.links for f in link.ops("order")]
+
+
+# -- item 1: a rate-limit reply penalises the bucket its code names ---------------------
+
+
+def test_an_operation_limit_reply_does_not_hold_the_sub_account_bucket() -> None:
+    async def main() -> None:
+        server = refusing("50011")
+        async with client(server, rate_limit="raise") as c:
+            with pytest.raises(OkxApiError):
+                await c.submit_new_order(order("BTC-USDT", clOrdId="hit"))
+            # Another instrument: only the sub-account bucket is shared with the refused one.
+            await c.submit_new_order(order("ETH-USDT", clOrdId="other"))
+            with pytest.raises(RateLimitExceeded) as info:  # its own bucket is held
+                await c.submit_new_order(order("BTC-USDT", clOrdId="same"))
+            assert info.value.limit == "order" and info.value.key == "BTC-USDT"
+        assert orders_sent(server) == ["hit", "other"]
+
+    run(main())
+
+
+def test_a_sub_account_limit_reply_holds_the_sub_account_bucket_only() -> None:
+    async def main() -> None:
+        server = refusing("50061")
+        async with client(server, rate_limit="raise") as c:
+            with pytest.raises(OkxApiError):
+                await c.submit_new_order(order("BTC-USDT", clOrdId="hit"))
+            with pytest.raises(RateLimitExceeded) as info:
+                await c.submit_new_order(order("ETH-USDT", clOrdId="other"))
+            assert info.value.limit == "sub_account"
+            await c.cancel_order({"instId": "BTC-USDT", "ordId": "1"})  # not a new order
+        assert orders_sent(server) == ["hit"]
+
+    run(main())
