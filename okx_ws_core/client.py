@@ -379,15 +379,16 @@ class AsyncWebsocketClient:
             if cold:  # resolve_items raises before anything is sent
                 pairs = [(field.target, field.source) for field in operation.resolved]
                 await self.instruments.resolve_items(args, pairs, timeout=timeout)
-        counted = await self._pacer.admit(operation, args, deadline)
+        send_by = self._send_by(deadline, timeout)
+        counted = await self._pacer.admit(operation, args, send_by)
         op, request_id = operation.op, self._ids.next()
         sending: Sending | None = None
         sent = False
         try:
             active = conn.active
             if active is None:
-                active = await self._connect_for(conn, request_id, op, args, timeout, deadline)
-            if loop.time() >= deadline:  # the waits above used it up: sending now is too late
+                active = await self._connect_for(conn, request_id, op, args, timeout, send_by)
+            if loop.time() >= send_by:  # the waits above used it up: sending now is too late
                 raise _unsent(request_id, op, args, timeout)
             sending = self._fates.before_send(op, args, exp_time, deadline)
             if sending is not None:
@@ -442,10 +443,11 @@ class AsyncWebsocketClient:
         deadline = loop.time() + timeout
         items = _mappings(op, args)
         request_id = self._ids.next()
+        send_by = self._send_by(deadline, timeout)
         active = conn.active
         if active is None:
-            active = await self._connect_for(conn, request_id, op, items, timeout, deadline)
-        if loop.time() >= deadline:
+            active = await self._connect_for(conn, request_id, op, items, timeout, send_by)
+        if loop.time() >= send_by:
             raise _unsent(request_id, op, items, timeout)
         link, session = active
         try:
@@ -456,6 +458,11 @@ class AsyncWebsocketClient:
         if reply.get("code") != "0":
             raise OkxApiError(reply)
         return reply
+
+    def _send_by(self, deadline: float, timeout: float) -> float:
+        """The last moment a request may be sent: ``min_send_time`` (at most half the call's
+        timeout) before its deadline, as a reply could not come in time after it."""
+        return deadline - min(self.options.min_send_time, timeout / 2)
 
     async def _connect_for(
         self,

@@ -121,3 +121,44 @@ def test_connects_arriving_late_under_load_stay_within_three_per_second(late_s: 
         return arrivals
 
     assert most_in_window(run(main()), 1.0) <= 3
+
+
+# -- item 4: a request with almost no time left is not sent ------------------------------
+
+
+def test_a_request_left_with_less_than_the_minimum_send_time_is_not_sent() -> None:
+    """A rate-limit wait that ends 10 ms before the deadline used to send anyway: with
+    ``stamp_exp_time`` that request reached OKX after its expTime."""
+    from okx_ws_core import RequestTimeout
+    from okx_ws_core.pacing import SAFETY_MARGIN_S
+
+    async def main() -> None:
+        server = ScriptedServer()
+        async with client(server, stamp_exp_time=True) as c:
+            await c.connect_ws_api()
+            await asyncio.gather(*(c.submit_new_order(order(clOrdId=f"a{i}")) for i in range(60)))
+            # The 61st waits a window (2 s + margin) and would be left with 10 ms.
+            wait = 2.0 + SAFETY_MARGIN_S
+            with pytest.raises((RequestTimeout, RateLimitExceeded)) as info:
+                await c.submit_new_order(order(clOrdId="late"), timeout=wait + 0.01)
+            assert getattr(info.value, "sent", False) is False
+            assert c.get_ws_client().options.min_send_time > 0.01
+        assert "late" not in orders_sent(server) and len(orders_sent(server)) == 60
+
+    run(main())
+
+
+def test_the_minimum_send_time_is_an_option_and_zero_restores_the_old_rule() -> None:
+    from okx_ws_core import ConfigurationError
+
+    async def main() -> None:
+        server = ScriptedServer()
+        async with client(server, min_send_time=0.0) as c:
+            await c.connect_ws_api()
+            await asyncio.gather(*(c.submit_new_order(order(clOrdId=f"a{i}")) for i in range(60)))
+            await c.submit_new_order(order(clOrdId="late"), timeout=2.06)
+        assert "late" in orders_sent(server)
+
+    run(main())
+    with pytest.raises(ConfigurationError):
+        client(ScriptedServer(), min_send_time=-1.0)
