@@ -162,3 +162,49 @@ def test_the_minimum_send_time_is_an_option_and_zero_restores_the_old_rule() -> 
     run(main())
     with pytest.raises(ConfigurationError):
         client(ScriptedServer(), min_send_time=-1.0)
+
+
+# -- item 2: a late reply is kept as what settles its fate, not whole --------------------
+
+
+def test_a_late_reply_is_kept_compact() -> None:
+    """The 100,000-request soak: every late reply kept whole (the decoded dicts, ~1.9 KB
+    each) for an hour was the client's largest growth.  Only the code and, per item,
+    clOrdId, ordId, sCode and sMsg settle a fate: a few hundred bytes."""
+    import gc
+    import json
+    import logging
+    import tracemalloc
+
+    from okx_ws_core.reconcile import MAX_SETTLED, OrderFates
+
+    text = (
+        '{"id":"%s","op":"order","code":"0","msg":"","data":[{"clOrdId":"c%s",'
+        '"ordId":"69%s","tag":"","ts":"1695190491421","sCode":"0","sMsg":"",'
+        '"subCode":""}],"inTime":"1695190491421339","outTime":"1695190491423240"}'
+    )
+    n = 2000
+    assert n < MAX_SETTLED  # every one is kept
+
+    async def main() -> float:
+        fates = OrderFates(
+            stamp_exp_time=False, okx_now_ms=lambda: 0, rest=lambda: None,  # type: ignore[arg-type,return-value]
+            logger=logging.getLogger("test"),
+        )  # fmt: skip
+        args = [{"clOrdId": "c"}]
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for i in range(n):
+                number = f"{i:010d}"
+                reply = json.loads(text % (f"r{number}", number, number))
+                fates.late_reply(reply["id"], "order", args, reply)
+            del reply
+            gc.collect()
+            return (tracemalloc.get_traced_memory()[0] - before) / n
+        finally:
+            tracemalloc.stop()
+
+    per_entry = run(main())
+    assert per_entry < 700, f"{per_entry:.0f} B per late reply kept"
