@@ -52,7 +52,7 @@ from .errors import (
 )
 from .events import Event, EventEmitter, Handler, attach_logging_listeners
 from .instruments import InstrumentRegistry
-from .late import LateReply
+from .late import LateReply, Retained
 from .link import Link
 from .options import ClientOptions
 from .orderbook import Resync
@@ -193,6 +193,21 @@ class AsyncWebsocketClient:
     def in_flight(self) -> int:
         """Requests sent and still awaiting their reply, over every connection."""
         return sum(conn.in_flight for conn in self._connections.values())
+
+    def retained(self) -> dict[str, Retained]:
+        """What the client keeps by design, bounded: entries held now and the cap.
+
+        The late replies that settle unknown fates (an hour at most), the cancelled
+        calls' fates (until settled), and the ids of requests that timed out, which
+        each live link remembers for their late reply (five minutes at most).  For
+        leak hunts and the soak: everything else the client holds stays flat.
+        """
+        out = self._fates.retained()
+        orphans = [conn.orphans() for conn in self._connections.values()]
+        out["expired request ids"] = Retained(
+            sum(o.entries for o in orphans), sum(o.cap for o in orphans)
+        )
+        return out
 
     # -- configuration and events -----------------------------------------
 

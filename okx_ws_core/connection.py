@@ -45,6 +45,7 @@ from .errors import (
     SubscriptionError,
 )
 from .events import Event
+from .late import MAX_EXPIRED, Retained
 from .link import Link, LinkFailed
 from .options import ClientOptions
 from .pacing import Pacer
@@ -133,6 +134,11 @@ class Connection:
         if self._login_args is None:
             return False
         return not self._login_on_demand or bool(self._login_subscriptions)
+
+    def orphans(self) -> Retained:
+        """Expired request ids its live links remember (see :mod:`.late`), and at most."""
+        sessions = self._sessions
+        return Retained(sum(s.orphaned for s in sessions), MAX_EXPIRED * len(sessions))
 
     @property
     def in_flight(self) -> int:

@@ -55,7 +55,7 @@ from .errors import (
     RequestCancelled,
     RequestTimeout,
 )
-from .late import Recent
+from .late import Recent, Retained
 from .rest import RestAnswer, RestUnavailable, SignedRest
 from .tracker import Lookup, OrderOp, OrderTracker, OrderWaits, TrackedOrder
 
@@ -317,6 +317,13 @@ class OrderFates:
         now = asyncio.get_running_loop().time()
         if self._settled.get(record.id, now) is None:  # its reply may have come already
             self._cancelled.put(record.id, record, now)
+
+    def retained(self) -> dict[str, Retained]:
+        """The late replies and cancelled fates kept, and their caps."""
+        return {
+            "late replies": Retained(len(self._settled), MAX_SETTLED),
+            "cancelled fates": Retained(len(self._cancelled), MAX_CANCELLED),
+        }
 
     def cancelled_fates(self) -> list[RequestCancelled]:
         return self._cancelled.values(asyncio.get_running_loop().time())

@@ -26,6 +26,7 @@ from .ledger import (
     Record,
 )
 from .reconciled import ReconcileAudit
+from .retained import allowance, describe
 from .rss import RssAccount, mib
 
 
@@ -46,6 +47,7 @@ class Checkpoint:
     client_growth: int = 0  # traced bytes since the first checkpoint, client-stack files
     other_growth: int = 0  # ... anywhere else in the client process
     mem: dict[str, Any] = field(default_factory=dict)  # MemoryProbe.summary (soak.rss)
+    retained: dict[str, tuple[int, int]] = field(default_factory=dict)  # soak.retained.held
 
 
 @dataclass
@@ -61,6 +63,7 @@ class SoakReport:
     book: BookAudit = field(default_factory=BookAudit)
     reconciled: ReconcileAudit = field(default_factory=ReconcileAudit)
     checkpoints: list[Checkpoint] = field(default_factory=list)
+    retained_per_entry: dict[str, float] = field(default_factory=dict)  # soak.retained.weigh
     memory_top: list[str] = field(default_factory=list)
     memory_client_growth: int = 0
     memory_other_growth: int = 0
@@ -398,6 +401,13 @@ def _resources(r: SoakReport) -> list[str]:
         f" elsewhere {r.memory_other_growth / 1024:+.1f} KiB; total {a.memory / 1024:.0f} ->"
         f" {b.memory / 1024:.0f} KiB; RSS {a.rss_kib} -> {b.rss_kib} KiB",
     ]
+    if b.retained:
+        stores = allowance(a.retained, b.retained, r.retained_per_entry)
+        lines.append(
+            "  bounded      by design, their growth aside (the rest"
+            f" {(r.memory_client_growth - stores) / 1024:+.1f} KiB in client-stack files): "
+            + describe(a.retained, b.retained, r.retained_per_entry)
+        )
     if len(r.checkpoints) > 2:
         lines.append(
             "  by request   client-stack / elsewhere / simulator growth since the first: "

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from . import analysis
+from . import analysis, retained
 from .book import Fate, as_fates, judge, lookups_needed
 from .checks import run_checks
 from .clients import (
@@ -197,6 +197,7 @@ class Soak:
         self.ledger.freeze()
         for side in self.sides:
             side.freeze_pushes()
+        held = await retained.held(self.sides)
         objects = live_objects(CENSUS_MODULES)
         reading = self.memory.reading(last)
         mem = self.memory.summary(reading, CLIENT_GROUPS)
@@ -214,6 +215,7 @@ class Soak:
             objects,
             sim=sim,
             mem=mem,
+            retained=held,
         )
         self.report.checkpoints.append(cp)
         if self.cfg.verbose:
@@ -320,6 +322,7 @@ class Soak:
         finally:
             await close_clients(self.sides, self.load.run_threads)
         await self.after_close()
+        self.report.retained_per_entry = await retained.weigh()
 
     def measure_growth(self, first: MemoryReading, last: MemoryReading) -> None:
         rep = self.report

@@ -208,3 +208,23 @@ def test_a_late_reply_is_kept_compact() -> None:
 
     per_entry = run(main())
     assert per_entry < 700, f"{per_entry:.0f} B per late reply kept"
+
+
+def test_retained_says_what_the_bounded_stores_hold() -> None:
+    """What the soak weighs: the late replies, cancelled fates and expired ids held."""
+    from okx_ws_core import RequestTimeout
+
+    async def main() -> None:
+        server = ScriptedServer(answer=None)
+        async with client(server) as c:
+            ws = c.get_ws_client()
+            assert {k: v.entries for k, v in ws.retained().items()} == {
+                "late replies": 0, "cancelled fates": 0, "expired request ids": 0}  # fmt: skip
+            with pytest.raises(RequestTimeout):
+                await c.submit_new_order(order(clOrdId="t1"), timeout=1.0)
+            held = ws.retained()
+            assert held["expired request ids"].entries == 1
+            assert held["expired request ids"].cap >= 1024
+            assert held["late replies"].cap == 10_000
+
+    run(main())
