@@ -25,6 +25,7 @@ from .ledger import (
     Ledger,
     Record,
 )
+from .probes import BENIGN
 from .reconciled import ReconcileAudit
 from .retained import allowance, describe
 from .rss import RssAccount, mib
@@ -73,6 +74,7 @@ class SoakReport:
     after_close: dict[str, Any] = field(default_factory=dict)
     sim_final: dict[str, Any] = field(default_factory=dict)  # the simulator process's last word
     hygiene: list[str] = field(default_factory=list)  # client process
+    hygiene_notes: dict[str, int] = field(default_factory=dict)  # soak.probes.BENIGN
     recovery: list[float] = field(default_factory=list)
     recovery_by_kind: dict[str, list[float]] = field(default_factory=dict)
     unrecovered: list[str] = field(default_factory=list)
@@ -453,6 +455,10 @@ def _hygiene(r: SoakReport) -> list[str]:
     ]
     lines += [f"  ! client: {p}" for p in r.hygiene[:10]]
     lines += [f"  ! simulator: {p}" for p in sim[:5]]
+    for name, notes in (("client", r.hygiene_notes), ("simulator", r.sim_final.get("notes", {}))):
+        for text, n in notes.items():
+            why = BENIGN.get(text, "")
+            lines.append(f"  benign       {name}: asyncio logged {text!r} {n} times ({why})")
     lines.append(f"simulator      {r.sim_info}")
     return lines
 

@@ -399,6 +399,7 @@ def run_soak(cfg: SoakConfig, defect: Defect | None = None) -> SoakReport:
         soak.hygiene.uninstall()
         soak.memory.stop()
         report.hygiene = list(soak.hygiene.problems)
+        report.hygiene_notes = dict(soak.hygiene.notes)
         counts = soak.log_handler.counts
         report.late_replies = sum(n for k, n in counts.items() if "reply to unknown" in k)
         soak.logger.removeHandler(soak.log_handler)

@@ -76,6 +76,7 @@ def serve(
         gc.collect()
         final = {
             "hygiene": list(hygiene.problems),
+            "notes": dict(hygiene.notes),  # soak.probes.BENIGN (soakrt's hook)
             "threads": thread_names(),
             "fds": count_fds(),
             "error": error,
