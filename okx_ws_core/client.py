@@ -72,7 +72,7 @@ from .protocol import (
     cl_ord_ids,
 )
 from .ratelimit import ConnectionLimits
-from .reconcile import OrderFates, Sending, Target, Verdict, okx_now_ms
+from .reconcile import Sending, StampTrackReconciler, Target, Verdict, okx_now_ms
 from .rest import SignedRest
 from .session import Session
 from .signing import login_args, login_timestamp
@@ -156,7 +156,7 @@ class AsyncWebsocketClient:
         self._channels = ChannelRouter(self.logger)
         self._channels.forget = self._forget_subscription
         self._channels.subscribed = lambda key: self._connections[key].subscriptions
-        self._fates = OrderFates(
+        self._fates = StampTrackReconciler(
             stamp_exp_time=opts.stamp_exp_time,
             okx_now_ms=okx_now_ms(self.get_time_offset_ms),
             rest=self._signed_rest,
@@ -183,7 +183,7 @@ class AsyncWebsocketClient:
     def __repr__(self) -> str:
         key = self._credentials[0] if self._credentials else None
         shown = f"{key[:4]}…" if key else None
-        usable = [k for k, c in self._connections.items() if c.usable]
+        usable = [k for k, c in self._connections.items() if c.is_usable]
         return (
             f"<{type(self).__name__} market={self.options.market!r} demo={self.options.demo_trading}"
             f" api_key={shown!r} connected={usable}>"
@@ -299,7 +299,7 @@ class AsyncWebsocketClient:
     async def connect(self, connection: str, *, timeout: float | None = None) -> None:
         """Open (and log in to) one connection now; raises ConnectTimeout or AuthenticationError."""
         conn = self._connection(connection)
-        await conn.wait_usable(self.options.request_timeout if timeout is None else timeout)
+        await conn.connect_within(self.options.request_timeout if timeout is None else timeout)
 
     async def connect_ws_api(self, *, timeout: float | None = None) -> None:
         """Open and log in ``private`` and ``business``, and load the codes of
@@ -400,7 +400,7 @@ class AsyncWebsocketClient:
         sending: Sending | None = None
         sent = False
         try:
-            active = conn.active
+            active = conn.link_now
             if active is None:
                 active = await self._connect_for(conn, request_id, op, args, timeout, send_by)
             if loop.time() >= send_by:  # the waits above used it up: sending now is too late
@@ -459,7 +459,7 @@ class AsyncWebsocketClient:
         items = _mappings(op, args)
         request_id = self._ids.next()
         send_by = self._send_by(deadline, timeout)
-        active = conn.active
+        active = conn.link_now
         if active is None:
             active = await self._connect_for(conn, request_id, op, items, timeout, send_by)
         if loop.time() >= send_by:
@@ -490,7 +490,7 @@ class AsyncWebsocketClient:
     ) -> tuple[Link, Session]:
         """The connection's usable link, connecting first; nothing is sent if it takes too long."""
         try:
-            return await conn.ready(deadline)
+            return await conn.link_by(deadline)
         except ConnectTimeout:
             raise _unsent(request_id, op, args, timeout) from None
 

@@ -64,7 +64,6 @@ SPREAD_PATH: Final = "/api/v5/sprd/order"  # ?clOrdId=
 NOT_FOUND_CODE: Final = "51603"  # "Order does not exist"
 # Uncertain: that the spread order query answers a missing order with 51603 too;
 # OKX's spread docs do not say.  An empty data list with code 0 counts as missing.
-CONNECTION_OF: Final[dict[str, str]] = {"order": "private", "spread": "business"}
 LOOKUP_OF: Final[dict[str, Lookup]] = {"private": "order", "business": "spread"}
 # Seconds reconcile waits past a request's expTime before trusting a 51603: the
 # error of our estimate of OKX's clock (set_time_offset_ms / sync_time) plus
@@ -158,7 +157,7 @@ class _Query:
 
 @dataclass(frozen=True, slots=True)
 class Sending:
-    """What :meth:`OrderFates.before_send` decided for one request."""
+    """What :meth:`StampTrackReconciler.before_send` decided for one request."""
 
     op: OrderOp
     exp_time: int | None
@@ -194,9 +193,11 @@ def note_failure(
     error.connection = connection
 
 
-class OrderFates:
-    """One client's order bookkeeping: which operations and channels concern orders,
-    expTime stamping, the optional tracker, and ``reconcile()``.  Loop thread only."""
+class StampTrackReconciler:
+    """One client's order bookkeeping, named for its three jobs: it stamps order requests
+    with expTime (``stamp_exp_time``), feeds the optional order tracker (requests,
+    replies, failures, pushes, late replies) and answers ``reconcile()``.  It knows
+    which operations and channels concern orders.  Loop thread only."""
 
     def __init__(
         self,
@@ -631,6 +632,9 @@ def _from_late_reply(
     return None
 
 
+OrderFates = StampTrackReconciler  # its former name
+
+
 def okx_now_ms(offset_ms: Callable[[], int]) -> Callable[[], int]:
     """OKX's clock in Unix ms as we estimate it: the local clock plus the offset."""
     return lambda: int(time.time() * 1000) + offset_ms()
@@ -642,6 +646,7 @@ __all__ = [
     "ORDER_PATH",
     "SPREAD_PATH",
     "OrderFates",
+    "StampTrackReconciler",
     "Sending",
     "Verdict",
     "note_failure",

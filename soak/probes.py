@@ -139,10 +139,6 @@ class Hygiene:
         self.record(f"[warning] {category.__name__}: {message} ({filename}:{lineno})")
 
 
-def is_unclosed_socket(problem: str) -> bool:
-    return "ResourceWarning" in problem and ("unclosed" in problem or "Unclosed" in problem)
-
-
 def count_fds() -> int:
     """Open file descriptors of this process (sockets, epoll, self-pipes...)."""
     try:

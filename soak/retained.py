@@ -23,7 +23,7 @@ from typing import Any
 
 from okx_ws_core.errors import RequestCancelled
 from okx_ws_core.late import Orphan, Recent
-from okx_ws_core.reconcile import OrderFates
+from okx_ws_core.reconcile import StampTrackReconciler
 
 from .clients import on_side
 from .drivers import ClientSide
@@ -78,7 +78,7 @@ def _ids(i: int) -> tuple[str, str, str]:
 
 async def weigh() -> dict[str, float]:
     """Bytes per entry of each store, by the client's own code on records like the soak's."""
-    fates = OrderFates(
+    fates = StampTrackReconciler(
         stamp_exp_time=False,
         okx_now_ms=lambda: 0,
         rest=_no_rest,

@@ -176,7 +176,7 @@ def test_a_late_reply_is_kept_compact() -> None:
     import logging
     import tracemalloc
 
-    from okx_ws_core.reconcile import MAX_SETTLED, OrderFates
+    from okx_ws_core.reconcile import MAX_SETTLED, StampTrackReconciler
 
     text = (
         '{"id":"%s","op":"order","code":"0","msg":"","data":[{"clOrdId":"c%s",'
@@ -187,7 +187,7 @@ def test_a_late_reply_is_kept_compact() -> None:
     assert n < MAX_SETTLED  # every one is kept
 
     async def main() -> float:
-        fates = OrderFates(
+        fates = StampTrackReconciler(
             stamp_exp_time=False, okx_now_ms=lambda: 0, rest=lambda: None,  # type: ignore[arg-type,return-value]
             logger=logging.getLogger("test"),
         )  # fmt: skip
