@@ -71,9 +71,10 @@ def _per_entry(fill: Callable[[int], object]) -> float:
             tracemalloc.stop()
 
 
-def _ids(i: int) -> tuple[str, str, str]:
-    """A request id, clOrdId and ordId of the soak's lengths."""
-    return f"s{i:011d}", f"a{i:014d}", f"{i:019d}"
+def _ids(i: int, store: str) -> tuple[str, str, str]:
+    """A request id, clOrdId and ordId of the soak's lengths, distinct per store (a
+    cancelled fate whose late reply is already kept is not kept again)."""
+    return f"{store}{i:011d}", f"a{i:014d}", f"{i:019d}"
 
 
 async def weigh() -> dict[str, float]:
@@ -87,12 +88,12 @@ async def weigh() -> dict[str, float]:
     args = [{"clOrdId": "x"}]
 
     def late(i: int) -> None:
-        rid, cl, ord_id = _ids(i)
+        rid, cl, ord_id = _ids(i, "L")
         reply = json.loads(_REPLY % (rid, cl, ord_id))
         fates.late_reply(reply["id"], "order", args, reply)
 
     def cancelled(i: int) -> None:
-        rid, cl, _ = _ids(i)
+        rid, cl, _ = _ids(i, "C")
         record = RequestCancelled(id=rid, op="order", cl_ord_ids=(cl,))
         fates.cancelled(
             None,
@@ -106,7 +107,7 @@ async def weigh() -> dict[str, float]:
     orphans: Recent[str, Orphan] = Recent(SAMPLES + 1)
 
     def expired(i: int) -> None:
-        rid, cl, _ = _ids(i)
+        rid, cl, _ = _ids(i, "E")
         item = {"instIdCode": 1_000_000 + i, "tdMode": "cash", "side": "buy",
                 "ordType": "limit", "px": f"{100 + i % 50}.5", "sz": "0.01", "clOrdId": cl}  # fmt: skip
         orphans.put(rid, Orphan("order", [item], "timed out"), 0.0)
