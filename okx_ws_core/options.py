@@ -122,7 +122,7 @@ class ClientOptions:
             "Stamp order and amend requests with expTime = the call's deadline, so OKX never"
             " executes one after the caller stopped waiting and reconcile() can answer"
             ' "not placed" for sure once it passed. Trade-off: a request OKX receives late'
-            " is rejected (50037) instead of executed late; keep the clock right (sync_time)."
+            " is rejected (sCode 50036) instead of executed late; keep the clock right (sync_time)."
         ),
     )
     attach_event_listeners: bool = field(

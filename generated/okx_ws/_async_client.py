@@ -106,7 +106,7 @@ class AsyncWebsocketAPIClient:
         * ``share_limits`` (default ``True``): Pace connects and load instrument lists together with this process's other clients of the same host, as OKX counts both per IP; False: this client alone.
         * ``sync_time`` (default ``False``): Read OKX's clock (GET /api/v5/public/time) before the first login.
         * ``rest_transport`` (default ``None``): An httpx.AsyncBaseTransport for OKX's REST calls (tests, proxies).
-        * ``stamp_exp_time`` (default ``False``): Stamp order and amend requests with expTime = the call's deadline, so OKX never executes one after the caller stopped waiting and reconcile() can answer "not placed" for sure once it passed. Trade-off: a request OKX receives late is rejected (50037) instead of executed late; keep the clock right (sync_time).
+        * ``stamp_exp_time`` (default ``False``): Stamp order and amend requests with expTime = the call's deadline, so OKX never executes one after the caller stopped waiting and reconcile() can answer "not placed" for sure once it passed. Trade-off: a request OKX receives late is rejected (sCode 50036) instead of executed late; keep the clock right (sync_time).
         * ``attach_event_listeners`` (default ``True``): Log connection lifecycle events.
         * ``logger`` (default ``None``): Logger for the client (default: "okx_ws").
         * ``id_prefix`` (default ``None``): Prefix of request ids (1-16 alphanumerics; default random).
