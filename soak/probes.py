@@ -362,6 +362,38 @@ def free_native(address: Any) -> None:
     libc.free(address)
 
 
+def holders(type_names: Iterable[str], sample: int = 300) -> dict[str, dict[str, int]]:
+    """Who holds live objects of each type (up to ``sample`` of each): their referrers'
+    types, a dict counted as its owner's when an object owns it (its ``__dict__``).  For
+    a report line on a type whose count grew: where to look, not a verdict."""
+    wanted = set(type_names)
+    if not wanted:
+        return {}
+    found: dict[str, list[Any]] = {name: [] for name in wanted}
+    for obj in gc.get_objects():
+        kind = type(obj)
+        name = f"{getattr(kind, '__module__', '?')}.{kind.__qualname__}"
+        if name in found and len(found[name]) < sample:
+            found[name].append(obj)
+    out: dict[str, dict[str, int]] = {}
+    for name, objs in found.items():
+        counts: dict[str, int] = {}
+        ids = {id(o) for o in objs}
+        for ref in gc.get_referrers(*objs):
+            if id(ref) in ids or ref is objs or ref is found:
+                continue
+            what = type(ref).__qualname__
+            if isinstance(ref, dict):
+                owners = [o for o in gc.get_referrers(ref) if getattr(o, "__dict__", None) is ref]
+                if owners:
+                    what = f"{type(owners[0]).__qualname__}.__dict__"
+            counts[what] = counts.get(what, 0) + 1
+        out[name] = dict(sorted(counts.items(), key=lambda kv: -kv[1])[:5])
+        del objs
+    found.clear()
+    return out
+
+
 def live_objects(modules: Iterable[str]) -> dict[str, int]:
     """Live gc-tracked objects whose type comes from ``modules``, by type (after a collection)."""
     roots = frozenset(modules)

@@ -65,6 +65,7 @@ class SoakReport:
     reconciled: ReconcileAudit = field(default_factory=ReconcileAudit)
     checkpoints: list[Checkpoint] = field(default_factory=list)
     retained_per_entry: dict[str, float] = field(default_factory=dict)  # soak.retained.weigh
+    object_holders: dict[str, dict[str, int]] = field(default_factory=dict)  # probes.holders
     memory_top: list[str] = field(default_factory=list)
     memory_client_growth: int = 0
     memory_other_growth: int = 0
@@ -421,6 +422,9 @@ def _resources(r: SoakReport) -> list[str]:
         )
     if r.memory_top:
         lines.append("  top growth   " + "; ".join(r.memory_top[:4]))
+    grown = {n: d for n, d in r.object_growth.items() if d > 0 and n in r.object_holders}
+    for name, delta in sorted(grown.items(), key=lambda kv: -kv[1])[:3]:
+        lines.append(f"  held by      {name} {delta:+d}: {r.object_holders[name]}")
     if sa and sb:
         orders = sb.get("orders", 0) - sa.get("orders", 0)
         growth = sb.get("memory", 0) - sa.get("memory", 0)

@@ -25,7 +25,7 @@ from typing import Any
 
 from . import analysis, retained
 from .book import Fate, as_fates, judge, lookups_needed
-from .checks import run_checks
+from .checks import KEYED, run_checks
 from .clients import (
     close_clients,
     connect_and_subscribe,
@@ -47,6 +47,7 @@ from .probes import (
     MemoryReading,
     count_fds,
     fd_kinds,
+    holders,
     live_objects,
     rss_kib,
     split_growth,
@@ -199,6 +200,10 @@ class Soak:
             side.freeze_pushes()
         held = await retained.held(self.sides)
         objects = live_objects(CENSUS_MODULES)
+        if last and self.report.checkpoints:  # where the types that grew are held
+            first = self.report.checkpoints[0].objects
+            grew = [n for n, c in objects.items() if c > first.get(n, 0) and n not in KEYED]
+            self.report.object_holders = holders(grew)
         reading = self.memory.reading(last)
         mem = self.memory.summary(reading, CLIENT_GROUPS)
         if last:

@@ -21,3 +21,22 @@ def test_asyncio_log_lines_are_counted_never_just_printed() -> None:
     assert hygiene.notes == {"socket.send() raised exception.": 3}
     assert hygiene.problems == ["[asyncio log] ERROR: Fatal error on transport x"]
     assert logging.getLogger("asyncio").propagate  # restored
+
+
+class Kept:
+    pass
+
+
+class Owner:
+    def __init__(self) -> None:
+        self.kept = Kept()
+
+
+def test_holders_name_who_keeps_a_type_alive() -> None:
+    from soak.probes import holders
+
+    owners = [Owner() for _ in range(3)]
+    found = holders([f"{__name__}.Kept"])
+    [(holder, n)] = found[f"{__name__}.Kept"].items()
+    assert holder in ("Owner", "Owner.__dict__") and n == 3  # inline attributes or a dict
+    del owners
