@@ -161,8 +161,11 @@ def client_resources(r: SoakReport) -> list[str]:
             f" {_some(r.memory_top, 4)}"
         )
     keyed = keyed_bounds(len(cfg.clients))
+    gained = retained.entries_gained(a.retained, b.retained)  # a store's entries, one each
     grown = {
-        n: d for n, d in r.object_growth.items() if d > cfg.object_tolerance and n not in keyed
+        n: d - gained.get(n, 0)
+        for n, d in r.object_growth.items()
+        if d - gained.get(n, 0) > cfg.object_tolerance and n not in keyed
     }
     if grown:
         out.append(f"client-stack objects grew: {grown}")

@@ -123,6 +123,22 @@ def _no_rest() -> Any:
     raise AssertionError("weighing never asks REST")
 
 
+# The gc-tracked object each store keeps per entry (the live-object census counts them).
+ENTRY_TYPES = {
+    "late replies": "okx_ws_core.reconcile.Settled",
+    "cancelled fates": "okx_ws_core.errors.RequestCancelled",
+    "expired request ids": "okx_ws_core.late.Orphan",
+}
+
+
+def entries_gained(first: Held, last: Held) -> dict[str, int]:
+    """Per census type: how many more entries its store holds at ``last`` than at ``first``."""
+    return {
+        kind: max(0, last.get(name, (0, 0))[0] - first.get(name, (0, 0))[0])
+        for name, kind in ENTRY_TYPES.items()
+    }
+
+
 def allowance(first: Held, last: Held, per_entry: Mapping[str, float]) -> int:
     """Traced bytes the stores' growth from ``first`` to ``last`` accounts for."""
     return round(

@@ -58,3 +58,24 @@ def test_a_notice_frame_aimed_by_an_earlier_arming_but_sent_late_is_not_a_proble
 def test_more_frames_than_every_arming_aimed_is_still_a_problem() -> None:
     problems, _, notice = scenario(late_frames=3)  # 1 + 2 aimed, 4 sent
     assert any("frames sent" in p for p in problems), problems
+
+
+def test_a_bounded_store_entry_is_not_an_object_leak_but_anything_beyond_is() -> None:
+    """The 20k soak failed 'objects grew: {reconcile.Settled: 65}': 65 late replies kept,
+    65 entries of the store.  One object more than the store holds is still counted."""
+    from soak.checks import client_resources
+    from soak.config import SoakConfig
+    from soak.report import Checkpoint, SoakReport
+
+    def checkpoint(settled: int, entries: int) -> Checkpoint:
+        cp = Checkpoint("x", 0, {}, [], 10, {}, 0, 0, {"okx_ws_core.reconcile.Settled": settled})
+        cp.retained = {"late replies": (entries, 10_000)}
+        return cp
+
+    report = SoakReport(SoakConfig())
+    report.checkpoints = [checkpoint(0, 0), checkpoint(65, 65)]
+    report.object_growth = {"okx_ws_core.reconcile.Settled": 65}
+    assert client_resources(report) == []
+    report.checkpoints[-1] = checkpoint(65 + 21, 65)
+    report.object_growth = {"okx_ws_core.reconcile.Settled": 65 + 21}
+    assert any("objects grew" in p for p in client_resources(report))
