@@ -52,7 +52,7 @@ from .errors import (
 )
 from .events import Event, EventEmitter, Handler, attach_logging_listeners
 from .instruments import InstrumentRegistry
-from .late import LateReply
+from .late import LateReply, Retained
 from .link import Link
 from .options import ClientOptions
 from .orderbook import Resync
@@ -72,7 +72,7 @@ from .protocol import (
     cl_ord_ids,
 )
 from .ratelimit import ConnectionLimits
-from .reconcile import OrderFates, Sending, Target, Verdict, okx_now_ms
+from .reconcile import Sending, StampTrackReconciler, Target, Verdict, okx_now_ms
 from .rest import SignedRest
 from .session import Session
 from .signing import login_args, login_timestamp
@@ -156,7 +156,7 @@ class AsyncWebsocketClient:
         self._channels = ChannelRouter(self.logger)
         self._channels.forget = self._forget_subscription
         self._channels.subscribed = lambda key: self._connections[key].subscriptions
-        self._fates = OrderFates(
+        self._fates = StampTrackReconciler(
             stamp_exp_time=opts.stamp_exp_time,
             okx_now_ms=okx_now_ms(self.get_time_offset_ms),
             rest=self._signed_rest,
@@ -183,7 +183,7 @@ class AsyncWebsocketClient:
     def __repr__(self) -> str:
         key = self._credentials[0] if self._credentials else None
         shown = f"{key[:4]}…" if key else None
-        usable = [k for k, c in self._connections.items() if c.usable]
+        usable = [k for k, c in self._connections.items() if c.is_usable]
         return (
             f"<{type(self).__name__} market={self.options.market!r} demo={self.options.demo_trading}"
             f" api_key={shown!r} connected={usable}>"
@@ -193,6 +193,21 @@ class AsyncWebsocketClient:
     def in_flight(self) -> int:
         """Requests sent and still awaiting their reply, over every connection."""
         return sum(conn.in_flight for conn in self._connections.values())
+
+    def retained(self) -> dict[str, Retained]:
+        """What the client keeps by design, bounded: entries held now and the cap.
+
+        The late replies that settle unknown fates (an hour at most), the cancelled
+        calls' fates (until settled), and the ids of requests that timed out, which
+        each live link remembers for their late reply (five minutes at most).  For
+        leak hunts and the soak: everything else the client holds stays flat.
+        """
+        out = self._fates.retained()
+        orphans = [conn.orphans() for conn in self._connections.values()]
+        out["expired request ids"] = Retained(
+            sum(o.entries for o in orphans), sum(o.cap for o in orphans)
+        )
+        return out
 
     # -- configuration and events -----------------------------------------
 
@@ -284,7 +299,7 @@ class AsyncWebsocketClient:
     async def connect(self, connection: str, *, timeout: float | None = None) -> None:
         """Open (and log in to) one connection now; raises ConnectTimeout or AuthenticationError."""
         conn = self._connection(connection)
-        await conn.wait_usable(self.options.request_timeout if timeout is None else timeout)
+        await conn.connect_within(self.options.request_timeout if timeout is None else timeout)
 
     async def connect_ws_api(self, *, timeout: float | None = None) -> None:
         """Open and log in ``private`` and ``business``, and load the codes of
@@ -379,15 +394,16 @@ class AsyncWebsocketClient:
             if cold:  # resolve_items raises before anything is sent
                 pairs = [(field.target, field.source) for field in operation.resolved]
                 await self.instruments.resolve_items(args, pairs, timeout=timeout)
-        counted = await self._pacer.admit(operation, args, deadline)
+        send_by = self._send_by(deadline, timeout)
+        counted = await self._pacer.admit(operation, args, send_by)
         op, request_id = operation.op, self._ids.next()
         sending: Sending | None = None
         sent = False
         try:
-            active = conn.active
+            active = conn.link_now
             if active is None:
-                active = await self._connect_for(conn, request_id, op, args, timeout, deadline)
-            if loop.time() >= deadline:  # the waits above used it up: sending now is too late
+                active = await self._connect_for(conn, request_id, op, args, timeout, send_by)
+            if loop.time() >= send_by:  # the waits above used it up: sending now is too late
                 raise _unsent(request_id, op, args, timeout)
             sending = self._fates.before_send(op, args, exp_time, deadline)
             if sending is not None:
@@ -442,10 +458,11 @@ class AsyncWebsocketClient:
         deadline = loop.time() + timeout
         items = _mappings(op, args)
         request_id = self._ids.next()
-        active = conn.active
+        send_by = self._send_by(deadline, timeout)
+        active = conn.link_now
         if active is None:
-            active = await self._connect_for(conn, request_id, op, items, timeout, deadline)
-        if loop.time() >= deadline:
+            active = await self._connect_for(conn, request_id, op, items, timeout, send_by)
+        if loop.time() >= send_by:
             raise _unsent(request_id, op, items, timeout)
         link, session = active
         try:
@@ -456,6 +473,11 @@ class AsyncWebsocketClient:
         if reply.get("code") != "0":
             raise OkxApiError(reply)
         return reply
+
+    def _send_by(self, deadline: float, timeout: float) -> float:
+        """The last moment a request may be sent: ``min_send_time`` (at most half the call's
+        timeout) before its deadline, as a reply could not come in time after it."""
+        return deadline - min(self.options.min_send_time, timeout / 2)
 
     async def _connect_for(
         self,
@@ -468,7 +490,7 @@ class AsyncWebsocketClient:
     ) -> tuple[Link, Session]:
         """The connection's usable link, connecting first; nothing is sent if it takes too long."""
         try:
-            return await conn.ready(deadline)
+            return await conn.link_by(deadline)
         except ConnectTimeout:
             raise _unsent(request_id, op, args, timeout) from None
 

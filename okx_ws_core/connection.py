@@ -45,6 +45,7 @@ from .errors import (
     SubscriptionError,
 )
 from .events import Event
+from .late import MAX_EXPIRED, Retained
 from .link import Link, LinkFailed
 from .options import ClientOptions
 from .pacing import Pacer
@@ -120,8 +121,9 @@ class Connection:
         self.closed = False
 
     @property
-    def usable(self) -> bool:
-        return self._active is not None
+    def is_usable(self) -> bool:
+        """Whether a link is usable now (see :attr:`link_now`)."""
+        return self.link_now is not None
 
     @property
     def can_log_in(self) -> bool:
@@ -134,6 +136,11 @@ class Connection:
             return False
         return not self._login_on_demand or bool(self._login_subscriptions)
 
+    def orphans(self) -> Retained:
+        """Expired request ids its live links remember (see :mod:`.late`), and at most."""
+        sessions = self._sessions
+        return Retained(sum(s.orphaned for s in sessions), MAX_EXPIRED * len(sessions))
+
     @property
     def in_flight(self) -> int:
         """Requests sent on this connection's links and still awaiting their reply."""
@@ -142,17 +149,20 @@ class Connection:
     # -- readiness --------------------------------------------------------
 
     @property
-    def active(self) -> tuple[Link, Session] | None:
-        """The usable link and its session (open, logged in, resubscribed), if any."""
+    def link_now(self) -> tuple[Link, Session] | None:
+        """The usable link and its session (open, logged in, resubscribed) now, if any;
+        never waits (:meth:`link_by` connects first, :meth:`connect_within` only connects)."""
         active = self._active
         return active if active is not None and not active[0].closed else None
 
-    async def wait_usable(self, timeout: float) -> None:
-        await self.ready(asyncio.get_running_loop().time() + timeout)
+    async def connect_within(self, timeout: float) -> None:
+        """Make a link usable within ``timeout`` seconds (``connect()``); returns nothing."""
+        await self.link_by(asyncio.get_running_loop().time() + timeout)
 
-    async def ready(self, deadline: float) -> tuple[Link, Session]:
-        """The usable link and session, connecting (and logging in) first if needed."""
-        active = self.active
+    async def link_by(self, deadline: float) -> tuple[Link, Session]:
+        """The usable link and session by loop time ``deadline``, connecting (and logging
+        in) first if needed; :class:`ConnectTimeout` if none is usable by then."""
+        active = self.link_now
         if active is not None:
             return active
         ready = self._start_connect()
@@ -416,7 +426,7 @@ class Connection:
             )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        link, session = await self.ready(deadline)
+        link, session = await self.link_by(deadline)
         if event == "subscribe":
             self.subscriptions.extend(a for a in args if a not in self.subscriptions)
             if login and self._login_on_demand:

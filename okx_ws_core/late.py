@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, NamedTuple, TypeVar
 
 from .protocol import Reply
 
@@ -83,6 +83,13 @@ class Recent(Generic[K, V]):
             items.popitem(last=False)
 
 
+class Retained(NamedTuple):
+    """A bounded-by-design store: how many entries it holds now, and at most."""
+
+    entries: int
+    cap: int
+
+
 @dataclass(frozen=True, slots=True)
 class Orphan:
     """A request its caller stopped waiting for, kept to recognise its late reply."""
@@ -101,4 +108,4 @@ class LateReply(Reply):
     why: str
 
 
-__all__ = ["LATE_REPLY_TTL_S", "MAX_EXPIRED", "LateReply", "Orphan", "Recent"]
+__all__ = ["LATE_REPLY_TTL_S", "MAX_EXPIRED", "LateReply", "Orphan", "Recent", "Retained"]

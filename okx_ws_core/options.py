@@ -51,6 +51,15 @@ class ClientOptions:
     request_timeout: float = field(
         default=10.0, metadata=_doc("Default seconds a call may take, connecting included.")
     )
+    min_send_time: float = field(
+        default=0.1,
+        metadata=_doc(
+            "Seconds a request must have left before its deadline to be sent; with less (a"
+            " rate-limit wait or a connect used it up) it fails RequestTimeout(sent=False),"
+            " nothing sent: its reply could not come in time, and with stamp_exp_time it"
+            " would reach OKX after its expTime. 0 sends until the deadline."
+        ),
+    )
     ping_interval: float = field(
         default=10.0, metadata=_doc('Seconds of silence before sending "ping" (below 30).')
     )
@@ -113,7 +122,7 @@ class ClientOptions:
             "Stamp order and amend requests with expTime = the call's deadline, so OKX never"
             " executes one after the caller stopped waiting and reconcile() can answer"
             ' "not placed" for sure once it passed. Trade-off: a request OKX receives late'
-            " is rejected (50037) instead of executed late; keep the clock right (sync_time)."
+            " is rejected (sCode 50036) instead of executed late; keep the clock right (sync_time)."
         ),
     )
     attach_event_listeners: bool = field(
@@ -139,6 +148,10 @@ class ClientOptions:
             raise ConfigurationError(str(exc)) from None
         if self.request_timeout <= 0:
             raise ConfigurationError(f"request_timeout must be > 0, got {self.request_timeout}")
+        if not 0 <= self.min_send_time < self.request_timeout:
+            raise ConfigurationError(
+                f"min_send_time must be >= 0 and below request_timeout, got {self.min_send_time}"
+            )
         if isinstance(self.transport, str) and self.transport not in TRANSPORTS:
             raise ConfigurationError(
                 f"transport must be one of {TRANSPORTS} or a Connector, got {self.transport!r}"

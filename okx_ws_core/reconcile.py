@@ -55,7 +55,7 @@ from .errors import (
     RequestCancelled,
     RequestTimeout,
 )
-from .late import Recent
+from .late import Recent, Retained
 from .rest import RestAnswer, RestUnavailable, SignedRest
 from .tracker import Lookup, OrderOp, OrderTracker, OrderWaits, TrackedOrder
 
@@ -64,7 +64,6 @@ SPREAD_PATH: Final = "/api/v5/sprd/order"  # ?clOrdId=
 NOT_FOUND_CODE: Final = "51603"  # "Order does not exist"
 # Uncertain: that the spread order query answers a missing order with 51603 too;
 # OKX's spread docs do not say.  An empty data list with code 0 counts as missing.
-CONNECTION_OF: Final[dict[str, str]] = {"order": "private", "spread": "business"}
 LOOKUP_OF: Final[dict[str, Lookup]] = {"private": "order", "business": "spread"}
 # Seconds reconcile waits past a request's expTime before trusting a 51603: the
 # error of our estimate of OKX's clock (set_time_offset_ms / sync_time) plus
@@ -115,6 +114,37 @@ class Verdict:
         return None if self.data is None else str(self.data.get("state", "")) or None
 
 
+# One item of a late reply, as kept: (clOrdId, ordId, sCode, sMsg).
+SettledItem = tuple[str, str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """What settles a fate in OKX's late reply: its ``code`` and ``msg`` and, per item,
+    (clOrdId, ordId, sCode, sMsg).  Kept instead of the decoded reply, whose other
+    fields (timestamps, tags, every key again per item) cost four times as much over
+    the thousands kept for an hour."""
+
+    code: str
+    msg: str
+    items: tuple[SettledItem, ...]
+
+    @classmethod
+    def of(cls, reply: Mapping[str, Any]) -> Settled:
+        data = reply.get("data")
+        items = tuple(
+            (
+                str(item.get("clOrdId", "")),
+                str(item.get("ordId", "")),
+                str(item.get("sCode", "")),
+                str(item.get("sMsg", "")),
+            )
+            for item in (data if isinstance(data, list) else ())
+            if isinstance(item, dict)
+        )
+        return cls(str(reply.get("code", "")), str(reply.get("msg", "")), items)
+
+
 @dataclass(frozen=True, slots=True)
 class _Query:
     cl_ord_id: str
@@ -127,7 +157,7 @@ class _Query:
 
 @dataclass(frozen=True, slots=True)
 class Sending:
-    """What :meth:`OrderFates.before_send` decided for one request."""
+    """What :meth:`StampTrackReconciler.before_send` decided for one request."""
 
     op: OrderOp
     exp_time: int | None
@@ -163,9 +193,11 @@ def note_failure(
     error.connection = connection
 
 
-class OrderFates:
-    """One client's order bookkeeping: which operations and channels concern orders,
-    expTime stamping, the optional tracker, and ``reconcile()``.  Loop thread only."""
+class StampTrackReconciler:
+    """One client's order bookkeeping, named for its three jobs: it stamps order requests
+    with expTime (``stamp_exp_time``), feeds the optional order tracker (requests,
+    replies, failures, pushes, late replies) and answers ``reconcile()``.  It knows
+    which operations and channels concern orders.  Loop thread only."""
 
     def __init__(
         self,
@@ -186,7 +218,7 @@ class OrderFates:
         self._rest_factory = rest
         self._rest: SignedRest | None = None
         self._logger = logger
-        self._settled: Recent[str, Mapping[str, Any]] = Recent(MAX_SETTLED, SETTLED_TTL_S)
+        self._settled: Recent[str, Settled] = Recent(MAX_SETTLED, SETTLED_TTL_S)
         self._cancelled: Recent[str, RequestCancelled] = Recent(MAX_CANCELLED)
 
     @property
@@ -287,6 +319,13 @@ class OrderFates:
         if self._settled.get(record.id, now) is None:  # its reply may have come already
             self._cancelled.put(record.id, record, now)
 
+    def retained(self) -> dict[str, Retained]:
+        """The late replies and cancelled fates kept, and their caps."""
+        return {
+            "late replies": Retained(len(self._settled), MAX_SETTLED),
+            "cancelled fates": Retained(len(self._cancelled), MAX_CANCELLED),
+        }
+
     def cancelled_fates(self) -> list[RequestCancelled]:
         return self._cancelled.values(asyncio.get_running_loop().time())
 
@@ -295,7 +334,7 @@ class OrderFates:
     ) -> None:
         """OKX answered a request its caller no longer waited for: its definitive fate."""
         now = asyncio.get_running_loop().time()
-        self._settled.put(request_id, reply, now)
+        self._settled.put(request_id, Settled.of(reply), now)
         self._cancelled.pop(request_id, now)
         order_op = self.ops.get(op)
         if order_op is not None and self.waits is not None:
@@ -567,32 +606,33 @@ class OrderFates:
 
 
 def _from_late_reply(
-    request_id: str, cl_ord_id: str, reply: Mapping[str, Any], inst_ids: Mapping[str, str]
+    request_id: str, cl_ord_id: str, reply: Settled, inst_ids: Mapping[str, str]
 ) -> Verdict | None:
     """The verdict OKX's late reply to a place request gives, ``None`` if it names no item."""
     inst_id = inst_ids.get(cl_ord_id, "")
-    data = reply.get("data")
-    for item in data if isinstance(data, list) else ():
-        if isinstance(item, dict) and item.get("clOrdId") == cl_ord_id:
-            code = str(item.get("sCode", ""))
+    for item_cl, ord_id, code, s_msg in reply.items:
+        if item_cl == cl_ord_id:
             if code == "0":
-                why = (
-                    f"OKX's late reply to request id={request_id} placed it as {item.get('ordId')}"
+                why = f"OKX's late reply to request id={request_id} placed it as {ord_id}"
+                data = MappingProxyType(
+                    {"clOrdId": item_cl, "ordId": ord_id, "sCode": code, "sMsg": s_msg}
                 )
-                return Verdict(cl_ord_id, "placed", why, True, data=item, inst_id=inst_id)
+                return Verdict(cl_ord_id, "placed", why, True, data=data, inst_id=inst_id)
             why = (
                 f"OKX's late reply to request id={request_id} refused it:"
-                f" sCode={code} sMsg={item.get('sMsg')!r}"
+                f" sCode={code} sMsg={s_msg!r}"
             )
             return Verdict(cl_ord_id, "not_placed", why, True, inst_id=inst_id)
-    code = str(reply.get("code", ""))
-    if code not in ("0", "1", "2"):  # the whole request refused, no item judged
+    if reply.code not in ("0", "1", "2"):  # the whole request refused, no item judged
         why = (
             f"OKX's late reply to request id={request_id} refused the request:"
-            f" code={code} msg={reply.get('msg')!r}"
+            f" code={reply.code} msg={reply.msg!r}"
         )
         return Verdict(cl_ord_id, "not_placed", why, True, inst_id=inst_id)
     return None
+
+
+OrderFates = StampTrackReconciler  # its former name
 
 
 def okx_now_ms(offset_ms: Callable[[], int]) -> Callable[[], int]:
@@ -606,6 +646,7 @@ __all__ = [
     "ORDER_PATH",
     "SPREAD_PATH",
     "OrderFates",
+    "StampTrackReconciler",
     "Sending",
     "Verdict",
     "note_failure",

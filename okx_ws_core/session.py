@@ -67,6 +67,11 @@ class _SubscriptionWaiter:
 
 
 class Session:
+    @property
+    def orphaned(self) -> int:
+        """Requests its caller stopped waiting for, remembered for their late reply."""
+        return len(self._orphans)
+
     def __init__(self, connection: str, on_event: EventSink) -> None:
         self.connection = connection
         self._on_event = on_event

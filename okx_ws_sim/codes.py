@@ -46,9 +46,16 @@ BAD_REQUEST_ID_CODE: Final = INVALID_ARGS
 UNKNOWN_OP_CODE: Final = INVALID_ARGS
 WRONG_CONNECTION_CODE: Final = INVALID_ARGS
 TOO_MANY_ITEMS_CODE: Final = INVALID_ARGS
-# expTime already passed: *uncertain* 50004 ("request timeout") per the doc.
-EXPIRED_REQUEST_CODE: Final = "50004"
-EXPIRED_REQUEST_MSG: Final = "Endpoint request timeout (expTime passed)."
+# expTime already passed: each item refused with sCode 50036 (code "1", nothing done).
+# OKX's error-code list (copy of 2026-07-20) has 50036 "The expTime can't be earlier
+# than the current system time..." and 50037 "Order expired."; a request with a passed
+# expTime was answered code 1 / sCode 50036 by OKX's demo REST on 2026-09-17 (a public
+# test report).  The WS op answering the same is *uncertain* (not observed).
+EXPIRED_REQUEST_CODE: Final = "50036"
+EXPIRED_REQUEST_MSG: Final = (
+    "The expTime can't be earlier than the current system time."
+    " Please adjust the expTime and try again."
+)
 
 # -- rate limits (the numbers are limits.py's table; on unless Simulator(rate_limits=False)) --
 # A WS API request over its op's limit: 50011, per OKX's "Rate Limits" section ("the

@@ -31,7 +31,7 @@ class FaultCounter(Counter[str]):
 
 
 class LateArrival(NamedTuple):
-    """A request that arrived after its expTime (refused with 50004)."""
+    """A request that arrived after its expTime (refused with codes.EXPIRED_REQUEST_CODE, 50036)."""
 
     request_id: str
     op: str

@@ -86,7 +86,7 @@ class WsApi:
             acct.account.api_key, op, args, self.state.engine.resolve
         )
         if refusal is not None:
-            return await self._refuse(conn, rid, op, refusal, in_us)
+            return await self._refuse(conn, rid, op, refusal, in_us, args)
         changed: list[Order] = []
         text = self._execute(acct, rid, op, args, in_us, changed)
         # Rendered before anything is sent: the pushes show this request's result,
@@ -115,11 +115,28 @@ class WsApi:
         return True
 
     async def _refuse(
-        self, conn: Connection, rid: Any, op: Any, refusal: Refusal | None, in_us: int
+        self,
+        conn: Connection,
+        rid: Any,
+        op: Any,
+        refusal: Refusal | None,
+        in_us: int,
+        args: list[Any] | None = None,
     ) -> bool:
-        """The one reply of a request refused as a whole (data empty)."""
+        """The one reply of a refused request: as a whole (data empty), or, for a passed
+        expTime, item by item as OKX does (code 1, each item's sCode)."""
         assert refusal is not None
         self.state.stats.request_errors_by_code[refusal.code] += 1
+        if refusal.code == codes.EXPIRED_REQUEST_CODE and args:
+            spec = OPS[op]
+            items = [
+                {k: item.get(k, "") if isinstance(item, dict) else "" for k in spec.echo}
+                | {"ordId": "", "sCode": refusal.code, "sMsg": refusal.msg}
+                for item in args
+            ]
+            text = self._reply(rid, op, "1", codes.ALL_FAILED_MSG, items, in_us)
+            await conn.ws.send(text)
+            return True
         await conn.ws.send(self._reply(rid, op, refusal.code, refusal.msg, [], in_us))
         return True
 

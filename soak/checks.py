@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from . import retained
 from .ledger import UNEXPECTED
 from .market_audit import market_books
 from .report import SoakReport
@@ -129,7 +130,9 @@ def loop_lag(r: SoakReport) -> list[str]:
 
 
 def client_resources(r: SoakReport) -> list[str]:
-    """Nothing of the client process grew between the two quiet checkpoints."""
+    """Nothing of the client process grew between the two quiet checkpoints but its
+    bounded-by-design stores (``soak.retained``: their growth, entries times bytes per
+    entry as weighed, is subtracted; each must stay within its cap)."""
     if len(r.checkpoints) < 2:
         return ["resource checkpoints missing"]
     a, b = r.checkpoints[0], r.checkpoints[-1]
@@ -141,21 +144,29 @@ def client_resources(r: SoakReport) -> list[str]:
         out.append(f"threads {a.threads} -> {b.threads}")
     if a.fds != b.fds:
         out.append(f"file descriptors {a.fds} -> {b.fds} ({a.fd_kinds} -> {b.fd_kinds})")
-    client_kib = r.memory_client_growth / 1024
+    stores = retained.allowance(a.retained, b.retained, r.retained_per_entry)
+    over_cap = [f"{n}: {e} > {cap}" for n, (e, cap) in b.retained.items() if e > cap]
+    if over_cap:
+        out.append(f"bounded stores past their cap: {over_cap}")
+    kept = f"; the bounded stores' growth ({stores / 1024:.1f} KiB) aside"
+    client_kib = (r.memory_client_growth - stores) / 1024
     if client_kib > cfg.memory_limit_kib:
         out.append(
-            f"client-stack memory grew {client_kib:.1f} KiB (> {cfg.memory_limit_kib:g}):"
+            f"client-stack memory grew {client_kib:.1f} KiB (> {cfg.memory_limit_kib:g}{kept}):"
             f" {_some(r.memory_client_top, 4)}"
         )
-    total_kib = (b.memory - a.memory) / 1024
+    total_kib = (b.memory - a.memory - stores) / 1024
     if total_kib > cfg.total_memory_limit_kib:
         out.append(
-            f"traced memory grew {total_kib:.1f} KiB (> {cfg.total_memory_limit_kib:g}):"
+            f"traced memory grew {total_kib:.1f} KiB (> {cfg.total_memory_limit_kib:g}{kept}):"
             f" {_some(r.memory_top, 4)}"
         )
     keyed = keyed_bounds(len(cfg.clients))
+    gained = retained.entries_gained(a.retained, b.retained)  # a store's entries, one each
     grown = {
-        n: d for n, d in r.object_growth.items() if d > cfg.object_tolerance and n not in keyed
+        n: d - gained.get(n, 0)
+        for n, d in r.object_growth.items()
+        if d - gained.get(n, 0) > cfg.object_tolerance and n not in keyed
     }
     if grown:
         out.append(f"client-stack objects grew: {grown}")

@@ -71,9 +71,6 @@ def plan_faults(requests: int, faults: int, seed: int) -> list[Fault]:
     ]
 
 
-SLOWEST_REPLY_S = 0.9 + 0.6  # longest delay + jitter above
-
-
 def settle_seconds(plan: list[Fault]) -> float:
     """How long delayed replies and notice closes may still arrive after the load stops."""
     delays = [

@@ -2,9 +2,17 @@
 
 * :class:`Hygiene` turns every warning into an error and records what Python
   would otherwise only print: unraisable exceptions (``ResourceWarning`` for an
-  unclosed socket raised in ``__del__``), exceptions in threads, and every call
+  unclosed socket raised in ``__del__``), exceptions in threads, every call
   of an event loop's exception handler ("Task exception was never retrieved",
-  "Task was destroyed but it is pending", unclosed transports).
+  "Task was destroyed but it is pending", unclosed transports), and every
+  warning asyncio logs.  One of those is benign and counted apart
+  (:data:`BENIGN`): "socket.send() raised exception.", asyncio's note that a
+  transport whose connection was lost was written to five times or more.
+  The transport drops those writes; the connection's loss reaches its protocol
+  one loop iteration later (``connection_lost`` is scheduled, not called), so a
+  burst written in between -- a reply and its pushes, a broadcast of notices --
+  meets it.  The writer cannot see the loss sooner; what it means for a request
+  (its fate: ConnectionLost) the other checks judge.
 * :func:`count_fds`, :func:`fd_kinds`, :func:`thread_names`, :class:`MemoryProbe`
   and :func:`client_objects` measure what a leak would grow, in *this* process:
   the client process and the simulator process each measure themselves.
@@ -16,11 +24,13 @@ import asyncio
 import ctypes
 import fnmatch
 import gc
+import logging
 import os
 import sys
 import threading
 import tracemalloc
 import warnings
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,13 +48,35 @@ SOAK_FRAMES = (
 )
 
 
+# asyncio's log lines that are not a problem of the process's code (see the module doc).
+BENIGN = {"socket.send() raised exception.": "writes to a transport whose connection was lost"}
+
+
+class _AsyncioLog(logging.Handler):
+    """asyncio's warnings: benign ones counted in ``notes``, any other a problem."""
+
+    def __init__(self, hygiene: Hygiene) -> None:
+        super().__init__(logging.WARNING)
+        self.hygiene = hygiene
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if text in BENIGN:
+            with self.hygiene._lock:
+                self.hygiene.notes[text] += 1
+        else:
+            self.hygiene.record(f"[asyncio log] {record.levelname}: {text[:300]}")
+
+
 @dataclass
 class Hygiene:
     """Record every unraisable exception, thread crash, loop error and warning."""
 
     problems: list[str] = field(default_factory=list)
+    notes: Counter[str] = field(default_factory=Counter)  # benign log lines, by text
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _saved: tuple[Any, ...] | None = None
+    _log: _AsyncioLog | None = None
 
     def record(self, text: str) -> None:
         with self._lock:
@@ -58,6 +90,10 @@ class Hygiene:
             warnings.showwarning,
         )
         warnings.simplefilter("error")
+        self._log = _AsyncioLog(self)
+        asyncio_log = logging.getLogger("asyncio")
+        asyncio_log.addHandler(self._log)
+        asyncio_log.propagate = False  # counted here, not printed
         sys.unraisablehook = self._unraisable
         threading.excepthook = self._thread_crash
         warnings.showwarning = self._shown_warning  # type: ignore[assignment]
@@ -68,6 +104,11 @@ class Hygiene:
         sys.unraisablehook, threading.excepthook, filters, warnings.showwarning = self._saved
         warnings.filters[:] = filters  # type: ignore[index]
         self._saved = None
+        if self._log is not None:
+            asyncio_log = logging.getLogger("asyncio")
+            asyncio_log.removeHandler(self._log)
+            asyncio_log.propagate = True
+            self._log = None
 
     def watch_loop(self, loop: asyncio.AbstractEventLoop, name: str) -> None:
         """Route ``loop``'s exception handler here."""
@@ -96,10 +137,6 @@ class Hygiene:
         self, message: Any, category: Any, filename: str, lineno: int, *_: Any
     ) -> None:  # only reached for warnings a filter set to "default"/"always" after us
         self.record(f"[warning] {category.__name__}: {message} ({filename}:{lineno})")
-
-
-def is_unclosed_socket(problem: str) -> bool:
-    return "ResourceWarning" in problem and ("unclosed" in problem or "Unclosed" in problem)
 
 
 def count_fds() -> int:
@@ -323,6 +360,38 @@ def free_native(address: Any) -> None:
     libc = ctypes.CDLL(None)
     libc.free.argtypes = [ctypes.c_void_p]
     libc.free(address)
+
+
+def holders(type_names: Iterable[str], sample: int = 300) -> dict[str, dict[str, int]]:
+    """Who holds live objects of each type (up to ``sample`` of each): their referrers'
+    types, a dict counted as its owner's when an object owns it (its ``__dict__``).  For
+    a report line on a type whose count grew: where to look, not a verdict."""
+    wanted = set(type_names)
+    if not wanted:
+        return {}
+    found: dict[str, list[Any]] = {name: [] for name in wanted}
+    for obj in gc.get_objects():
+        kind = type(obj)
+        name = f"{getattr(kind, '__module__', '?')}.{kind.__qualname__}"
+        if name in found and len(found[name]) < sample:
+            found[name].append(obj)
+    out: dict[str, dict[str, int]] = {}
+    for name, objs in found.items():
+        counts: dict[str, int] = {}
+        ids = {id(o) for o in objs}
+        for ref in gc.get_referrers(*objs):
+            if id(ref) in ids or ref is objs or ref is found:
+                continue
+            what = type(ref).__qualname__
+            if isinstance(ref, dict):
+                owners = [o for o in gc.get_referrers(ref) if getattr(o, "__dict__", None) is ref]
+                if owners:
+                    what = f"{type(owners[0]).__qualname__}.__dict__"
+            counts[what] = counts.get(what, 0) + 1
+        out[name] = dict(sorted(counts.items(), key=lambda kv: -kv[1])[:5])
+        del objs
+    found.clear()
+    return out
 
 
 def live_objects(modules: Iterable[str]) -> dict[str, int]:

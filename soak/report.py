@@ -27,7 +27,9 @@ from .ledger import (
 )
 from .market_audit import MarketAudit
 from .market_audit import summary_lines as _market
+from .probes import BENIGN
 from .reconciled import ReconcileAudit
+from .retained import allowance, describe
 from .rss import RssAccount, mib
 
 
@@ -48,6 +50,7 @@ class Checkpoint:
     client_growth: int = 0  # traced bytes since the first checkpoint, client-stack files
     other_growth: int = 0  # ... anywhere else in the client process
     mem: dict[str, Any] = field(default_factory=dict)  # MemoryProbe.summary (soak.rss)
+    retained: dict[str, tuple[int, int]] = field(default_factory=dict)  # soak.retained.held
 
 
 @dataclass
@@ -63,6 +66,8 @@ class SoakReport:
     book: BookAudit = field(default_factory=BookAudit)
     reconciled: ReconcileAudit = field(default_factory=ReconcileAudit)
     checkpoints: list[Checkpoint] = field(default_factory=list)
+    retained_per_entry: dict[str, float] = field(default_factory=dict)  # soak.retained.weigh
+    object_holders: dict[str, dict[str, int]] = field(default_factory=dict)  # probes.holders
     memory_top: list[str] = field(default_factory=list)
     memory_client_growth: int = 0
     memory_other_growth: int = 0
@@ -72,6 +77,7 @@ class SoakReport:
     after_close: dict[str, Any] = field(default_factory=dict)
     sim_final: dict[str, Any] = field(default_factory=dict)  # the simulator process's last word
     hygiene: list[str] = field(default_factory=list)  # client process
+    hygiene_notes: dict[str, int] = field(default_factory=dict)  # soak.probes.BENIGN
     recovery: list[float] = field(default_factory=list)
     recovery_by_kind: dict[str, list[float]] = field(default_factory=dict)
     unrecovered: list[str] = field(default_factory=list)
@@ -401,6 +407,13 @@ def _resources(r: SoakReport) -> list[str]:
         f" elsewhere {r.memory_other_growth / 1024:+.1f} KiB; total {a.memory / 1024:.0f} ->"
         f" {b.memory / 1024:.0f} KiB; RSS {a.rss_kib} -> {b.rss_kib} KiB",
     ]
+    if b.retained:
+        stores = allowance(a.retained, b.retained, r.retained_per_entry)
+        lines.append(
+            "  bounded      by design, their growth aside (the rest"
+            f" {(r.memory_client_growth - stores) / 1024:+.1f} KiB in client-stack files): "
+            + describe(a.retained, b.retained, r.retained_per_entry)
+        )
     if len(r.checkpoints) > 2:
         lines.append(
             "  by request   client-stack / elsewhere / simulator growth since the first: "
@@ -412,6 +425,9 @@ def _resources(r: SoakReport) -> list[str]:
         )
     if r.memory_top:
         lines.append("  top growth   " + "; ".join(r.memory_top[:4]))
+    grown = {n: d for n, d in r.object_growth.items() if d > 0 and n in r.object_holders}
+    for name, delta in sorted(grown.items(), key=lambda kv: -kv[1])[:3]:
+        lines.append(f"  held by      {name} {delta:+d}: {r.object_holders[name]}")
     if sa and sb:
         orders = sb.get("orders", 0) - sa.get("orders", 0)
         growth = sb.get("memory", 0) - sa.get("memory", 0)
@@ -446,6 +462,10 @@ def _hygiene(r: SoakReport) -> list[str]:
     ]
     lines += [f"  ! client: {p}" for p in r.hygiene[:10]]
     lines += [f"  ! simulator: {p}" for p in sim[:5]]
+    for name, notes in (("client", r.hygiene_notes), ("simulator", r.sim_final.get("notes", {}))):
+        for text, n in notes.items():
+            why = BENIGN.get(text, "")
+            lines.append(f"  benign       {name}: asyncio logged {text!r} {n} times ({why})")
     lines.append(f"simulator      {r.sim_info}")
     return lines
 

@@ -23,9 +23,9 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from . import analysis
+from . import analysis, retained
 from .book import Fate, as_fates, judge, lookups_needed
-from .checks import run_checks
+from .checks import KEYED, run_checks
 from .clients import (
     close_clients,
     connect_and_subscribe,
@@ -48,6 +48,7 @@ from .probes import (
     MemoryReading,
     count_fds,
     fd_kinds,
+    holders,
     live_objects,
     rss_kib,
     split_growth,
@@ -198,7 +199,12 @@ class Soak:
         self.ledger.freeze()
         for side in self.sides:
             side.freeze_pushes()
+        held = await retained.held(self.sides)
         objects = live_objects(CENSUS_MODULES)
+        if last and self.report.checkpoints:  # where the types that grew are held
+            first = self.report.checkpoints[0].objects
+            grew = [n for n, c in objects.items() if c > first.get(n, 0) and n not in KEYED]
+            self.report.object_holders = holders(grew)
         reading = self.memory.reading(last)
         mem = self.memory.summary(reading, CLIENT_GROUPS)
         if last:
@@ -215,6 +221,7 @@ class Soak:
             objects,
             sim=sim,
             mem=mem,
+            retained=held,
         )
         self.report.checkpoints.append(cp)
         if self.cfg.verbose:
@@ -323,6 +330,7 @@ class Soak:
         finally:
             await close_clients(self.sides, self.load.run_threads)
         await self.after_close()
+        self.report.retained_per_entry = await retained.weigh()
 
     def measure_growth(self, first: MemoryReading, last: MemoryReading) -> None:
         rep = self.report
@@ -399,6 +407,7 @@ def run_soak(cfg: SoakConfig, defect: Defect | None = None) -> SoakReport:
         soak.hygiene.uninstall()
         soak.memory.stop()
         report.hygiene = list(soak.hygiene.problems)
+        report.hygiene_notes = dict(soak.hygiene.notes)
         counts = soak.log_handler.counts
         report.late_replies = sum(n for k, n in counts.items() if "reply to unknown" in k)
         soak.logger.removeHandler(soak.log_handler)

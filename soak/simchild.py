@@ -77,6 +77,7 @@ def serve(
         gc.collect()
         final = {
             "hygiene": list(hygiene.problems),
+            "notes": dict(hygiene.notes),  # soak.probes.BENIGN (soakrt's hook)
             "threads": thread_names(),
             "fds": count_fds(),
             "error": error,
@@ -365,7 +366,7 @@ def instruments() -> dict[str, Any]:
 class LateAudit:
     """Notes each request that arrives after its expTime, with the faults of its time.
 
-    Wraps the simulator's argument check (which refuses such a request with 50004)
+    Wraps the simulator's argument check (which refuses such a request with 50036)
     to learn the request's expTime; ``SimStats.late_arrival`` names the faults
     that fired since it can have left its client.  Also the planted defects'
     hooks: a 50011 the limits did not call for, a request taken as 5 s late.
@@ -433,7 +434,7 @@ class LateAudit:
         )
 
 
-EXPIRED = "50004"  # okx_ws_sim.codes.EXPIRED_REQUEST_CODE
+EXPIRED = "50036"  # okx_ws_sim.codes.EXPIRED_REQUEST_CODE (soakrt: OKX's, was 50004)
 
 
 def main(argv: list[str]) -> None:

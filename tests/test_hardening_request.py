@@ -175,7 +175,7 @@ def test_a_rate_limit_wait_that_uses_up_the_deadline_sends_nothing() -> None:
 
     async def main() -> None:
         server = ScriptedServer()
-        async with api(server, rate_limit="wait") as client:
+        async with api(server, rate_limit="wait", min_send_time=0.0) as client:
             ws = client.get_ws_client()
             await ws.connect("private")
             assert now() == 0.0  # the premise: every order below is counted at t=0

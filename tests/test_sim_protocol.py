@@ -265,7 +265,9 @@ async def test_op_on_wrong_connection(fsim: Simulator, priv: RawClient) -> None:
 async def test_exp_time(fsim: Simulator, priv: RawClient) -> None:
     past = str(int(time.time() * 1000) - 1000)
     r = await priv.request("order", ORDER, expTime=past)
-    assert r["code"] == "50004" and r["data"] == []
+    # OKX (demo, 2026-09-17, observed): code 1, each item sCode 50036, nothing placed.
+    assert r["code"] == "1" and [item["sCode"] for item in r["data"]] == ["50036"]
+    assert r["data"][0]["sMsg"].startswith("The expTime can't be earlier than the current")
     assert fsim.orders() == []
     future = str(int(time.time() * 1000) + 10_000)
     r = await priv.request("order", ORDER, expTime=future)

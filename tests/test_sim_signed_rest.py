@@ -319,7 +319,7 @@ async def test_a_request_whose_reply_was_dropped_made_the_order(sim: Simulator) 
 async def test_an_expired_request_made_no_order(sim: Simulator, priv: RawClient) -> None:
     past = str(sim.clock.now_ms() - 1)
     reply = await priv.request("order", order(clOrdId="late1"), expTime=past)
-    assert reply["code"] == "50004"
+    assert reply["code"] == "1" and reply["data"][0]["sCode"] == "50036"
     assert body(await get(sim, f"{ORDER}?instId=BTC-USDT&clOrdId=late1"))["code"] == "51603"
 
 

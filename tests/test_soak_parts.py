@@ -75,7 +75,7 @@ def test_a_late_request_is_matched_to_the_faults_that_fired_while_it_travelled()
     assert late.faults == ("restart",) and late.late_ms == 200
     clean = SimStats().late_arrival("r2", "order", late_s=0.2, travel_s=1.0, on=())
     assert clean.faults == ()
-    stats.request_errors_by_code["50004"] += 1
+    stats.request_errors_by_code["50036"] += 1  # a passed expTime (codes.EXPIRED_REQUEST_CODE)
     assert stats.expired_requests == 1
     assert stats.to_dict()["late_arrivals"] == [("r1", "order", 200, ("restart",))]
 

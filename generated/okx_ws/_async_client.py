@@ -60,6 +60,7 @@ class AsyncWebsocketAPIClient:
         base_url: str | None = None,
         rest_url: str | None = None,
         request_timeout: float | None = None,
+        min_send_time: float | None = None,
         ping_interval: float | None = None,
         pong_timeout: float | None = None,
         reconnect_delay: float | None = None,
@@ -92,6 +93,7 @@ class AsyncWebsocketAPIClient:
         * ``base_url`` (default ``None``): Replace scheme, host and port of every WebSocket URL (e.g. the simulator).
         * ``rest_url`` (default ``None``): REST host for the instrument list; default: the market's host, or http(s):// of base_url.
         * ``request_timeout`` (default ``10.0``): Default seconds a call may take, connecting included.
+        * ``min_send_time`` (default ``0.1``): Seconds a request must have left before its deadline to be sent; with less (a rate-limit wait or a connect used it up) it fails RequestTimeout(sent=False), nothing sent: its reply could not come in time, and with stamp_exp_time it would reach OKX after its expTime. 0 sends until the deadline.
         * ``ping_interval`` (default ``10.0``): Seconds of silence before sending "ping" (below 30).
         * ``pong_timeout`` (default ``2.0``): Seconds without any frame after a ping before reconnecting.
         * ``reconnect_delay`` (default ``0.5``): First reconnect delay in seconds.
@@ -104,7 +106,7 @@ class AsyncWebsocketAPIClient:
         * ``share_limits`` (default ``True``): Pace connects and load instrument lists together with this process's other clients of the same host, as OKX counts both per IP; False: this client alone.
         * ``sync_time`` (default ``False``): Read OKX's clock (GET /api/v5/public/time) before the first login.
         * ``rest_transport`` (default ``None``): An httpx.AsyncBaseTransport for OKX's REST calls (tests, proxies).
-        * ``stamp_exp_time`` (default ``False``): Stamp order and amend requests with expTime = the call's deadline, so OKX never executes one after the caller stopped waiting and reconcile() can answer "not placed" for sure once it passed. Trade-off: a request OKX receives late is rejected (50037) instead of executed late; keep the clock right (sync_time).
+        * ``stamp_exp_time`` (default ``False``): Stamp order and amend requests with expTime = the call's deadline, so OKX never executes one after the caller stopped waiting and reconcile() can answer "not placed" for sure once it passed. Trade-off: a request OKX receives late is rejected (sCode 50036) instead of executed late; keep the clock right (sync_time).
         * ``attach_event_listeners`` (default ``True``): Log connection lifecycle events.
         * ``logger`` (default ``None``): Logger for the client (default: "okx_ws").
         * ``id_prefix`` (default ``None``): Prefix of request ids (1-16 alphanumerics; default random).
@@ -116,6 +118,7 @@ class AsyncWebsocketAPIClient:
             "base_url": base_url,
             "rest_url": rest_url,
             "request_timeout": request_timeout,
+            "min_send_time": min_send_time,
             "ping_interval": ping_interval,
             "pong_timeout": pong_timeout,
             "reconnect_delay": reconnect_delay,
