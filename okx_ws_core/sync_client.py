@@ -241,6 +241,7 @@ class WebsocketClient(BlockingFacade[AsyncWebsocketClient]):
     track_orders = order_tracker(AsyncWebsocketClient.track_orders)
     tracked_order = on_loop(AsyncWebsocketClient.tracked_order)
     cancelled_fates = on_loop(AsyncWebsocketClient.cancelled_fates)
+    retained = on_loop(AsyncWebsocketClient.retained)
     wait_for = blocking(AsyncWebsocketClient.wait_for)
     reconcile = blocking(AsyncWebsocketClient.reconcile)
 
