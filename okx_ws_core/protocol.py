@@ -22,12 +22,11 @@ import secrets
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Generic, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from .endpoints import ConnectionKey
 from .errors import ParamsValidationError
+from .lazy import pydantic
 from .ratelimit import BucketKey, RateLimit, demands
 
 PING: Final = "ping"
@@ -38,8 +37,11 @@ _ALNUM = string.ascii_letters + string.digits
 
 # -- operations -----------------------------------------------------------------
 
-P = TypeVar("P", bound=BaseModel)
-R = TypeVar("R", bound=BaseModel)
+if TYPE_CHECKING:  # pydantic is imported on first use (see lazy.py)
+    from pydantic import BaseModel
+
+P = TypeVar("P", bound="BaseModel")
+R = TypeVar("R", bound="BaseModel")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +130,7 @@ def _location(prefix: str, loc: tuple[int | str, ...]) -> str:
 def _one(model: type[BaseModel], item: object, operation: str, prefix: str) -> dict[str, Any]:
     if isinstance(item, model):
         return item.model_dump(by_alias=True, exclude_none=True, mode="json")
-    if isinstance(item, BaseModel):
+    if isinstance(item, pydantic.BaseModel):
         raise ParamsValidationError(
             operation,
             [(prefix or "(params)", f"expected {model.__name__}, got {type(item).__name__}")],
@@ -145,7 +147,7 @@ def _one(model: type[BaseModel], item: object, operation: str, prefix: str) -> d
         )
     try:
         validated = model.model_validate(item)
-    except ValidationError as exc:
+    except pydantic.ValidationError as exc:
         raise ParamsValidationError(
             operation,
             [
@@ -205,7 +207,7 @@ def prepare_args(
     """Validate ``params`` against ``model`` and return OKX's ``args`` list (OKX names)."""
     if not batch:
         return [_one(model, params, operation, "")]
-    if isinstance(params, (Mapping, BaseModel, str, bytes)) or not isinstance(params, Sequence):
+    if isinstance(params, (Mapping, pydantic.BaseModel, str, bytes)) or not isinstance(params, Sequence):
         raise ParamsValidationError(
             operation, [("(params)", f"expected a list of {model.__name__} or mappings")]
         )

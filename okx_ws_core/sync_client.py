@@ -18,9 +18,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .blocking_tracker import BlockingOrderTracker
 from .book_stream import BlockingBookStream
@@ -37,8 +35,11 @@ from .reconcile import Target, Verdict
 from .tracker import FINAL_STATES, OrderOp, OrderTracker, TrackedOrder
 
 T = TypeVar("T")
-R = TypeVar("R", bound=BaseModel)
-I = TypeVar("I", bound=BaseModel)  # noqa: E741 - a channel's item model
+if TYPE_CHECKING:  # pydantic is imported on first use (see lazy.py)
+    from pydantic import BaseModel
+
+R = TypeVar("R", bound="BaseModel")
+I = TypeVar("I", bound="BaseModel")  # noqa: E741 - a channel's item model
 CLOSE_TIMEOUT_S = 10.0  # default bound of close(): the async close, then the loop's stop
 
 
