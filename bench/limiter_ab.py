@@ -63,7 +63,7 @@ async def make_clients(server: str, url: str | None) -> dict[str, Any]:
             from okx_ws_core.testing import ScriptedServer
 
             extra = {"transport": ScriptedServer(), "instruments": {INST_ID: 1}}
-        client = AsyncWebsocketAPIClient(**base, **extra, rate_limit=mode.split()[0])  # type: ignore[arg-type]
+        client = AsyncWebsocketAPIClient(**base, **extra, rate_limit=mode.split()[0])
         await client.connect_ws_api()
         clients[mode] = client
     return clients

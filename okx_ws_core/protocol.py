@@ -7,9 +7,13 @@ names no operation and a new one is a spec edit.  Validation happens here,
 before anything touches a socket, with errors that name the field exactly.
 
 Nothing here touches a socket or a clock, so the same logic serves the asyncio
-client, the blocking facade and unit tests.  Encoding is one ``json.dumps``
-per frame and decoding one ``json.loads`` plus a few dict look-ups: the request
-path must stay cheap.
+client, the blocking facade and unit tests.  Encoding is one JSON dump per
+frame and decoding one JSON load plus a few dict look-ups: the request path
+must stay cheap.  The codec is orjson when installed (a default dependency:
+about 4 µs less CPU per request and reply than the stdlib, ``bench/json_ab.py``);
+whatever orjson refuses goes through the stdlib, so what is accepted or refused
+is what it was with the stdlib alone.  One difference: orjson reads an integer
+past 64 bits as a float (OKX sends its numbers as strings).
 """
 
 from __future__ import annotations
@@ -20,9 +24,14 @@ import json
 import logging
 import secrets
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+
+try:  # optional: the fastest JSON codec measured (bench/json_ab.py), the stdlib otherwise
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a default dependency
+    orjson = None  # type: ignore[assignment]
 
 from .endpoints import ConnectionKey
 from .errors import ParamsValidationError
@@ -291,8 +300,25 @@ def _extra_field_problem(
 
 # -- frames -----------------------------------------------------------------------
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_loads = json.loads
+_std_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _orjson_dumps(obj: Any) -> str:
+    try:
+        return orjson.dumps(obj).decode()
+    except TypeError:  # what orjson refuses (ints past 64 bits, keys not str): stdlib rules
+        return _std_dumps(obj)
+
+
+def _orjson_loads(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # ints past 64 bits, NaN, or broken: stdlib rules
+        return json.loads(text)
+
+
+_dumps: Callable[[Any], str] = _std_dumps if orjson is None else _orjson_dumps
+_loads: Callable[[str], Any] = json.loads if orjson is None else _orjson_loads
 
 
 class RequestIds:
