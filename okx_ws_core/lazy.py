@@ -21,15 +21,29 @@ class LazyModule(types.ModuleType):
     """Stands in for module ``name``: the first read of an attribute imports the module.
 
     The import runs under the interpreter's import lock, so two threads reading
-    at once both get the finished module.  Each attribute read is kept, so later
-    reads are plain instance look-ups (the request path reads ``operations.X``
-    per call): meant for names that are not rebound once the import finishes.
+    at once both get the finished module.  Given ``holder`` (a module's
+    ``globals()``) and the name it is bound to there, the stand-in then puts the
+    real module in its place: that module's functions see the module itself from
+    then on, at no cost per read and with its names as they are now.  Without a
+    holder, each attribute read is kept (for names not rebound later).
     """
 
+    def __init__(self, name: str, holder: dict[str, Any] | None = None, bound_as: str = "") -> None:
+        super().__init__(name)
+        self.__lazy_holder = (holder, bound_as)
+
     def __getattr__(self, attr: str) -> Any:
-        value = getattr(importlib.import_module(self.__name__), attr)
-        setattr(self, attr, value)
-        return value
+        if attr.startswith("_LazyModule__"):  # during __init__ and copy/pickle probes
+            raise AttributeError(attr)
+        module = importlib.import_module(self.__name__)
+        holder, bound_as = self.__lazy_holder
+        if holder is None:
+            value = getattr(module, attr)
+            setattr(self, attr, value)
+            return value
+        if holder.get(bound_as) is self:
+            holder[bound_as] = module
+        return getattr(module, attr)
 
 
 # pydantic for the runtime's few run-time uses of it (``except ValidationError``,

@@ -60,6 +60,13 @@ def test_lazy_names_are_the_objects_of_their_modules() -> None:
         _ = okx_ws.NoSuchName
 
 
+def test_a_held_lazy_module_is_replaced_by_the_module_itself() -> None:
+    holder: dict[str, object] = {}
+    holder["codec"] = LazyModule("json", holder, "codec")
+    assert holder["codec"].dumps is json.dumps  # type: ignore[attr-defined]
+    assert holder["codec"] is json
+
+
 def test_lazy_module_imports_once_for_readers_on_several_threads() -> None:
     lazy = LazyModule("json")
     seen: list[object] = []

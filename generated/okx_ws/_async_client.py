@@ -40,8 +40,8 @@ from okx_ws_core.transport import Connector, TransportName
 if TYPE_CHECKING:
     from . import channels, dicts, models, operations
 else:  # built on first use: importing them builds the pydantic models
-    channels = LazyModule("okx_ws.channels")
-    operations = LazyModule("okx_ws.operations")
+    channels = LazyModule("okx_ws.channels", globals(), "channels")
+    operations = LazyModule("okx_ws.operations", globals(), "operations")
 
 
 class AsyncWebsocketAPIClient:
