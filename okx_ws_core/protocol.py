@@ -216,7 +216,9 @@ def prepare_args(
     """Validate ``params`` against ``model`` and return OKX's ``args`` list (OKX names)."""
     if not batch:
         return [_one(model, params, operation, "")]
-    if isinstance(params, (Mapping, pydantic.BaseModel, str, bytes)) or not isinstance(params, Sequence):
+    if isinstance(params, (Mapping, pydantic.BaseModel, str, bytes)) or not isinstance(
+        params, Sequence
+    ):
         raise ParamsValidationError(
             operation, [("(params)", f"expected a list of {model.__name__} or mappings")]
         )
