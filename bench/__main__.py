@@ -1,8 +1,11 @@
 """``python -m bench [--quick] [--server sim|echo] [--clients a,b]``: the whole benchmark.
 
-For each client: a fresh server subprocess, then a fresh worker subprocess for
-latency/throughput/CPU (several passes, interleaved across clients; the table
-shows each figure's median), then another for memory.  Once per run, okx-ws's
+For each client: fresh server subprocesses (the simulator, and the fast echo
+stand-in for the 1,000-in-flight phase, where the simulator is the bottleneck),
+then a fresh worker subprocess for latency/throughput/CPU (several passes,
+interleaved across clients; the table shows each figure's median), then
+another for memory.  The first okx-ws row is the default configuration (what a
+user gets); every other row names the knobs it turns.  Once per run, okx-ws's
 cold first order (fresh clients, with and without warming the instrument
 codes), and the order-book row: ``python -m bench.book`` in its own process
 (okx-ws's ``OrderBook`` vs ccxt pro's book vs a plain-dict floor, issue #18).  Import and ``make generate`` times are taken first, while nothing
@@ -25,18 +28,21 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .drivers import CLIENTS, okx_ws_key
+from .drivers import CLIENTS, DEFAULT
 from .drivers.okx_ws_clients import default_transport
 from .merge import aggregation, merge_passes
 from .procs import ServerProcess
 from .report import ratios, render, render_book
 from .sizes import FULL, QUICK
 from .startup import generate_time_s, import_times_ms
+from .worker import FAST_SERVER_WINDOW
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "bench" / "results"
 WORKER_TIMEOUT_S = 90  # a full perf worker normally needs < 15 s
 BOOK_TIMEOUT_S = 1200  # a full bench.book run normally needs 3-6 min
+FAST_SERVER = "echo"  # bench/echo_server.py: far cheaper per request than any client
+SERVER_NAMES = {"sim": "okx_ws_sim (separate process)", "echo": "bench echo stand-in (fast)"}
 
 
 def _log(message: str) -> None:
@@ -50,7 +56,9 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def _worker(client: str, server: ServerProcess, mode: str, quick: bool) -> dict[str, Any]:
+def _worker(
+    client: str, server: ServerProcess, mode: str, quick: bool, fast: ServerProcess | None = None
+) -> dict[str, Any]:
     argv = [
         sys.executable,
         "-m",
@@ -61,21 +69,32 @@ def _worker(client: str, server: ServerProcess, mode: str, quick: bool) -> dict[
         server.url,
         "--server-pid",
         str(server.pid),
+        "--server-kind",
+        server.kind,
         "--mode",
         mode,
-    ] + (["--quick"] if quick else [])
+    ]
+    if fast is not None:
+        argv += ["--fast-url", fast.url, "--fast-pid", str(fast.pid)]
+    if quick:
+        argv.append("--quick")
     try:
         proc = subprocess.run(
             argv, capture_output=True, text=True, timeout=WORKER_TIMEOUT_S, cwd=REPO
         )
     except subprocess.TimeoutExpired:
         return {"unavailable": f"{mode} worker timed out after {WORKER_TIMEOUT_S} s"}
+    return _result_line(proc, mode)
+
+
+def _result_line(proc: subprocess.CompletedProcess[str], what: str) -> dict[str, Any]:
+    """The ``RESULT {json}`` line a child printed, or why there is none."""
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith("RESULT "):
             result: dict[str, Any] = json.loads(line[len("RESULT ") :])
             return result
     tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-    return {"unavailable": f"{mode} worker failed (exit {proc.returncode}): {tail}"}
+    return {"unavailable": f"{what} failed (exit {proc.returncode}): {tail}"}
 
 
 def measure_book(quick: bool) -> dict[str, Any]:
@@ -87,17 +106,18 @@ def measure_book(quick: bool) -> dict[str, Any]:
         )
     except subprocess.TimeoutExpired:
         return {"unavailable": f"bench.book timed out after {BOOK_TIMEOUT_S} s"}
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith("RESULT "):
-            result: dict[str, Any] = json.loads(line[len("RESULT ") :])
-            return result
-    tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-    return {"unavailable": f"bench.book failed (exit {proc.returncode}): {tail}"}
+    return _result_line(proc, "bench.book")
 
 
 def measure_perf(key: str, server_kind: str, quick: bool) -> dict[str, Any]:
+    """One perf pass of ``key``: latency and @1/@100 against ``server_kind``, the phases
+    of FAST_SERVER_WINDOW+ in flight against the fast echo server (they are
+    server-bound against the simulator, so they would not rank the clients)."""
     with ServerProcess(server_kind) as server:
-        return _worker(key, server, "perf", quick)
+        if server_kind == FAST_SERVER:
+            return _worker(key, server, "perf", quick, fast=server)
+        with ServerProcess(FAST_SERVER) as fast:
+            return _worker(key, server, "perf", quick, fast=fast)
 
 
 def measure_memory(key: str, server_kind: str, quick: bool) -> dict[str, Any]:
@@ -110,14 +130,15 @@ def measure_cold(key: str, server_kind: str, quick: bool) -> dict[str, Any]:
         return _worker(key, server, "cold", quick)
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller runs (about a minute)")
     parser.add_argument(
         "--server",
         choices=("sim", "echo"),
         default="sim",
-        help="okx_ws_sim (default) or the bench's minimal stand-in server",
+        help="okx_ws_sim (default) or the bench's minimal stand-in server, for everything"
+        f" but the phases of {FAST_SERVER_WINDOW}+ in flight (always the stand-in)",
     )
     parser.add_argument(
         "--clients",
@@ -146,48 +167,59 @@ def main() -> None:
         help="where a full run keeps its dated copy YYYY-MM-DD.json (quick runs keep none)",
     )
     args = parser.parse_args()
-    keys = [k.strip() for k in args.clients.split(",") if k.strip()]
-    unknown = [k for k in keys if k not in CLIENTS]
+    args.keys = [k.strip() for k in args.clients.split(",") if k.strip()]
+    unknown = [k for k in args.keys if k not in CLIENTS]
     if unknown:
         parser.error(f"unknown clients {unknown}; choose from {list(CLIENTS)}")
-    sizes = QUICK if args.quick else FULL
-    started = time.perf_counter()
-
-    _log("bench: import times and make generate ...")
-    imports = import_times_ms(sorted({CLIENTS[k].import_module for k in keys}), sizes.import_runs)
-    generate_s = generate_time_s(REPO, sizes.generate_runs)
-
-    passes = args.passes or sizes.passes
-    if passes < 1:
+    args.sizes = QUICK if args.quick else FULL
+    args.passes = args.passes or args.sizes.passes
+    if args.passes < 1:
         parser.error("--passes must be >= 1")
-    transport = default_transport()
+    return args
+
+
+def run_passes(
+    keys: list[str], server: str, quick: bool, passes: int
+) -> dict[str, list[dict[str, Any]]]:
+    """``passes`` perf passes per client, interleaved so noise falls on all alike."""
     runs: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
     for n in range(passes):
         for key in keys:
             if any(r.get("permanent") for r in runs[key]):
                 continue  # a peer that cannot be driven offline will not start working
             t0 = time.perf_counter()
-            runs[key].append(measure_perf(key, args.server, args.quick))
+            runs[key].append(measure_perf(key, server, quick))
             status = runs[key][-1].get("unavailable") or "ok"
             _log(f"bench: pass {n + 1}/{passes} {key}: {status} ({time.perf_counter() - t0:.1f} s)")
+    return runs
 
-    cold: dict[str, Any] | None = None
-    cold_key = okx_ws_key("async", transport)
-    if not args.no_cold and cold_key is not None and any(k.startswith("okx-ws") for k in keys):
-        t0 = time.perf_counter()
-        cold = measure_cold(cold_key, args.server, args.quick)
-        status = cold.get("unavailable") or "ok"
-        _log(f"bench: cold first order {cold_key}: {status} ({time.perf_counter() - t0:.1f} s)")
 
-    book: dict[str, Any] | None = None
-    if not args.no_book:
-        t0 = time.perf_counter()
-        book = measure_book(args.quick)
-        status = book.get("unavailable") or "ok"
-        _log(f"bench: order book: {status} ({time.perf_counter() - t0:.1f} s)")
+def run_cold(keys: list[str], server: str, quick: bool) -> dict[str, Any] | None:
+    """okx-ws's cold first order (fresh clients of the default configuration), once."""
+    if not any(k.startswith("okx-ws") for k in keys):
+        return None
+    t0 = time.perf_counter()
+    cold = measure_cold(DEFAULT, server, quick)
+    status = cold.get("unavailable") or "ok"
+    _log(f"bench: cold first order {DEFAULT}: {status} ({time.perf_counter() - t0:.1f} s)")
+    return cold
 
+
+def run_book(quick: bool) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    book = measure_book(quick)
+    _log(f"bench: order book: {book.get('unavailable') or 'ok'} ({time.perf_counter() - t0:.1f} s)")
+    return book
+
+
+def collect(
+    args: argparse.Namespace,
+    runs: dict[str, list[dict[str, Any]]],
+    imports: dict[str, float | None],
+) -> dict[str, dict[str, Any]]:
+    """Each client's merged passes, memory (its own worker) and import time."""
     clients: dict[str, dict[str, Any]] = {}
-    for key in keys:
+    for key in args.keys:
         result = merge_passes(runs[key])
         if not args.no_memory and "unavailable" not in result:
             mem = measure_memory(key, args.server, args.quick)
@@ -198,24 +230,59 @@ def main() -> None:
         result["import_module"] = CLIENTS[key].import_module
         result["import_ms"] = imports.get(CLIENTS[key].import_module)
         clients[key] = result
+    return clients
 
-    meta = {
-        "server": "okx_ws_sim (separate process)"
-        if args.server == "sim"
-        else "bench echo stand-in",
+
+def run_meta(args: argparse.Namespace) -> dict[str, Any]:
+    main_server = SERVER_NAMES[args.server]
+    return {
+        "server": main_server,
+        "servers": {
+            "sequential, @1, @100, memory, cold": main_server,
+            f"@{FAST_SERVER_WINDOW} (req/s and CPU)": SERVER_NAMES[FAST_SERVER],
+        },
         "quick": args.quick,
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "sizes": sizes.__dict__,
-        "passes": passes,
-        "aggregation": aggregation(passes),
+        "sizes": args.sizes.__dict__,
+        "passes": args.passes,
+        "aggregation": aggregation(args.passes),
         "versions": {
             d: _version(d)
-            for d in ("okx-ws", "websockets", "httpx-ws", "python-okx", "ccxt", "aiohttp")
+            for d in ("okx-ws", "websockets", "httpx-ws", "python-okx", "ccxt", "aiohttp", "orjson")
         },
         "runtime_s": None,
     }
+
+
+def write_results(args: argparse.Namespace, payload: dict[str, Any]) -> list[str]:
+    """``--out``, and for a full run a dated copy under ``--results-dir``."""
+    text = json.dumps(payload, indent=2, default=str) + "\n"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    written = [str(args.out)]
+    if not args.quick:
+        dated = args.results_dir / f"{payload['meta']['date'][:10]}.json"
+        dated.parent.mkdir(parents=True, exist_ok=True)
+        dated.write_text(text)
+        written.append(str(dated))
+    return written
+
+
+def main() -> None:
+    args = parse_args()
+    started = time.perf_counter()
+    _log("bench: import times and make generate ...")
+    modules = sorted({CLIENTS[k].import_module for k in args.keys})
+    imports = import_times_ms(modules, args.sizes.import_runs)
+    generate_s = generate_time_s(REPO, args.sizes.generate_runs)
+    transport = default_transport()
+    runs = run_passes(args.keys, args.server, args.quick, args.passes)
+    cold = None if args.no_cold else run_cold(args.keys, args.server, args.quick)
+    book = None if args.no_book else run_book(args.quick)
+    clients = collect(args, runs, imports)
+    meta = run_meta(args)
     print(render(clients, generate_s, meta, transport, cold))
     if book is not None:
         print("\n" + render_book(book))
@@ -223,21 +290,14 @@ def main() -> None:
     payload = {
         "meta": meta,
         "default_transport": transport,
+        "default_configuration": DEFAULT,
         "generate_s": generate_s,
         "clients": clients,
         "ratios": ratios(clients),
         "cold_first_order": cold,
         "order_book": book,
     }
-    text = json.dumps(payload, indent=2, default=str) + "\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    written = [str(args.out)]
-    if not args.quick:
-        dated = args.results_dir / f"{meta['date'][:10]}.json"
-        dated.parent.mkdir(parents=True, exist_ok=True)
-        dated.write_text(text)
-        written.append(str(dated))
+    written = write_results(args, payload)
     _log(f"bench: wrote {' and '.join(written)} in {meta['runtime_s']} s total")
 
 

@@ -3,23 +3,28 @@
 It exists so the harness can be built and tested without okx_ws_sim, and so
 ``--server echo`` can show how fast each client goes when the server does
 almost nothing (the real simulator validates and books every order, which
-caps throughput on a 2-core machine).  Like the simulator it answers OKX's
+caps throughput on a 2-core machine).  The bench measures every client's
+1,000-in-flight throughput against it, so that column ranks the clients and
+not the server: it answers each read's frames in one write, with no task per
+message (websockets' sans-I/O protocol under an asyncio ``Protocol``).  Like the simulator it answers OKX's
 ``GET /api/v5/public/instruments?instType=SPOT`` on the same port, listing the
 one instrument the workload trades with its integer ``instIdCode``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
+from websockets.server import ServerProtocol
 
 from .workload import INST_ID, INST_TYPE, INSTRUMENTS_PATH
 
@@ -53,7 +58,16 @@ ECHO_INSTRUMENT: dict[str, Any] = {
     "uly": "",
 }
 
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
+try:  # the fastest codec installed: the server must cost less than any client
+    import orjson
+
+    _dumps_bytes: Callable[[Any], bytes] = orjson.dumps
+    _loads: Callable[[bytes], Any] = orjson.loads
+except ImportError:  # pragma: no cover - orjson is a default dependency
+    _encode = json.JSONEncoder(separators=(",", ":")).encode
+    _dumps_bytes = lambda obj: _encode(obj).encode()  # noqa: E731
+    _loads = json.loads
+
 _ord_ids = itertools.count(1_000_000)
 
 
@@ -82,32 +96,25 @@ def reply_to(msg: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _handler(ws: ServerConnection) -> None:
-    try:
-        async for message in ws:
-            if message == "ping":
-                await ws.send("pong")
-                continue
-            msg = json.loads(message)
-            op = msg.get("op")
-            if op == "login":
-                await ws.send(_dumps({"event": "login", "code": "0", "msg": "", "connId": "e0"}))
-            elif op in ("subscribe", "unsubscribe"):
-                await ws.send(_dumps({"event": op, "arg": (msg.get("args") or [{}])[0]}))
-            else:
-                await ws.send(_dumps(reply_to(msg)))
-    except ConnectionClosed:
-        pass
+def answer(message: bytes) -> bytes:
+    """The reply frame to one text frame from a client."""
+    if message == b"ping":
+        return b"pong"
+    msg = _loads(message)
+    op = msg.get("op")
+    if op == "login":
+        return _dumps_bytes({"event": "login", "code": "0", "msg": "", "connId": "e0"})
+    if op in ("subscribe", "unsubscribe"):
+        return _dumps_bytes({"event": op, "arg": (msg.get("args") or [{}])[0]})
+    return _dumps_bytes(reply_to(msg))
 
 
-def _rest(connection: ServerConnection, request: Request) -> Response | None:
-    """Answer the instrument list over plain HTTP; let WebSocket handshakes through."""
+def _rest(request: Request) -> Response:
+    """Answer the instrument list over plain HTTP."""
     url = urlsplit(request.path)
-    if url.path != INSTRUMENTS_PATH:
-        return None
     inst_type = parse_qs(url.query).get("instType", [""])[0]
     data = [ECHO_INSTRUMENT] if inst_type == INST_TYPE else []
-    body = _dumps({"code": "0", "msg": "", "data": data}).encode()
+    body = _dumps_bytes({"code": "0", "msg": "", "data": data})
     headers = Headers(
         [
             ("Content-Type", "application/json"),
@@ -118,8 +125,47 @@ def _rest(connection: ServerConnection, request: Request) -> Response | None:
     return Response(200, "OK", headers, body)
 
 
-async def start_echo_server(host: str = "127.0.0.1", port: int = 0) -> Server:
+class _Connection(asyncio.Protocol):
+    """One client: websockets' sans-I/O protocol, fed by asyncio's callbacks.
+
+    Everything that arrived in one read is answered with one write, and no task
+    or await runs per message: with 1,000 requests in flight this server spends
+    a fraction of what any client does per request, so the client is what is
+    measured.
+    """
+
+    def __init__(self) -> None:
+        self.ws = ServerProtocol(max_size=None)
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        ws = self.ws
+        ws.receive_data(data)
+        for event in ws.events_received():
+            if isinstance(event, Request):
+                rest = urlsplit(event.path).path == INSTRUMENTS_PATH
+                ws.send_response(_rest(event) if rest else ws.accept(event))
+            elif isinstance(event, Frame) and event.opcode is Opcode.TEXT:
+                ws.send_text(answer(bytes(event.data)))
+        self._flush()
+
+    def eof_received(self) -> bool | None:
+        self.ws.receive_eof()
+        self._flush()
+        return None
+
+    def _flush(self) -> None:
+        assert self.transport is not None
+        chunks = self.ws.data_to_send()
+        self.transport.writelines(chunk for chunk in chunks if chunk)
+        if b"" in chunks or self.ws.close_expected():  # b"": the protocol closed its side
+            self.transport.close()
+
+
+async def start_echo_server(host: str = "127.0.0.1", port: int = 0) -> asyncio.Server:
     """Start the stand-in; its URL is ``ws://host:<server.sockets[0] port>``."""
-    return await serve(
-        _handler, host, port, process_request=_rest, ping_interval=None, compression=None
-    )
+    return await asyncio.get_running_loop().create_server(_Connection, host, port)

@@ -53,7 +53,7 @@ def _profiled_sync(key: str, url: str, pid: int, total: int) -> Any:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile")
-    parser.add_argument("--client", default="okx-ws-async-websockets", choices=sorted(CLIENTS))
+    parser.add_argument("--client", default="okx-ws-default", choices=sorted(CLIENTS))
     parser.add_argument("--window", type=int, default=1, help="requests in flight (async only)")
     parser.add_argument("--total", type=int, default=3000)
     parser.add_argument("--server", choices=("sim", "echo"), default="sim")

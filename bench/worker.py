@@ -19,6 +19,7 @@ import json
 import logging
 import sys
 import tracemalloc
+from dataclasses import dataclass
 from typing import Any
 
 from . import measure
@@ -29,6 +30,18 @@ from .workload import cl_ord_id
 
 OPEN_TIMEOUT_S = 30.0
 PROBE_TIMEOUT_S = 10.0
+# Phases with this many requests in flight run against the fast echo server (when
+# given): against the simulator they are server-bound, and would not rank clients.
+FAST_SERVER_WINDOW = 1000
+
+
+@dataclass(frozen=True)
+class Server:
+    """A server process of this measurement: its kind (``sim``/``echo``), URL and pid."""
+
+    kind: str
+    url: str
+    pid: int
 
 
 def _check_round_trip(sent: str, echoed: tuple[str, str], cancelled: str | Exception) -> str:
@@ -77,9 +90,29 @@ async def _close_async(d: Any) -> None:
         print(f"close of {d.name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
-async def _perf_async(spec: ClientSpec, url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
+async def _throughput_on(
+    spec: ClientSpec, server: Server, window: int, total: int, sizes: Sizes
+) -> dict[str, Any]:
+    """One in-flight phase on a client of its own, opened on ``server`` (the fast echo)."""
     d = spec.make()
-    await _open_async(d, url)
+    await _open_async(d, server.url)
+    try:
+        for i in range(sizes.warmup):
+            await d.order(cl_ord_id("e", i))
+        phase = await measure.throughput_async(
+            d, window, total, sizes.inflight_timeout_s, server.pid
+        )
+    finally:
+        await _close_async(d)
+    return {**phase, "server": server.kind}
+
+
+async def _perf_async(
+    spec: ClientSpec, main: Server, fast: Server | None, sizes: Sizes
+) -> dict[str, Any]:
+    d = spec.make()
+    await _open_async(d, main.url)
+    pid = main.pid
     try:
         probe = await _probe_async(d)
         phases = [
@@ -88,9 +121,10 @@ async def _perf_async(spec: ClientSpec, url: str, pid: int, sizes: Sizes) -> dic
             )
         ]
         for window, total in sizes.inflight:
-            phases.append(
-                await measure.throughput_async(d, window, total, sizes.inflight_timeout_s, pid)
-            )
+            if fast is not None and window >= FAST_SERVER_WINDOW:
+                continue  # measured below, against the fast server
+            phase = await measure.throughput_async(d, window, total, sizes.inflight_timeout_s, pid)
+            phases.append({**phase, "server": main.kind})
         # Untimed facts about a peer's default behaviour (e.g. ccxt's rate limiter).
         side_note = getattr(d, "side_note", None)
         notes = [getattr(d, "note", "")]
@@ -101,6 +135,9 @@ async def _perf_async(spec: ClientSpec, url: str, pid: int, sizes: Sizes) -> dic
                 notes.append(f"side note failed: {type(exc).__name__}: {exc}")
     finally:
         await _close_async(d)
+    for window, total in sizes.inflight:
+        if fast is not None and window >= FAST_SERVER_WINDOW:
+            phases.append(await _throughput_on(spec, fast, window, total, sizes))
     return {
         "name": d.name,
         "probe": probe,
@@ -109,13 +146,14 @@ async def _perf_async(spec: ClientSpec, url: str, pid: int, sizes: Sizes) -> dic
     }
 
 
-def _perf_sync(spec: ClientSpec, url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
+def _perf_sync(spec: ClientSpec, main: Server, sizes: Sizes) -> dict[str, Any]:
     d = spec.make()
-    d.open(url)
+    d.open(main.url)
     try:
         probe = _probe_sync(d)
-        phases = [measure.latency_sync(d, sizes.sequential, sizes.warmup, pid)]
-        phases.append(measure.throughput_sync(d, sizes.inflight[0][1], pid))
+        phases = [measure.latency_sync(d, sizes.sequential, sizes.warmup, main.pid)]
+        phase = measure.throughput_sync(d, sizes.inflight[0][1], main.pid)
+        phases.append({**phase, "server": main.kind})
     finally:
         d.close()
     return {
@@ -181,21 +219,21 @@ def _memory_sync(spec: ClientSpec, url: str, n: int) -> dict[str, Any]:
     return {"clients": n, "rss_bytes_per_client": rss_per, "traced_bytes_per_client": traced_per}
 
 
-def run(client: str, url: str, server_pid: int, quick: bool, mode: str) -> dict[str, Any]:
+def run(client: str, main: Server, fast: Server | None, quick: bool, mode: str) -> dict[str, Any]:
     spec = CLIENTS[client]
     sizes = QUICK if quick else FULL
     try:
         if mode == "cold":
             from .drivers.okx_ws_clients import cold_first_order
 
-            return asyncio.run(cold_first_order(url, sizes.cold_clients))
+            return asyncio.run(cold_first_order(main.url, sizes.cold_clients))
         if mode == "memory":
             if spec.blocking:
-                return _memory_sync(spec, url, sizes.memory_clients)
-            return asyncio.run(_memory_async(spec, url, sizes.memory_clients))
+                return _memory_sync(spec, main.url, sizes.memory_clients)
+            return asyncio.run(_memory_async(spec, main.url, sizes.memory_clients))
         if spec.blocking:
-            return _perf_sync(spec, url, server_pid, sizes)
-        return asyncio.run(_perf_async(spec, url, server_pid, sizes))
+            return _perf_sync(spec, main, sizes)
+        return asyncio.run(_perf_async(spec, main, fast, sizes))
     except DriverUnavailable as exc:
         return {"unavailable": str(exc), "permanent": True}
 
@@ -205,13 +243,20 @@ def main() -> None:
     parser.add_argument("--client", required=True, choices=sorted(CLIENTS))
     parser.add_argument("--url", required=True)
     parser.add_argument("--server-pid", type=int, required=True)
+    parser.add_argument("--server-kind", default="sim")
+    parser.add_argument(
+        "--fast-url", help=f"the fast server for the phases of {FAST_SERVER_WINDOW}+ in flight"
+    )
+    parser.add_argument("--fast-pid", type=int, default=0)
     parser.add_argument("--mode", choices=("perf", "memory", "cold"), default="perf")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     # Peers log at ERROR on expected events (e.g. python-okx's refused ssl connect);
     # keep the run's output to the report.
     logging.basicConfig(level=logging.CRITICAL)
-    result = run(args.client, args.url, args.server_pid, args.quick, args.mode)
+    served = Server(args.server_kind, args.url, args.server_pid)
+    fast = Server("echo", args.fast_url, args.fast_pid) if args.fast_url else None
+    result = run(args.client, served, fast, args.quick, args.mode)
     sys.stdout.write("RESULT " + json.dumps(result) + "\n")
 
 

@@ -6,8 +6,7 @@ matching, the instrument registry, events and errors.  It never imports the
 generated package.
 """
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
+from typing import Any
 
 from .book_stream import BlockingBookStream, BookStream
 from .channels import (
@@ -51,10 +50,20 @@ from .sync_client import BlockingFacade, WebsocketClient
 from .tracker import FINAL_STATES, Fill, OrderOp, OrderTracker, OrderWaitTimeout, TrackedOrder
 from .transport import Connector, Transport
 
-try:
-    __version__ = _version("okx-ws")
-except PackageNotFoundError:  # a source checkout that was never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> Any:
+    """``__version__`` on first read: importlib.metadata costs ~30 ms of every import."""
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("okx-ws")
+    except PackageNotFoundError:  # a source checkout that was never installed
+        value = "0+unknown"
+    globals()["__version__"] = value
+    return value
+
 
 __all__ = [
     "__version__",

@@ -31,17 +31,19 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Generic, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .endpoints import ConnectionKey
 from .errors import ClientClosed, UpdateTimeout
+from .lazy import pydantic
 from .protocol import arg_matches, prepare_args
 from .stream_buffer import Drops, StreamBuffer
 
-A = TypeVar("A", bound=BaseModel)
-I = TypeVar("I", bound=BaseModel)  # noqa: E741 - the item model, as in the spec
+if TYPE_CHECKING:  # pydantic is imported on first use (see lazy.py)
+    from pydantic import BaseModel
+
+A = TypeVar("A", bound="BaseModel")
+I = TypeVar("I", bound="BaseModel")  # noqa: E741 - the item model, as in the spec
 DEFAULT_BUFFER = 10_000
 ROLE_ORDERS = "orders"  # a channel whose pushes carry order states (tracker, reconcile)
 
@@ -95,7 +97,7 @@ class Channel(Generic[A, I]):
                 continue
             try:
                 items.append(model.model_validate(raw))
-            except ValidationError as exc:
+            except pydantic.ValidationError as exc:
                 first = exc.errors()[0]
                 where = ".".join(str(part) for part in first["loc"])
                 problems.append(f"[{index}].{where}: {first['msg']}")

@@ -22,9 +22,7 @@ import logging
 import weakref
 from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .book_stream import BookIO, BookStream, PublicRest
 from .channels import (
@@ -53,6 +51,7 @@ from .errors import (
 from .events import Event, EventEmitter, Handler, attach_logging_listeners
 from .instruments import InstrumentRegistry
 from .late import LateReply, Retained
+from .lazy import pydantic
 from .link import Link
 from .options import ClientOptions
 from .orderbook import Resync
@@ -89,8 +88,11 @@ from .updates import UPDATE_QUEUE_SIZE, UpdateStream
 from .updates import Registry as UpdateRegistry
 
 DEFAULT_LOGGER = logging.getLogger("okx_ws")
-R = TypeVar("R", bound=BaseModel)
-I = TypeVar("I", bound=BaseModel)  # noqa: E741 - a channel's item model
+if TYPE_CHECKING:  # pydantic is imported on first use (see lazy.py)
+    from pydantic import BaseModel
+
+R = TypeVar("R", bound="BaseModel")
+I = TypeVar("I", bound="BaseModel")  # noqa: E741 - a channel's item model
 # Item codes after which a resolved instIdCode is no longer trusted (50014: code missing,
 # 51001: instrument does not exist); the order is never re-sent, the cache entry is dropped.
 _STALE_CODE_SCODES = frozenset({"50014", "51001"})
@@ -439,7 +441,7 @@ class AsyncWebsocketClient:
         self._fates.replied(sending, args, reply)
         try:
             return operation.response_model.model_validate(reply)
-        except ValidationError as exc:  # accepted, but not in the shape the spec knows
+        except pydantic.ValidationError as exc:  # accepted, but not in the shape the spec knows
             raise UnexpectedReply(reply, operation.response_model.__name__, str(exc)) from None
 
     async def send_ws_api_request(

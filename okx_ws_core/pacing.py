@@ -3,8 +3,8 @@
 The counting is :class:`~okx_ws_core.ratelimit.RateLimiter`'s (sans-I/O);
 this module only reads the loop's clock, sleeps in ``"wait"`` mode and raises
 :class:`RateLimitExceeded` in ``"raise"`` mode or when a wait would pass the
-request's deadline.  Under the limits a request pays one dict look-up and a
-deque append per bucket.
+request's deadline.  Under the limits a one-item request pays two dict
+look-ups and a deque append per bucket (:meth:`RateLimiter.try_one`).
 
 Request limits are OKX's per user (per client), but connects are counted per
 IP: :func:`shared_connect_gate` gives every client of the process connecting
@@ -50,7 +50,6 @@ CONNECT_WINDOW_S = 1.0
 # margin (0.5 s, beyond which the run fails anyway); it lets 3 connects per 1.5 s, two a
 # second, and connects are rare outside reconnect storms.
 CONNECT_MARGIN_S = CONNECT_WINDOW_S / 2
-_PRUNE_EVERY = 4096
 # A loop whose time() is within this of time.monotonic() runs on the shared clock; one
 # that is not (virtual time in tests starts at 0) cannot use the process-wide gate.
 _SAME_CLOCK_S = 1.0
@@ -90,7 +89,6 @@ class Pacer:
         self.mode = mode
         self.connection_limits = connection_limits or ConnectionLimits()
         self._limiter = RateLimiter(margin=SAFETY_MARGIN_S)
-        self._admitted = 0
         self._shared_gate = connect_gate
         self._own_gate = ConnectGate(margin=CONNECT_MARGIN_S)
 
@@ -100,9 +98,14 @@ class Pacer:
         """Count the request, waiting for room if the mode says so; raises before sending."""
         if self.mode == "off" or not operation.limits:
             return []
-        wanted = operation.rate_demands(args)
         loop = asyncio.get_running_loop()
         limiter = self._limiter
+        if len(args) == 1:  # an order's path: buckets looked up once per instrument
+            limits = operation.batch_of_one_limits or operation.limits
+            counted = limiter.try_one(operation.name, limits, args[0], loop.time())
+            if counted is not None:
+                return counted
+        wanted = operation.rate_demands(args)
         while True:
             now = loop.time()
             wait, blocking = limiter.acquire(wanted, now)
@@ -111,9 +114,6 @@ class Pacer:
             if self.mode == "raise" or now + wait > deadline:
                 raise _exceeded(operation.op, blocking, wait, args)
             await asyncio.sleep(wait)
-        self._admitted += 1
-        if self._admitted % _PRUNE_EVERY == 0:
-            limiter.prune(loop.time(), max(limit.window for limit, _, _ in wanted))
         return wanted
 
     def rejected(self, wanted: Demands, code: str) -> None:

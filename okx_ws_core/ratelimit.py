@@ -92,37 +92,62 @@ def demands(
 
 
 class _Window:
-    """The amounts spent in the last ``window`` seconds, oldest first."""
+    """The times of the units spent in the last ``span`` seconds, oldest first.
 
-    __slots__ = ("spent", "total", "blocked_until")
+    One float per unit (a batch of 20 items appends one time 20 times), so the
+    count is ``len(spent)`` and nothing the garbage collector tracks is kept per
+    request: a surviving tuple per order made gen-2 collections come round
+    faster in long runs.  A window never holds more than its limit's count.
+    """
 
-    def __init__(self) -> None:
-        self.spent: collections.deque[tuple[float, int]] = collections.deque()
-        self.total = 0
+    __slots__ = ("spent", "span", "blocked_until")
+
+    def __init__(self, span: float) -> None:
+        self.spent: collections.deque[float] = collections.deque()
+        self.span = span  # the limit's window plus the margin; the longest if names collide
         self.blocked_until = 0.0
 
     def wait(self, limit: RateLimit, amount: int, now: float, margin: float) -> float:
         """Seconds until ``amount`` more fits (``0.0``: it fits now)."""
         window = limit.window + margin
         spent, horizon = self.spent, now - window
-        while spent and spent[0][0] <= horizon:
-            self.total -= spent.popleft()[1]
+        while spent and spent[0] <= horizon:
+            spent.popleft()
         if now < self.blocked_until:
             return self.blocked_until - now
-        excess = self.total + amount - limit.count
+        excess = len(spent) + amount - limit.count
         if excess <= 0:
             return 0.0
         if amount > limit.count:  # can never fit: report one window, the caller fails it
             return window
-        for at, spent_amount in spent:
-            excess -= spent_amount
-            if excess <= 0:
-                return at + window - now
-        return window  # pragma: no cover - excess is bounded by total
+        return spent[excess - 1] + window - now  # when the excess-th oldest unit leaves
 
     def spend(self, amount: int, now: float) -> None:
-        self.spent.append((now, amount))
-        self.total += amount
+        if amount == 1:
+            self.spent.append(now)
+        else:
+            self.spent.extend([now] * amount)
+
+    def idle(self, now: float) -> bool:
+        """Nothing counted and not held: forgetting the window changes nothing."""
+        return (not self.spent or self.spent[-1] <= now - self.span) and self.blocked_until <= now
+
+
+class _Plan:
+    """A one-item request's buckets, resolved once per (operation, instrument):
+    ``checks`` holds ``(window, count, span)`` for each, ``wanted`` its demands."""
+
+    __slots__ = ("limits", "wanted", "checks")
+
+    def __init__(
+        self,
+        limits: Sequence[RateLimit],
+        wanted: list[tuple[RateLimit, BucketKey, int]],
+        checks: list[tuple[_Window, int, float]],
+    ) -> None:
+        self.limits = limits
+        self.wanted = wanted
+        self.checks = checks
 
 
 class RateLimiter:
@@ -131,48 +156,116 @@ class RateLimiter:
     ``margin`` seconds are added to every window: the client counts a request
     when it admits it, OKX when it arrives, and a request queued behind a
     burst arrives later than it was counted.
+
+    Buckets of instruments gone quiet are forgotten by the limiter itself: when
+    the number of buckets reaches twice what it was after the last sweep (at
+    least :attr:`PRUNE_FLOOR`), idle ones are dropped.  So memory follows the
+    live buckets, not every instrument ever traded, and the sweep's cost is
+    amortised over the buckets created since the last one.
     """
+
+    PRUNE_FLOOR = 64
+    _PLANS_MAX = 4096  # one-item plans cached (operations x instruments) before starting over
 
     def __init__(self, margin: float = 0.0) -> None:
         self.margin = margin
         self._windows: dict[BucketKey, _Window] = {}
+        self._prune_at = self.PRUNE_FLOOR
+        self._plans: dict[str, dict[str, _Plan]] = {}
+        self._plan_count = 0
+
+    def _window(self, limit: RateLimit, bucket: BucketKey) -> _Window:
+        """The bucket's window, made on first use (callers sweep first: see :meth:`_sweep`)."""
+        span = limit.window + self.margin
+        window = self._windows.get(bucket)
+        if window is None:
+            window = self._windows[bucket] = _Window(span)
+        elif span > window.span:
+            window.span = span
+        return window
+
+    def _sweep(self, now: float) -> None:
+        """Prune when due; before a request looks up its windows, never in between
+        (a window made for it a moment ago is empty, and would look idle)."""
+        if len(self._windows) >= self._prune_at:
+            self.prune(now)
 
     def acquire(
         self, wanted: Sequence[tuple[RateLimit, BucketKey, int]], now: float
     ) -> tuple[float, BucketKey | None]:
         """Count the request in every bucket and return ``(0.0, None)``, or, without
         counting anything, the wait and the bucket that needs it longest."""
-        windows = self._windows
+        self._sweep(now)
         wait, blocking = 0.0, None
-        for limit, bucket, amount in wanted:
-            window = windows.get(bucket)
-            if window is None:
-                window = windows[bucket] = _Window()
+        windows = [self._window(limit, bucket) for limit, bucket, _ in wanted]
+        for window, (limit, bucket, amount) in zip(windows, wanted, strict=True):
             needed = window.wait(limit, amount, now, self.margin)
             if needed > wait:
                 wait, blocking = needed, bucket
         if blocking is not None:
             return wait, blocking
-        for _, bucket, amount in wanted:
-            windows[bucket].spend(amount, now)
+        for window, (_, _, amount) in zip(windows, wanted, strict=True):
+            window.spend(amount, now)
         return 0.0, None
+
+    def try_one(
+        self, plan: str, limits: Sequence[RateLimit], item: dict[str, Any], now: float
+    ) -> list[tuple[RateLimit, BucketKey, int]] | None:
+        """The fast path of a one-item request by ``instId``: count it and return its
+        demands if it fits now; else ``None``, counting nothing (ask :meth:`acquire`).
+
+        ``plan`` names the operation (with ``limits`` its limits for one item): the
+        buckets are looked up once per operation and instrument, not per request.
+        Returns the cached demands list: callers must not change it.
+        """
+        inst = item.get("instId")
+        if inst.__class__ is not str:
+            return None
+        by_inst = self._plans.get(plan)
+        entry = None if by_inst is None else by_inst.get(inst)
+        if entry is None or entry.limits is not limits:
+            entry = self._plan(plan, inst, limits, item, now)
+        checks = entry.checks
+        for window, count, span in checks:
+            spent, horizon = window.spent, now - span
+            while spent and spent[0] <= horizon:
+                spent.popleft()
+            if len(spent) >= count or now < window.blocked_until:
+                return None
+        for window, _, _ in checks:
+            window.spent.append(now)
+        return entry.wanted
+
+    def _plan(
+        self, plan: str, inst: str, limits: Sequence[RateLimit], item: dict[str, Any], now: float
+    ) -> _Plan:
+        self._sweep(now)
+        if self._plan_count >= self._PLANS_MAX:
+            self._plans.clear()
+            self._plan_count = 0
+        wanted = demands(limits, [item])
+        checks = [
+            (self._window(limit, bucket), limit.count, limit.window + self.margin)
+            for limit, bucket, _ in wanted
+        ]
+        entry = self._plans.setdefault(plan, {})[inst] = _Plan(limits, wanted, checks)
+        self._plan_count += 1
+        return entry
 
     def penalize(self, wanted: Sequence[tuple[RateLimit, BucketKey, int]], now: float) -> None:
         """OKX said "too many" for these buckets: hold them for a full window from now."""
+        self._sweep(now)
         for limit, bucket, _ in wanted:
-            window = self._windows.setdefault(bucket, _Window())
+            window = self._window(limit, bucket)
             window.blocked_until = max(window.blocked_until, now + limit.window + self.margin)
 
-    def prune(self, now: float, max_window: float) -> None:
-        """Forget buckets idle for longer than any window (bounds memory over many instruments)."""
-        idle = [
-            key
-            for key, window in self._windows.items()
-            if (not window.spent or window.spent[-1][0] <= now - max_window - self.margin)
-            and window.blocked_until <= now
-        ]
-        for key in idle:
-            del self._windows[key]
+    def prune(self, now: float) -> None:
+        """Forget buckets idle for longer than their window (bounds memory over many
+        instruments); the cached one-item plans, which point at buckets, go with them."""
+        self._windows = {key: w for key, w in self._windows.items() if not w.idle(now)}
+        self._prune_at = max(self.PRUNE_FLOOR, 2 * len(self._windows))
+        self._plans.clear()
+        self._plan_count = 0
 
     def __len__(self) -> int:
         return len(self._windows)

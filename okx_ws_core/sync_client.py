@@ -21,9 +21,7 @@ import logging
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, TypeVar
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from .blocking_tracker import BlockingOrderTracker
 from .book_stream import BlockingBookStream, BookStream
@@ -39,7 +37,11 @@ from .tracker import OrderTracker
 A = TypeVar("A")
 P = ParamSpec("P")
 T = TypeVar("T")
-I = TypeVar("I", bound=BaseModel)  # noqa: E741 - a channel's item model
+if TYPE_CHECKING:  # pydantic is imported on first use (see lazy.py)
+    from pydantic import BaseModel
+
+R = TypeVar("R", bound="BaseModel")
+I = TypeVar("I", bound="BaseModel")  # noqa: E741 - a channel's item model
 CLOSE_TIMEOUT_S = 10.0  # default bound of close(): the async close, then the loop's stop
 
 

@@ -19,8 +19,12 @@ from .workload import INSTRUMENTS, SPREADS
 # Objects the client keeps one of per key the load touched, dropped once idle: their
 # number follows which keys the recent load used, so it is bounded, not compared.
 # The limiter: a window per (limit, instrument) -- order, batch-orders, cancel-order,
-# amend-order -- plus a few per account and per connection.
-KEYED = {"okx_ws_core.ratelimit._Window": 4 * (len(INSTRUMENTS) + len(SPREADS)) + 16}
+# amend-order -- plus a few per account and per connection; and its one-item plans, one per
+# (operation, instrument) the load sent a single item of.
+KEYED = {
+    "okx_ws_core.ratelimit._Window": 4 * (len(INSTRUMENTS) + len(SPREADS)) + 16,
+    "okx_ws_core.ratelimit._Plan": 8 * len(INSTRUMENTS) + 16,
+}
 
 
 def keyed_bounds(clients: int) -> dict[str, int]:

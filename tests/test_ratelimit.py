@@ -117,5 +117,55 @@ def test_penalize_holds_a_bucket_for_a_window_and_prune_forgets_idle_ones() -> N
     assert limiter.acquire(wanted, 7.0) == (0.0, None)
     fill(limiter, (ORDER,), "ETH-USDT", 1, now=7.0)
     assert len(limiter) == 2
-    limiter.prune(100.0, max_window=2.0)
+    limiter.prune(100.0)
     assert len(limiter) == 0
+
+
+def test_windows_of_instruments_gone_quiet_are_forgotten_without_anyone_pruning() -> None:
+    limiter = RateLimiter()
+    for second in range(5000):  # a new instrument every second: at most 3 are live at once
+        wanted = demands((ORDER,), [item(f"COIN{second}-USDT")])
+        assert limiter.acquire(wanted, float(second)) == (0.0, None)
+    assert len(limiter) <= 100  # bounded by the live buckets, not by all ever seen
+
+
+def test_forgetting_quiet_buckets_keeps_a_long_window_that_is_still_counting() -> None:
+    hourly = RateLimit("hourly", 2, 3600.0)
+    limiter = RateLimiter()
+    assert limiter.acquire(demands((hourly,), [item("BTC-USDT")]), 0.0) == (0.0, None)
+    assert limiter.acquire(demands((hourly,), [item("BTC-USDT")]), 1.0) == (0.0, None)
+    for second in range(2, 3000):  # many short-window buckets come and go meanwhile
+        limiter.acquire(demands((ORDER,), [item(f"COIN{second}-USDT")]), float(second))
+    wait, bucket = limiter.acquire(demands((hourly,), [item("BTC-USDT")]), 3000.0)
+    assert bucket == ("hourly", "") and wait == pytest.approx(600.0)
+
+
+def test_the_one_item_fast_path_counts_in_the_same_windows_as_acquire() -> None:
+    limiter = RateLimiter()
+    for n in range(30):
+        assert limiter.try_one("order", (ORDER, ACCOUNT), item("BTC-USDT"), 0.0) is not None, n
+    fill(limiter, (ORDER,), "BTC-USDT", 30, now=0.5)
+    assert limiter.try_one("order", (ORDER, ACCOUNT), item("BTC-USDT"), 1.0) is None  # full
+    wait, bucket = limiter.acquire(demands((ORDER, ACCOUNT), [item("BTC-USDT")]), 1.0)
+    assert bucket == ("order", "BTC-USDT") and wait == pytest.approx(1.0)
+    assert limiter.try_one("order", (ORDER, ACCOUNT), item("ETH-USDT"), 1.0) is not None
+    wanted = limiter.try_one("order", (ORDER, ACCOUNT), item("BTC-USDT"), 2.0)
+    assert wanted == demands((ORDER, ACCOUNT), [item("BTC-USDT")])  # the 30 of t=0 left
+
+
+def test_the_fast_path_follows_a_bucket_forgotten_and_made_again() -> None:
+    limiter = RateLimiter()
+    assert limiter.try_one("order", (ORDER,), item("BTC-USDT"), 0.0) is not None
+    for second in range(10, 5000):  # BTC-USDT's bucket goes quiet and is forgotten
+        limiter.acquire(demands((ORDER,), [item(f"COIN{second}-USDT")]), float(second))
+    fill(limiter, (ORDER,), "BTC-USDT", 60, now=5000.0)
+    assert limiter.try_one("order", (ORDER,), item("BTC-USDT"), 5000.0) is None
+
+
+def test_the_fast_path_leaves_penalized_and_unusual_items_to_acquire() -> None:
+    limiter = RateLimiter()
+    wanted = demands((ORDER,), [item("BTC-USDT")])
+    limiter.penalize(wanted, 0.0)
+    assert limiter.try_one("order", (ORDER,), item("BTC-USDT"), 1.0) is None
+    assert limiter.try_one("order", (ORDER,), {"instIdCode": 7}, 1.0) is None
+    assert limiter.try_one("order", (ORDER,), item("BTC-USDT"), 2.0) == wanted

@@ -24,19 +24,13 @@ def _floor() -> AsyncDriver:
     return FloorDriver()
 
 
-def _okx_async(transport: str) -> Callable[[], AsyncDriver]:
+def _okx_async(transport: str | None = None, limiter: bool = True) -> Callable[[], AsyncDriver]:
     def make() -> AsyncDriver:
-        from .okx_ws_clients import OkxWsAsyncDriver
+        from .okx_ws_clients import OkxWsAsyncDriver, default_transport
 
-        return OkxWsAsyncDriver(transport)
+        return OkxWsAsyncDriver(transport or default_transport(), limiter)
 
     return make
-
-
-def _okx_async_limiter() -> AsyncDriver:
-    from .okx_ws_clients import OkxWsAsyncDriver, default_transport
-
-    return OkxWsAsyncDriver(default_transport(), limiter=True)
 
 
 def _okx_blocking(transport: str) -> Callable[[], SyncDriver]:
@@ -69,39 +63,39 @@ def _ccxt() -> AsyncDriver:
     return CcxtProDriver()
 
 
+# Table order: the floor, okx-ws's default configuration, then the rows that turn
+# one knob each away from it (their names say which), then the peers.
 CLIENTS: dict[str, ClientSpec] = {
     spec.key: spec
     for spec in (
         ClientSpec("floor", False, _floor, "websockets.asyncio.client"),
+        ClientSpec("okx-ws-default", False, _okx_async(), "okx_ws"),
+        ClientSpec(
+            "okx-ws-async-nolimit", False, _okx_async(limiter=False), "okx_ws", "websockets"
+        ),
+        ClientSpec("okx-ws-async-httpx", False, _okx_async("httpx-ws"), "okx_ws", "httpx-ws"),
         *(
             ClientSpec(f"okx-ws-{kind}-{short}", blocking, make(transport), module, transport)
             for kind, blocking, make, module in (
-                ("async", False, _okx_async, "okx_ws"),
                 ("blocking", True, _okx_blocking, "okx_ws"),
                 ("core", False, _okx_core, "okx_ws_core"),
             )
             for short, transport in (("websockets", "websockets"), ("httpx", "httpx-ws"))
         ),
-        ClientSpec("okx-ws-async-limiter", False, _okx_async_limiter, "okx_ws"),
         ClientSpec("python-okx", False, _python_okx, "okx.websocket.WsPrivateAsync"),
         ClientSpec("ccxt-pro", False, _ccxt, "ccxt.pro"),
     )
 }
-
-
-def okx_ws_key(kind: str, transport: str) -> str | None:
-    """The CLIENTS key of okx-ws ``kind`` (async, blocking, core) on ``transport``."""
-    for key, spec in CLIENTS.items():
-        if key.startswith(f"okx-ws-{kind}-") and spec.transport == transport:
-            return key
-    return None
+DEFAULT = "okx-ws-default"  # the configuration a user gets: the headline row
+LIMITER_OFF = "okx-ws-async-nolimit"  # the default with rate_limit="off"
 
 
 __all__ = [
     "CLIENTS",
+    "DEFAULT",
+    "LIMITER_OFF",
     "AsyncDriver",
     "ClientSpec",
     "DriverUnavailable",
     "SyncDriver",
-    "okx_ws_key",
 ]

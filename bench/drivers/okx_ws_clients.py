@@ -3,17 +3,17 @@
 The typed clients are what users call (params validated, instIdCode filled in
 from instId, reply parsed into a response model); the raw runtime row
 (``okx_ws_core.AsyncWebsocketClient.send_ws_api_request``) splits the cost of
-that typed layer from the cost of the connection core.  Each takes
-``transport`` so httpx-ws and websockets are measured side by side; the row of
-the runtime's default transport (``okx_ws_core.ClientOptions().transport``)
-says "(default)".
+that typed layer from the cost of the connection core.
+
+Rows are named by the knobs they turn away from the default configuration
+(what ``AsyncWebsocketAPIClient(...)`` gives a user: asyncio, the runtime's
+default transport, ``rate_limit="wait"``): :func:`label`.
 
 Rate limits: every row sends thousands of orders a second on one instrument,
-far past OKX's 60 per 2 s, so the clients run with ``rate_limit="off"`` (and
-the simulator without limits).  The row "limiter on" keeps the default
-``rate_limit="wait"`` with limits that never bind (counts of 10^9, same
-code path): the difference to its twin is what the limiter costs a request
-under OKX's limits.
+far past OKX's 60 per 2 s.  The rows keep the default ``rate_limit="wait"``
+with limits that never bind (counts of 10^9, the same code path; the
+simulator runs without limits); one row turns it ``"off"``, and the distance
+between the two is what the limiter costs a request under OKX's limits.
 
 Warm, as a trading application runs: every driver passes
 ``instrument_types=("SPOT",)``, so ``connect_ws_api()`` loads the SPOT
@@ -51,10 +51,16 @@ def default_transport() -> str:
     return str(ClientOptions().transport)
 
 
-def label(kind: str, transport: str) -> str:
-    """Row name: ``okx-ws async, websockets (default)``."""
-    default = " (default)" if transport == default_transport() else ""
-    return f"okx-ws {kind}, {transport}{default}"
+def label(kind: str, transport: str, limiter: bool = True) -> str:
+    """Row name: the default configuration, or the knobs this row turns away from it."""
+    knobs = [] if kind == "async" else [kind]
+    if transport != default_transport():
+        knobs.append(f'transport="{transport}"')
+    if not limiter:
+        knobs.append('rate_limit="off"')
+    if not knobs:
+        return f'okx-ws default (async, {transport}, rate_limit="wait")'
+    return "okx-ws " + ", ".join(knobs)
 
 
 def _options(base_url: str, transport: str | None) -> dict[str, Any]:
@@ -92,10 +98,10 @@ def _limits_that_never_bind() -> None:
 
 
 class OkxWsAsyncDriver:
-    def __init__(self, transport: str, limiter: bool = False) -> None:
+    def __init__(self, transport: str, limiter: bool = True) -> None:
         self.transport = transport
         self.limiter = limiter
-        self.name = label("async", transport) + (", limiter on" if limiter else "")
+        self.name = label("async", transport, limiter)
         self._client: Any = None
 
     async def open(self, base_url: str) -> None:
@@ -122,15 +128,20 @@ class OkxWsAsyncDriver:
 
 
 class OkxWsBlockingDriver:
-    def __init__(self, transport: str) -> None:
+    def __init__(self, transport: str, limiter: bool = True) -> None:
         self.transport = transport
-        self.name = label("blocking", transport)
+        self.limiter = limiter
+        self.name = label("blocking", transport, limiter)
         self._client: Any = None
 
     def open(self, base_url: str) -> None:
         from okx_ws import WebsocketAPIClient
 
-        self._client = WebsocketAPIClient(**_options(base_url, self.transport))
+        options = _options(base_url, self.transport)
+        if self.limiter:
+            _limits_that_never_bind()
+            options["rate_limit"] = "wait"
+        self._client = WebsocketAPIClient(**options)
         self._client.connect_ws_api()
 
     def order(self, cl_ord_id: str) -> tuple[str, str]:
@@ -156,7 +167,7 @@ class OkxWsCoreDriver:
 
     def __init__(self, transport: str) -> None:
         self.transport = transport
-        self.name = label("core raw", transport)
+        self.name = label("core raw (send_ws_api_request: no models, no limiter)", transport)
         self._client: Any = None
         self._code = 0
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from okx_ws_core import (
     FINAL_STATES,
@@ -33,10 +33,15 @@ from okx_ws_core import (
     UpdateCallback,
     Verdict,
 )
+from okx_ws_core.lazy import LazyModule
 from okx_ws_core.options import HttpTransport, RateLimitMode
 from okx_ws_core.transport import Connector, TransportName
 
-from . import channels, dicts, models, operations
+if TYPE_CHECKING:
+    from . import channels, dicts, models, operations
+else:  # built on first use: importing them builds the pydantic models
+    channels = LazyModule("okx_ws.channels", globals(), "channels")
+    operations = LazyModule("okx_ws.operations", globals(), "operations")
 
 
 class AsyncWebsocketAPIClient:

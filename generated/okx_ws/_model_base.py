@@ -97,6 +97,17 @@ class RequireOrdIdOrClOrdId(OkxModel):
         return self
 
 
+def _names_retired(model: type[RefusesRetired], data: dict[str, Any]) -> bool:
+    """Whether ``data`` holds a retired name or value: the check every order pays, so
+    no list is built unless one is found."""
+    if not model.retired_names.keys().isdisjoint(data):
+        return True
+    for key, value in model.retired_values:
+        if data.get(key) == value:
+            return True
+    return False
+
+
 class RefusesRetired(OkxModel):
     """Refuses property names and enum values OKX retired (spec: ``x-retired``).
 
@@ -110,7 +121,7 @@ class RefusesRetired(OkxModel):
     @model_validator(mode="wrap")
     @classmethod
     def _refuse_retired(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        if isinstance(data, dict):
+        if isinstance(data, dict) and _names_retired(cls, data):
             found = [
                 (okx, message, data[key])
                 for key, (okx, message) in cls.retired_names.items()
