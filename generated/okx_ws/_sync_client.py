@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from okx_ws_core import (
     BlockingFacade,
@@ -24,11 +24,16 @@ from okx_ws_core import (
     ConfigurationError,
     WebsocketClient,
 )
+from okx_ws_core.lazy import LazyModule
 from okx_ws_core.options import HttpTransport, RateLimitMode
 from okx_ws_core.transport import Connector, TransportName
 
-from . import operations
 from ._async_client import AsyncWebsocketAPIClient
+
+if TYPE_CHECKING:
+    from . import operations
+else:  # built on first use: importing it builds the pydantic models
+    operations = LazyModule("okx_ws.operations", globals(), "operations")
 
 _Api = AsyncWebsocketAPIClient
 blocking, on_loop, direct = BlockingFacade.blocking, BlockingFacade.on_loop, BlockingFacade.direct
