@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .book_stream import BookIO, BookStream, PublicRest
+from .book_stream import BookIO, BookStream
 from .channels import (
     DEFAULT_BUFFER,
     Channel,
@@ -73,7 +73,7 @@ from .protocol import (
 )
 from .ratelimit import ConnectionLimits
 from .reconcile import OrderFates, Sending, Target, Verdict, okx_now_ms
-from .rest import SignedRest
+from .rest import PublicRest, SignedRest
 from .session import Session
 from .signing import login_args, login_timestamp
 from .tracker import (

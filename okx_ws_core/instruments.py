@@ -53,7 +53,12 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast, overload
 
 from . import endpoints
 from .connect_errors import causes, is_loopback, refused
-from .errors import ConfigurationError, InstrumentResolutionError, UnknownInstrumentError
+from .errors import (
+    ConfigurationError,
+    InstrumentResolutionError,
+    RestUnavailable,
+    UnknownInstrumentError,
+)
 from .instrument_store import (
     ABANDONED,
     ListKey,
@@ -65,7 +70,7 @@ from .instrument_store import (
     label,
     shared_store,
 )
-from .tls import verify_for
+from .rest_http import RestHttp, request_path
 
 if TYPE_CHECKING:  # httpx is imported lazily: a preset-only registry never touches it
     import httpx
@@ -224,7 +229,7 @@ class InstrumentRegistry:
         self._codes: dict[str, int] = dict(self._preset)
         self._seen = -1  # the store version the view reflects
         self._tasks: set[asyncio.Task[LoadFailed | None]] = set()  # loads this registry leads
-        self._client: httpx.AsyncClient | None = None
+        self._http: RestHttp | None = None  # made on the first load
         self._closed = False
 
     @property
@@ -398,9 +403,9 @@ class InstrumentRegistry:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
+        http, self._http = self._http, None
+        if http is not None:
+            await http.aclose()
 
     # -- the view -----------------------------------------------------------------
 
@@ -619,39 +624,26 @@ class InstrumentRegistry:
 
     async def _fetch(self, key: ListKey) -> tuple[dict[str, int], frozenset[str]]:
         """GET one list; every failure becomes LoadFailed with a readable reason."""
-        import httpx
-
         inst_type, family = key
         params = {"instType": inst_type}
         if family is not None:
             params["instFamily"] = family
-        query = "&".join(f"{name}={value}" for name, value in params.items())
-        what = f"GET {self._rest_url}{INSTRUMENTS_PATH}?{query}"
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                base_url=self._rest_url or "",
-                headers=endpoints.rest_headers(demo_trading=self._demo_trading),
-                timeout=self._timeout,
+        if self._http is None:
+            self._http = RestHttp(
+                self._rest_url or "",
+                demo_trading=self._demo_trading,
                 transport=self._transport,
-                verify=verify_for(self._rest_url or ""),
+                timeout=self._timeout,
+                explain_connect=self._cannot_connect,
             )
         try:
-            response = await self._client.get(INSTRUMENTS_PATH, params=params)
-        except httpx.TimeoutException as exc:
-            raise LoadFailed(f"{what} timed out after {self._timeout:g}s") from exc
-        except httpx.ConnectError as exc:
-            raise LoadFailed(self._cannot_connect(what, exc)) from exc
-        except httpx.HTTPError as exc:
-            raise LoadFailed(f"{what} failed: {type(exc).__name__}: {exc}") from exc
-        try:
-            body: Any = response.json()
-        except ValueError:
-            body = None
-        okx = ""
-        if isinstance(body, dict) and "code" in body:
-            okx = f"OKX code={body.get('code')} msg={str(body.get('msg', ''))[:200]!r}"
-        if response.status_code != 200:
-            raise LoadFailed(f"{what}: HTTP {response.status_code}" + (f", {okx}" if okx else ""))
+            reply = await self._http.get(INSTRUMENTS_PATH, params)
+        except RestUnavailable as exc:
+            raise LoadFailed(exc.reason) from exc.__cause__
+        what = f"GET {self._http.base_url}{request_path(INSTRUMENTS_PATH, params)}"
+        body, okx = reply.body, reply.okx_code()
+        if reply.status != 200:
+            raise LoadFailed(f"{what}: HTTP {reply.status}" + (f", {okx}" if okx else ""))
         if not isinstance(body, dict):
             raise LoadFailed(f"{what}: the response is not a JSON object")
         if str(body.get("code")) != "0":
