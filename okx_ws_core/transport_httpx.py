@@ -22,7 +22,7 @@ import wsproto.utilities
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 
 from .tls import shared_ssl_context
-from .transport import MAX_MESSAGE_BYTES, TransportClosed
+from .transport_interface import MAX_MESSAGE_BYTES, TransportClosed
 
 _NETWORK_ERRORS = (httpcore.NetworkError, anyio.ClosedResourceError, anyio.BrokenResourceError)
 
