@@ -42,14 +42,15 @@ from .errors import (
     UnknownInstrumentError,
 )
 from .events import Event
-from .options import ClientOptions
+from .options import ClientOptions, HttpTransport, RateLimitMode
 from .orderbook import BookChange, Depth, OrderBook, StaleBookError, check_book_channels
 from .protocol import ExtraFields, Operation, Resolved, prepare_args
+from .ratelimit import ConnectionLimits, RateLimit
 from .reconcile import Verdict
 from .rest import RestAuthenticationError
 from .sync_client import WebsocketClient
 from .tracker import FINAL_STATES, Fill, OrderOp, OrderTracker, OrderWaitTimeout, TrackedOrder
-from .transport import Connector, Transport
+from .transport import Connector, Transport, TransportName
 
 try:
     __version__ = _version("okx-ws")
@@ -77,11 +78,13 @@ __all__ = [
     "ConfigurationError",
     "ConnectRefused",
     "ConnectTimeout",
+    "ConnectionLimits",
     "ConnectionLost",
     "Connector",
     "Depth",
     "Event",
     "Fill",
+    "HttpTransport",
     "InstrumentResolutionError",
     "OkxApiError",
     "OkxWsError",
@@ -91,7 +94,9 @@ __all__ = [
     "OrderTracker",
     "OrderWaitTimeout",
     "ParamsValidationError",
+    "RateLimit",
     "RateLimitExceeded",
+    "RateLimitMode",
     "RequestCancelled",
     "UnexpectedReply",
     "RequestTimeout",
@@ -102,6 +107,7 @@ __all__ = [
     "SubscriptionError",
     "TrackedOrder",
     "Transport",
+    "TransportName",
     "UnknownInstrumentError",
     "UpdateCallback",
     "UpdateTimeout",

@@ -24,17 +24,19 @@ from okx_ws_core import (
     ClientOptions,
     ConfigurationError,
     ConnectionLost,
+    Connector,
     ExtraFields,
+    HttpTransport,
     OrderTracker,
+    RateLimitMode,
     RequestCancelled,
     RequestTimeout,
     TrackedOrder,
+    TransportName,
     UpdateCallback,
     Verdict,
     WebsocketClient,
 )
-from okx_ws_core.options import HttpTransport, RateLimitMode
-from okx_ws_core.transport import Connector, TransportName
 
 from . import channels, dicts, models, operations
 
