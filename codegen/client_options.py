@@ -13,17 +13,18 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from okx_ws_core.options import ClientOptions
+from okx_ws_core import ClientOptions
 
 # Names an option annotation may use, and the import that provides each.
 KNOWN_NAMES: dict[str, str] = {
     "logging": "import logging",
     "Mapping": "from collections.abc import Mapping",
     "Sequence": "from collections.abc import Sequence",
-    "TransportName": "from okx_ws_core.transport import TransportName",
-    "Connector": "from okx_ws_core.transport import Connector",
-    "RateLimitMode": "from okx_ws_core.options import RateLimitMode",
-    "HttpTransport": "from okx_ws_core.options import HttpTransport",
+    # The generated code imports only from okx_ws_core's top level (its __all__).
+    "TransportName": "from okx_ws_core import TransportName",
+    "Connector": "from okx_ws_core import Connector",
+    "RateLimitMode": "from okx_ws_core import RateLimitMode",
+    "HttpTransport": "from okx_ws_core import HttpTransport",
 }
 BUILTINS = frozenset({"str", "int", "float", "bool", "None", "tuple", "list", "dict"})
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")  # a dotted name counts by its first part

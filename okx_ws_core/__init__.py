@@ -41,14 +41,16 @@ from .errors import (
     UnknownInstrumentError,
 )
 from .events import Event
-from .options import ClientOptions
+from .lazy import LazyModule as LazyModule  # for the generated package; not in __all__
+from .options import ClientOptions, HttpTransport, RateLimitMode
 from .orderbook import BookChange, Depth, OrderBook, StaleBookError, check_book_channels
 from .protocol import ExtraFields, Operation, Resolved, prepare_args
+from .ratelimit import ConnectionLimits, RateLimit
 from .reconcile import Verdict
 from .rest import RestAuthenticationError
 from .sync_client import BlockingFacade, WebsocketClient
 from .tracker import FINAL_STATES, Fill, OrderOp, OrderTracker, OrderWaitTimeout, TrackedOrder
-from .transport import Connector, Transport
+from .transport import Connector, Transport, TransportName
 
 
 def __getattr__(name: str) -> Any:
@@ -87,11 +89,13 @@ __all__ = [
     "ConfigurationError",
     "ConnectRefused",
     "ConnectTimeout",
+    "ConnectionLimits",
     "ConnectionLost",
     "Connector",
     "Depth",
     "Event",
     "Fill",
+    "HttpTransport",
     "InstrumentResolutionError",
     "OkxApiError",
     "OkxWsError",
@@ -101,7 +105,9 @@ __all__ = [
     "OrderTracker",
     "OrderWaitTimeout",
     "ParamsValidationError",
+    "RateLimit",
     "RateLimitExceeded",
+    "RateLimitMode",
     "RequestCancelled",
     "UnexpectedReply",
     "RequestTimeout",
@@ -112,6 +118,7 @@ __all__ = [
     "SubscriptionError",
     "TrackedOrder",
     "Transport",
+    "TransportName",
     "UnknownInstrumentError",
     "UpdateCallback",
     "UpdateTimeout",

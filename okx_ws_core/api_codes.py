@@ -28,6 +28,15 @@ class CodeHint:
         return f"{self.code}: {self.meaning}; {self.action}"
 
 
+# What to check when OKX refuses the credentials: the login's and the signed REST's.
+CREDENTIALS_CHECK: Final = "Check api_key/api_secret/api_passphrase, demo_trading"
+
+
+def clock_hint(what: str) -> str:
+    """The hint of a ``what`` ("login", "request") refused for its timestamp."""
+    return f"The {what} timestamp is off: correct the clock with set_time_offset_ms()."
+
+
 HINTS: Final[dict[str, CodeHint]] = {
     hint.code: hint
     for hint in (

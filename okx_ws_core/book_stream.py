@@ -24,23 +24,20 @@ stream no longer feeds; reads raise :class:`StaleBookError` until it is valid.
 on one instrument is checked against the connection's subscriptions before
 anything is sent.
 
-:class:`PublicRest` is the unsigned twin of :class:`~okx_ws_core.rest.SignedRest`
-(same answer classes, same error classes): the runtime had no public GET helper
-that returns OKX's ``data`` (the instrument registry's is private to its cache).
+:class:`~okx_ws_core.rest.PublicRest` (the unsigned twin of
+:class:`~okx_ws_core.rest.SignedRest`) fetches the snapshots.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import urlencode
+from typing import Any, Final
 
-from . import endpoints
 from .book_resync import BookAction, FetchSnapshot, Invalidated, Resubscribe, Synced
 from .channels import DEFAULT_BUFFER, Channel, ChannelRouter, Subscribe, _Registration
 from .errors import (
@@ -60,78 +57,12 @@ from .orderbook import (
     Resync,
     check_book_channels,
 )
-from .rest import RETRY_CODES, RestAnswer
+from .rest import PublicRest
 from .stream_buffer import StreamBuffer
 from .timing import Backoff
-from .tls import verify_for
-
-if TYPE_CHECKING:  # httpx is imported lazily, as in rest.py
-    import httpx
 
 BOOKS_PATH: Final = "/api/v5/market/books"
 _MAX_PENDING: Final = 10_000  # frames remembered while resyncing (the book buffers as many)
-
-
-class PublicRest:
-    """Unsigned GETs on OKX's public REST API; one lazily created httpx client.
-
-    Outcomes as :meth:`SignedRest.get <okx_ws_core.rest.SignedRest.get>`: a
-    :class:`RestAnswer` (any ``code``) or :class:`RestUnavailable` (network,
-    timeout, HTTP 5xx/429, OKX busy, not JSON).
-    """
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        demo_trading: bool = False,
-        transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = 5.0,
-    ) -> None:
-        self.base_url = endpoints.rest_url(rest_url=base_url)
-        self._demo_trading = demo_trading
-        self._transport = transport
-        self._timeout = timeout
-        self._client: httpx.AsyncClient | None = None
-
-    async def get(self, path: str, params: Mapping[str, str]) -> RestAnswer:
-        import httpx
-
-        what = f"GET {path}?{urlencode(dict(params))}"
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                base_url=self.base_url,
-                headers=endpoints.rest_headers(demo_trading=self._demo_trading),
-                timeout=self._timeout,
-                transport=self._transport,
-                verify=verify_for(self.base_url),
-            )
-        try:
-            response = await self._client.get(path, params=dict(params))
-        except httpx.TimeoutException as exc:
-            raise RestUnavailable(f"{what} timed out after {self._timeout:g}s") from exc
-        except httpx.HTTPError as exc:
-            raise RestUnavailable(f"{what} failed: {type(exc).__name__}: {exc}") from exc
-        try:
-            body: Any = response.json()
-        except ValueError:
-            body = None
-        status = response.status_code
-        if not isinstance(body, dict):
-            raise RestUnavailable(
-                f"{what}: HTTP {status}, the answer is not a JSON object",
-                retryable=status >= 500 or status == 429,
-            )
-        code, msg = str(body.get("code", "")), str(body.get("msg", ""))[:200]
-        if code in RETRY_CODES or status == 429 or status >= 500:
-            raise RestUnavailable(f"{what}: HTTP {status} code={code} msg={msg!r}")
-        data = body.get("data")
-        return RestAnswer(status, code, msg, data if isinstance(data, list) else [], what)
-
-    async def aclose(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
 
 
 @dataclass(frozen=True, slots=True)

@@ -169,7 +169,17 @@ def _key(arg: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 class ChannelRouter:
     """Types pushes and hands them to the streams subscribed to them (on the loop thread)."""
 
-    def __init__(self, logger: logging.Logger) -> None:
+    def __init__(
+        self,
+        logger: logging.Logger,
+        *,
+        forget: Callable[[str, dict[str, Any]], None] | None = None,
+        subscribed: Callable[[str], list[dict[str, Any]]] = lambda connection: [],
+    ) -> None:
+        """``forget(connection, arg)`` is called when a subscribe failed and nothing uses
+        the argument (the client drops it, so a reconnect does not restore it);
+        ``subscribed(connection)`` lists every argument subscribed on a connection, by
+        any means (raw subscribe too)."""
         self._logger = logger
         self._sinks: dict[tuple[str, str], list[_Sink]] = {}  # (connection, channel) -> sinks
         self._known: dict[tuple[str, str], Channel[Any, Any]] = {}
@@ -179,11 +189,8 @@ class ChannelRouter:
         )
         self._warned: set[tuple[str, str]] = set()
         self.closed = False
-        # Called with (connection, arg) when a subscribe failed and nothing uses the
-        # argument: the client forgets it so a reconnect does not restore it.
-        self.forget: Callable[[str, dict[str, Any]], None] | None = None
-        # Every argument subscribed on a connection, by any means (raw subscribe too).
-        self.subscribed: Callable[[str], list[dict[str, Any]]] = lambda connection: []
+        self.forget = forget
+        self.subscribed = subscribed
 
     # -- registration -----------------------------------------------------------
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .book_stream import BookIO, BookStream, PublicRest
+from .book_stream import BookIO, BookStream
 from .channels import (
     DEFAULT_BUFFER,
     Channel,
@@ -72,7 +72,7 @@ from .protocol import (
 )
 from .ratelimit import ConnectionLimits
 from .reconcile import Sending, StampTrackReconciler, Target, Verdict, okx_now_ms
-from .rest import SignedRest
+from .rest import PublicRest, SignedRest
 from .session import Session
 from .signing import login_args, login_timestamp
 from .tracker import (
@@ -98,6 +98,29 @@ I = TypeVar("I", bound="BaseModel")  # noqa: E741 - a channel's item model
 _STALE_CODE_SCODES = frozenset({"50014", "51001"})
 
 
+def _credentials(
+    api_key: str | None, api_secret: str | None, api_passphrase: str | None
+) -> tuple[str, str, str] | None:
+    """The three credentials, or ``None`` for a public-only client; never one or two."""
+    given = [v is not None for v in (api_key, api_secret, api_passphrase)]
+    if any(given) and not all(given):
+        raise ConfigurationError("api_key, api_secret and api_passphrase must be given together")
+    return (str(api_key), str(api_secret), str(api_passphrase)) if all(given) else None
+
+
+def _registry(opts: ClientOptions, logger: logging.Logger) -> InstrumentRegistry:
+    """The client's instIdCode registry: its REST host, demo flag and preset codes."""
+    return InstrumentRegistry(
+        opts.rest_base(),
+        demo_trading=opts.demo_trading,
+        preset=opts.instruments,
+        transport=opts.rest_transport,
+        logger=logger,
+        shared=opts.share_limits,
+        origin=opts.rest_origin(),
+    )
+
+
 class AsyncWebsocketClient:
     """asyncio client for OKX's ``public``, ``private`` and ``business`` WebSockets.
 
@@ -121,15 +144,9 @@ class AsyncWebsocketClient:
         ``connection_limits`` are OKX's limits on connecting (the generated clients
         pass the spec's); without them connects and subscriptions are not paced.
         """
-        given = [v is not None for v in (api_key, api_secret, api_passphrase)]
-        if any(given) and not all(given):
-            raise ConfigurationError(
-                "api_key, api_secret and api_passphrase must be given together"
-            )
+        credentials = _credentials(api_key, api_secret, api_passphrase)
         self.options = opts = ClientOptions.build(options, overrides)
-        self._credentials = (
-            (str(api_key), str(api_secret), str(api_passphrase)) if all(given) else None
-        )
+        self._credentials = credentials
         self.logger = opts.logger or DEFAULT_LOGGER
         self.time_offset_ms = 0
         self.closed = False
@@ -143,21 +160,15 @@ class AsyncWebsocketClient:
         self._instrument_channels: tuple[Channel[Any, Any], ...] = ()
         self._following_instruments = False
         self._update_streams: UpdateRegistry = weakref.WeakSet()
-        self.instruments = InstrumentRegistry(
-            opts.rest_base(),
-            demo_trading=opts.demo_trading,
-            preset=opts.instruments,
-            transport=opts.rest_transport,
-            logger=self.logger,
-            shared=opts.share_limits,
-            origin=opts.rest_origin(),
-        )
+        self.instruments = _registry(opts, self.logger)
         # OKX counts connects per IP: clients of one host share one gate unless opted out.
         gate = shared_connect_gate(opts.url("public")) if opts.share_limits else None
         self._pacer = Pacer(opts.rate_limit, connection_limits, gate)
-        self._channels = ChannelRouter(self.logger)
-        self._channels.forget = self._forget_subscription
-        self._channels.subscribed = lambda key: self._connections[key].subscriptions
+        self._channels = ChannelRouter(
+            self.logger,
+            forget=self._forget_subscription,
+            subscribed=lambda key: self._connections[key].subscriptions,
+        )
         self._fates = StampTrackReconciler(
             stamp_exp_time=opts.stamp_exp_time,
             okx_now_ms=okx_now_ms(self.get_time_offset_ms),
@@ -166,8 +177,12 @@ class AsyncWebsocketClient:
         )
         self._clock_synced: asyncio.Future[int] | None = None
         self._public_rest: PublicRest | None = None  # order book snapshots, made on first use
+        self._connections = self._make_connections(opts)
+
+    def _make_connections(self, opts: ClientOptions) -> dict[str, Connection]:
+        """One :class:`Connection` per OKX endpoint, none open yet (they connect lazily)."""
         connector = connector_for(opts.transport)
-        self._connections: dict[str, Connection] = {
+        return {
             key: Connection(
                 key,
                 opts,

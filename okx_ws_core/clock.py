@@ -7,12 +7,10 @@ is what ``set_time_offset_ms`` applies to every later login.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from .endpoints import rest_headers
-from .errors import ClockSyncError
-from .tls import verify_for
+from .errors import ClockSyncError, RestUnavailable
+from .rest_http import RestHttp
 
 TIME_PATH = "/api/v5/public/time"
 
@@ -21,29 +19,19 @@ async def server_offset_ms(
     rest_url: str, *, demo_trading: bool = False, transport: Any = None, timeout: float = 5.0
 ) -> int:
     """Milliseconds to add to the local clock to read OKX's (server minus local)."""
-    import httpx
-
-    what = f"GET {rest_url}{TIME_PATH}"
+    http = RestHttp(rest_url, demo_trading=demo_trading, transport=transport, timeout=timeout)
+    what = f"GET {http.base_url}{TIME_PATH}"
     try:
-        async with httpx.AsyncClient(
-            base_url=rest_url,
-            headers=rest_headers(demo_trading=demo_trading),
-            timeout=timeout,
-            transport=transport,
-            verify=verify_for(rest_url),
-        ) as http:
-            sent = time.time()
-            response = await http.get(TIME_PATH)
-            received = time.time()
-    except httpx.HTTPError as exc:
-        raise ClockSyncError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
+        reply = await http.get(TIME_PATH)
+    except RestUnavailable as exc:
+        raise ClockSyncError(exc.reason) from exc.__cause__
+    finally:
+        await http.aclose()
+    status, body = reply.status, reply.body
     try:  # the status first: an error page (503...) is not "something else than the time"
-        body = response.json()
-        if response.status_code != 200 or str(body.get("code")) != "0":
-            raise ClockSyncError(f"{what} answered HTTP {response.status_code}: {body!r:.200}")
+        if status != 200 or str(body.get("code")) != "0":
+            raise ClockSyncError(f"{what} answered HTTP {status}: {body!r:.200}")
         server_ms = int(body["data"][0]["ts"])
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-        raise ClockSyncError(
-            f"{what} answered HTTP {response.status_code}, not OKX's time: {exc!r}"
-        ) from exc
-    return round(server_ms - (sent + received) * 500)
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+        raise ClockSyncError(f"{what} answered HTTP {status}, not OKX's time: {exc!r}") from exc
+    return round(server_ms - (reply.sent + reply.received) * 500)

@@ -51,11 +51,11 @@ from .options import ClientOptions
 from .pacing import Pacer
 from .protocol import NOTICE_RECONNECT_CODE, Inbound, Notice, encode_op
 from .session import Session
+from .signing import LOGIN_CLOCK_CODES as _CLOCK_CODES
 from .timing import Backoff, Heartbeat
 from .transport import Connector, TransportClosed
 
 _RETIRE_POLL_S = 0.01
-_CLOCK_CODES = ("60004", "60006")  # login refused for its timestamp
 # Detail of the ``exception`` event of each login refused on a reconnect (the streams'
 # subscriptions are paused until one succeeds); the event's error is the AuthenticationError.
 RELOGIN_REFUSED = "login refused on reconnect"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from .tracker import TrackedOrder
 
-from .api_codes import CodeHint, hint_for
+from .api_codes import CREDENTIALS_CHECK, CodeHint, clock_hint, hint_for
 
 
 class OkxWsError(Exception):
@@ -294,10 +294,10 @@ REST_AUTH_CODES: Final[dict[str, str]] = {
 }
 REST_CLOCK_CODES: Final = frozenset({"50102", "50112"})
 _REST_HINT_KEY = (
-    "Check api_key/api_secret/api_passphrase, demo_trading (a demo key fails on live and the"
-    " reverse), market, and that the key may read trades."
+    f"{CREDENTIALS_CHECK} (a demo key fails on live and the reverse), market, and that the key"
+    " may read trades."
 )
-_REST_HINT_CLOCK = "The request timestamp is off: correct the clock with set_time_offset_ms()."
+_REST_HINT_CLOCK = clock_hint("request")
 
 
 class RestAuthenticationError(AuthenticationError):

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 HANDLER_DRAIN_TIMEOUT: Final = 5.0  # seconds close() waits for async handlers to finish
 
@@ -28,26 +28,14 @@ EventName = Literal[
     "exception",
     "close",
 ]
-EVENT_NAMES: Final[frozenset[str]] = frozenset(
-    (
-        "open",
-        "reconnect",
-        "reconnected",
-        "authenticated",
-        "response",
-        "late_reply",
-        "update",
-        "exception",
-        "close",
-    )
-)
+EVENT_NAMES: Final[frozenset[str]] = frozenset(get_args(EventName))
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
     """One event.  ``message`` is OKX's frame where there is one."""
 
-    name: str
+    name: EventName
     connection: str
     message: dict[str, Any] | None = None
     error: BaseException | None = None

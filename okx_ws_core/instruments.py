@@ -46,14 +46,19 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast, overload
 
 from . import endpoints
 from .connect_errors import causes, is_loopback, refused
-from .errors import ConfigurationError, InstrumentResolutionError, UnknownInstrumentError
+from .errors import (
+    ConfigurationError,
+    InstrumentResolutionError,
+    RestUnavailable,
+    UnknownInstrumentError,
+)
+from .inst_ids import ANY_INST_TYPE, INST_TYPES, SPOT_SHAPED_INST_TYPE, inst_type_of
 from .instrument_store import (
     ABANDONED,
     ListKey,
@@ -65,7 +70,7 @@ from .instrument_store import (
     label,
     shared_store,
 )
-from .tls import verify_for
+from .rest_http import RestHttp, request_path
 
 if TYPE_CHECKING:  # httpx is imported lazily: a preset-only registry never touches it
     import httpx
@@ -79,65 +84,12 @@ __all__ = [
 ]
 
 INSTRUMENTS_PATH: Final = "/api/v5/public/instruments"
-INST_TYPES: Final[tuple[str, ...]] = ("SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION")
-
-# Uncertain: a spot pair (BTC-USDT) is listed under SPOT and, if marginable,
-# under MARGIN with the same instId.  We assume both lists carry the same
-# instIdCode, so every spot-shaped instId is looked up (and loaded) under this
-# one type.  If OKX gives MARGIN its own codes, this is the place to change:
-# set it to "MARGIN" to serve margin trading only, or key the cache by
-# (instType, instId) and let callers say which type they trade.
-SPOT_SHAPED_INST_TYPE: Final = "SPOT"
-
-# For UnknownInstrumentError on an instId that has none of OKX's shapes.
-_ANY_INST_TYPE: Final = "SPOT, SWAP, FUTURES or OPTION"
-_SHAPES: Final = (
-    "BASE-QUOTE (spot), BASE-QUOTE-SWAP, BASE-QUOTE-YYMMDD (futures)"
-    " or BASE-QUOTE-YYMMDD-STRIKE-C|P (options)"
-)
-_PAIR: Final = r"([A-Z0-9_]+-[A-Z0-9_]+)"  # "_" for families such as BTC-USD_UM
-_OPTION_RE: Final = re.compile(_PAIR + r"-\d{6}-\d+(?:\.\d+)?-[CP]")
-_SWAP_RE: Final = re.compile(_PAIR + r"-SWAP")
-_FUTURES_RE: Final = re.compile(_PAIR + r"-\d{6}")
-_SPOT_RE: Final = re.compile(_PAIR)
-
 _T = TypeVar("_T")
 # Times a waiter takes over a load abandoned under it before giving up.
 _TAKEOVERS: Final = 3
 # Seconds beyond its HTTP timeout a load started on another loop may take before a
 # waiter assumes that loop is gone (e.g. stopped with the load pending) and loads itself.
 _STALL_GRACE_S: Final = 1.0
-
-
-def inst_type_of(inst_id: str) -> tuple[str, str | None]:
-    """Return the (instType, instFamily) whose REST list holds ``inst_id``.
-
-    Read from the instId's shape, so a cold lookup loads one list, not five:
-    ``BTC-USDT`` -> SPOT (see :data:`SPOT_SHAPED_INST_TYPE`), ``BTC-USDT-SWAP``
-    -> SWAP, ``BTC-USD-251226`` -> FUTURES, ``BTC-USD-251226-60000-C`` ->
-    (OPTION, ``BTC-USD``).  The family is given for OPTION only, the one type
-    whose list OKX serves per family.  Raises UnknownInstrumentError otherwise.
-    """
-    if isinstance(inst_id, str):
-        match = _OPTION_RE.fullmatch(inst_id)
-        if match is not None:
-            return "OPTION", match.group(1)
-        if _SWAP_RE.fullmatch(inst_id):
-            return "SWAP", None
-        if _FUTURES_RE.fullmatch(inst_id):
-            return "FUTURES", None
-        if _SPOT_RE.fullmatch(inst_id):
-            return SPOT_SHAPED_INST_TYPE, None
-    hint = (
-        " (OKX instIds are upper case)"
-        if isinstance(inst_id, str) and inst_id != inst_id.upper()
-        else ""
-    )
-    raise UnknownInstrumentError(
-        str(inst_id),
-        inst_type=_ANY_INST_TYPE,
-        detail=f"{inst_id!r} is not shaped like an OKX instId{hint}: expected {_SHAPES}",
-    )
 
 
 def _as_code(value: object) -> int | None:
@@ -224,7 +176,7 @@ class InstrumentRegistry:
         self._codes: dict[str, int] = dict(self._preset)
         self._seen = -1  # the store version the view reflects
         self._tasks: set[asyncio.Task[LoadFailed | None]] = set()  # loads this registry leads
-        self._client: httpx.AsyncClient | None = None
+        self._http: RestHttp | None = None  # made on the first load
         self._closed = False
 
     @property
@@ -374,7 +326,7 @@ class InstrumentRegistry:
                 if not isinstance(inst_id, str):
                     raise UnknownInstrumentError(
                         repr(inst_id),
-                        inst_type=_ANY_INST_TYPE,
+                        inst_type=ANY_INST_TYPE,
                         detail=f"{source} must be a string, got {type(inst_id).__name__}",
                     )
                 code = codes.get(inst_id)
@@ -398,9 +350,9 @@ class InstrumentRegistry:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
+        http, self._http = self._http, None
+        if http is not None:
+            await http.aclose()
 
     # -- the view -----------------------------------------------------------------
 
@@ -619,39 +571,26 @@ class InstrumentRegistry:
 
     async def _fetch(self, key: ListKey) -> tuple[dict[str, int], frozenset[str]]:
         """GET one list; every failure becomes LoadFailed with a readable reason."""
-        import httpx
-
         inst_type, family = key
         params = {"instType": inst_type}
         if family is not None:
             params["instFamily"] = family
-        query = "&".join(f"{name}={value}" for name, value in params.items())
-        what = f"GET {self._rest_url}{INSTRUMENTS_PATH}?{query}"
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                base_url=self._rest_url or "",
-                headers=endpoints.rest_headers(demo_trading=self._demo_trading),
-                timeout=self._timeout,
+        if self._http is None:
+            self._http = RestHttp(
+                self._rest_url or "",
+                demo_trading=self._demo_trading,
                 transport=self._transport,
-                verify=verify_for(self._rest_url or ""),
+                timeout=self._timeout,
+                explain_connect=self._cannot_connect,
             )
         try:
-            response = await self._client.get(INSTRUMENTS_PATH, params=params)
-        except httpx.TimeoutException as exc:
-            raise LoadFailed(f"{what} timed out after {self._timeout:g}s") from exc
-        except httpx.ConnectError as exc:
-            raise LoadFailed(self._cannot_connect(what, exc)) from exc
-        except httpx.HTTPError as exc:
-            raise LoadFailed(f"{what} failed: {type(exc).__name__}: {exc}") from exc
-        try:
-            body: Any = response.json()
-        except ValueError:
-            body = None
-        okx = ""
-        if isinstance(body, dict) and "code" in body:
-            okx = f"OKX code={body.get('code')} msg={str(body.get('msg', ''))[:200]!r}"
-        if response.status_code != 200:
-            raise LoadFailed(f"{what}: HTTP {response.status_code}" + (f", {okx}" if okx else ""))
+            reply = await self._http.get(INSTRUMENTS_PATH, params)
+        except RestUnavailable as exc:
+            raise LoadFailed(exc.reason) from exc.__cause__
+        what = f"GET {self._http.base_url}{request_path(INSTRUMENTS_PATH, params)}"
+        body, okx = reply.body, reply.okx_code()
+        if reply.status != 200:
+            raise LoadFailed(f"{what}: HTTP {reply.status}" + (f", {okx}" if okx else ""))
         if not isinstance(body, dict):
             raise LoadFailed(f"{what}: the response is not a JSON object")
         if str(body.get("code")) != "0":

@@ -3,8 +3,9 @@
 A link reads, writes and reports: every inbound text frame goes to
 ``on_frame``, and its death (once, with a reason) to ``on_closed``.  It knows
 nothing of requests, logins or reconnects; its owner decides what a frame
-means and what happens after a death.  The transport is opened and closed
-inside the link's own task, as httpx-ws requires.
+means and what happens after a death.  The transport is opened, and its
+context left, inside the link's own task, as httpx-ws requires; ``aclose()``
+sends the polite close from the caller's task, then waits for that task.
 """
 
 from __future__ import annotations

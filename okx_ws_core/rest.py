@@ -1,4 +1,4 @@
-"""Signed GET requests on OKX's private REST API (what ``reconcile()`` asks OKX).
+"""GETs on OKX's REST API: signed (what ``reconcile()`` asks OKX) and public (book snapshots).
 
 OKX's REST signing: ``OK-ACCESS-SIGN`` = Base64(HMAC-SHA256(secret,
 timestamp + method + requestPath + body)), where ``requestPath`` includes the
@@ -16,51 +16,21 @@ signature or timestamp: retrying cannot help) or :class:`RestUnavailable`
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING, Final
 
 from . import endpoints
 from .errors import REST_AUTH_CODES, REST_CLOCK_CODES, RestAuthenticationError, RestUnavailable
-from .tls import verify_for
+from .rest_http import RETRY_CODES, RestAnswer, RestHttp, okx_answer, request_path
+from .signing import rest_sign, rest_timestamp
 
-if TYPE_CHECKING:  # httpx is imported lazily, as in instruments.py
+if TYPE_CHECKING:
     import httpx
 
-# Answers that say "not now": rate limit, busy, unavailable, endpoint timeout.
-RETRY_CODES: Final = frozenset({"50001", "50004", "50011", "50013"})
 # The tables live in errors.py, beside the error whose message reads them.
 AUTH_CODES: Final = REST_AUTH_CODES
 CLOCK_CODES: Final = REST_CLOCK_CODES
-
-
-@dataclass(frozen=True, slots=True)
-class RestAnswer:
-    """OKX's JSON answer: ``code`` ("0" on success), ``msg`` and ``data``."""
-
-    status: int
-    code: str
-    msg: str
-    data: list[Any]
-    request: str  # "GET /api/v5/...?..." for messages
-
-
-def rest_timestamp(now: float) -> str:
-    """``2020-12-08T09:08:57.715Z``: ISO 8601 UTC with milliseconds, as OKX wants."""
-    moment = datetime.fromtimestamp(now, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def rest_sign(secret: str, timestamp: str, method: str, request_path: str, body: str = "") -> str:
-    """Base64(HMAC-SHA256(secret, timestamp + METHOD + requestPath + body))."""
-    message = f"{timestamp}{method.upper()}{request_path}{body}".encode()
-    return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
 
 
 def signed_headers(
@@ -83,6 +53,34 @@ def signed_headers(
     }
 
 
+class PublicRest:
+    """Unsigned GETs on OKX's public REST API (the order book's snapshots).
+
+    Outcomes as :meth:`SignedRest.get`, less the authentication error: a
+    :class:`RestAnswer` (any ``code``) or :class:`RestUnavailable` (network,
+    timeout, HTTP 5xx/429, OKX busy, not JSON).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        demo_trading: bool = False,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 5.0,
+    ) -> None:
+        self._http = RestHttp(
+            base_url, demo_trading=demo_trading, transport=transport, timeout=timeout
+        )
+        self.base_url = self._http.base_url
+
+    async def get(self, path: str, params: Mapping[str, str]) -> RestAnswer:
+        return okx_answer(await self._http.get(path, params))
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
 class SignedRest:
     """Signed GETs on one REST host with one key; one lazily created httpx client.
 
@@ -102,14 +100,14 @@ class SignedRest:
         offset_ms: Callable[[], int] = lambda: 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.base_url = endpoints.rest_url(rest_url=base_url)
+        self._http = RestHttp(
+            base_url, demo_trading=demo_trading, transport=transport, timeout=timeout
+        )
+        self.base_url = self._http.base_url
         self._credentials = credentials
         self._demo_trading = demo_trading
-        self._transport = transport
-        self._timeout = timeout
         self._offset_ms = offset_ms
         self._clock = clock
-        self._client: httpx.AsyncClient | None = None
 
     def __repr__(self) -> str:
         return f"<SignedRest {self.base_url} demo={self._demo_trading}>"  # never the secrets
@@ -120,53 +118,24 @@ class SignedRest:
         Raises :class:`RestAuthenticationError` when OKX refuses the credentials
         and :class:`RestUnavailable` when no usable answer came.
         """
-        import httpx
-
-        request_path = f"{path}?{urlencode(dict(params))}" if params else path
-        what = f"GET {request_path}"
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                base_url=self.base_url,
-                timeout=self._timeout,
-                transport=self._transport,
-                verify=verify_for(self.base_url),
-            )
         timestamp = rest_timestamp(self._clock() + self._offset_ms() / 1000.0)
         headers = signed_headers(
-            self._credentials, timestamp, "GET", request_path, demo_trading=self._demo_trading
+            self._credentials,
+            timestamp,
+            "GET",
+            request_path(path, params),
+            demo_trading=self._demo_trading,
         )
-        try:
-            response = await self._client.get(request_path, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise RestUnavailable(f"{what} timed out after {self._timeout:g}s") from exc
-        except httpx.HTTPError as exc:
-            raise RestUnavailable(f"{what} failed: {type(exc).__name__}: {exc}") from exc
-        try:
-            body: Any = response.json()
-        except ValueError:
-            body = None
-        status = response.status_code
-        if not isinstance(body, dict):
-            raise RestUnavailable(
-                f"{what}: HTTP {status}, the answer is not a JSON object",
-                retryable=status >= 500 or status == 429,
-            )
-        code, msg = str(body.get("code", "")), str(body.get("msg", ""))[:200]
-        if code in AUTH_CODES or (status == 401 and code not in RETRY_CODES):
-            raise RestAuthenticationError(code or "?", msg, request=what, status=status)
-        if code in RETRY_CODES or status == 429 or status >= 500:
-            raise RestUnavailable(f"{what}: HTTP {status} code={code} msg={msg!r}")
-        data = body.get("data")
-        return RestAnswer(status, code, msg, data if isinstance(data, list) else [], what)
+        return okx_answer(await self._http.get(path, params, headers=headers), signed=True)
 
     async def aclose(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
+        await self._http.aclose()
 
 
 __all__ = [
     "AUTH_CODES",
+    "RETRY_CODES",
+    "PublicRest",
     "RestAnswer",
     "RestAuthenticationError",
     "RestUnavailable",

@@ -20,6 +20,7 @@ import collections
 from collections.abc import Callable
 from typing import Any
 
+from .api_codes import CREDENTIALS_CHECK, clock_hint
 from .errors import AuthenticationError, ConnectionLost, RequestTimeout, SubscriptionError
 from .late import LATE_REPLY_TTL_S, MAX_EXPIRED, LateReply, Orphan, Recent
 from .link import Link, LinkFailed
@@ -35,13 +36,13 @@ from .protocol import (
 )
 from .protocol import parse_frame as _parse
 from .ratelimit import RateLimiter
+from .signing import LOGIN_CLOCK_CODES
 from .transport import TransportClosed
 
 _MARKET_HINT = (
-    "Check api_key/api_secret/api_passphrase, demo_trading, and that `market` matches the"
-    " key's region (an EEA or US key fails on global hosts with 60032)."
+    f"{CREDENTIALS_CHECK}, and that `market` matches the key's region (an EEA or US key fails"
+    " on global hosts with 60032)."
 )
-_CLOCK_CODES = ("60004", "60006")
 _CREDENTIAL_CODES = ("60005", "60007", "60009", "60024", "60032")
 
 EventSink = Callable[[Inbound, bool], None]  # (event, consumed by a waiter)
@@ -252,8 +253,8 @@ class Session:
         """An ``error`` event answers the login in progress, else the oldest subscription."""
         if self._login is not None and not self._login.done():
             hint = _MARKET_HINT if event.code in _CREDENTIAL_CODES else ""
-            if event.code in _CLOCK_CODES:
-                hint = "The login timestamp is off: correct the clock with set_time_offset_ms()."
+            if event.code in LOGIN_CLOCK_CODES:
+                hint = clock_hint("login")
             self._login.set_exception(
                 AuthenticationError(event.code, event.msg, connection=self.connection, hint=hint)
             )

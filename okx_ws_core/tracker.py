@@ -368,25 +368,10 @@ class OrderTracker:
             order = replace(order, ord_id=ord_id)
             self._by_ord[ord_id] = entry
         fills = order.fills
-        trade_id, fill_sz, fill_px = (
-            _str(item, "tradeId"),
-            _dec(item.get("fillSz")),
-            _dec(item.get("fillPx")),
-        )
-        if trade_id and fill_sz and fill_px is not None and trade_id not in entry.trade_ids:
-            entry.trade_ids.add(trade_id)
-            fills = (
-                *fills,
-                Fill(
-                    trade_id,
-                    fill_px,
-                    fill_sz,
-                    _dec(item.get("fillFee")),
-                    _str(item, "fillFeeCcy"),
-                    _str(item, "execType"),
-                    _int(item.get("fillTime")) or _int(item.get("uTime")),
-                ),
-            )
+        fill = _fill_of(item)
+        if fill is not None and fill.trade_id not in entry.trade_ids:
+            entry.trade_ids.add(fill.trade_id)
+            fills = (*fills, fill)
         updated = _int(item.get("uTime"))
         newer = updated >= order.updated_ms
         acc = _dec(item.get("accFillSz"))
@@ -398,17 +383,7 @@ class OrderTracker:
         new_state = order.state
         if state and _advances(order.state, state, newer):
             new_state = state
-        details: dict[str, Any] = {}
-        if newer:
-            details = {
-                "inst_id": _str(item, "instId") or _str(item, "sprdId") or order.inst_id,
-                "side": _str(item, "side") or order.side,
-                "ord_type": _str(item, "ordType") or order.ord_type,
-                "px": _str(item, "px") if "px" in item else order.px,
-                "sz": _str(item, "sz") or order.sz,
-                "updated_ms": updated,
-                "data": dict(item),
-            }
+        details = _newer_fields(item, order, updated) if newer else {}
         code = _str(item, "code")
         if code not in ("", "0"):
             details.update(code=code, msg=_str(item, "msg"))
@@ -475,6 +450,39 @@ def _accepted_state(ord_type: str) -> str:
     """The state OKX's acceptance gives a place item: ``live``, or ``accepted`` for an
     order OKX pushes live only once it rests."""
     return ACCEPTED if ord_type in RESTS_LATER else LIVE
+
+
+def _fill_of(item: Mapping[str, Any]) -> Fill | None:
+    """The fill an order push reports (``tradeId``, ``fillSz``, ``fillPx``), if any."""
+    trade_id, fill_sz, fill_px = (
+        _str(item, "tradeId"),
+        _dec(item.get("fillSz")),
+        _dec(item.get("fillPx")),
+    )
+    if not (trade_id and fill_sz and fill_px is not None):
+        return None
+    return Fill(
+        trade_id,
+        fill_px,
+        fill_sz,
+        _dec(item.get("fillFee")),
+        _str(item, "fillFeeCcy"),
+        _str(item, "execType"),
+        _int(item.get("fillTime")) or _int(item.get("uTime")),
+    )
+
+
+def _newer_fields(item: Mapping[str, Any], order: TrackedOrder, updated: int) -> dict[str, Any]:
+    """What a push at least as new as ``order`` says of its instrument, side, price and size."""
+    return {
+        "inst_id": _str(item, "instId") or _str(item, "sprdId") or order.inst_id,
+        "side": _str(item, "side") or order.side,
+        "ord_type": _str(item, "ordType") or order.ord_type,
+        "px": _str(item, "px") if "px" in item else order.px,
+        "sz": _str(item, "sz") or order.sz,
+        "updated_ms": updated,
+        "data": dict(item),
+    }
 
 
 def _advances(current: str, state: str, newer: bool) -> bool:

@@ -1,4 +1,4 @@
-"""The httpx-ws backend (the default transport).
+"""The httpx-ws backend (``transport="httpx_ws"``; the default is websockets).
 
 httpx does the HTTP upgrade; after that a link reads and writes the session's
 network stream itself (see :class:`_LeanSession`).  Writes issued while one
@@ -22,7 +22,7 @@ import wsproto.utilities
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 
 from .tls import shared_ssl_context
-from .transport import MAX_MESSAGE_BYTES, TransportClosed
+from .transport_interface import MAX_MESSAGE_BYTES, TransportClosed
 
 _NETWORK_ERRORS = (httpcore.NetworkError, anyio.ClosedResourceError, anyio.BrokenResourceError)
 
@@ -32,7 +32,7 @@ class _LeanSession(AsyncWebSocketSession):
 
     httpx-ws reads in a task of its own and hands every message over through
     an anyio memory stream, with a cancel scope per call: on loopback that
-    costs more than the socket itself (../shared/perf-notes.md).  A link
+    costs more than the socket itself (``make bench`` shows it).  A link
     already owns one reader task, so :class:`_HttpxWs` reads the session's
     network stream and feeds its wsproto connection directly.  This uses the
     documented ``session_class`` hook and the public ``stream`` and

@@ -10,7 +10,7 @@ from typing import Any
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from .transport import CLOSE_TIMEOUT_S, MAX_MESSAGE_BYTES, TransportClosed
+from .transport_interface import CLOSE_TIMEOUT_S, MAX_MESSAGE_BYTES, TransportClosed
 
 
 class _Websockets:

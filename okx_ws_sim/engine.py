@@ -35,25 +35,13 @@ from typing import Any, Final
 from . import codes, views
 from .auth import Account
 from .instruments import RETIRED_CODES, Instrument, default_instruments
+from .rules import ORD_TYPES
 from .views import fmt, usd_price
 
 ZERO: Final = Decimal(0)
 
 SPOT_TD_MODES: Final = frozenset({"cash", "spot_isolated", "cross", "isolated"})
 DERIV_TD_MODES: Final = frozenset({"cross", "isolated"})
-ORD_TYPES: Final = frozenset(
-    {
-        "market",
-        "limit",
-        "post_only",
-        "fok",
-        "ioc",
-        "optimal_limit_ioc",
-        "mmp",
-        "mmp_and_post_only",
-        "rpi",
-    }
-)
 SPRD_ORD_TYPES: Final = frozenset({"market", "limit", "post_only", "ioc"})
 # ordTypes that must carry px.
 PRICED: Final = frozenset({"limit", "post_only", "fok", "ioc", "mmp", "mmp_and_post_only", "rpi"})
@@ -575,24 +563,27 @@ class Engine:
         self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]
     ) -> dict[str, Any]:
         inst_id = self.resolve(item).inst_id
-        order = self._lookup(acct, item, inst_id, codes.CANCEL_FAILED)
-        if not order.is_live:
-            raise ItemError(
-                codes.CANCEL_FAILED,
-                "Cancellation failed as the order has been filled, canceled or does not exist.",
-            )
-        self._finish(acct, order, "canceled", now_ms)
-        order.cancel_source = codes.CANCEL_SOURCE_USER
-        changed.append(order)
-        return {"ordId": order.ord_id, "clOrdId": order.cl_ord_id, "sCode": codes.OK, "sMsg": ""}
+        return self._cancel(acct, item, inst_id, now_ms, changed, codes.CANCEL_FAILED)
 
     def cancel_spread(
         self, acct: AccountState, item: dict[str, Any], now_ms: int, changed: list[Order]
     ) -> dict[str, Any]:
-        order = self._lookup(acct, item, None, codes.SPRD_CANCEL_FAILED)
+        return self._cancel(acct, item, None, now_ms, changed, codes.SPRD_CANCEL_FAILED)
+
+    def _cancel(
+        self,
+        acct: AccountState,
+        item: dict[str, Any],
+        inst_id: str | None,
+        now_ms: int,
+        changed: list[Order],
+        fail_code: str,
+    ) -> dict[str, Any]:
+        """Cancel one live order (``inst_id`` None: a spread order, looked up by id only)."""
+        order = self._lookup(acct, item, inst_id, fail_code)
         if not order.is_live:
             raise ItemError(
-                codes.SPRD_CANCEL_FAILED,
+                fail_code,
                 "Cancellation failed as the order has been filled, canceled or does not exist.",
             )
         self._finish(acct, order, "canceled", now_ms)

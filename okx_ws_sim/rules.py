@@ -90,11 +90,9 @@ _IDS = {"ordId": _S, "clOrdId": Field(CL_ORD_ID)}
 # The simulator has no price limit, so both behave alike.
 _PX_AMEND_TYPE = _enum("0", "1")
 
-ORDER: Final[Mapping[str, Field]] = {
-    **_INST,
-    "tdMode": _enum("cash", "cross", "isolated", "spot_isolated"),
-    "side": _enum("buy", "sell"),
-    "ordType": _enum(
+# The ordTypes of place-order (the engine reads the same set).
+ORD_TYPES: Final = frozenset(
+    {
         "market",
         "limit",
         "post_only",
@@ -104,7 +102,14 @@ ORDER: Final[Mapping[str, Field]] = {
         "mmp",
         "mmp_and_post_only",
         "rpi",  # was "elp" (retired 2026-10-31)
-    ),
+    }
+)
+
+ORDER: Final[Mapping[str, Field]] = {
+    **_INST,
+    "tdMode": _enum("cash", "cross", "isolated", "spot_isolated"),
+    "side": _enum("buy", "sell"),
+    "ordType": Field(ENUM, ORD_TYPES),
     "sz": _D,
     "px": _D,
     "ccy": _S,

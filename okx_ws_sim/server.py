@@ -52,6 +52,11 @@ from .ws_api import WsApi
 class Simulator:
     """An OKX-compatible WebSocket server on loopback.  See the package docstring."""
 
+    sessions: Sessions
+    ws_api: WsApi
+    transport: Transport
+    rest: RestFront
+
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -101,6 +106,25 @@ class Simulator:
             history=market_history,
         )
         self.market.on_engine()
+        self._build_fronts(
+            timestamp_window=timestamp_window,
+            channel_conn_count=channel_conn_count,
+            legacy_inst_id=legacy_inst_id,
+            track_request_ids=track_request_ids,
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def _build_fronts(
+        self,
+        *,
+        timestamp_window: float,
+        channel_conn_count: bool,
+        legacy_inst_id: bool,
+        track_request_ids: bool,
+    ) -> None:
+        """What faces the clients, over the state: sessions, WebSocket API, transport, REST."""
         self.sessions = Sessions(
             self.state,
             self.policy,
@@ -129,9 +153,6 @@ class Simulator:
             lambda: self.sessions.timestamp_window,
             market=self.market,
         )
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._sweeper: asyncio.Task[None] | None = None
 
     # -- shared state -----------------------------------------------------------------
     @property

@@ -6,7 +6,12 @@ Every interval is shortened here (pings every 0.2 s, 0.2 s pong timeout,
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,6 +50,48 @@ def subscribe_kwargs(channel: str) -> dict[str, Any]:
     spec = yaml.safe_load((Path(__file__).parent.parent / "spec" / "channels.yaml").read_text())
     args = spec["channels"][channel]["examples"]["subscribe"][0]["args"]
     return {snake_case(key): value for key, value in args.items()}
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def spec_copy(tmp_path: Path, edits: Mapping[str, Callable[[dict[str, Any]], None]] = {}) -> Path:
+    """A copy of ``spec/`` in ``tmp_path``; ``edits`` change its YAML files by name."""
+    import yaml
+
+    spec_dir = tmp_path / "spec"
+    shutil.copytree(ROOT / "spec", spec_dir)
+    for name, edit in edits.items():
+        path = spec_dir / name
+        document = yaml.safe_load(path.read_text())
+        edit(document)
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return spec_dir
+
+
+def generate(spec_dir: Path, out_dir: Path) -> subprocess.CompletedProcess[str]:
+    """``make generate`` from ``spec_dir`` into ``out_dir``; the caller reads the outcome."""
+    return subprocess.run(
+        [sys.executable, "-m", "codegen", "--spec", str(spec_dir), "--out", str(out_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def run_against(script: str, out_dir: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` in a fresh interpreter given the package in ``out_dir`` and the repo
+    (argv[1], argv[2]), so it cannot mix with the real generated package."""
+    return subprocess.run(
+        [sys.executable, "-c", script, str(out_dir), str(ROOT)],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def client_options(sim_base_url: str, **overrides: Any) -> dict[str, Any]:

@@ -9,10 +9,6 @@ local OKX-like WebSocket server through the real runtime.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -21,6 +17,7 @@ import pytest
 import yaml
 
 from codegen.spec_loader import SpecError, load_spec
+from tests.conftest import generate, run_against, spec_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -127,46 +124,16 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def _spec_copy(tmp_path: Path) -> Path:
-    spec_dir = tmp_path / "spec"
-    shutil.copytree(ROOT / "spec", spec_dir)
-    return spec_dir
-
-
-def _edit_channels(spec_dir: Path, edit: Any) -> None:
-    path = spec_dir / "channels.yaml"
-    document = yaml.safe_load(path.read_text())
-    edit(document)
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
-
-
-def _generate(spec_dir: Path, out_dir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "codegen", "--spec", str(spec_dir), "--out", str(out_dir)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 def test_a_new_channel_needs_only_a_spec_edit(tmp_path: Path) -> None:
-    spec_dir = _spec_copy(tmp_path)
-    _edit_channels(spec_dir, lambda doc: doc["channels"].update(account_greeks=NEW_CHANNEL))
+    spec_dir = spec_copy(
+        tmp_path,
+        {"channels.yaml": lambda doc: doc["channels"].update(account_greeks=NEW_CHANNEL)},
+    )
     out_dir = tmp_path / "out"
-    generated = _generate(spec_dir, out_dir)
+    generated = generate(spec_dir, out_dir)
     assert generated.returncode == 0, generated.stderr
 
-    env = {**os.environ, "PYTHONPATH": ""}
-    run = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(out_dir), str(ROOT)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    run = run_against(SCRIPT, out_dir, tmp_path)
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout.strip().splitlines()[-1])
     typed = ["AccountGreeksPushItem"]
@@ -211,15 +178,14 @@ BROKEN = [
 def test_a_broken_channel_spec_is_reported_with_its_path(
     tmp_path: Path, edit: Any, expected: str
 ) -> None:
-    spec_dir = _spec_copy(tmp_path)
-    _edit_channels(spec_dir, edit)
+    spec_dir = spec_copy(tmp_path, {"channels.yaml": edit})
     with pytest.raises(SpecError) as caught:
         load_spec(spec_dir)
     assert any(expected in line for line in caught.value.problems), caught.value.problems
 
 
 def test_the_tracking_table_must_name_operations(tmp_path: Path) -> None:
-    spec_dir = _spec_copy(tmp_path)
+    spec_dir = spec_copy(tmp_path)
     path = spec_dir / "tracking.yaml"
     document = yaml.safe_load(path.read_text())
     document["order_tracking"]["submit_new_ordr"] = {

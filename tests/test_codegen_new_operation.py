@@ -16,13 +16,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
-import yaml
+from tests.conftest import generate, run_against, spec_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,36 +122,18 @@ CHECKS = [
 
 def generate_with_new_operation(tmp_path: Path) -> Path:
     """Steps 1 and 2 on copies: the spec entry, then ``make generate`` into tmp."""
-    spec_dir = tmp_path / "spec"
-    shutil.copytree(ROOT / "spec", spec_dir)
-    operations_file = spec_dir / "operations.yaml"
-    document = yaml.safe_load(operations_file.read_text())
-    document["operations"]["echo_note"] = NEW_OPERATION
-    operations_file.write_text(yaml.safe_dump(document, sort_keys=False))
-    out_dir = tmp_path / "out"
-    generated = subprocess.run(
-        [sys.executable, "-m", "codegen", "--spec", str(spec_dir), "--out", str(out_dir)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+    spec_dir = spec_copy(
+        tmp_path, {"operations.yaml": lambda doc: doc["operations"].update(echo_note=NEW_OPERATION)}
     )
+    out_dir = tmp_path / "out"
+    generated = generate(spec_dir, out_dir)
     assert generated.returncode == 0, generated.stderr
     return out_dir
 
 
 def test_a_new_operation_end_to_end_after_every_step(tmp_path: Path) -> None:
     out_dir = generate_with_new_operation(tmp_path)
-    env = {**os.environ, "PYTHONPATH": ""}
-    run = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(out_dir), str(ROOT)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    run = run_against(SCRIPT, out_dir, tmp_path)
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["async"] == ["async", "EchoNoteResponse"]

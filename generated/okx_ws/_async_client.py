@@ -25,17 +25,19 @@ from okx_ws_core import (
     ClientOptions,
     ConfigurationError,
     ConnectionLost,
+    Connector,
     ExtraFields,
+    HttpTransport,
+    LazyModule,
     OrderTracker,
+    RateLimitMode,
     RequestCancelled,
     RequestTimeout,
     TrackedOrder,
+    TransportName,
     UpdateCallback,
     Verdict,
 )
-from okx_ws_core.lazy import LazyModule
-from okx_ws_core.options import HttpTransport, RateLimitMode
-from okx_ws_core.transport import Connector, TransportName
 
 if TYPE_CHECKING:
     from . import channels, dicts, models, operations

@@ -22,11 +22,13 @@ from okx_ws_core import (
     ClientClosed,
     ClientOptions,
     ConfigurationError,
+    Connector,
+    HttpTransport,
+    LazyModule,
+    RateLimitMode,
+    TransportName,
     WebsocketClient,
 )
-from okx_ws_core.lazy import LazyModule
-from okx_ws_core.options import HttpTransport, RateLimitMode
-from okx_ws_core.transport import Connector, TransportName
 
 from ._async_client import AsyncWebsocketAPIClient
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from okx_ws_core import Operation, Resolved
-from okx_ws_core.ratelimit import ConnectionLimits, RateLimit
+from okx_ws_core import ConnectionLimits, Operation, RateLimit, Resolved
 
 from . import models
 
