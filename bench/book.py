@@ -4,7 +4,7 @@ One deterministic stream per shape (seeded random walk around a mid price,
 400 levels a side, mostly one-level updates, some multi-level, inserts and
 deletes), replayed in the same process through:
 
-* **okx-ws** -- :class:`okx_ws_core.orderbook.OrderBook` (``apply(frame, now)``);
+* **okx-ws** -- :class:`okx_ws_core.book.orderbook.OrderBook` (``apply(frame, now)``);
 * **ccxt** -- ccxt pro's okx ``handle_order_book(client, frame)`` with a real
   ccxt ``Client`` and markets set, i.e. what ``watch_order_book`` users get
   (ccxt's ``OrderBook``, floats; the reads go through ``limit()`` as
@@ -39,7 +39,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from okx_ws_core.orderbook import OrderBook
+from okx_ws_core.book.orderbook import OrderBook
 
 INST = "BTC-USDT-SWAP"
 SYMBOL = "BTC/USDT:USDT"

@@ -5,7 +5,7 @@ Two measurements, side by side in one run so machine noise falls on both alike:
 1. per message, hot: encoding an order frame (``encode_request``) and decoding
    its reply (``parse_frame``), best of several repeats;
 2. the client's CPU per sequential order against the in-process scripted server,
-   rounds alternating between the codecs (``okx_ws_core.protocol``'s encoder and
+   rounds alternating between the codecs (``okx_ws_core.protocol.frames``'s encoder and
    decoder are swapped between rounds; the scripted server's own JSON is the
    same in both).
 
@@ -65,13 +65,13 @@ def codecs() -> dict[str, Codec]:
 
 def use(codec: Codec) -> None:
     """Make the runtime's frames use ``codec`` (a benchmark's switch, not an API)."""
-    from okx_ws_core import protocol
+    from okx_ws_core.protocol import frames as protocol
 
     protocol._dumps, protocol._loads = codec
 
 
 def per_message_us(codec: Codec, n: int = 20000, repeats: int = 7) -> tuple[float, float]:
-    from okx_ws_core.protocol import encode_request, parse_frame
+    from okx_ws_core.protocol.frames import encode_request, parse_frame
 
     use(codec)
     args = [ITEM]
@@ -127,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--orders", type=int, default=2000)
     args = parser.parse_args(argv)
-    from okx_ws_core import protocol
+    from okx_ws_core.protocol import frames as protocol
 
     shipped: Codec = (protocol._dumps, protocol._loads)
     found = codecs()

@@ -94,7 +94,7 @@ def render_package(
         cls="AsyncWebsocketAPIClient",
         ws_cls="AsyncWebsocketClient",
     )
-    # The blocking client derives every method from the async one (okx_ws_core.facade).
+    # The blocking client derives every method from the async one (okx_ws_core.client.facade).
     files["_sync_client.py"] = env.get_template("sync_client.py.j2").render(context)
     models = model_names(spec)
     exported = [

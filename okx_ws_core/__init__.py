@@ -8,17 +8,10 @@ generated package.
 
 from typing import Any
 
-from .book_stream import BlockingBookStream, BookStream
-from .channels import (
-    BlockingChannelStream,
-    Channel,
-    ChannelStream,
-    ChannelUpdate,
-    UpdateCallback,
-    UpdateTimeout,
-)
-from .client import AsyncWebsocketClient
-from .endpoints import CONNECTION_KEYS, resolve_url
+from .book.orderbook import BookChange, Depth, OrderBook, StaleBookError, check_book_channels
+from .book.stream import BlockingBookStream, BookStream
+from .client.async_client import AsyncWebsocketClient
+from .client.sync_client import BlockingFacade, WebsocketClient
 from .errors import (
     AuthenticationError,
     BlockingCallInLoop,
@@ -35,22 +28,36 @@ from .errors import (
     RateLimitExceeded,
     RequestCancelled,
     RequestTimeout,
+    RestAuthenticationError,
     StreamInUse,
     SubscriptionError,
     UnexpectedReply,
     UnknownInstrumentError,
 )
-from .events import Event
 from .lazy import LazyModule as LazyModule  # for the generated package; not in __all__
 from .options import ClientOptions, HttpTransport, RateLimitMode
-from .orderbook import BookChange, Depth, OrderBook, StaleBookError, check_book_channels
-from .protocol import ExtraFields, Operation, Resolved, prepare_args
-from .ratelimit import ConnectionLimits, RateLimit
-from .reconcile import Verdict
-from .rest import RestAuthenticationError
-from .sync_client import BlockingFacade, WebsocketClient
-from .tracker import FINAL_STATES, Fill, OrderOp, OrderTracker, OrderWaitTimeout, TrackedOrder
-from .transport import Connector, Transport, TransportName
+from .orders.fates import Verdict
+from .orders.tracker import (
+    FINAL_STATES,
+    Fill,
+    OrderOp,
+    OrderTracker,
+    OrderWaitTimeout,
+    TrackedOrder,
+)
+from .protocol.endpoints import CONNECTION_KEYS, resolve_url
+from .protocol.frames import ExtraFields, Operation, Resolved, prepare_args
+from .protocol.ratelimit import ConnectionLimits, RateLimit
+from .streams.channels import (
+    BlockingChannelStream,
+    Channel,
+    ChannelStream,
+    ChannelUpdate,
+    UpdateCallback,
+    UpdateTimeout,
+)
+from .streams.events import Event
+from .transports.interface import Connector, Transport, TransportName
 
 
 def __getattr__(name: str) -> Any:

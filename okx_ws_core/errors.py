@@ -14,9 +14,9 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
-    from .tracker import TrackedOrder
+    from .orders.tracker import TrackedOrder
 
-from .api_codes import CREDENTIALS_CHECK, CodeHint, clock_hint, hint_for
+from .protocol.api_codes import CREDENTIALS_CHECK, CodeHint, clock_hint, hint_for
 
 
 class OkxWsError(Exception):
@@ -32,7 +32,7 @@ class AuthenticationError(OkxWsError):
 
     The client does not retry a refused first login in a loop: the next request
     on that connection makes one fresh attempt (one refused on a reconnect is
-    retried with the reconnect backoff, see :mod:`okx_ws_core.connection`).
+    retried with the reconnect backoff, see :mod:`okx_ws_core.net.connection`).
     """
 
     def __init__(self, code: str, msg: str, *, connection: str, hint: str = "") -> None:
@@ -154,7 +154,7 @@ class OkxApiError(OkxWsError):
     :attr:`succeeded` and :attr:`failed`.  ``response`` is the same reply as
     the operation's typed model (``None`` from a raw request or when the
     reply does not fit it); ``hints`` say what to do about the codes in
-    :mod:`okx_ws_core.api_codes`.
+    :mod:`okx_ws_core.protocol.api_codes`.
     """
 
     def __init__(self, reply: dict[str, Any]) -> None:

@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-from .endpoints import CONNECTION_KEYS, resolve_url, rest_url
 from .errors import ConfigurationError
-from .timing import Backoff, Heartbeat
-from .transport import TRANSPORTS, Connector, TransportName
+from .protocol.endpoints import CONNECTION_KEYS, resolve_url, rest_url
+from .protocol.timing import Backoff, Heartbeat
+from .transports.interface import Connector, TransportName
+from .transports.registry import TRANSPORTS
 
 RateLimitMode = Literal["wait", "raise", "off"]
 RATE_LIMIT_MODES: tuple[RateLimitMode, ...] = ("wait", "raise", "off")

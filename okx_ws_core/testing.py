@@ -1,6 +1,6 @@
 """Test a client with no socket and no wall clock.
 
-* :class:`ScriptedServer` is a :class:`~okx_ws_core.transport.Connector`: pass
+* :class:`ScriptedServer` is a :class:`~okx_ws_core.transports.registry.Connector`: pass
   it as ``transport=`` and every connection the client opens is an in-memory
   :class:`ServerLink` that the test drives.  By default it behaves like a
   healthy OKX (logins succeed, ``ping`` gets ``pong``, subscriptions are
@@ -24,7 +24,7 @@ import selectors
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, TypeVar
 
-from .transport import Transport, TransportClosed
+from .transports.interface import Transport, TransportClosed
 
 T = TypeVar("T")
 Answer = Callable[[dict[str, Any]], "dict[str, Any] | None"]
@@ -245,7 +245,7 @@ class ServerLink:
 
 
 class ScriptedServer:
-    """A :class:`~okx_ws_core.transport.Connector` whose connections the test drives.
+    """A :class:`~okx_ws_core.transports.registry.Connector` whose connections the test drives.
 
     ``answer`` maps each request frame to the reply to send (``None``: no
     reply); ``login_errors`` is a list of ``(code, msg)`` that the next logins

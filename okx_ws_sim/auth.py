@@ -1,7 +1,7 @@
 """Accounts, OKX login verification and signed-REST verification (pure: the clock
 is passed in).
 
-The signature is computed here, not borrowed from ``okx_ws_core.signing``, on
+The signature is computed here, not borrowed from ``okx_ws_core.protocol.signing``, on
 purpose: the simulator is an independent witness of OKX's rules.  A check
 written once and run on both sides proves nothing: if the shared function put
 the timestamp in milliseconds, signed "POST", or dropped the path, the client

@@ -1,6 +1,6 @@
 """SimulatorThread: the simulator on its own event-loop thread, for blocking code.
 
-Its methods are derived from the simulator's (:mod:`okx_ws_core.facade`, as the
+Its methods are derived from the simulator's (:mod:`okx_ws_core.client.facade`, as the
 blocking client's are from the async client's): the same parameters, each run
 on the simulator's loop thread.  Only what is tied to that thread (starting,
 stopping, the properties) is written here.
@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from okx_ws_core.facade import Facade, blocking, on_loop
+from okx_ws_core.client.facade import Facade, blocking, on_loop
 
 from .faults import FaultPlan
 from .server import Simulator
 from .stats import SimStats
 
 if TYPE_CHECKING:
-    from okx_ws_core.loop_thread import LoopThread
+    from okx_ws_core.client.loop_thread import LoopThread
 
 T = TypeVar("T")
 
@@ -91,7 +91,7 @@ class SimulatorThread(Facade[Simulator]):
             return
         # Imported here: importing okx_ws_core runs the client package's __init__,
         # which only SimulatorThread users need to pay for.
-        from okx_ws_core.loop_thread import LoopThread
+        from okx_ws_core.client.loop_thread import LoopThread
 
         self._thread = LoopThread("okx-ws-sim")
 

@@ -22,8 +22,8 @@ from .workload import INSTRUMENTS, SPREADS
 # amend-order -- plus a few per account and per connection; and its one-item plans, one per
 # (operation, instrument) the load sent a single item of.
 KEYED = {
-    "okx_ws_core.ratelimit._Window": 4 * (len(INSTRUMENTS) + len(SPREADS)) + 16,
-    "okx_ws_core.ratelimit._Plan": 8 * len(INSTRUMENTS) + 16,
+    "okx_ws_core.protocol.ratelimit._Window": 4 * (len(INSTRUMENTS) + len(SPREADS)) + 16,
+    "okx_ws_core.protocol.ratelimit._Plan": 8 * len(INSTRUMENTS) + 16,
 }
 
 

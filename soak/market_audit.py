@@ -54,7 +54,7 @@ class MarketAudit:
 
 
 class Change(Protocol):
-    """What the chain check reads of an ``okx_ws_core.orderbook.BookChange``."""
+    """What the chain check reads of an ``okx_ws_core.book.orderbook.BookChange``."""
 
     @property
     def seq_id(self) -> int: ...

@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from okx_ws_core.errors import RequestCancelled
-from okx_ws_core.late import Orphan, Recent
-from okx_ws_core.reconcile import StampTrackReconciler
+from okx_ws_core.orders.fates import StampTrackReconciler
+from okx_ws_core.protocol.late import Orphan, Recent
 
 from .clients import on_side
 from .drivers import ClientSide
@@ -125,9 +125,9 @@ def _no_rest() -> Any:
 
 # The gc-tracked object each store keeps per entry (the live-object census counts them).
 ENTRY_TYPES = {
-    "late replies": "okx_ws_core.reconcile.Settled",
+    "late replies": "okx_ws_core.orders.fates.Settled",
     "cancelled fates": "okx_ws_core.errors.RequestCancelled",
-    "expired request ids": "okx_ws_core.late.Orphan",
+    "expired request ids": "okx_ws_core.protocol.late.Orphan",
 }
 
 

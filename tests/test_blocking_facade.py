@@ -3,7 +3,7 @@
 Every public method of an async class has a blocking twin with the same
 parameters (names, kinds, defaults, annotations); the few deliberate
 differences are listed below with their reason.  The blocking methods are
-derived from the async ones (okx_ws_core.facade), so this holds by
+derived from the async ones (okx_ws_core.client.facade), so this holds by
 construction; the test keeps it that way for what is still written by hand.
 """
 
@@ -17,8 +17,8 @@ import pytest
 from okx_ws import AsyncWebsocketAPIClient, WebsocketAPIClient
 
 from okx_ws_core import AsyncWebsocketClient, BlockingFacade, WebsocketClient
-from okx_ws_core.facade import Facade, blocking, direct, on_loop
-from okx_ws_core.loop_thread import LoopThread
+from okx_ws_core.client.facade import Facade, blocking, direct, on_loop
+from okx_ws_core.client.loop_thread import LoopThread
 from okx_ws_sim import Simulator, SimulatorThread
 from okx_ws_sim.faults import FaultPlan
 from okx_ws_sim.thread import ThreadFaults

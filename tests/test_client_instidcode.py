@@ -19,7 +19,7 @@ import yaml
 from okx_ws import AsyncWebsocketAPIClient, operations
 
 from okx_ws_core import OkxApiError, ParamsValidationError
-from okx_ws_core.instruments import InstrumentRegistry
+from okx_ws_core.rest.instruments import InstrumentRegistry
 from okx_ws_core.testing import ScriptedServer, ok_reply, run
 
 SPEC = yaml.safe_load((Path(__file__).parents[1] / "spec" / "operations.yaml").read_text())

@@ -27,8 +27,8 @@ from okx_ws_core import (
     Event,
     OkxApiError,
     RequestTimeout,
-    signing,
 )
+from okx_ws_core.protocol import signing
 from okx_ws_core.testing import ScriptedServer, ok_reply, run, until
 
 SECRET = "SECRETs3cr3t"
@@ -325,7 +325,7 @@ OKX_EXAMPLE_SIGN = "+LdIr8lkkvhr5hoA3g9TMC0+uQJ849ftAcocA/ouu4M="
 
 
 def test_login_frame_signs_okx_example_as_the_literal(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The login clock reads time.time() through okx_ws_core.signing: stand it at the
+    # The login clock reads time.time() through okx_ws_core.protocol.signing: stand it at the
     # example timestamp (plus a fraction: OKX wants whole seconds).
     monkeypatch.setattr(signing, "time", SimpleNamespace(time=lambda: OKX_EXAMPLE_TS + 0.75))
 

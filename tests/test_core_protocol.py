@@ -12,12 +12,12 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from okx_ws_core import ConfigurationError, OkxApiError, ParamsValidationError, prepare_args
-from okx_ws_core import protocol as p
-from okx_ws_core.client import AsyncWebsocketClient
-from okx_ws_core.endpoints import resolve_url
+from okx_ws_core.client.async_client import AsyncWebsocketClient
 from okx_ws_core.errors import ConnectionLost, RequestTimeout
-from okx_ws_core.signing import login_args, login_timestamp, sign
-from okx_ws_core.timing import Backoff, Heartbeat
+from okx_ws_core.protocol import frames as p
+from okx_ws_core.protocol.endpoints import resolve_url
+from okx_ws_core.protocol.signing import login_args, login_timestamp, sign
+from okx_ws_core.protocol.timing import Backoff, Heartbeat
 
 
 def test_request_frame_is_compact_json_with_optional_exp_time() -> None:

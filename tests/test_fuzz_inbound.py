@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from okx_ws import AsyncWebsocketAPIClient, OkxWsError, channels
 
-from okx_ws_core.events import Event
-from okx_ws_core.protocol import Malformed, parse_frame
+from okx_ws_core.protocol.frames import Malformed, parse_frame
+from okx_ws_core.streams.events import Event
 from okx_ws_core.testing import ScriptedServer, ServerLink, VirtualTimeLoop, run, until
 
 RID, OP = "t1", "order"  # the first request of a fresh client with id_prefix "t"

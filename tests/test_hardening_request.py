@@ -37,8 +37,8 @@ from okx_ws_core import (
     RequestTimeout,
     Transport,
 )
-from okx_ws_core.late import LATE_REPLY_TTL_S, MAX_EXPIRED
-from okx_ws_core.pacing import SAFETY_MARGIN_S
+from okx_ws_core.net.pacing import SAFETY_MARGIN_S
+from okx_ws_core.protocol.late import LATE_REPLY_TTL_S, MAX_EXPIRED
 from okx_ws_core.testing import ScriptedServer, ServerLink, run, until
 
 CREDENTIALS = {"api_key": "k", "api_secret": "s", "api_passphrase": "p"}
@@ -393,8 +393,8 @@ def test_httpx_writer_cancelled_mid_write_says_the_link_is_torn() -> None:
     """A rider's cancel is harmless (its bytes go out whole with the shared write); the
     writer's cancel may have cut a TLS record, so the transport reports it and refuses
     further writes."""
-    from okx_ws_core.transport import TransportClosed
-    from okx_ws_core.transport_httpx import _HttpxWs
+    from okx_ws_core.transports.httpx_backend import _HttpxWs
+    from okx_ws_core.transports.registry import TransportClosed
 
     async def main() -> None:
         session = _Session()

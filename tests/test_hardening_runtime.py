@@ -106,7 +106,7 @@ def test_connects_arriving_late_under_load_stay_within_three_per_second(late_s: 
     room for that (a 0.25 s margin let 6 arrive within one second: HTTP 429)."""
     from okx_ws.operations import CONNECTION_LIMITS
 
-    from okx_ws_core.pacing import Pacer
+    from okx_ws_core.net.pacing import Pacer
 
     async def main() -> list[float]:
         pacer = Pacer("wait", CONNECTION_LIMITS)
@@ -130,7 +130,7 @@ def test_a_request_left_with_less_than_the_minimum_send_time_is_not_sent() -> No
     """A rate-limit wait that ends 10 ms before the deadline used to send anyway: with
     ``stamp_exp_time`` that request reached OKX after its expTime."""
     from okx_ws_core import RequestTimeout
-    from okx_ws_core.pacing import SAFETY_MARGIN_S
+    from okx_ws_core.net.pacing import SAFETY_MARGIN_S
 
     async def main() -> None:
         server = ScriptedServer()
@@ -176,7 +176,7 @@ def test_a_late_reply_is_kept_compact() -> None:
     import logging
     import tracemalloc
 
-    from okx_ws_core.reconcile import MAX_SETTLED, StampTrackReconciler
+    from okx_ws_core.orders.fates import MAX_SETTLED, StampTrackReconciler
 
     text = (
         '{"id":"%s","op":"order","code":"0","msg":"","data":[{"clOrdId":"c%s",'

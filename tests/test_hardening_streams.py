@@ -28,8 +28,8 @@ from okx_ws_core import (
     StreamInUse,
     errors,
 )
+from okx_ws_core.orders.tracker import OrderOp, OrderTracker, OrderWaits, TrackedOrder
 from okx_ws_core.testing import ScriptedServer, ServerLink, ok_reply, run
-from okx_ws_core.tracker import OrderOp, OrderTracker, OrderWaits, TrackedOrder
 
 CREDENTIALS = {"api_key": "k", "api_secret": "s", "api_passphrase": "p"}
 ORDERS_ARG = {"channel": "orders", "instType": "ANY", "uid": "1"}
@@ -71,10 +71,10 @@ def now() -> float:
 # -- item 11: every error lives in errors.py, old import paths keep working ------------
 
 MOVED = [
-    ("okx_ws_core.channels", "UpdateTimeout"),
-    ("okx_ws_core.tracker", "OrderWaitTimeout"),
-    ("okx_ws_core.rest", "RestAuthenticationError"),
-    ("okx_ws_core.rest", "RestUnavailable"),
+    ("okx_ws_core.streams.channels", "UpdateTimeout"),
+    ("okx_ws_core.orders.tracker", "OrderWaitTimeout"),
+    ("okx_ws_core.rest.queries", "RestAuthenticationError"),
+    ("okx_ws_core.rest.queries", "RestUnavailable"),
 ]
 
 
@@ -95,7 +95,7 @@ def test_errors_defined_elsewhere_now_live_in_errors_and_are_re_exported(
 
 
 def test_wait_for_without_a_timeout_gives_up_after_the_documented_default() -> None:
-    from okx_ws_core.tracker import DEFAULT_WAIT_TIMEOUT
+    from okx_ws_core.orders.tracker import DEFAULT_WAIT_TIMEOUT
 
     async def main() -> None:
         async with api(ScriptedServer()) as client:
@@ -132,7 +132,7 @@ def test_close_fails_every_waiter_and_later_waits_with_client_closed() -> None:
 
 
 def test_an_infinite_timeout_waits_past_the_default_until_the_order_gets_there() -> None:
-    from okx_ws_core.tracker import DEFAULT_WAIT_TIMEOUT
+    from okx_ws_core.orders.tracker import DEFAULT_WAIT_TIMEOUT
 
     async def main() -> None:
         server = ScriptedServer()
@@ -322,7 +322,7 @@ async def _collect(stream: Any) -> list[Any]:
 
 
 def test_close_does_not_wait_forever_for_an_async_event_handler() -> None:
-    from okx_ws_core.events import HANDLER_DRAIN_TIMEOUT
+    from okx_ws_core.streams.events import HANDLER_DRAIN_TIMEOUT
 
     async def main() -> None:
         server = ScriptedServer()

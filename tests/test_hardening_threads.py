@@ -32,7 +32,7 @@ from okx_ws_core import (
     RequestTimeout,
     WebsocketClient,
 )
-from okx_ws_core.loop_thread import LoopStopped, LoopThread
+from okx_ws_core.client.loop_thread import LoopStopped, LoopThread
 from okx_ws_core.testing import ScriptedServer, run, until
 
 
@@ -370,7 +370,10 @@ CALLER_SIDE_FILES = (
     "blocking_tracker.py",
     "errors.py",
 )
-CALLER_SIDE_FUNCTIONS = {("client.py", "get_time_offset_ms"), ("client.py", "set_time_offset_ms")}
+CALLER_SIDE_FUNCTIONS = {
+    ("async_client.py", "get_time_offset_ms"),
+    ("async_client.py", "set_time_offset_ms"),
+}
 
 
 class LoopAffinity:

@@ -15,13 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
-from okx_ws_core.endpoints import rest_headers, rest_url
 from okx_ws_core.errors import (
     ConfigurationError,
     InstrumentResolutionError,
     UnknownInstrumentError,
 )
-from okx_ws_core.instruments import InstrumentRegistry, inst_type_of
+from okx_ws_core.protocol.endpoints import rest_headers, rest_url
+from okx_ws_core.rest.instruments import InstrumentRegistry, inst_type_of
 
 FIELDS = [("instIdCode", "instId")]
 URL = "https://www.okx.com"

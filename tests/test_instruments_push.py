@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from okx_ws import AsyncWebsocketAPIClient, UnknownInstrumentError
 
-from okx_ws_core.instruments import InstrumentRegistry
+from okx_ws_core.rest.instruments import InstrumentRegistry
 from okx_ws_sim import Simulator
 from okx_ws_sim.instruments import Instrument
 from tests.conftest import client_options

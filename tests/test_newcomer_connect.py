@@ -30,7 +30,7 @@ from okx_ws_core import (
     ConnectTimeout,
 )
 from okx_ws_core.testing import ScriptedServer, run
-from okx_ws_core.transport import Transport
+from okx_ws_core.transports.registry import Transport
 from okx_ws_sim import Limit, RateLimits, Simulator
 
 LOGGER = "okx-ws.test-newcomer"

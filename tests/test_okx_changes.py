@@ -21,7 +21,7 @@ from codegen.channels import pascal_case, snake_case
 from codegen.spec_loader import SpecError, load_spec
 from codegen.spec_rules import spec_path_exists
 from okx_ws_core import ParamsValidationError
-from okx_ws_core.endpoints import CONNECTION_KEYS, DEMO_HOSTS, LIVE_HOSTS, resolve_url
+from okx_ws_core.protocol.endpoints import CONNECTION_KEYS, DEMO_HOSTS, LIVE_HOSTS, resolve_url
 
 SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
 SPEC = load_spec(SPEC_DIR)
@@ -164,7 +164,7 @@ def _proof_tracker_canceled_without_live() -> None:
     """A post-only order rejected for crossing: the reply, then only a canceled push."""
     from okx_ws import ORDER_OPS
 
-    from okx_ws_core.tracker import OrderTracker
+    from okx_ws_core.orders.tracker import OrderTracker
 
     tracker, op = OrderTracker(), ORDER_OPS["order"]
     args = [{"instId": "BTC-USDT", "clOrdId": "po1", "ordType": "post_only", "sz": "1"}]
@@ -180,7 +180,7 @@ def _proof_tracker_canceled_without_live() -> None:
 
 
 def _proof_notice_64008_on_business() -> None:
-    from okx_ws_core.protocol import NOTICE_RECONNECT_CODE, Notice, parse_frame
+    from okx_ws_core.protocol.frames import NOTICE_RECONNECT_CODE, Notice, parse_frame
 
     frame = '{"event":"notice","code":"64008","msg":"reconnect","connId":"b1"}'
     assert parse_frame(frame) == Notice(
@@ -190,7 +190,7 @@ def _proof_notice_64008_on_business() -> None:
 
 def _proof_book_ignores_checksum_and_chains_seq_ids() -> None:
     """checksum 0 is not checked; prevSeqId chaining is, and a break invalidates the book."""
-    from okx_ws_core.orderbook import OrderBook
+    from okx_ws_core.book.orderbook import OrderBook
 
     def frame(action: str, prev: int, seq: int, bids: list[list[str]]) -> dict[str, Any]:
         data = {"bids": bids, "asks": [["101", "1", "0", "1"]], "ts": "1", "checksum": 0,

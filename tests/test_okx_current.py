@@ -21,7 +21,7 @@ from okx_ws import (
     WebsocketAPIClient,
 )
 
-from okx_ws_core.api_codes import HINTS
+from okx_ws_core.protocol.api_codes import HINTS
 from okx_ws_core.testing import ScriptedServer, run
 
 CREDENTIALS = {"api_key": "k", "api_secret": "s", "api_passphrase": "p"}

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from okx_ws_core import AsyncWebsocketClient, ConfigurationError
-from okx_ws_core.endpoints import CONNECTION_KEYS, resolve_url
+from okx_ws_core.protocol.endpoints import CONNECTION_KEYS, resolve_url
 
 MARKETS = ("prod", "eea", "us")
 

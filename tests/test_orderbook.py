@@ -13,7 +13,13 @@ from typing import Any
 
 import pytest
 
-from okx_ws_core.book_resync import (
+from okx_ws_core.book.orderbook import (
+    BookFrameError,
+    OrderBook,
+    StaleBookError,
+    check_book_channels,
+)
+from okx_ws_core.book.resync import (
     BookAction,
     Bridge,
     FetchSnapshot,
@@ -23,12 +29,6 @@ from okx_ws_core.book_resync import (
     bridge,
 )
 from okx_ws_core.errors import ConfigurationError
-from okx_ws_core.orderbook import (
-    BookFrameError,
-    OrderBook,
-    StaleBookError,
-    check_book_channels,
-)
 
 INST = "BTC-USDT"
 D = Decimal

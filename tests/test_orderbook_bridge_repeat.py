@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from okx_ws_core.book_resync import FetchSnapshot, Synced
-from okx_ws_core.orderbook import OrderBook
+from okx_ws_core.book.orderbook import OrderBook
+from okx_ws_core.book.resync import FetchSnapshot, Synced
 
 
 def update(seq: int, prev: int, bid_sz: str) -> dict[str, Any]:

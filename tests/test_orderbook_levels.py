@@ -1,4 +1,4 @@
-"""The side structure under ``OrderBook`` (:mod:`okx_ws_core.book_levels`): exact order, long streams.
+"""The side structure under ``OrderBook`` (:mod:`okx_ws_core.book.levels`): exact order, long streams.
 
 The float order keys must order and equate prices exactly as ``Decimal``
 does; the stale-entry machinery (slot reuse, the ``gone`` set, purges) only
@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from okx_ws_core.book_levels import BookFrameError, price_key
-from okx_ws_core.orderbook import OrderBook
+from okx_ws_core.book.levels import BookFrameError, price_key
+from okx_ws_core.book.orderbook import OrderBook
 
 INST = "BTC-USDT"
 

@@ -13,8 +13,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from okx_ws_core.book_resync import FetchSnapshot
-from okx_ws_core.orderbook import OrderBook, StaleBookError
+from okx_ws_core.book.orderbook import OrderBook, StaleBookError
+from okx_ws_core.book.resync import FetchSnapshot
 
 INST = "BTC-USDT"
 Model = tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]

@@ -25,9 +25,9 @@ from okx_ws import (
     WebsocketAPIClient,
 )
 
-from okx_ws_core.pacing import SAFETY_MARGIN_S
+from okx_ws_core.net.pacing import SAFETY_MARGIN_S
 from okx_ws_core.testing import ScriptedServer, ok_reply, run
-from okx_ws_core.transport import Transport
+from okx_ws_core.transports.registry import Transport
 
 CODES = {"BTC-USDT": 1, "ETH-USDT": 2}
 SPREAD = "BTC-USDT_BTC-USDT-SWAP"

@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from okx_ws_core import protocol
-from okx_ws_core.protocol import Malformed, Reply, encode_request, parse_frame
+from okx_ws_core.protocol import frames as protocol
+from okx_ws_core.protocol.frames import Malformed, Reply, encode_request, parse_frame
 
 ITEM = {"instId": "BTC-USDT", "instIdCode": 1, "side": "buy", "px": "100", "note": "é"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from okx_ws import operations
 
-from okx_ws_core.ratelimit import RateLimit, RateLimiter, demands, instrument_key
+from okx_ws_core.protocol.ratelimit import RateLimit, RateLimiter, demands, instrument_key
 
 ORDER = RateLimit("order", 60, 2.0, "instrument")
 BATCH = RateLimit("batch-orders", 300, 2.0, "instrument", per_item=True)

@@ -35,7 +35,7 @@ from okx_ws import (
 )
 
 from okx_ws_core import ConfigurationError
-from okx_ws_core.reconcile import EXPIRY_MARGIN_S
+from okx_ws_core.orders.fates import EXPIRY_MARGIN_S
 from okx_ws_core.testing import ScriptedServer, run
 
 KEY, SECRET, PASSPHRASE = "key-1", "SECRET-1", "Pass-1"
@@ -45,7 +45,7 @@ SPREAD = "BTC-USDT_BTC-USDT-SWAP"
 
 
 def expected_sign(secret: str, timestamp: str, request_path: str) -> str:
-    """OKX's documented formula, written out here independently of okx_ws_core.rest."""
+    """OKX's documented formula, written out here independently of okx_ws_core.rest.queries."""
     prehash = timestamp + "GET" + request_path
     digest = hmac.new(secret.encode("utf-8"), prehash.encode("utf-8"), hashlib.sha256).digest()
     return base64.b64encode(digest).decode("ascii")

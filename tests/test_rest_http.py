@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from okx_ws_core.clock import server_offset_ms
 from okx_ws_core.errors import ClockSyncError, InstrumentResolutionError, RestUnavailable
-from okx_ws_core.instruments import InstrumentRegistry
-from okx_ws_core.rest import PublicRest, SignedRest
+from okx_ws_core.rest.clock import server_offset_ms
+from okx_ws_core.rest.instruments import InstrumentRegistry
+from okx_ws_core.rest.queries import PublicRest, SignedRest
 
 URL = "https://www.okx.com"
 CREDENTIALS = ("key", "secret", "passphrase")

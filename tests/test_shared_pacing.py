@@ -24,8 +24,8 @@ import pytest
 
 from okx_ws_core import AsyncWebsocketClient, WebsocketClient
 from okx_ws_core.errors import InstrumentResolutionError
-from okx_ws_core.instruments import InstrumentRegistry
-from okx_ws_core.ratelimit import ConnectGate, ConnectionLimits, RateLimit
+from okx_ws_core.protocol.ratelimit import ConnectGate, ConnectionLimits, RateLimit
+from okx_ws_core.rest.instruments import InstrumentRegistry
 from okx_ws_sim import Simulator, SimulatorThread
 from okx_ws_sim.limits import Limit, RateLimits
 from tests.conftest import client_options

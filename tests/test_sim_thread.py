@@ -14,7 +14,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from okx_ws_core.loop_thread import LoopThread
+from okx_ws_core.client.loop_thread import LoopThread
 from okx_ws_sim import SimulatorThread, login_args
 from okx_ws_sim.testing import SAMPLE_ORDER
 

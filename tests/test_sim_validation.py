@@ -73,7 +73,7 @@ def _absolute_imports(source: Path) -> list[str]:
 
 # The client modules the simulator may use: event-loop plumbing and the blocking facade
 # (SimulatorThread), no OKX rule in them, importing nothing else of okx_ws_core (checked below).
-SHARED_PLUMBING = ("okx_ws_core.loop_thread", "okx_ws_core.facade")
+SHARED_PLUMBING = ("okx_ws_core.client.loop_thread", "okx_ws_core.client.facade")
 
 
 def test_simulator_never_imports_the_client() -> None:

@@ -68,14 +68,14 @@ def test_a_bounded_store_entry_is_not_an_object_leak_but_anything_beyond_is() ->
     from soak.report import Checkpoint, SoakReport
 
     def checkpoint(settled: int, entries: int) -> Checkpoint:
-        cp = Checkpoint("x", 0, {}, [], 10, {}, 0, 0, {"okx_ws_core.reconcile.Settled": settled})
+        cp = Checkpoint("x", 0, {}, [], 10, {}, 0, 0, {"okx_ws_core.orders.fates.Settled": settled})
         cp.retained = {"late replies": (entries, 10_000)}
         return cp
 
     report = SoakReport(SoakConfig())
     report.checkpoints = [checkpoint(0, 0), checkpoint(65, 65)]
-    report.object_growth = {"okx_ws_core.reconcile.Settled": 65}
+    report.object_growth = {"okx_ws_core.orders.fates.Settled": 65}
     assert client_resources(report) == []
     report.checkpoints[-1] = checkpoint(65 + 21, 65)
-    report.object_growth = {"okx_ws_core.reconcile.Settled": 65 + 21}
+    report.object_growth = {"okx_ws_core.orders.fates.Settled": 65 + 21}
     assert any("objects grew" in p for p in client_resources(report))

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from okx_ws_core.orderbook import BookChange, OrderBook
+from okx_ws_core.book.orderbook import BookChange, OrderBook
 from soak import SoakConfig, SoakReport
 from soak.__main__ import parse_args
 from soak.defects import DEFECTS, Defect

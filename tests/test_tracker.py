@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from okx_ws_core.testing import run
-from okx_ws_core.tracker import (
+from okx_ws_core.orders.tracker import (
     CANCELED,
     FILLED,
     LIVE,
@@ -27,6 +26,7 @@ from okx_ws_core.tracker import (
     OrderWaits,
     OrderWaitTimeout,
 )
+from okx_ws_core.testing import run
 
 PLACE = OrderOp("order", "place", exp_time=True, lookup="order")
 BATCH = OrderOp("batch-orders", "place", exp_time=True, lookup="order")

@@ -31,7 +31,7 @@ from okx_ws_core import (
     SubscriptionError,
     WebsocketClient,
 )
-from okx_ws_core.transport import Transport, connector_for
+from okx_ws_core.transports.registry import Transport, connector_for
 from okx_ws_sim import DEFAULT_API_SECRET, DEFAULT_PASSPHRASE, Simulator
 from tests.conftest import client_options
 

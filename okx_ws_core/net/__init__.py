@@ -1,0 +1,7 @@
+"""The asyncio drivers of the protocol: one socket (link), its requests
+(session), reconnects and login (connection), OKX's limits (pacing).
+
+May import: streams (events), transports, protocol.
+"""
+
+# Written by tools/restructure.py.
