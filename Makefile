@@ -33,6 +33,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PYTHON) -m ruff check okx_ws_core okx_ws_sim codegen generated tests bench examples soak
 	$(PYTHON) -m ruff format --check okx_ws_core okx_ws_sim codegen tests examples soak bench
+	PYTHONPATH=generated $(VENV)/bin/lint-imports --no-cache  # the layers (pyproject.toml)
 
 typecheck: $(STAMP)
 	MYPYPATH=. $(PYTHON) -m mypy okx_ws_core okx_ws_sim generated/okx_ws soak
