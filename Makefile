@@ -31,8 +31,8 @@ test: $(STAMP)
 	$(PYTHON) -m pytest -q
 
 lint: $(STAMP)
-	$(PYTHON) -m ruff check okx_ws_core okx_ws_sim codegen generated tests bench examples soak
-	$(PYTHON) -m ruff format --check okx_ws_core okx_ws_sim codegen tests examples soak bench
+	$(PYTHON) -m ruff check okx_ws_core okx_ws_sim codegen generated tests bench examples soak tools
+	$(PYTHON) -m ruff format --check okx_ws_core okx_ws_sim codegen tests examples soak bench tools
 	PYTHONPATH=generated $(VENV)/bin/lint-imports --no-cache  # the layers (pyproject.toml)
 
 typecheck: $(STAMP)
