@@ -327,9 +327,10 @@ def _rss(r: SoakReport) -> list[str]:
                 f" MiB, {acc.per_traced:.2f}x its traced bytes"
             )
             if not client:
-                orders = r.checkpoints[-1].sim.get("orders", 0) if r.checkpoints else 0
-                per = acc.groups.get("book", 0) * 1024 * 1024 / max(orders, 1)
-                weighed += f"; traced {per:.0f} B per order of {orders}"
+                cps = r.checkpoints
+                orders = cps[-1].sim.get("orders", 0) - cps[0].sim.get("orders", 0)
+                per = acc.groups.get("book", 0) * 1024 / max(orders, 1)
+                weighed += f"; {per:.0f} B traced per order, {orders} more orders"
         lines.append(
             f"  RSS {acc.process:9} at {acc.at[0]} vs {acc.at[1]}: {acc.rss[0] / 1024:.1f} ->"
             f" {acc.rss[1] / 1024:.1f} MiB ({mib(acc.growth)}) = tracemalloc {mib(acc.tracemalloc)}"
