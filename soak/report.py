@@ -319,16 +319,18 @@ def _rss(r: SoakReport) -> list[str]:
         cost = "measured" if acc.measured else "NOT measured"
         groups = ", ".join(f"{g} {mib(v)}" for g, v in acc.groups.items())
         if acc.weighed < 0:
-            weighed = "NOT weighed: its traced bytes"
+            weighed = "its traced growth"
         else:
             what = "swapped out to a file" if client else "dropped"
             weighed = (
-                f"weighed: {acc.weighed / 1024:.1f} MiB at the end, the RSS drop when {what},"
-                f" {acc.per_traced:.2f}x its traced bytes"
+                f"its traced growth; {what} at the end, the RSS fell {acc.weighed / 1024:.1f}"
+                f" MiB, {acc.per_traced:.2f}x its traced bytes"
             )
             if not client:
-                orders = r.checkpoints[-1].sim.get("orders", 0) if r.checkpoints else 0
-                weighed += f", {acc.weighed * 1024 / max(orders, 1):.0f} B per order of {orders}"
+                cps = r.checkpoints
+                orders = cps[-1].sim.get("orders", 0) - cps[0].sim.get("orders", 0)
+                per = acc.groups.get("book", 0) * 1024 / max(orders, 1)
+                weighed += f"; {per:.0f} B traced per order, {orders} more orders"
         lines.append(
             f"  RSS {acc.process:9} at {acc.at[0]} vs {acc.at[1]}: {acc.rss[0] / 1024:.1f} ->"
             f" {acc.rss[1] / 1024:.1f} MiB ({mib(acc.growth)}) = tracemalloc {mib(acc.tracemalloc)}"
