@@ -14,7 +14,6 @@ import json
 import multiprocessing.connection
 import socket
 import sys
-import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -99,6 +98,8 @@ class _Child:
         options: dict[str, Any],
     ) -> None:
         from okx_ws_sim import Account, Simulator
+
+        from .late_audit import LateAudit
 
         self.conn = conn
         self.hygiene = hygiene
@@ -297,10 +298,9 @@ class _Child:
     def limits(self) -> dict[str, Any]:
         """Refusals for rate by code, the peak use of each limit, the late arrivals."""
         st = self.sim.stats
-        buckets = getattr(self.sim.policy, "_buckets", None)  # no public view of the peaks
         return {
             "refusals": st.rate_limit_refusals,
-            "peaks": dict(buckets.peaks) if buckets is not None else {},
+            "peaks": self.sim.policy.peaks,
             "expired": st.expired_requests,
             "late": [tuple(late) for late in st.late_arrivals],
             "refused_connects": self.late_audit.refused_connects[:20],
@@ -358,80 +358,6 @@ def instruments() -> dict[str, Any]:
             min_sz="0.0001",
         )
     return table
-
-
-class LateAudit:
-    """Notes each request that arrives after its expTime, with the faults of its time.
-
-    Wraps the simulator's argument check (which refuses such a request with 50004)
-    to learn the request's expTime; ``SimStats.late_arrival`` names the faults
-    that fired since it can have left its client.  Also the planted defects'
-    hooks: a 50011 the limits did not call for, a request taken as 5 s late.
-    """
-
-    def __init__(self, sim: Any, travel_s: float) -> None:
-        self.sim = sim
-        self.travel_s = travel_s
-        self.refuse_next = False
-        self.late_next = False
-        self.refused_connects: list[list[float]] = []  # per 429: the attempts of its second
-        self._connects: list[float] = []
-        api = sim.ws_api
-        check, throttle = api._check_args, sim.policy.throttle
-        admit = sim.policy.admit_connection
-
-        def admitted(ip: str) -> bool:
-            now = time.monotonic()
-            self._connects = [t for t in self._connects if now - t < 1.0] + [now]
-            ok = bool(admit(ip))
-            if not ok:  # ms before this refused attempt of each attempt in its second
-                self.refused_connects.append([round((now - t) * 1000) for t in self._connects])
-            return ok
-
-        def checked(spec: Any, msg: dict[str, Any], now_ms: int) -> Any:
-            if self.late_next and msg.get("op") in ("order", "batch-orders"):
-                self.late_next = False
-                now_ms += 5000
-            refusal = check(spec, msg, now_ms)
-            if refusal is not None and refusal.code == EXPIRED:
-                self.note(msg, now_ms)
-            return refusal
-
-        def throttled(api_key: str, op: str, args: list[Any], resolve: Any) -> Any:
-            # a cancel: its 50011 holds only that pair's cancel bucket in the client's
-            # limiter (an order's would hold the account's, and so the final probe order)
-            if self.refuse_next and op == "cancel-order":
-                from okx_ws_sim.policy import RATE_LIMITED
-
-                self.refuse_next = False
-                self.sim.stats.rate_limited += 1
-                return RATE_LIMITED
-            return throttle(api_key, op, args, resolve)
-
-        api._check_args = checked  # an instance attribute: the handler looks it up there
-        sim.policy.throttle = throttled
-        sim.policy.admit_connection = admitted
-
-    def note(self, msg: dict[str, Any], now_ms: int) -> None:
-        try:
-            late_s = max(0.0, (now_ms - int(msg["expTime"])) / 1000)
-        except (KeyError, TypeError, ValueError):
-            return
-        faults = self.sim.faults
-        on = tuple(
-            kind
-            for kind, active in (
-                ("delay_reply", bool(faults.delay or faults.jitter)),
-                ("swallow_pong", faults.pongs_swallowed),
-            )
-            if active
-        )
-        self.sim.stats.late_arrival(
-            str(msg.get("id")), str(msg.get("op")), late_s, self.travel_s, on
-        )
-
-
-EXPIRED = "50004"  # okx_ws_sim.codes.EXPIRED_REQUEST_CODE
 
 
 def main(argv: list[str]) -> None:
