@@ -165,7 +165,7 @@ class MemoryReading:
     rss_found_kib: int  # before the trim
     tracemalloc_kib: float  # tracemalloc's own tables, as it reports them
     lines: Lines
-    untraced_rss_kib: int = -1  # the last reading only: RSS once tracemalloc stopped
+    untraced_rss_kib: int = -1  # RSS without tracemalloc's cost (soak.untraced), -1: unknown
 
     @property
     def blocks(self) -> int:
@@ -238,25 +238,27 @@ class MemoryProbe:
         }
 
     def reading(self, last: bool = False) -> MemoryReading:
-        """RSS, then tracemalloc's figures; ``last``: then stop tracing and read the RSS
-        again, which says what tracemalloc itself was costing."""
+        """RSS, then tracemalloc's figures, then the RSS without what tracing costs
+        (``soak.untraced``); ``last``: then stop tracing."""
         gc.collect()
         found = rss_kib()
         trim_heap()
         rss = rss_kib()
         own = tracemalloc.get_tracemalloc_memory() / 1024
-        snap = tracemalloc.take_snapshot()
         lines: Lines = {}
-        for stat in snap.statistics("lineno"):
-            frame = stat.traceback[0]
-            lines[(frame.filename, frame.lineno)] = (stat.size, stat.count)
-        del snap
+        if tracemalloc.is_tracing():  # untraced (the simulator process): the RSS only
+            snap = tracemalloc.take_snapshot()
+            for stat in snap.statistics("lineno"):
+                frame = stat.traceback[0]
+                lines[(frame.filename, frame.lineno)] = (stat.size, stat.count)
+            del snap
         out = MemoryReading(rss, found, own, lines)
+        from .untraced import tracing_cost_kib  # soak.untraced reads this module
+
+        cost = tracing_cost_kib()  # measured in a forked copy: tracing goes on here
+        out.untraced_rss_kib = rss - cost if cost >= 0 else -1
         if last:
             self.stop()
-            gc.collect()
-            trim_heap()
-            out.untraced_rss_kib = rss_kib()
         return out
 
 

@@ -15,13 +15,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import pickle
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from . import analysis
 from .book import Fate, as_fates, judge, lookups_needed
@@ -48,16 +45,15 @@ from .probes import (
     count_fds,
     fd_kinds,
     live_objects,
-    rss_kib,
     split_growth,
     thread_names,
     top_growth,
-    trim_heap,
 )
 from .reconciled import judge as judge_verdicts
 from .reconciled import reconcile_unknowns
 from .report import Checkpoint, SoakReport
 from .resources import CENSUS_MODULES, CLIENT_FILES, CLIENT_GROUPS, steady_reading
+from .simcost import order_cost_for
 from .simproc import SimProcess
 from .workload import BALANCES, probe_spec
 
@@ -200,8 +196,6 @@ class Soak:
         objects = live_objects(CENSUS_MODULES)
         reading = self.memory.reading(last)
         mem = self.memory.summary(reading, CLIENT_GROUPS)
-        if last:
-            mem["booked_rss_kib"], mem["unbooked_rss_kib"] = self.weigh_bookkeeping()
         cp = Checkpoint(
             label,
             self.ledger.issued,
@@ -219,31 +213,6 @@ class Soak:
         if self.cfg.verbose:
             print(f"  checkpoint {label}: {cp.label} rss {cp.rss_kib} {cp.mem}", flush=True)
         return reading
-
-    def weigh_bookkeeping(self) -> tuple[int, int]:
-        """The RSS (KiB) before and after the soak's own records -- the frozen ledger and
-        pushes, the faults as armed with the simulator's counters -- are swapped out to a
-        file: what they really cost, allocator overheads included (``soak.rss``)."""
-        held: list[list[Any]] = [
-            self.ledger.frozen_batches,
-            *(side.frozen_pushes.batches for side in self.sides),
-            self.injector.armed,  # also report.armed
-            self.report.plan,  # the Faults the armed ones refer to: one pickle keeps them shared
-        ]
-        gc.collect()
-        trim_heap()
-        before = rss_kib()
-        with tempfile.TemporaryFile() as spill:
-            pickle.dump([list(items) for items in held], spill, pickle.HIGHEST_PROTOCOL)
-            for items in held:
-                items.clear()
-            gc.collect()
-            trim_heap()
-            after = rss_kib()
-            spill.seek(0)
-            for items, back in zip(held, pickle.load(spill), strict=True):
-                items.extend(back)
-        return before, after
 
     async def check_restored(self, label: str) -> None:
         """Each client's links on the simulator hold every subscription the client
@@ -315,8 +284,6 @@ class Soak:
             self.report.fault_problems = self.injector.problems
             self.report.sim_pending = self.injector.sim_pending
             await self.collect_sim_state()
-            # The book is judged: the simulator may now drop it, to weigh it
-            self.report.sim_book = await self.sim.call("weigh_book")
         finally:
             await close_clients(self.sides, self.load.run_threads)
         await self.after_close()
@@ -402,6 +369,7 @@ def run_soak(cfg: SoakConfig, defect: Defect | None = None) -> SoakReport:
     analysis.recovery(report)
     analysis.restoration(report, soak.sides)
     analysis.lost_bounds(report, soak.sides, {"async": cfg.async_workers, "sync": cfg.sync_workers})
+    report.sim_cost = order_cost_for(cfg.requests)  # what one order costs (soak.simcost)
     analysis.rss(report)
     run_checks(report)
     return report

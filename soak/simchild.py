@@ -25,12 +25,10 @@ from .probes import (
     count_fds,
     fd_kinds,
     native_leak,
-    rss_kib,
     thread_names,
     top_growth,
-    trim_heap,
 )
-from .rss import SIM_GROUPS, SIM_HARNESS
+from .rss import SIM_HARNESS
 from .workload import SOAK_PAIRS, SOAK_REF_PX
 
 Counters = dict[str, int]
@@ -113,6 +111,9 @@ class _Child:
             rate_limits=bool(options.get("rate_limits", False)),
         )
         self.travel_s = float(options.get("travel_s", 1.0))
+        # Untraced unless asked (diagnosis only): tracemalloc's tables and snapshots
+        # would be most of the RSS this process adds besides its book (soak.rss).
+        self.trace = bool(options.get("trace_memory", False))
         self.late_audit = LateAudit(self.sim, self.travel_s)
         self.stopped = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
@@ -131,7 +132,6 @@ class _Child:
             "subscriptions": self.subscriptions,
             "resources": self.resources,
             "limits": self.limits,
-            "weigh_book": self.weigh_book,
             "plant": self.plant,
         }
         self.async_commands: dict[str, Callable[..., Any]] = {
@@ -143,7 +143,8 @@ class _Child:
         loop = asyncio.get_running_loop()
         self.hygiene.watch_loop(loop, "simulator")
         await self.sim.start()
-        self.memory.start()  # after the imports: growth is measured between checkpoints
+        if self.trace:  # after the imports: growth is measured between checkpoints
+            self.memory.start()
         self.conn.send((READY, True, self.sim.port))
         loop.add_reader(self.conn.fileno(), self.on_readable)
         try:
@@ -265,7 +266,7 @@ class _Child:
             "fd_kinds": fd_kinds(),
             "memory": reading.total(SIM_HARNESS),
             "rss_kib": reading.rss_kib,
-            "mem": self.memory.summary(reading, SIM_GROUPS),
+            "mem": self.memory.summary(reading, {}),
             "connections": self.sim.connection_count(),
             "orders": orders,
             "request_ids": len(self.sim.stats.request_ids),
@@ -275,25 +276,6 @@ class _Child:
         else:
             out["memory_top"] = top_growth(self.first_reading, reading, excluded=SIM_HARNESS)
         return out
-
-    def weigh_book(self) -> dict[str, int]:
-        """The RSS (KiB) before and after the order book and the counters (request ids
-        among them) are dropped: what they really cost.  Once the soak has judged the
-        book, after its last checkpoint (tracing is off by then)."""
-        from okx_ws_sim.engine import Engine
-        from okx_ws_sim.stats import SimStats
-
-        gc.collect()
-        trim_heap()
-        before = rss_kib()
-        old = self.sim.state.engine
-        self.sim.state.engine = Engine(list(self.sim.accounts.values()), old.instruments)
-        self.sim.market.on_engine()
-        self.sim.state.stats = SimStats()
-        del old
-        gc.collect()
-        trim_heap()
-        return {"booked_rss_kib": before, "unbooked_rss_kib": rss_kib()}
 
     def limits(self) -> dict[str, Any]:
         """Refusals for rate by code, the peak use of each limit, the late arrivals."""

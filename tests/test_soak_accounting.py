@@ -7,8 +7,11 @@ each rule is shown holding and failing on a few counters / records.
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
+from soak import SoakConfig
 from soak.book import judge
+from soak.checks import client_rss, simulator_rss
 from soak.fault_audit import Armed, reconcile
 from soak.faults import Fault
 from soak.ledger import (
@@ -19,6 +22,8 @@ from soak.ledger import (
     Ledger,
     Record,
 )
+from soak.report import SoakReport
+from soak.rss import Row, RssAccount, client_account, per_order, simulator_account
 
 
 def counters(**values: int) -> dict[str, int]:
@@ -167,3 +172,73 @@ def test_never_sent_but_seen_is_not_verified() -> None:
     clean = record(2, "cancel-order", AUTH_ERROR, ("c2",))
     audit = judge([clean], {"k": {"c2": ("7002", "live", "0.01")}}, {}, {"k": []}, {})
     assert not audit.never_sent_seen and audit.never_sent_verified == 1
+
+
+# -- RSS ------------------------------------------------------------------------------------
+
+
+def _mem(rss: int, soak: int, untraced: int = -1, blocks: int = 1000) -> dict[str, Any]:
+    return {
+        "rss_kib": rss,
+        "rss_found_kib": rss,
+        "tracemalloc_kib": 0.0,
+        "blocks": blocks,
+        "groups": {"soak": soak << 20, "client": 0, "other": 0},
+        "untraced_rss_kib": untraced,
+    }
+
+
+def test_client_rss_charges_tracemalloc_as_read_untraced_and_the_soaks_records() -> None:
+    points = [
+        (1000, _mem(50_000, 1, untraced=49_000)),  # tracing costs 1,000 KiB here
+        (5000, _mem(70_000, 3, untraced=64_000)),  # ... 6,000 KiB here
+        (10_000, _mem(90_000, 11, untraced=79_000)),
+    ]
+    acc = client_account(points)
+    assert acc.tm_measured and not acc.untraced
+    last = acc.last
+    assert (last.growth, last.tracemalloc, last.by_design) == (40_000, 10_000, 10 * 1024)
+    assert last.rest == 40_000 - 10_000 - 10_240
+    assert [row.rest for row in acc.rows] == [20_000 - 5000 - 2048, last.rest]
+
+
+def test_client_rss_counts_tracemalloc_as_the_rest_when_it_was_not_measured() -> None:
+    acc = client_account([(1000, _mem(50_000, 0)), (9000, _mem(90_000, 0, untraced=-1))])
+    assert not acc.tm_measured and acc.rest == 40_000
+
+
+def _sim(rss: int, orders: int) -> dict[str, Any]:
+    return {"rss_kib": rss, "orders": orders, "mem": {"blocks": 0}}
+
+
+COST = {"marks": [(2000, 1000, 30_000), (8000, 6000, 35_000), (14_000, 11_000, 40_000)]}
+
+
+def test_simulator_rss_prices_the_book_at_the_measured_cost_per_order() -> None:
+    assert per_order(COST) == 1024  # 10,000 KiB for 10,000 orders
+    points = [(1000, _sim(30_000, 500)), (5000, _sim(52_000, 20_500)), (9000, _sim(71_000, 40_500))]
+    acc = simulator_account(points, COST)
+    assert acc.untraced and acc.orders == 40_000 and acc.per_order == 1024
+    assert [row.rest for row in acc.rows] == [22_000 - 20_000, 41_000 - 40_000]
+
+
+def test_an_unpriced_book_leaves_all_its_growth_to_the_rest() -> None:
+    points = [(1000, _sim(30_000, 500)), (9000, _sim(71_000, 40_500))]
+    for cost in ({}, {"error": "TimeoutExpired"}):
+        assert simulator_account(points, cost).rest == 41_000
+
+
+def _report(accounts: list[RssAccount]) -> SoakReport:
+    report = SoakReport(SoakConfig(rss_limit_mib=20.0))
+    report.rss = accounts
+    return report
+
+
+def test_rss_checks_fail_on_the_worst_checkpoint_not_only_the_last() -> None:
+    acc = RssAccount("client", (1000, 50_000))
+    acc.rows = [Row(5000, 30 * 1024, 0, 0), Row(9000, 10 * 1024, 0, 0)]  # freed at the end
+    problems = client_rss(_report([acc]))
+    assert problems and "to 5000" in problems[0] and "30.0 MiB (> 20)" in problems[0]
+    acc.rows = [Row(5000, 19 * 1024, 0, 0), Row(9000, 60 * 1024, 5 * 1024, 36 * 1024)]
+    assert client_rss(_report([acc])) == []
+    assert simulator_rss(_report([acc])) == ["no RSS account of the simulator process"]
