@@ -12,6 +12,7 @@ from typing import Any
 
 from .ledger import UNEXPECTED
 from .report import SoakReport
+from .rss import ORDER_BUDGET
 from .workload import INSTRUMENTS, SPREADS
 
 # Objects the client keeps one of per key the load touched, dropped once idle: their
@@ -194,18 +195,25 @@ def _rss(r: SoakReport, process: str) -> list[str]:
     if not mine:
         return [f"no RSS account of the {process} process"]
     acc, limit = mine[0], r.config.rss_limit_mib
+    out = []
+    if acc.per_order > ORDER_BUDGET:
+        out.append(
+            f"one order costs the simulator {acc.per_order:.0f} B of RSS"
+            f" (> {ORDER_BUDGET}: a leak on the order path would pass as its book)"
+        )
     worst = max(acc.rows, key=lambda row: row.rest)
     if worst.rest / 1024 <= limit:
-        return []
+        return out
     explained = (
         f"tracemalloc {worst.tracemalloc / 1024:.1f} and the soak"
         if process == "client"
         else "the book"
     )
     return [
+        *out,
         f"{process} RSS grew {worst.growth / 1024:.1f} MiB from request {acc.first[0]} to"
         f" {worst.at}; {explained} {worst.by_design / 1024:.1f} explain all but"
-        f" {worst.rest / 1024:.1f} MiB (> {limit:g})"
+        f" {worst.rest / 1024:.1f} MiB (> {limit:g})",
     ]
 
 

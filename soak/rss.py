@@ -33,6 +33,10 @@ from typing import Any
 
 SIM_HARNESS = ("*/soak/*", "*/tracemalloc.py", "<frozen importlib*>")
 KIB = 1024.0
+# What one order may cost the simulator (soak.simcost measures ~1.2 KB: the Order, its
+# Decimals and strings, its index entries, the request ids): a leak on the order path
+# would be priced as the book, so its price is bounded too (soak.checks.simulator_rss).
+ORDER_BUDGET = 2048
 
 
 @dataclass(frozen=True)

@@ -256,7 +256,9 @@ class _Child:
     def resources(self, label: str, last: bool = False) -> dict[str, Any]:
         """Tasks, threads, fds, connections, and memory (``soak.rss``); ``last``: then
         stop tracing, to measure what tracemalloc itself costs."""
-        orders = sum(len(self.sim.orders(key)) for key in self.sim.accounts)
+        # counted, not rendered: sim.orders() would build a dict per order just before
+        # the RSS is read
+        orders = sum(len(acct.orders) for acct in self.sim.engine.accounts.values())
         reading = self.memory.reading(last)
         out: dict[str, Any] = {
             "label": label,

@@ -242,3 +242,13 @@ def test_rss_checks_fail_on_the_worst_checkpoint_not_only_the_last() -> None:
     acc.rows = [Row(5000, 19 * 1024, 0, 0), Row(9000, 60 * 1024, 5 * 1024, 36 * 1024)]
     assert client_rss(_report([acc])) == []
     assert simulator_rss(_report([acc])) == ["no RSS account of the simulator process"]
+
+
+def test_an_order_costing_the_simulator_more_than_its_budget_fails() -> None:
+    points = [(1000, _sim(30_000, 500)), (9000, _sim(71_000, 10_500))]
+    dear = {"marks": [(0, 0, 0), (1, 5000, 15_000), (2, 10_000, 30_000)]}  # 3,072 B each
+    problems = simulator_rss(_report([simulator_account(points, dear)]))
+    assert problems == [
+        "one order costs the simulator 3072 B of RSS (> 2048: a leak on the order path"
+        " would pass as its book)"
+    ]
