@@ -25,6 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .untraced import traced_reading
+
 # One traced frame per allocation: deep tracebacks make the run >10x slower.
 TRACE_FRAMES = 1
 # Never the client's: the soak's own files (its ledger grows by design) and an
@@ -165,7 +167,7 @@ class MemoryReading:
     rss_found_kib: int  # before the trim
     tracemalloc_kib: float  # tracemalloc's own tables, as it reports them
     lines: Lines
-    untraced_rss_kib: int = -1  # RSS without tracemalloc's cost (soak.untraced), -1: unknown
+    untraced_rss_kib: int = -1  # RSS without what tracing costs (soak.untraced), -1: unknown
 
     @property
     def blocks(self) -> int:
@@ -238,25 +240,15 @@ class MemoryProbe:
         }
 
     def reading(self, last: bool = False) -> MemoryReading:
-        """RSS, then tracemalloc's figures, then the RSS without what tracing costs
-        (``soak.untraced``); ``last``: then stop tracing."""
+        """RSS, then tracemalloc's figures and the RSS without what tracing costs, both
+        read in a forked copy (``soak.untraced``: no snapshot here); ``last``: then stop
+        tracing."""
         gc.collect()
         found = rss_kib()
         trim_heap()
         rss = rss_kib()
-        own = tracemalloc.get_tracemalloc_memory() / 1024
-        lines: Lines = {}
-        if tracemalloc.is_tracing():  # untraced (the simulator process): the RSS only
-            snap = tracemalloc.take_snapshot()
-            for stat in snap.statistics("lineno"):
-                frame = stat.traceback[0]
-                lines[(frame.filename, frame.lineno)] = (stat.size, stat.count)
-            del snap
-        out = MemoryReading(rss, found, own, lines)
-        from .untraced import tracing_cost_kib  # soak.untraced reads this module
-
-        cost = tracing_cost_kib()  # measured in a forked copy: tracing goes on here
-        out.untraced_rss_kib = rss - cost if cost >= 0 else -1
+        lines, own, cost = traced_reading(trim_heap)
+        out = MemoryReading(rss, found, own, lines, rss - cost if cost >= 0 else -1)
         if last:
             self.stop()
         return out

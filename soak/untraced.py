@@ -1,24 +1,31 @@
-"""This process's RSS as it would be untraced, read without stopping tracemalloc here.
+"""tracemalloc's figures and its cost, read in a forked copy of this process.
 
-tracemalloc's tables grow with every traced block and are part of the RSS; the
-soak needs tracing to go on (it judges the traced growth in the client's
-files), yet wants the RSS without it at every checkpoint.  So a forked copy of
-the process (its memory shared copy-on-write, the same heap and the same
-tables) stops tracing, trims the C heap and reads its own resident anonymous
-memory before and after: the drop is what tracing costs this process now.
-The copy touches no socket, runs no finaliser (the parent collected just
-before) and leaves with ``os._exit``.
+The soak traces the client process (it judges the traced growth in the
+client's files), yet wants its RSS as it would be untraced.  Two things of
+tracing show in the RSS: tracemalloc's tables, which grow with every traced
+block, and the snapshots, whose millions of short-lived objects leave the
+heap fragmented (a long run's RSS kept several MiB of them even after tracing
+stopped).  So the process under test never takes a snapshot: a forked copy
+(its memory shared copy-on-write: the same heap, the same tables) takes it,
+sums it per line, then stops tracing, trims the C heap and reads its own
+resident anonymous memory before and after -- the drop is what tracing costs
+the process there and then -- and sends all that back over a pipe.  The copy
+touches no socket, runs no finaliser (the parent collected just before) and
+leaves with ``os._exit``.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import select
 import signal
+import time
 import tracemalloc
 import warnings
+from typing import Any
 
-from .probes import trim_heap
+Lines = dict[tuple[str, int], tuple[int, int]]  # (file, line) -> (bytes, blocks)
 
 
 def anon_kib() -> int:
@@ -33,35 +40,62 @@ def anon_kib() -> int:
     return -1
 
 
-def tracing_cost_kib(timeout: float = 30.0) -> int:
-    """KiB of RSS tracemalloc costs this process now (0 when not tracing; -1 when the
-    forked copy could not tell within ``timeout``)."""
+def snapshot_lines() -> Lines:
+    """The traced bytes and blocks per (file, line) now (innermost frame)."""
+    lines: Lines = {}
+    for stat in tracemalloc.take_snapshot().statistics("lineno"):
+        frame = stat.traceback[0]
+        lines[(frame.filename, frame.lineno)] = (stat.size, stat.count)
+    return lines
+
+
+def _in_copy(trim: Any) -> bytes:
+    lines = snapshot_lines()
+    own = tracemalloc.get_tracemalloc_memory()
+    trim()  # the snapshot this copy just freed
+    before = anon_kib()
+    tracemalloc.stop()
+    trim()
+    return pickle.dumps((lines, own, before - anon_kib()), pickle.HIGHEST_PROTOCOL)
+
+
+def traced_reading(trim: Any, timeout: float = 120.0) -> tuple[Lines, float, int]:
+    """(lines, tracemalloc's own KiB, KiB of RSS tracing costs) read in a forked copy
+    (``trim``: ``soak.probes.trim_heap``).  Not tracing: nothing traced, no cost.  If
+    the copy fails or times out the snapshot is taken here and the cost is -1."""
     if not tracemalloc.is_tracing():
-        return 0
+        return {}, 0.0, 0
     if not hasattr(os, "fork") or anon_kib() < 0:  # pragma: no cover - not Linux
-        return -1
+        return snapshot_lines(), tracemalloc.get_tracemalloc_memory() / 1024, -1
     read_end, write_end = os.pipe()
     with warnings.catch_warnings():  # 3.12+: "fork() in a multi-threaded process"
         warnings.simplefilter("ignore", DeprecationWarning)
         pid = os.fork()
     if pid == 0:  # the copy: nothing here may raise, print or wait on another thread
+        code = 1
         try:
             os.close(read_end)
-            trim_heap()  # what the parent freed since its own trim (its snapshot) aside
-            before = anon_kib()
-            tracemalloc.stop()
-            trim_heap()
-            os.write(write_end, f"{before - anon_kib()}".encode())
+            data = _in_copy(trim)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+            code = 0
         finally:
-            os._exit(0)
+            os._exit(code)
     os.close(write_end)
-    data = b""
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
     try:
-        if select.select([read_end], [], [], timeout)[0]:
-            data = os.read(read_end, 64)
+        while select.select([read_end], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            chunk = os.read(read_end, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
     finally:
         os.close(read_end)
-        if not data:
+        if time.monotonic() >= deadline:
             os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    return int(data) if data else -1
+        _, status = os.waitpid(pid, 0)
+    if status != 0 or not chunks:
+        return snapshot_lines(), tracemalloc.get_tracemalloc_memory() / 1024, -1
+    lines, own, cost = pickle.loads(b"".join(chunks))
+    return lines, own / 1024, cost
