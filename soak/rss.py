@@ -14,13 +14,14 @@ request mix sent to a fresh simulator, untraced), so the book is the orders
 added times that cost, and the rest is the simulator's own growth.
 
 **The client process** is traced (``soak.checks.client_resources`` judges the
-traced growth in the client's files).  At each checkpoint the RSS is also read
-with tracing off, in a forked copy of the process (``soak.probes.untraced_rss``):
-the difference is what tracemalloc costs there and then, measured rather than
-priced per block.  The soak's own records (its ledger and the clients' pushes,
-frozen into compressed batches, and the faults as armed) grow by design; they
-are the traced growth in the soak's files.  The rest is the client under
-test's growth, traced or not (a C extension's leak shows only here).
+traced growth in the client's files), but it never takes a snapshot: at each
+checkpoint a forked copy of it does, then stops tracing and reads the drop in
+its RSS (``soak.untraced``), which is what tracing costs there and then,
+measured rather than priced per block.  The soak's own records (its ledger and
+the clients' pushes, frozen into compressed batches, and the faults as armed)
+grow by design; they are the traced growth in the soak's files.  The rest is
+the client under test's growth, traced or not (a C extension's leak shows only
+here).
 
 Each rest is bounded by ``rss_limit_mib`` (``soak.checks.client_rss`` /
 ``simulator_rss``); the per-checkpoint rows show whether it is flat.

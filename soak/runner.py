@@ -187,7 +187,7 @@ class Soak:
         await self.quiesce()
         await self.check_restored(label)
         tasks, threads, fds = await steady_reading(self.sides)
-        last = label == "end"  # then each process stops tracing to weigh tracemalloc
+        last = label == "end"  # then each process stops tracing
         sim = await self.sim.call("resources", label, last)
         # The soak's own records, frozen: a few blocks, not millions (soak.ledger)
         self.ledger.freeze()
