@@ -6,8 +6,12 @@ each rule is shown holding and failing on a few counters / records.
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from collections import Counter
 from typing import Any
+
+import pytest
 
 from soak import SoakConfig
 from soak.book import judge
@@ -22,6 +26,7 @@ from soak.ledger import (
     Ledger,
     Record,
 )
+from soak.probes import MemoryProbe, rss_kib, trim_heap
 from soak.report import SoakReport
 from soak.rss import Row, RssAccount, client_account, per_order, simulator_account
 
@@ -252,3 +257,25 @@ def test_an_order_costing_the_simulator_more_than_its_budget_fails() -> None:
         "one order costs the simulator 3072 B of RSS (> 2048: a leak on the order path"
         " would pass as its book)"
     ]
+
+
+@pytest.mark.slow
+def test_the_forked_copy_reads_what_tracing_costs_without_stopping_it_here() -> None:
+    if tracemalloc.is_tracing():
+        pytest.skip("tracemalloc already on: its cost is not ours to read")
+    probe = MemoryProbe()
+    probe.start()
+    try:
+        kept = [f"{i:09d}" * 2 for i in range(200_000)]  # 200,000 traced blocks
+        reading = probe.reading()
+        assert tracemalloc.is_tracing()  # it went on here
+        here = next(size for (name, _), (size, _) in reading.lines.items() if name == __file__)
+        assert here >= 200_000 * 60 and reading.blocks >= 200_000
+    finally:
+        probe.stop()
+    gc.collect()
+    trim_heap()
+    stopped = rss_kib()  # what stopping it here freed, vs what the copy said it would
+    assert reading.rss_kib - reading.untraced_rss_kib > 5 * 1024  # ~40 B per block at least
+    assert abs(reading.untraced_rss_kib - stopped) < 3 * 1024
+    del kept
