@@ -55,8 +55,10 @@ async def measure(requests: int, warmup: int, seed: int = 1) -> dict[str, Any]:
     pool = Pool()
     marks: list[tuple[int, int, int]] = []  # (requests, orders, rss_kib)
     try:
-        for link in links.values():
-            assert (await link.login(account))["code"] == "0"
+        for kind, link in links.items():
+            login = await link.login(account)
+            if login.get("code") != "0":
+                raise RuntimeError(f"the {kind} login failed: {login}")
         bounds = [0, warmup, warmup + requests // 2, warmup + requests]
         for lo, hi in zip(bounds, bounds[1:], strict=False):
             for start in range(lo, hi, WINDOW):
@@ -107,9 +109,13 @@ def order_cost(requests: int, warmup: int = WARMUP, timeout: float = 300.0) -> d
     cmd = [sys.executable, "-m", "soak.simcost", str(requests), str(warmup)]
     try:
         done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"no answer within {timeout:g}s"}
+    try:
         out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    except (subprocess.TimeoutExpired, ValueError, IndexError) as exc:
-        return {"error": f"{type(exc).__name__}: {exc}"}
+    except (ValueError, IndexError):
+        why = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        return {"error": why[-300:]}
     marks = out["marks"]
     pairs = zip(marks, marks[1:], strict=False)
     out["per_order"] = [(b[2] - a[2]) * 1024 / max(b[1] - a[1], 1) for a, b in pairs]

@@ -28,7 +28,8 @@ from soak.ledger import (
 )
 from soak.probes import MemoryProbe, rss_kib, trim_heap
 from soak.report import SoakReport
-from soak.rss import Row, RssAccount, client_account, per_order, simulator_account
+from soak.rss import ORDER_BUDGET, Row, RssAccount, client_account, per_order, simulator_account
+from soak.simcost import order_cost
 
 
 def counters(**values: int) -> dict[str, int]:
@@ -279,3 +280,12 @@ def test_the_forked_copy_reads_what_tracing_costs_without_stopping_it_here() -> 
     assert reading.rss_kib - reading.untraced_rss_kib > 5 * 1024  # ~40 B per block at least
     assert abs(reading.untraced_rss_kib - stopped) < 3 * 1024
     del kept
+
+
+@pytest.mark.slow
+def test_a_fresh_simulator_prices_an_order_of_the_soaks_mix() -> None:
+    cost = order_cost(4000, warmup=1000)
+    assert "error" not in cost, cost
+    (_, o0, _), (_, o1, _), (_, o2, _) = cost["marks"]
+    assert 0 < o0 < o1 < o2  # each half placed orders
+    assert 500 < per_order(cost) < ORDER_BUDGET, cost  # ~1.2 KB measured in December 2026
