@@ -168,6 +168,7 @@ class MemoryReading:
     tracemalloc_kib: float  # tracemalloc's own tables, as it reports them
     lines: Lines
     untraced_rss_kib: int = -1  # RSS without what tracing costs (soak.untraced), -1: unknown
+    pymalloc: tuple[int, int] = (-1, -1)  # KiB in its arenas, in its blocks (untraced)
 
     @property
     def blocks(self) -> int:
@@ -237,6 +238,8 @@ class MemoryProbe:
             "blocks": reading.blocks,
             "groups": reading.by_group(groups),
             "untraced_rss_kib": reading.untraced_rss_kib,
+            "pymalloc_kib": reading.pymalloc[0],
+            "pyblocks_kib": reading.pymalloc[1],
         }
 
     def reading(self, last: bool = False) -> MemoryReading:
@@ -247,8 +250,8 @@ class MemoryProbe:
         found = rss_kib()
         trim_heap()
         rss = rss_kib()
-        lines, own, cost = traced_reading(trim_heap)
-        out = MemoryReading(rss, found, own, lines, rss - cost if cost >= 0 else -1)
+        lines, own, cost, pymalloc = traced_reading(trim_heap)
+        out = MemoryReading(rss, found, own, lines, rss - cost if cost >= 0 else -1, pymalloc)
         if last:
             self.stop()
         return out

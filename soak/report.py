@@ -372,25 +372,30 @@ def _rss_rows(r: SoakReport) -> list[str]:
         cells.append(
             f"{cp.at_request}: {m['rss_kib'] / 1024:.0f} (found {m['rss_found_kib'] / 1024:.0f},"
             f" untraced {untraced / 1024 if untraced >= 0 else float('nan'):.0f})"
-            f" tm {m['tracemalloc_kib'] / 1024:.1f} {groups}"
+            f" tm {m['tracemalloc_kib'] / 1024:.1f} {groups}{_pymalloc(m)}"
         )
     keys = "/".join(r.checkpoints[0].mem["groups"])
     rows = [
         "  client    MiB  RSS (before trim, untraced), tracemalloc's tables, traced "
-        f"{keys}: " + "; ".join(cells)
+        f"{keys}, pymalloc's arenas/blocks: " + "; ".join(cells)
     ]
     sims = [cp for cp in r.checkpoints if "rss_kib" in cp.sim]
     if sims:
         rows.append(
-            "  simulator MiB  RSS (before trim), orders: "
+            "  simulator MiB  RSS (before trim), orders, pymalloc's arenas/blocks: "
             + "; ".join(
                 f"{cp.at_request}: {cp.sim['rss_kib'] / 1024:.0f}"
                 f" (found {cp.sim.get('mem', {}).get('rss_found_kib', 0) / 1024:.0f})"
-                f" {cp.sim.get('orders', 0)}"
+                f" {cp.sim.get('orders', 0)}{_pymalloc(cp.sim.get('mem', {}))}"
                 for cp in sims
             )
         )
     return rows
+
+
+def _pymalloc(mem: dict[str, Any]) -> str:
+    arenas, blocks = mem.get("pymalloc_kib", -1), mem.get("pyblocks_kib", -1)
+    return f" py {arenas / 1024:.0f}/{blocks / 1024:.0f}" if arenas >= 0 else ""
 
 
 def _resources(r: SoakReport) -> list[str]:

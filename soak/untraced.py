@@ -20,6 +20,8 @@ import os
 import pickle
 import select
 import signal
+import sys
+import tempfile
 import time
 import tracemalloc
 import warnings
@@ -49,6 +51,34 @@ def snapshot_lines() -> Lines:
     return lines
 
 
+def pymalloc_kib() -> tuple[int, int]:
+    """(KiB in pymalloc's arenas, KiB of them in allocated blocks): how much of the
+    small-object heap is used, and how much is held free (fragmentation).  Parsed from
+    ``sys._debugmallocstats`` (CPython; (-1, -1) elsewhere), which writes to fd 2."""
+    figures = {"# arenas allocated current": -1, "# bytes in allocated blocks": -1}
+    try:
+        with tempfile.TemporaryFile() as out:
+            saved = os.dup(2)
+            try:
+                os.dup2(out.fileno(), 2)
+                sys._debugmallocstats()
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+            out.seek(0)
+            for line in out.read().decode(errors="replace").splitlines():
+                name, _, value = line.partition("=")
+                if name.strip() in figures:
+                    figures[name.strip()] = int(value.strip().replace(",", ""))
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - not CPython
+        return -1, -1
+    arenas, used = figures.values()
+    return (arenas * ARENA_KIB if arenas >= 0 else -1), (used // 1024 if used >= 0 else -1)
+
+
+ARENA_KIB = 1024  # CPython 3.10+ on 64-bit: 1 MiB arenas
+
+
 def _in_copy(trim: Any) -> bytes:
     lines = snapshot_lines()
     own = tracemalloc.get_tracemalloc_memory()
@@ -56,17 +86,22 @@ def _in_copy(trim: Any) -> bytes:
     before = anon_kib()
     tracemalloc.stop()
     trim()
-    return pickle.dumps((lines, own, before - anon_kib()), pickle.HIGHEST_PROTOCOL)
+    cost = before - anon_kib()
+    return pickle.dumps((lines, own, cost, pymalloc_kib()), pickle.HIGHEST_PROTOCOL)
 
 
-def traced_reading(trim: Any, timeout: float = 120.0) -> tuple[Lines, float, int]:
-    """(lines, tracemalloc's own KiB, KiB of RSS tracing costs) read in a forked copy
-    (``trim``: ``soak.probes.trim_heap``).  Not tracing: nothing traced, no cost.  If
-    the copy fails or times out the snapshot is taken here and the cost is -1."""
+Reading = tuple[Lines, float, int, tuple[int, int]]
+
+
+def traced_reading(trim: Any, timeout: float = 120.0) -> Reading:
+    """(lines, tracemalloc's own KiB, KiB of RSS tracing costs, :func:`pymalloc_kib`
+    untraced) read in a forked copy (``trim``: ``soak.probes.trim_heap``).  Not
+    tracing: nothing traced, no cost, pymalloc read here.  If the copy fails or times
+    out the snapshot is taken here and the cost is -1."""
     if not tracemalloc.is_tracing():
-        return {}, 0.0, 0
+        return {}, 0.0, 0, pymalloc_kib()
     if not hasattr(os, "fork") or anon_kib() < 0:  # pragma: no cover - not Linux
-        return snapshot_lines(), tracemalloc.get_tracemalloc_memory() / 1024, -1
+        return snapshot_lines(), tracemalloc.get_tracemalloc_memory() / 1024, -1, (-1, -1)
     read_end, write_end = os.pipe()
     with warnings.catch_warnings():  # 3.12+: "fork() in a multi-threaded process"
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -96,6 +131,6 @@ def traced_reading(trim: Any, timeout: float = 120.0) -> tuple[Lines, float, int
             os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
     if status != 0 or not chunks:
-        return snapshot_lines(), tracemalloc.get_tracemalloc_memory() / 1024, -1
-    lines, own, cost = pickle.loads(b"".join(chunks))
-    return lines, own / 1024, cost
+        return snapshot_lines(), tracemalloc.get_tracemalloc_memory() / 1024, -1, (-1, -1)
+    lines, own, cost, pymalloc = pickle.loads(b"".join(chunks))
+    return lines, own / 1024, cost, pymalloc
