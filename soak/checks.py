@@ -142,13 +142,14 @@ def client_resources(r: SoakReport) -> list[str]:
     if a.fds != b.fds:
         out.append(f"file descriptors {a.fds} -> {b.fds} ({a.fd_kinds} -> {b.fd_kinds})")
     client_kib = r.memory_client_growth / 1024
-    if client_kib > cfg.memory_limit_kib:
+    traced = bool(a.mem.get("blocks"))  # untraced (a long run): client_rss judges the RSS
+    if traced and client_kib > cfg.memory_limit_kib:
         out.append(
             f"client-stack memory grew {client_kib:.1f} KiB (> {cfg.memory_limit_kib:g}):"
             f" {_some(r.memory_client_top, 4)}"
         )
     total_kib = (b.memory - a.memory) / 1024
-    if total_kib > cfg.total_memory_limit_kib:
+    if traced and total_kib > cfg.total_memory_limit_kib:
         out.append(
             f"traced memory grew {total_kib:.1f} KiB (> {cfg.total_memory_limit_kib:g}):"
             f" {_some(r.memory_top, 4)}"

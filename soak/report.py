@@ -331,9 +331,14 @@ def _rss(r: SoakReport) -> list[str]:
                 else "NOT measured at every checkpoint: counted as the rest"
             )
             groups = ", ".join(f"{g} {mib(v)}" for g, v in acc.groups.items())
+            records = (
+                "the bytes of their frozen batches"
+                if acc.untraced
+                else f"their traced growth; traced growth by group: {groups}"
+            )
             parts = (
                 f" tracemalloc {mib(row.tracemalloc)} ({how}) + the soak's records"
-                f" {mib(row.by_design)} (their traced growth; traced growth by group: {groups})"
+                f" {mib(row.by_design)} ({records})"
             )
         else:
             cost = r.sim_cost
@@ -412,9 +417,12 @@ def _resources(r: SoakReport) -> list[str]:
         f"  memory       traced growth in client-stack files"
         f" {r.memory_client_growth / 1024:+.1f} KiB (limit {r.config.memory_limit_kib:g});"
         f" elsewhere {r.memory_other_growth / 1024:+.1f} KiB; total {a.memory / 1024:.0f} ->"
-        f" {b.memory / 1024:.0f} KiB; RSS {a.rss_kib} -> {b.rss_kib} KiB",
+        f" {b.memory / 1024:.0f} KiB; RSS {a.rss_kib} -> {b.rss_kib} KiB"
+        if a.mem.get("blocks")
+        else "  memory       not traced (a long run, or --trace-client off: the RSS is"
+        f" judged untraced, see soak.rss); RSS {a.rss_kib} -> {b.rss_kib} KiB",
     ]
-    if len(r.checkpoints) > 2:
+    if len(r.checkpoints) > 2 and a.mem.get("blocks"):
         lines.append(
             "  by request   traced growth since the first, client-stack / elsewhere: "
             + ", ".join(

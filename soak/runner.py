@@ -196,6 +196,10 @@ class Soak:
         objects = live_objects(CENSUS_MODULES)
         reading = self.memory.reading(last)
         mem = self.memory.summary(reading, CLIENT_GROUPS)
+        # the soak's records, frozen into compressed batches: their bytes, traced or not
+        mem["records_kib"] = (
+            self.ledger.frozen_bytes + sum(s.frozen_pushes.nbytes for s in self.sides)
+        ) / 1024
         cp = Checkpoint(
             label,
             self.ledger.issued,
@@ -264,7 +268,8 @@ class Soak:
             await connect_and_subscribe(self.sides)
             # Traced from here: the imports and first connections above would only make
             # every snapshot slower (growth is measured between two later checkpoints).
-            self.memory.start()
+            if self.cfg.traces_client:  # else the RSS is judged untraced (soak.rss)
+                self.memory.start()
             await self.injector.begin()
             bounds = cfg.checkpoint_bounds
             first: MemoryReading | None = None

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from soak import SoakConfig
+from soak import SoakConfig, run_soak, summary
 from soak.book import judge
 from soak.checks import client_rss, simulator_rss
+from soak.defects import ClientLeaksRss
 from soak.fault_audit import Armed, reconcile
 from soak.faults import Fault
 from soak.ledger import (
@@ -289,3 +290,28 @@ def test_a_fresh_simulator_prices_an_order_of_the_soaks_mix() -> None:
     (_, o0, _), (_, o1, _), (_, o2, _) = cost["marks"]
     assert 0 < o0 < o1 < o2  # each half placed orders
     assert 500 < per_order(cost) < ORDER_BUDGET, cost  # ~1.2 KB measured in December 2026
+
+
+def test_an_untraced_client_charges_the_bytes_of_the_frozen_records() -> None:
+    first = {**_mem(50_000, 0, blocks=0), "records_kib": 100.0}
+    last = {**_mem(60_000, 0, blocks=0), "records_kib": 2148.0}
+    acc = client_account([(1000, first), (9000, last)])
+    assert acc.untraced and acc.tm_measured
+    assert (acc.last.tracemalloc, acc.last.by_design, acc.rest) == (0.0, 2048.0, 10_000 - 2048)
+
+
+def test_a_long_run_leaves_the_client_untraced_unless_asked() -> None:
+    assert SoakConfig(requests=10_000).traces_client
+    assert not SoakConfig(requests=100_000).traces_client
+    assert SoakConfig(requests=100_000, trace_client="on").traces_client
+    assert not SoakConfig(requests=10_000, trace_client="off").traces_client
+    with pytest.raises(ValueError, match="trace-client"):
+        SoakConfig(trace_client="maybe").traces_client  # noqa: B018
+
+
+@pytest.mark.slow
+def test_an_untraced_clients_leak_is_caught_by_its_rss_alone() -> None:
+    cfg = SoakConfig(requests=100, faults=0, warmup=40, watchdog=1.0, trace_client="off")
+    report = run_soak(cfg, ClientLeaksRss())
+    assert set(report.failed_checks) == {"client_rss"}, summary(report)
+    assert "not traced" in summary(report)
