@@ -33,4 +33,5 @@ class SimHooks:
         self, api_key: str, op: str, msg: dict[str, Any], refusal: Refusal, now_ms: int
     ) -> None:
         """A logged-in WS API request was refused as a whole (by :meth:`request` or by the
-        simulator's checks): e.g. 50004 when it arrived after its ``expTime``."""
+        simulator's checks): e.g. ``codes.EXPIRED_REQUEST_CODE`` when it arrived after
+        its ``expTime``."""

@@ -19,7 +19,7 @@ class LateAudit(SimHooks):
     and each refused connection upgrade, with the attempts of its second.
 
     The simulator's public hook (``okx_ws_sim.SimHooks``) tells it each refusal
-    (50004 for a late one: its expTime is in the request) and each upgrade
+    (``EXPIRED_REQUEST_CODE`` for a late one: its expTime is in the request) and each upgrade
     decided; ``SimStats.late_arrival`` names the faults that fired since the
     request can have left its client.  Also the planted defects' hooks: a 50011
     the limits did not call for, a request taken as 5 s late.

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from okx_ws_sim import RateLimits, Refusal, SimHooks, Simulator
+from okx_ws_sim.codes import EXPIRED_REQUEST_CODE as EXPIRED
 from okx_ws_sim.policy import RATE_LIMITED
 from okx_ws_sim.testing import SAMPLE_ORDER, RawClient
 
@@ -46,13 +47,13 @@ async def test_hook_sees_refusals_and_may_refuse_or_reshape() -> None:
             assert (await priv.request("order", SAMPLE_ORDER, expTime=soon))["code"] == "0"
             hooks.age_next_ms = 20_000  # its expTime now 10 s past: refused as late
             late = await priv.request("order", SAMPLE_ORDER, expTime=soon)
-            assert late["code"] == "50004"
+            assert late["code"] == EXPIRED
             hooks.refuse_cancel = True
             cancel = {"instIdCode": SAMPLE_ORDER["instIdCode"], "clOrdId": "nope"}
             assert (await priv.request("cancel-order", cancel))["code"] == "50011"
         assert hooks.upgrades == [True]
         (op, code, ms), (op2, code2, _) = hooks.refusals
-        assert (op, code, op2, code2) == ("order", "50004", "cancel-order", "50011")
+        assert (op, code, op2, code2) == ("order", EXPIRED, "cancel-order", "50011")
         assert 9_000 < ms < 11_000
         assert len(sim.orders()) == 1
 
