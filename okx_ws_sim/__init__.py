@@ -93,10 +93,12 @@ from .auth import (
 from .clock import SimClock
 from .engine import Engine
 from .faults import DropKind, FaultPlan
+from .hooks import SimHooks
 from .instruments import Instrument, default_instruments
 from .limits import OKX_OP_LIMITS, Limit, OpLimit, RateLimits, Scope
 from .market import Market
 from .market_channels import MarketRates
+from .policy import Refusal
 from .server import Simulator
 from .stats import SimStats
 
@@ -129,8 +131,10 @@ __all__ = [
     "MarketRates",
     "OpLimit",
     "RateLimits",
+    "Refusal",
     "Scope",
     "SimClock",
+    "SimHooks",
     "SimStats",
     "Simulator",
     "SimulatorThread",

@@ -19,6 +19,7 @@ from . import codes
 from .clock import SimClock
 from .engine import ItemError
 from .faults import DropKind, FaultPlan, FrameCounter, RestFault
+from .hooks import SimHooks
 from .instruments import Instrument
 from .limits import Buckets, ItemKey, RateLimits, Scope, op_demands
 from .state import SimState
@@ -53,6 +54,12 @@ class Policy:
         self._rng = rng
         sliding = limits.sliding if limits is not None else codes.SLIDING_WINDOWS
         self._buckets = Buckets(sliding)
+        self.hooks = SimHooks()  # told each decision (okx_ws_sim.hooks)
+
+    @property
+    def peaks(self) -> dict[str, tuple[int, int]]:
+        """Per limit, its highest use of one window so far and the window's count."""
+        return dict(self._buckets.peaks)
 
     def reset(self) -> None:
         """Forget every rate-limit count (``Simulator.reset()``)."""
@@ -61,11 +68,11 @@ class Policy:
     # -- connections ------------------------------------------------------------------
     def admit_connection(self, ip: str) -> bool:
         """May this WebSocket connection request from ``ip`` be accepted (3 / s per IP)?"""
-        if self.limits is None:
-            return True
-        return self._buckets.admit(
+        admitted = self.limits is None or self._buckets.admit(
             self.clock.monotonic(), [(("connect", ip), self.limits.connect, 1)]
         )
+        self.hooks.connection(ip, admitted)
+        return admitted
 
     def admit_session_op(self, connection: Hashable) -> bool:
         """May one more login / subscribe / unsubscribe run on ``connection`` (480 / hour)?"""

@@ -81,11 +81,16 @@ class WsApi:
         if drop is DropKind.BEFORE_EXECUTE:
             self._abort(conn)
             return False
+        key, now_ms, hooks = acct.account.api_key, in_us // 1000, self.policy.hooks
+        refusal = hooks.request(key, op, msg, now_ms)  # may reshape msg: read args after
         args = msg["args"] if isinstance(msg.get("args"), list) else []
-        refusal = self._check_args(OPS[op], msg, in_us // 1000) or self.policy.throttle(
-            acct.account.api_key, op, args, self.state.engine.resolve
+        refusal = (
+            refusal
+            or self._check_args(OPS[op], msg, now_ms)
+            or self.policy.throttle(key, op, args, self.state.engine.resolve)
         )
         if refusal is not None:
+            hooks.refused(key, op, msg, refusal, now_ms)
             return await self._refuse(conn, rid, op, refusal, in_us, args)
         changed: list[Order] = []
         text = self._execute(acct, rid, op, args, in_us, changed)
@@ -99,7 +104,6 @@ class WsApi:
             self._abort(conn)
             await self.sessions.deliver(pushes + late)
             return False
-        key = acct.account.api_key
         delay = self.policy.reply_delay()
         if not delay:
             await conn.ws.send(text)

@@ -48,6 +48,13 @@ def parse_args(argv: Sequence[str] | None = None) -> SoakConfig:
         help="RSS growth after the warm-up that neither tracemalloc nor the soak's"
         " bookkeeping (client) or the order book (simulator) explains",
     )
+    p.add_argument(
+        "--trace-client",
+        default="auto",
+        choices=("auto", "on", "off"),
+        help="tracemalloc in the client process (auto: on below 50,000 requests); untraced,"
+        " its RSS is judged exactly and its traced growth not at all (soak.rss)",
+    )
     p.add_argument("--warmup", type=int, default=None, help="requests before the first checkpoint")
     p.add_argument(
         "--checkpoints",
@@ -84,6 +91,7 @@ def parse_args(argv: Sequence[str] | None = None) -> SoakConfig:
         hang_margin=a.hang_margin,
         memory_limit_kib=a.memory_limit_kib,
         rss_limit_mib=a.rss_limit_mib,
+        trace_client=a.trace_client,
         warmup=a.warmup,
         checkpoints=a.checkpoints,
         plant=a.plant,
@@ -96,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg = parse_args(argv)
     try:
         cfg.transports  # noqa: B018 - validates --transport
+        cfg.traces_client  # noqa: B018 - validates --trace-client
         report = run_soak(cfg)
     except ValueError as exc:  # a bad combination of options
         print(f"python -m soak: {exc}", file=sys.stderr)

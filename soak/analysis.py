@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from .drivers import ClientSide
 from .ledger import CONNECTION_LOST, PLACE_OPS, SUCCESS, Record
 from .report import SoakReport
-from .rss import account
+from .rss import client_account, simulator_account
 
 
 def recovery(report: SoakReport) -> None:
@@ -91,10 +91,8 @@ def rss(report: SoakReport) -> None:
     cps = report.checkpoints
     if len(cps) < 2:
         return
-    a, b = cps[0], cps[-1]
-    at = (a.at_request, b.at_request)
-    if a.mem and b.mem:
-        report.rss.append(account("client", a.mem, b.mem, at, "soak", weighed=b.mem))
-    if a.sim.get("mem") and b.sim.get("mem"):
-        sim_a, sim_b = a.sim["mem"], b.sim["mem"]
-        report.rss.append(account("simulator", sim_a, sim_b, at, "book", weighed=report.sim_book))
+    if all(cp.mem for cp in cps):
+        report.rss.append(client_account([(cp.at_request, cp.mem) for cp in cps]))
+    if all("rss_kib" in cp.sim for cp in cps):
+        points = [(cp.at_request, cp.sim) for cp in cps]
+        report.rss.append(simulator_account(points, report.sim_cost))

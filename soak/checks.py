@@ -14,6 +14,7 @@ from . import retained
 from .ledger import UNEXPECTED
 from .market_audit import market_books
 from .report import SoakReport
+from .rss import ORDER_BUDGET
 from .workload import INSTRUMENTS, SPREADS
 
 # Objects the client keeps one of per key the load touched, dropped once idle: their
@@ -154,13 +155,14 @@ def client_resources(r: SoakReport) -> list[str]:
         out.append(f"bounded stores past their cap: {over_cap}")
     kept = f"; the bounded stores' growth ({stores / 1024:.1f} KiB) aside"
     client_kib = (r.memory_client_growth - stores) / 1024
-    if client_kib > cfg.memory_limit_kib:
+    traced = bool(a.mem.get("blocks"))  # untraced (a long run): client_rss judges the RSS
+    if traced and client_kib > cfg.memory_limit_kib:
         out.append(
             f"client-stack memory grew {client_kib:.1f} KiB (> {cfg.memory_limit_kib:g}{kept}):"
             f" {_some(r.memory_client_top, 4)}"
         )
     total_kib = (b.memory - a.memory - stores) / 1024
-    if total_kib > cfg.total_memory_limit_kib:
+    if traced and total_kib > cfg.total_memory_limit_kib:
         out.append(
             f"traced memory grew {total_kib:.1f} KiB (> {cfg.total_memory_limit_kib:g}{kept}):"
             f" {_some(r.memory_top, 4)}"
@@ -193,33 +195,43 @@ def simulator_resources(r: SoakReport) -> list[str]:
 
 
 def client_rss(r: SoakReport) -> list[str]:
-    """The client process's RSS grew no more after the warm-up than tracemalloc's
-    tables and the soak's own records explain, give or take ``rss_limit_mib``
-    (``soak.rss``): what the client under test grew, traced or not."""
+    """The client process's RSS grew no more after the warm-up, at any checkpoint,
+    than tracemalloc's cost and the soak's own records explain, give or take
+    ``rss_limit_mib`` (``soak.rss``): what the client under test grew, traced or not."""
     return _rss(r, "client")
 
 
 def simulator_rss(r: SoakReport) -> list[str]:
-    """Likewise the simulator process, its order book aside."""
+    """Likewise the simulator process, its order book (orders x the RSS one order
+    costs, measured) aside."""
     return _rss(r, "simulator")
 
 
 def _rss(r: SoakReport, process: str) -> list[str]:
-    mine = [a for a in r.rss if a.process == process]
+    mine = [a for a in r.rss if a.process == process and a.rows]
     if not mine:
         return [f"no RSS account of the {process} process"]
     acc, limit = mine[0], r.config.rss_limit_mib
     out = []
-    if not acc.measured:
-        out.append(f"{process}: tracemalloc's cost was not measured (tracing never stopped)")
-    if acc.rest / 1024 > limit:
+    if acc.per_order > ORDER_BUDGET:
         out.append(
-            f"{process} RSS grew {acc.growth / 1024:.1f} MiB from request {acc.at[0]} to"
-            f" {acc.at[1]}; tracemalloc {acc.tracemalloc / 1024:.1f} and"
-            f" {'the soak' if process == 'client' else 'the book'} {acc.by_design / 1024:.1f}"
-            f" explain all but {acc.rest / 1024:.1f} MiB (> {limit:g})"
+            f"one order costs the simulator {acc.per_order:.0f} B of RSS"
+            f" (> {ORDER_BUDGET}: a leak on the order path would pass as its book)"
         )
-    return out
+    worst = max(acc.rows, key=lambda row: row.rest)
+    if worst.rest / 1024 <= limit:
+        return out
+    explained = (
+        f"tracemalloc {worst.tracemalloc / 1024:.1f} and the soak"
+        if process == "client"
+        else "the book"
+    )
+    return [
+        *out,
+        f"{process} RSS grew {worst.growth / 1024:.1f} MiB from request {acc.first[0]} to"
+        f" {worst.at}; {explained} {worst.by_design / 1024:.1f} explain all but"
+        f" {worst.rest / 1024:.1f} MiB (> {limit:g})",
+    ]
 
 
 # Codes (and the upgrade's HTTP status) with which OKX refuses a request for its rate.

@@ -44,6 +44,10 @@ class SoakConfig:
     # RSS growth after the warm-up that the soak's own bookkeeping does not explain
     # (``soak.rss``): the client's (and the simulator's, its book aside) own.
     rss_limit_mib: float = 20.0
+    # tracemalloc in the client process: "on", "off", or "auto" (on below LONG_RUN).  It
+    # costs RSS beyond its tables that no reading can subtract (soak.rss), so a long
+    # run judges the client's RSS untraced, and its traced growth is not judged.
+    trace_client: str = "auto"
     object_tolerance: int = 20  # live client-stack objects of one type may differ by this
     plant: str | None = None  # a planted defect (soak.defects), to prove a check can fail
     market_rounds: int | None = None  # order-book fault rounds (soak.market; None: scaled)
@@ -61,6 +65,14 @@ class SoakConfig:
         faults (a restart, a notice to every link) would make reconnect storms a matter
         of the fault plan's timing, not of the client."""
         return self.at_limits
+
+    @property
+    def traces_client(self) -> bool:
+        if self.trace_client not in ("auto", "on", "off"):
+            raise ValueError(f"--trace-client {self.trace_client!r}: expected auto, on or off")
+        return self.trace_client == "on" or (
+            self.trace_client == "auto" and self.requests < LONG_RUN
+        )
 
     @property
     def transports(self) -> dict[str, str]:

@@ -171,11 +171,6 @@ class Ledger:
     def frozen_bytes(self) -> int:
         return self._frozen.nbytes
 
-    @property
-    def frozen_batches(self) -> list[bytes]:
-        """The frozen batches themselves (``soak.runner`` swaps them out to weigh them)."""
-        return self._frozen.batches
-
     def open(self, record: Record) -> Record:
         with self._lock:
             self._live.append(record)

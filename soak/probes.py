@@ -35,6 +35,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .untraced import traced_reading
+
 # One traced frame per allocation: deep tracebacks make the run >10x slower.
 TRACE_FRAMES = 1
 # Never the client's: the soak's own files (its ledger grows by design) and an
@@ -202,7 +204,8 @@ class MemoryReading:
     rss_found_kib: int  # before the trim
     tracemalloc_kib: float  # tracemalloc's own tables, as it reports them
     lines: Lines
-    untraced_rss_kib: int = -1  # the last reading only: RSS once tracemalloc stopped
+    untraced_rss_kib: int = -1  # RSS without what tracing costs (soak.untraced), -1: unknown
+    pymalloc: tuple[int, int] = (-1, -1)  # KiB in its arenas, in its blocks (untraced)
 
     @property
     def blocks(self) -> int:
@@ -272,28 +275,22 @@ class MemoryProbe:
             "blocks": reading.blocks,
             "groups": reading.by_group(groups),
             "untraced_rss_kib": reading.untraced_rss_kib,
+            "pymalloc_kib": reading.pymalloc[0],
+            "pyblocks_kib": reading.pymalloc[1],
         }
 
     def reading(self, last: bool = False) -> MemoryReading:
-        """RSS, then tracemalloc's figures; ``last``: then stop tracing and read the RSS
-        again, which says what tracemalloc itself was costing."""
+        """RSS, then tracemalloc's figures and the RSS without what tracing costs, both
+        read in a forked copy (``soak.untraced``: no snapshot here); ``last``: then stop
+        tracing."""
         gc.collect()
         found = rss_kib()
         trim_heap()
         rss = rss_kib()
-        own = tracemalloc.get_tracemalloc_memory() / 1024
-        snap = tracemalloc.take_snapshot()
-        lines: Lines = {}
-        for stat in snap.statistics("lineno"):
-            frame = stat.traceback[0]
-            lines[(frame.filename, frame.lineno)] = (stat.size, stat.count)
-        del snap
-        out = MemoryReading(rss, found, own, lines)
+        lines, own, cost, pymalloc = traced_reading(trim_heap)
+        out = MemoryReading(rss, found, own, lines, rss - cost if cost >= 0 else -1, pymalloc)
         if last:
             self.stop()
-            gc.collect()
-            trim_heap()
-            out.untraced_rss_kib = rss_kib()
         return out
 
 

@@ -98,8 +98,8 @@ class SoakReport:
     # The simulator's rate-limit refusals by code, peak use of each limit, late arrivals
     limits: dict[str, Any] = field(default_factory=dict)
     rss: list[RssAccount] = field(default_factory=list)  # client, simulator
-    sim_book: dict[str, int] = field(default_factory=dict)  # the book weighed (KiB)
     market: MarketAudit = field(default_factory=MarketAudit)  # the market phase (soak.market)
+    sim_cost: dict[str, Any] = field(default_factory=dict)  # RSS per order (soak.simcost)
     failures: dict[str, list[str]] = field(default_factory=dict)  # check name -> messages
 
     # -- derived ----------------------------------------------------------------
@@ -321,74 +321,95 @@ def _limits(r: SoakReport) -> list[str]:
 
 
 def _rss(r: SoakReport) -> list[str]:
-    lines = []
+    """Each process's RSS growth after the warm-up, attributed (``soak.rss``)."""
+    lines, limit = [], r.config.rss_limit_mib
     for acc in r.rss:
-        client = acc.process == "client"
-        design = "the soak's records" if client else "the order book"
-        cost = "measured" if acc.measured else "NOT measured"
-        groups = ", ".join(f"{g} {mib(v)}" for g, v in acc.groups.items())
-        if acc.weighed < 0:
-            weighed = "NOT weighed: its traced bytes"
-        else:
-            what = "swapped out to a file" if client else "dropped"
-            weighed = (
-                f"weighed: {acc.weighed / 1024:.1f} MiB at the end, the RSS drop when {what},"
-                f" {acc.per_traced:.2f}x its traced bytes"
+        if not acc.rows:
+            continue
+        row, (at0, rss0) = acc.last, acc.first
+        head = (
+            f"  RSS {acc.process:9} at {at0} vs {row.at}: {rss0 / 1024:.1f} ->"
+            f" {(rss0 + row.growth) / 1024:.1f} MiB ({mib(row.growth)}) ="
+        )
+        if acc.process == "client":
+            how = (
+                "none: untraced"
+                if acc.untraced
+                else "read untraced in a forked copy at each checkpoint"
+                if acc.tm_measured
+                else "NOT measured at every checkpoint: counted as the rest"
             )
-            if not client:
-                orders = r.checkpoints[-1].sim.get("orders", 0) if r.checkpoints else 0
-                weighed += f", {acc.weighed * 1024 / max(orders, 1):.0f} B per order of {orders}"
+            groups = ", ".join(f"{g} {mib(v)}" for g, v in acc.groups.items())
+            records = (
+                "the bytes of their frozen batches"
+                if acc.untraced
+                else f"their traced growth; traced growth by group: {groups}"
+            )
+            parts = (
+                f" tracemalloc {mib(row.tracemalloc)} ({how}) + the soak's records"
+                f" {mib(row.by_design)} ({records})"
+            )
+        else:
+            cost = r.sim_cost
+            if acc.per_order:
+                halves = "/".join(f"{v:.0f}" for v in cost.get("per_order", []))
+                priced = (
+                    f"{acc.orders} more orders x {acc.per_order:.0f} B, measured untraced in a"
+                    f" fresh simulator on the soak's mix: {halves} B per order in two halves"
+                )
+            else:
+                why = cost.get("error") or "a short run: all its growth counts as the rest"
+                priced = f"NOT priced ({why})"
+            parts = f" the order book {mib(row.by_design)} ({priced})"
+        lines.append(f"{head}{parts} + the rest {mib(row.rest)} MiB (limit {limit:g})")
+    if any(len(acc.rows) > 1 for acc in r.rss):
         lines.append(
-            f"  RSS {acc.process:9} at {acc.at[0]} vs {acc.at[1]}: {acc.rss[0] / 1024:.1f} ->"
-            f" {acc.rss[1] / 1024:.1f} MiB ({mib(acc.growth)}) = tracemalloc {mib(acc.tracemalloc)}"
-            f" ({acc.per_block:.0f} B per traced block, {cost} by stopping it)"
-            f" + {design} {mib(acc.by_design)} ({weighed})"
-            f" + the rest {mib(acc.rest)} MiB (limit {r.config.rss_limit_mib:g});"
-            f" traced growth by group: {groups}"
+            "  rest by request  "
+            + "; ".join(
+                f"{acc.process}: " + ", ".join(f"{row.at} {mib(row.rest)}" for row in acc.rows)
+                for acc in r.rss
+            )
+            + " MiB (a leak grows with the load; noise does not)"
         )
     return lines
 
 
-def _mem(cp: Checkpoint, process: str) -> dict[str, Any]:
-    mem: dict[str, Any] = cp.mem if process == "client" else cp.sim.get("mem", {})
-    return mem
-
-
 def _rss_rows(r: SoakReport) -> list[str]:
-    """Per checkpoint: RSS, tracemalloc's tables, the traced groups (MiB)."""
+    """Per checkpoint: the RSS as read, before the trim, untraced; what was traced."""
     if not r.checkpoints or not r.checkpoints[0].mem:
         return []
-    rows = []
-    for name in ("client", "simulator"):
-        cells = []
-        for cp in r.checkpoints:
-            m = _mem(cp, name)
-            if not m:
-                continue
-            groups = "/".join(f"{v / 2**20:.1f}" for v in m["groups"].values())
-            cells.append(
-                f"{cp.at_request}: {m['rss_kib'] / 1024:.0f} (found {m['rss_found_kib'] / 1024:.0f})"
-                f" tm {m['tracemalloc_kib'] / 1024:.1f} {groups}"
-            )
-        if cells:
-            keys = "/".join(_mem(r.checkpoints[0], name)["groups"])
-            rows.append(
-                f"  {name:9} MiB  RSS (before trim), tracemalloc, {keys}: " + "; ".join(cells)
-            )
-    untraced = [
-        (name, m["rss_kib"], m["untraced_rss_kib"])
-        for name, m in (
-            ("client", r.checkpoints[-1].mem),
-            ("simulator", r.checkpoints[-1].sim.get("mem")),
+    cells = []
+    for cp in r.checkpoints:
+        m = cp.mem
+        untraced = m.get("untraced_rss_kib", -1)
+        groups = "/".join(f"{v / 2**20:.1f}" for v in m["groups"].values())
+        cells.append(
+            f"{cp.at_request}: {m['rss_kib'] / 1024:.0f} (found {m['rss_found_kib'] / 1024:.0f},"
+            f" untraced {untraced / 1024 if untraced >= 0 else float('nan'):.0f})"
+            f" tm {m['tracemalloc_kib'] / 1024:.1f} {groups}{_pymalloc(m)}"
         )
-        if m and m.get("untraced_rss_kib", -1) >= 0
+    keys = "/".join(r.checkpoints[0].mem["groups"])
+    rows = [
+        "  client    MiB  RSS (before trim, untraced), tracemalloc's tables, traced "
+        f"{keys}, pymalloc's arenas/blocks: " + "; ".join(cells)
     ]
-    if untraced:
+    sims = [cp for cp in r.checkpoints if "rss_kib" in cp.sim]
+    if sims:
         rows.append(
-            "  tracing off  at the end: "
-            + "; ".join(f"{n} {a / 1024:.1f} -> {b / 1024:.1f} MiB" for n, a, b in untraced)
+            "  simulator MiB  RSS (before trim), orders, pymalloc's arenas/blocks: "
+            + "; ".join(
+                f"{cp.at_request}: {cp.sim['rss_kib'] / 1024:.0f}"
+                f" (found {cp.sim.get('mem', {}).get('rss_found_kib', 0) / 1024:.0f})"
+                f" {cp.sim.get('orders', 0)}{_pymalloc(cp.sim.get('mem', {}))}"
+                for cp in sims
+            )
         )
     return rows
+
+
+def _pymalloc(mem: dict[str, Any]) -> str:
+    arenas, blocks = mem.get("pymalloc_kib", -1), mem.get("pyblocks_kib", -1)
+    return f" py {arenas / 1024:.0f}/{blocks / 1024:.0f}" if arenas >= 0 else ""
 
 
 def _resources(r: SoakReport) -> list[str]:
@@ -405,7 +426,10 @@ def _resources(r: SoakReport) -> list[str]:
         f"  memory       traced growth in client-stack files"
         f" {r.memory_client_growth / 1024:+.1f} KiB (limit {r.config.memory_limit_kib:g});"
         f" elsewhere {r.memory_other_growth / 1024:+.1f} KiB; total {a.memory / 1024:.0f} ->"
-        f" {b.memory / 1024:.0f} KiB; RSS {a.rss_kib} -> {b.rss_kib} KiB",
+        f" {b.memory / 1024:.0f} KiB; RSS {a.rss_kib} -> {b.rss_kib} KiB"
+        if a.mem.get("blocks")
+        else "  memory       not traced (a long run, or --trace-client off: the RSS is"
+        f" judged untraced, see soak.rss); RSS {a.rss_kib} -> {b.rss_kib} KiB",
     ]
     if b.retained:
         stores = allowance(a.retained, b.retained, r.retained_per_entry)
@@ -414,12 +438,11 @@ def _resources(r: SoakReport) -> list[str]:
             f" {(r.memory_client_growth - stores) / 1024:+.1f} KiB in client-stack files): "
             + describe(a.retained, b.retained, r.retained_per_entry)
         )
-    if len(r.checkpoints) > 2:
+    if len(r.checkpoints) > 2 and a.mem.get("blocks"):
         lines.append(
-            "  by request   client-stack / elsewhere / simulator growth since the first: "
+            "  by request   traced growth since the first, client-stack / elsewhere: "
             + ", ".join(
-                f"{c.at_request}: {c.client_growth / 1024:+.0f}/{c.other_growth / 1024:+.0f}/"
-                f"{(c.sim.get('memory', 0) - sa.get('memory', 0)) / 1024:+.0f} KiB"
+                f"{c.at_request}: {c.client_growth / 1024:+.0f}/{c.other_growth / 1024:+.0f} KiB"
                 for c in r.checkpoints[1:]
             )
         )
@@ -431,16 +454,18 @@ def _resources(r: SoakReport) -> list[str]:
     if sa and sb:
         orders = sb.get("orders", 0) - sa.get("orders", 0)
         growth = sb.get("memory", 0) - sa.get("memory", 0)
-        lines += [
+        lines.append(
             f"simulator pid  tasks {sa.get('tasks')} -> {sb.get('tasks')}; threads"
             f" {len(sa.get('threads', []))} -> {len(sb.get('threads', []))}; fds {sa.get('fds')}"
             f" -> {sb.get('fds')} {sa.get('fd_kinds')} -> {sb.get('fd_kinds')}; connections"
-            f" {sa.get('connections')} -> {sb.get('connections')}",
-            f"  memory       traced {sa.get('memory', 0) / 1024:.0f} -> {sb.get('memory', 0) / 1024:.0f}"
-            f" KiB ({growth / 1024:+.1f}) for {orders} more orders"
-            f" ({growth / max(orders, 1):.0f} B each, the order book and request ids grow by"
-            f" design); RSS {sa.get('rss_kib')} -> {sb.get('rss_kib')} KiB",
-        ]
+            f" {sa.get('connections')} -> {sb.get('connections')}"
+        )
+        if sb.get("mem", {}).get("blocks"):  # traced (diagnosis): what grew where
+            lines.append(
+                f"  memory       traced {sa.get('memory', 0) / 1024:.0f} ->"
+                f" {sb.get('memory', 0) / 1024:.0f} KiB ({growth / 1024:+.1f}) for {orders}"
+                f" more orders ({growth / max(orders, 1):.0f} B each)"
+            )
         if sb.get("memory_top"):
             lines.append("  top growth   " + "; ".join(sb["memory_top"][:3]))
     lines += _rss(r) + _rss_rows(r)

@@ -15,13 +15,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import pickle
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from . import analysis, retained
 from .book import Fate, as_fates, judge, lookups_needed
@@ -50,16 +47,15 @@ from .probes import (
     fd_kinds,
     holders,
     live_objects,
-    rss_kib,
     split_growth,
     thread_names,
     top_growth,
-    trim_heap,
 )
 from .reconciled import judge as judge_verdicts
 from .reconciled import reconcile_unknowns
 from .report import Checkpoint, SoakReport
 from .resources import CENSUS_MODULES, CLIENT_FILES, CLIENT_GROUPS, steady_reading
+from .simcost import order_cost_for
 from .simproc import SimProcess
 from .workload import BALANCES, probe_spec
 
@@ -193,7 +189,7 @@ class Soak:
         await self.quiesce()
         await self.check_restored(label)
         tasks, threads, fds = await steady_reading(self.sides)
-        last = label == "end"  # then each process stops tracing to weigh tracemalloc
+        last = label == "end"  # then each process stops tracing
         sim = await self.sim.call("resources", label, last)
         # The soak's own records, frozen: a few blocks, not millions (soak.ledger)
         self.ledger.freeze()
@@ -207,8 +203,10 @@ class Soak:
             self.report.object_holders = holders(grew)
         reading = self.memory.reading(last)
         mem = self.memory.summary(reading, CLIENT_GROUPS)
-        if last:
-            mem["booked_rss_kib"], mem["unbooked_rss_kib"] = self.weigh_bookkeeping()
+        # the soak's records, frozen into compressed batches: their bytes, traced or not
+        mem["records_kib"] = (
+            self.ledger.frozen_bytes + sum(s.frozen_pushes.nbytes for s in self.sides)
+        ) / 1024
         cp = Checkpoint(
             label,
             self.ledger.issued,
@@ -227,31 +225,6 @@ class Soak:
         if self.cfg.verbose:
             print(f"  checkpoint {label}: {cp.label} rss {cp.rss_kib} {cp.mem}", flush=True)
         return reading
-
-    def weigh_bookkeeping(self) -> tuple[int, int]:
-        """The RSS (KiB) before and after the soak's own records -- the frozen ledger and
-        pushes, the faults as armed with the simulator's counters -- are swapped out to a
-        file: what they really cost, allocator overheads included (``soak.rss``)."""
-        held: list[list[Any]] = [
-            self.ledger.frozen_batches,
-            *(side.frozen_pushes.batches for side in self.sides),
-            self.injector.armed,  # also report.armed
-            self.report.plan,  # the Faults the armed ones refer to: one pickle keeps them shared
-        ]
-        gc.collect()
-        trim_heap()
-        before = rss_kib()
-        with tempfile.TemporaryFile() as spill:
-            pickle.dump([list(items) for items in held], spill, pickle.HIGHEST_PROTOCOL)
-            for items in held:
-                items.clear()
-            gc.collect()
-            trim_heap()
-            after = rss_kib()
-            spill.seek(0)
-            for items, back in zip(held, pickle.load(spill), strict=True):
-                items.extend(back)
-        return before, after
 
     async def check_restored(self, label: str) -> None:
         """Each client's links on the simulator hold every subscription the client
@@ -303,7 +276,8 @@ class Soak:
             await connect_and_subscribe(self.sides)
             # Traced from here: the imports and first connections above would only make
             # every snapshot slower (growth is measured between two later checkpoints).
-            self.memory.start()
+            if self.cfg.traces_client:  # else the RSS is judged untraced (soak.rss)
+                self.memory.start()
             await self.injector.begin()
             bounds = cfg.checkpoint_bounds
             first: MemoryReading | None = None
@@ -323,8 +297,6 @@ class Soak:
             self.report.fault_problems = self.injector.problems
             self.report.sim_pending = self.injector.sim_pending
             await self.collect_sim_state()
-            # The book is judged: the simulator may now drop it, to weigh it
-            self.report.sim_book = await self.sim.call("weigh_book")
             # Order books under the market's faults, the trading judged (soak.market)
             self.report.market = await run_market(cfg, self.sim, self.defect, self.logger)
         finally:
@@ -414,6 +386,7 @@ def run_soak(cfg: SoakConfig, defect: Defect | None = None) -> SoakReport:
     analysis.recovery(report)
     analysis.restoration(report, soak.sides)
     analysis.lost_bounds(report, soak.sides, {"async": cfg.async_workers, "sync": cfg.sync_workers})
+    report.sim_cost = order_cost_for(cfg.requests)  # what one order costs (soak.simcost)
     analysis.rss(report)
     run_checks(report)
     return report

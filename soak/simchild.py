@@ -14,7 +14,6 @@ import json
 import multiprocessing.connection
 import socket
 import sys
-import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -27,12 +26,10 @@ from .probes import (
     count_fds,
     fd_kinds,
     native_leak,
-    rss_kib,
     thread_names,
     top_growth,
-    trim_heap,
 )
-from .rss import SIM_GROUPS, SIM_HARNESS
+from .rss import SIM_HARNESS
 from .workload import SOAK_PAIRS, SOAK_REF_PX
 
 Counters = dict[str, int]
@@ -102,6 +99,8 @@ class _Child:
     ) -> None:
         from okx_ws_sim import Account, Simulator
 
+        from .late_audit import LateAudit
+
         self.conn = conn
         self.hygiene = hygiene
         self.memory = memory
@@ -114,6 +113,9 @@ class _Child:
             rate_limits=bool(options.get("rate_limits", False)),
         )
         self.travel_s = float(options.get("travel_s", 1.0))
+        # Untraced unless asked (diagnosis only): tracemalloc's tables and snapshots
+        # would be most of the RSS this process adds besides its book (soak.rss).
+        self.trace = bool(options.get("trace_memory", False))
         self.late_audit = LateAudit(self.sim, self.travel_s)
         self.stopped = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
@@ -132,7 +134,6 @@ class _Child:
             "subscriptions": self.subscriptions,
             "resources": self.resources,
             "limits": self.limits,
-            "weigh_book": self.weigh_book,
             "plant": self.plant,
             "market": lambda *args: market_command(self.sim, *args),  # soak.market
         }
@@ -145,7 +146,8 @@ class _Child:
         loop = asyncio.get_running_loop()
         self.hygiene.watch_loop(loop, "simulator")
         await self.sim.start()
-        self.memory.start()  # after the imports: growth is measured between checkpoints
+        if self.trace:  # after the imports: growth is measured between checkpoints
+            self.memory.start()
         self.conn.send((READY, True, self.sim.port))
         loop.add_reader(self.conn.fileno(), self.on_readable)
         try:
@@ -257,7 +259,9 @@ class _Child:
     def resources(self, label: str, last: bool = False) -> dict[str, Any]:
         """Tasks, threads, fds, connections, and memory (``soak.rss``); ``last``: then
         stop tracing, to measure what tracemalloc itself costs."""
-        orders = sum(len(self.sim.orders(key)) for key in self.sim.accounts)
+        # counted, not rendered: sim.orders() would build a dict per order just before
+        # the RSS is read
+        orders = sum(len(acct.orders) for acct in self.sim.engine.accounts.values())
         reading = self.memory.reading(last)
         out: dict[str, Any] = {
             "label": label,
@@ -267,7 +271,7 @@ class _Child:
             "fd_kinds": fd_kinds(),
             "memory": reading.total(SIM_HARNESS),
             "rss_kib": reading.rss_kib,
-            "mem": self.memory.summary(reading, SIM_GROUPS),
+            "mem": self.memory.summary(reading, {}),
             "connections": self.sim.connection_count(),
             "orders": orders,
             "request_ids": len(self.sim.stats.request_ids),
@@ -278,32 +282,12 @@ class _Child:
             out["memory_top"] = top_growth(self.first_reading, reading, excluded=SIM_HARNESS)
         return out
 
-    def weigh_book(self) -> dict[str, int]:
-        """The RSS (KiB) before and after the order book and the counters (request ids
-        among them) are dropped: what they really cost.  Once the soak has judged the
-        book, after its last checkpoint (tracing is off by then)."""
-        from okx_ws_sim.engine import Engine
-        from okx_ws_sim.stats import SimStats
-
-        gc.collect()
-        trim_heap()
-        before = rss_kib()
-        old = self.sim.state.engine
-        self.sim.state.engine = Engine(list(self.sim.accounts.values()), old.instruments)
-        self.sim.market.on_engine()
-        self.sim.state.stats = SimStats()
-        del old
-        gc.collect()
-        trim_heap()
-        return {"booked_rss_kib": before, "unbooked_rss_kib": rss_kib()}
-
     def limits(self) -> dict[str, Any]:
         """Refusals for rate by code, the peak use of each limit, the late arrivals."""
         st = self.sim.stats
-        buckets = getattr(self.sim.policy, "_buckets", None)  # no public view of the peaks
         return {
             "refusals": st.rate_limit_refusals,
-            "peaks": dict(buckets.peaks) if buckets is not None else {},
+            "peaks": self.sim.policy.peaks,
             "expired": st.expired_requests,
             "late": [tuple(late) for late in st.late_arrivals],
             "refused_connects": self.late_audit.refused_connects[:20],
@@ -361,80 +345,6 @@ def instruments() -> dict[str, Any]:
             min_sz="0.0001",
         )
     return table
-
-
-class LateAudit:
-    """Notes each request that arrives after its expTime, with the faults of its time.
-
-    Wraps the simulator's argument check (which refuses such a request with 50036)
-    to learn the request's expTime; ``SimStats.late_arrival`` names the faults
-    that fired since it can have left its client.  Also the planted defects'
-    hooks: a 50011 the limits did not call for, a request taken as 5 s late.
-    """
-
-    def __init__(self, sim: Any, travel_s: float) -> None:
-        self.sim = sim
-        self.travel_s = travel_s
-        self.refuse_next = False
-        self.late_next = False
-        self.refused_connects: list[list[float]] = []  # per 429: the attempts of its second
-        self._connects: list[float] = []
-        api = sim.ws_api
-        check, throttle = api._check_args, sim.policy.throttle
-        admit = sim.policy.admit_connection
-
-        def admitted(ip: str) -> bool:
-            now = time.monotonic()
-            self._connects = [t for t in self._connects if now - t < 1.0] + [now]
-            ok = bool(admit(ip))
-            if not ok:  # ms before this refused attempt of each attempt in its second
-                self.refused_connects.append([round((now - t) * 1000) for t in self._connects])
-            return ok
-
-        def checked(spec: Any, msg: dict[str, Any], now_ms: int) -> Any:
-            if self.late_next and msg.get("op") in ("order", "batch-orders"):
-                self.late_next = False
-                now_ms += 5000
-            refusal = check(spec, msg, now_ms)
-            if refusal is not None and refusal.code == EXPIRED:
-                self.note(msg, now_ms)
-            return refusal
-
-        def throttled(api_key: str, op: str, args: list[Any], resolve: Any) -> Any:
-            # a cancel: its 50011 holds only that pair's cancel bucket in the client's
-            # limiter (an order's would hold the account's, and so the final probe order)
-            if self.refuse_next and op == "cancel-order":
-                from okx_ws_sim.policy import RATE_LIMITED
-
-                self.refuse_next = False
-                self.sim.stats.rate_limited += 1
-                return RATE_LIMITED
-            return throttle(api_key, op, args, resolve)
-
-        api._check_args = checked  # an instance attribute: the handler looks it up there
-        sim.policy.throttle = throttled
-        sim.policy.admit_connection = admitted
-
-    def note(self, msg: dict[str, Any], now_ms: int) -> None:
-        try:
-            late_s = max(0.0, (now_ms - int(msg["expTime"])) / 1000)
-        except (KeyError, TypeError, ValueError):
-            return
-        faults = self.sim.faults
-        on = tuple(
-            kind
-            for kind, active in (
-                ("delay_reply", bool(faults.delay or faults.jitter)),
-                ("swallow_pong", faults.pongs_swallowed),
-            )
-            if active
-        )
-        self.sim.stats.late_arrival(
-            str(msg.get("id")), str(msg.get("op")), late_s, self.travel_s, on
-        )
-
-
-EXPIRED = "50036"  # okx_ws_sim.codes.EXPIRED_REQUEST_CODE (soakrt: OKX's, was 50004)
 
 
 def main(argv: list[str]) -> None:

@@ -6,9 +6,17 @@ each rule is shown holding and failing on a few counters / records.
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from collections import Counter
+from typing import Any
 
+import pytest
+
+from soak import SoakConfig, run_soak, summary
 from soak.book import judge
+from soak.checks import client_rss, simulator_rss
+from soak.defects import ClientLeaksRss
 from soak.fault_audit import Armed, reconcile
 from soak.faults import Fault
 from soak.ledger import (
@@ -19,6 +27,10 @@ from soak.ledger import (
     Ledger,
     Record,
 )
+from soak.probes import MemoryProbe, rss_kib, trim_heap
+from soak.report import SoakReport
+from soak.rss import ORDER_BUDGET, Row, RssAccount, client_account, per_order, simulator_account
+from soak.simcost import order_cost
 
 
 def counters(**values: int) -> dict[str, int]:
@@ -167,3 +179,139 @@ def test_never_sent_but_seen_is_not_verified() -> None:
     clean = record(2, "cancel-order", AUTH_ERROR, ("c2",))
     audit = judge([clean], {"k": {"c2": ("7002", "live", "0.01")}}, {}, {"k": []}, {})
     assert not audit.never_sent_seen and audit.never_sent_verified == 1
+
+
+# -- RSS ------------------------------------------------------------------------------------
+
+
+def _mem(rss: int, soak: int, untraced: int = -1, blocks: int = 1000) -> dict[str, Any]:
+    return {
+        "rss_kib": rss,
+        "rss_found_kib": rss,
+        "tracemalloc_kib": 0.0,
+        "blocks": blocks,
+        "groups": {"soak": soak << 20, "client": 0, "other": 0},
+        "untraced_rss_kib": untraced,
+    }
+
+
+def test_client_rss_charges_tracemalloc_as_read_untraced_and_the_soaks_records() -> None:
+    points = [
+        (1000, _mem(50_000, 1, untraced=49_000)),  # tracing costs 1,000 KiB here
+        (5000, _mem(70_000, 3, untraced=64_000)),  # ... 6,000 KiB here
+        (10_000, _mem(90_000, 11, untraced=79_000)),
+    ]
+    acc = client_account(points)
+    assert acc.tm_measured and not acc.untraced
+    last = acc.last
+    assert (last.growth, last.tracemalloc, last.by_design) == (40_000, 10_000, 10 * 1024)
+    assert last.rest == 40_000 - 10_000 - 10_240
+    assert [row.rest for row in acc.rows] == [20_000 - 5000 - 2048, last.rest]
+
+
+def test_client_rss_counts_tracemalloc_as_the_rest_when_it_was_not_measured() -> None:
+    acc = client_account([(1000, _mem(50_000, 0)), (9000, _mem(90_000, 0, untraced=-1))])
+    assert not acc.tm_measured and acc.rest == 40_000
+
+
+def _sim(rss: int, orders: int) -> dict[str, Any]:
+    return {"rss_kib": rss, "orders": orders, "mem": {"blocks": 0}}
+
+
+COST = {"marks": [(2000, 1000, 30_000), (8000, 6000, 35_000), (14_000, 11_000, 40_000)]}
+
+
+def test_simulator_rss_prices_the_book_at_the_measured_cost_per_order() -> None:
+    assert per_order(COST) == 1024  # 10,000 KiB for 10,000 orders
+    points = [(1000, _sim(30_000, 500)), (5000, _sim(52_000, 20_500)), (9000, _sim(71_000, 40_500))]
+    acc = simulator_account(points, COST)
+    assert acc.untraced and acc.orders == 40_000 and acc.per_order == 1024
+    assert [row.rest for row in acc.rows] == [22_000 - 20_000, 41_000 - 40_000]
+
+
+def test_an_unpriced_book_leaves_all_its_growth_to_the_rest() -> None:
+    points = [(1000, _sim(30_000, 500)), (9000, _sim(71_000, 40_500))]
+    for cost in ({}, {"error": "TimeoutExpired"}):
+        assert simulator_account(points, cost).rest == 41_000
+
+
+def _report(accounts: list[RssAccount]) -> SoakReport:
+    report = SoakReport(SoakConfig(rss_limit_mib=20.0))
+    report.rss = accounts
+    return report
+
+
+def test_rss_checks_fail_on_the_worst_checkpoint_not_only_the_last() -> None:
+    acc = RssAccount("client", (1000, 50_000))
+    acc.rows = [Row(5000, 30 * 1024, 0, 0), Row(9000, 10 * 1024, 0, 0)]  # freed at the end
+    problems = client_rss(_report([acc]))
+    assert problems and "to 5000" in problems[0] and "30.0 MiB (> 20)" in problems[0]
+    acc.rows = [Row(5000, 19 * 1024, 0, 0), Row(9000, 60 * 1024, 5 * 1024, 36 * 1024)]
+    assert client_rss(_report([acc])) == []
+    assert simulator_rss(_report([acc])) == ["no RSS account of the simulator process"]
+
+
+def test_an_order_costing_the_simulator_more_than_its_budget_fails() -> None:
+    points = [(1000, _sim(30_000, 500)), (9000, _sim(71_000, 10_500))]
+    dear = {"marks": [(0, 0, 0), (1, 5000, 15_000), (2, 10_000, 30_000)]}  # 3,072 B each
+    problems = simulator_rss(_report([simulator_account(points, dear)]))
+    assert problems == [
+        "one order costs the simulator 3072 B of RSS (> 2048: a leak on the order path"
+        " would pass as its book)"
+    ]
+
+
+@pytest.mark.slow
+def test_the_forked_copy_reads_what_tracing_costs_without_stopping_it_here() -> None:
+    if tracemalloc.is_tracing():
+        pytest.skip("tracemalloc already on: its cost is not ours to read")
+    probe = MemoryProbe()
+    probe.start()
+    try:
+        kept = [f"{i:09d}" * 2 for i in range(200_000)]  # 200,000 traced blocks
+        reading = probe.reading()
+        assert tracemalloc.is_tracing()  # it went on here
+        here = next(size for (name, _), (size, _) in reading.lines.items() if name == __file__)
+        assert here >= 200_000 * 60 and reading.blocks >= 200_000
+    finally:
+        probe.stop()
+    gc.collect()
+    trim_heap()
+    stopped = rss_kib()  # what stopping it here freed, vs what the copy said it would
+    assert reading.rss_kib - reading.untraced_rss_kib > 5 * 1024  # ~40 B per block at least
+    assert abs(reading.untraced_rss_kib - stopped) < 3 * 1024
+    del kept
+
+
+@pytest.mark.slow
+def test_a_fresh_simulator_prices_an_order_of_the_soaks_mix() -> None:
+    cost = order_cost(4000, warmup=1000)
+    assert "error" not in cost, cost
+    (_, o0, _), (_, o1, _), (_, o2, _) = cost["marks"]
+    assert 0 < o0 < o1 < o2  # each half placed orders
+    assert 500 < per_order(cost) < ORDER_BUDGET, cost  # ~1.2 KB measured in December 2026
+
+
+def test_an_untraced_client_charges_the_bytes_of_the_frozen_records() -> None:
+    first = {**_mem(50_000, 0, blocks=0), "records_kib": 100.0}
+    last = {**_mem(60_000, 0, blocks=0), "records_kib": 2148.0}
+    acc = client_account([(1000, first), (9000, last)])
+    assert acc.untraced and acc.tm_measured
+    assert (acc.last.tracemalloc, acc.last.by_design, acc.rest) == (0.0, 2048.0, 10_000 - 2048)
+
+
+def test_a_long_run_leaves_the_client_untraced_unless_asked() -> None:
+    assert SoakConfig(requests=10_000).traces_client
+    assert not SoakConfig(requests=100_000).traces_client
+    assert SoakConfig(requests=100_000, trace_client="on").traces_client
+    assert not SoakConfig(requests=10_000, trace_client="off").traces_client
+    with pytest.raises(ValueError, match="trace-client"):
+        SoakConfig(trace_client="maybe").traces_client  # noqa: B018
+
+
+@pytest.mark.slow
+def test_an_untraced_clients_leak_is_caught_by_its_rss_alone() -> None:
+    cfg = SoakConfig(requests=100, faults=0, warmup=40, watchdog=1.0, trace_client="off")
+    report = run_soak(cfg, ClientLeaksRss())
+    assert set(report.failed_checks) == {"client_rss"}, summary(report)
+    assert "not traced" in summary(report)

@@ -11,7 +11,6 @@ from okx_ws_sim.limits import Buckets, Limit
 from okx_ws_sim.stats import SimStats
 from soak.config import LONG_RUN, SoakConfig
 from soak.ledger import FREEZE_EVERY, SUCCESS, Ledger, Record
-from soak.rss import account
 
 
 def test_transport_is_the_users_default_and_splits_in_a_long_run() -> None:
@@ -45,29 +44,6 @@ def test_the_ledger_freezes_closed_records_and_gives_every_one_back() -> None:
     assert len(ledger.double_closes) == 1
 
 
-def _mem(rss: int, blocks: int, groups: dict[str, int], untraced: int = -1) -> dict[str, object]:
-    return {
-        "rss_kib": rss,
-        "rss_found_kib": rss,
-        "tracemalloc_kib": 0.0,
-        "blocks": blocks,
-        "groups": groups,
-        "untraced_rss_kib": untraced,
-    }
-
-
-def test_rss_account_charges_tracemalloc_and_the_ledger_and_leaves_the_rest() -> None:
-    first = _mem(50_000, 100_000, {"soak": 1 << 20, "client": 0, "other": 0})
-    # 100 bytes per block: the RSS dropped 19,531 KiB when 200,000 blocks stopped being traced
-    last = _mem(90_000, 200_000, {"soak": 11 << 20, "client": 0, "other": 0}, 90_000 - 19_531)
-    acc = account("client", first, last, (1000, 10_000), "soak")
-    assert acc.measured and acc.per_block == pytest.approx(100, rel=1e-3)
-    assert acc.growth == 40_000
-    assert acc.tracemalloc == pytest.approx(100 * 100_000 / 1024, rel=1e-3)
-    assert acc.by_design == 10 * 1024
-    assert acc.rest == pytest.approx(40_000 - 9765.6 - 10_240, abs=1)
-
-
 def test_a_late_request_is_matched_to_the_faults_that_fired_while_it_travelled() -> None:
     stats = SimStats()
     stats.faults_injected["restart"] += 1
@@ -95,14 +71,3 @@ def test_buckets_keep_the_peak_use_of_each_limit() -> None:
         assert buckets.admit(i * 0.01, [(("order", "k", "BTC-USDT"), limit, 1)])
     assert buckets.admit(5.0, [(("order", "k", "BTC-USDT"), limit, 1)])  # a fresh window
     assert buckets.peaks == {"order": (50, 60)}
-
-
-def test_rss_account_prices_the_ledger_at_what_swapping_it_out_freed() -> None:
-    first = _mem(50_000, 100_000, {"soak": 1 << 20, "client": 0, "other": 0})
-    last = _mem(90_000, 100_000, {"soak": 11 << 20, "client": 0, "other": 0}, 90_000)
-    # swapped out, the 11 MiB traced freed 22 MiB: each traced byte costs two in RSS
-    weighed = {"booked_rss_kib": 90_000, "unbooked_rss_kib": 90_000 - 22 * 1024}
-    acc = account("client", first, last, (1000, 10_000), "soak", weighed=weighed)
-    assert acc.weighed == 22 * 1024 and acc.per_traced == pytest.approx(2.0)
-    assert acc.by_design == pytest.approx(20 * 1024)  # 22 MiB now, 2 MiB at the first
-    assert acc.rest == pytest.approx(40_000 - 20 * 1024)
