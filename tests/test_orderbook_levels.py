@@ -59,6 +59,18 @@ def test_price_keys_order_and_equate_exactly_like_decimals(
     assert (ka < kb, ka == kb, ka > kb) == (a < b, a == b, a > b)
 
 
+@settings(max_examples=500, deadline=None)
+@given(px=st.text(alphabet="0123456789.eE+-_ \u0661\u00b2", min_size=1, max_size=17))
+def test_a_price_the_key_accepts_reads_back_as_the_same_decimal(px: str) -> None:
+    """The key's fast path (``float`` first) accepts nothing ``Decimal`` reads differently."""
+    try:
+        key = price_key(px)
+    except BookFrameError:
+        return
+    value = Decimal(px)  # what a read returns: it must parse, to the value the key orders
+    assert value.is_finite() and float(value) == key
+
+
 def test_neighbouring_prices_at_fifteen_digits_stay_apart() -> None:
     assert price_key("99999999999999.9") < price_key("999999999999999")
     assert price_key("0.00000000000001") < price_key("0.00000000000002")

@@ -69,12 +69,16 @@ def price_key(px: str) -> float:
     the correctly rounded conversion is monotonic, so these keys order and
     equate prices exactly as their decimal values do; a price with more digits
     is refused rather than rounded.  OKX prices have at most about 10.  The
-    fast test covers plain spellings of up to 15 characters (digits and one
-    point: at most 15 digits, never subnormal); anything else goes through
-    ``Decimal``.
+    fast path takes any spelling of under 16 characters (hence at most 15
+    digits) that ``float`` reads as a positive normal number; anything else
+    (zero, negatives, NaN, infinities, garbage) goes through ``Decimal``.
     """
-    if len(px) < 16 and px.replace(".", "", 1).isdecimal():
-        return float(px)
+    try:
+        key = float(px)
+    except (TypeError, ValueError):
+        return _price_key_slow(px)
+    if 1e-300 < key < 1e300 and len(px) < 16:
+        return key
     return _price_key_slow(px)
 
 
@@ -159,12 +163,13 @@ class Side:
         zero = sz == "0" or (sz[:1] == "0" and sz[-1] in "0." and not sz.strip("0."))
         key = self.keyof.get(px)
         if key is None:
-            # price_key(), inlined: this is the costly row of a busy book
-            key = (
-                float(px)
-                if len(px) < 16 and px.replace(".", "", 1).isdecimal()
-                else _price_key_slow(px)
-            )
+            try:  # price_key(), inlined: a new price is the costly row of a busy book
+                key = float(px)
+            except (TypeError, ValueError):
+                key = _price_key_slow(px)
+            else:
+                if not (1e-300 < key < 1e300 and len(px) < 16):
+                    key = _price_key_slow(px)
             if self.ask:
                 key = -key
             if len(self.keyof) >= self.cap:
@@ -173,8 +178,8 @@ class Side:
         keys = self.keys
         pxs = self.pxs
         sizes = self.sizes
-        i = bisect_left(keys, key)
         n = len(keys)
+        i = bisect_left(keys, key)
         if i < n and keys[i] == key:  # a known price: stale, or another spelling
             old = pxs[i]
             self.gone.pop(old, None)

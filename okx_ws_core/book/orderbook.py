@@ -148,6 +148,11 @@ class OrderBook:
         self._replace = channel in REPLACE_CHANNELS
         self._bids = Side(False, max_depth)
         self._asks = Side(True, max_depth)
+        # The sides' dict and key list, for the hot path (mutated in place, never replaced)
+        self._bid_sizes = self._bids.sizes
+        self._ask_sizes = self._asks.sizes
+        self._bid_keys = self._bids.keys
+        self._ask_keys = self._asks.keys
         self._state = _INITIAL
         self._seq: int | None = None  # the chain head, only while live
         self._seq_id: int | None = None  # last known seqId, kept while invalid
@@ -207,55 +212,53 @@ class OrderBook:
         # The hot path: one update chaining onto a live book.  Kept inline (no
         # per-row calls) because it is most of the cost of a busy book.
         data = message["data"]
-        if len(data) == 1 and not self._replace:
-            d = data[0]
-            if d["prevSeqId"] == self._seq:  # _seq is None unless live: snapshots never match
-                inserted = False
-                rows = d["bids"]
-                if rows:
-                    side = self._bids
-                    sizes = side.sizes
-                    for row in rows:
-                        px = row[0]
-                        sz = row[1]
-                        if px in sizes:
-                            if sz == "0" or (
-                                sz[0] == "0" and sz[-1] in "0." and not sz.strip("0.")
-                            ):
-                                del sizes[px]
-                            else:
-                                sizes[px] = sz  # most updates: as cheap as a plain dict
-                        elif (sz != "0" or px not in side.gone) and side.insert(px, sz):
-                            inserted = True  # a new price: the only costly row
-                    if inserted and len(sizes) > side.depth:
-                        side.trim()  # the ask rows cannot change this side: as after the frame
-                rows = d["asks"]
-                if rows:
-                    side = self._asks
-                    sizes = side.sizes
-                    for row in rows:
-                        px = row[0]
-                        sz = row[1]
-                        if px in sizes:
-                            if sz == "0" or (
-                                sz[0] == "0" and sz[-1] in "0." and not sz.strip("0.")
-                            ):
-                                del sizes[px]
-                            else:
-                                sizes[px] = sz
-                        elif (sz != "0" or px not in side.gone) and side.insert(px, sz):
-                            inserted = True
-                    if inserted and len(sizes) > side.depth:
-                        side.trim()
-                self._seq = d["seqId"]
-                self._updated_at = now
-                self._last = d
-                if inserted:  # only a new level can cross the book; stale tops over-report
-                    kb = self._bids.keys
-                    ka = self._asks.keys
-                    if kb and ka and kb[-1] + ka[-1] >= 0 and self._crossed():
-                        return self._start_resync(f"crossed book: {self._top_text()}", None)
-                return _NO_ACTIONS
+        try:
+            [d] = data  # OKX sends one item per push; cheaper than len() and [0]
+        except ValueError:
+            return self._apply_slow(message, now)
+        if not self._replace and d["prevSeqId"] == self._seq:  # _seq is None unless live
+            inserted = False
+            rows = d["bids"]
+            if rows:
+                sizes = self._bid_sizes
+                for row in rows:
+                    px = row[0]
+                    sz = row[1]
+                    if px in sizes:
+                        if sz == "0" or (sz[0] == "0" and sz[-1] in "0." and not sz.strip("0.")):
+                            del sizes[px]
+                        else:
+                            sizes[px] = sz  # most updates: as cheap as a plain dict
+                    elif (sz != "0" or px not in self._bids.gone) and self._bids.insert(px, sz):
+                        inserted = True  # a new price: the only costly row
+                if inserted and len(sizes) > self.max_depth:
+                    self._bids.trim()  # the ask rows cannot change this side: as after the frame
+            rows = d["asks"]
+            if rows:
+                sizes = self._ask_sizes
+                for row in rows:
+                    px = row[0]
+                    sz = row[1]
+                    if px in sizes:
+                        if sz == "0" or (sz[0] == "0" and sz[-1] in "0." and not sz.strip("0.")):
+                            del sizes[px]
+                        else:
+                            sizes[px] = sz
+                    elif (sz != "0" or px not in self._asks.gone) and self._asks.insert(px, sz):
+                        inserted = True
+                if inserted and len(sizes) > self.max_depth:
+                    self._asks.trim()
+            self._seq = d["seqId"]
+            self._updated_at = now
+            self._last = d
+            if inserted:  # only a new level can cross the book; stale tops over-report
+                try:
+                    maybe = self._bid_keys[-1] + self._ask_keys[-1] >= 0
+                except IndexError:  # an empty side crosses nothing
+                    maybe = False
+                if maybe and self._crossed():
+                    return self._start_resync(f"crossed book: {self._top_text()}", None)
+            return _NO_ACTIONS
         return self._apply_slow(message, now)
 
     def apply_rest_snapshot(
