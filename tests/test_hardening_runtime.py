@@ -98,13 +98,12 @@ def most_in_window(times: list[float], window: float) -> int:
     return max(sum(1 for t in times if start <= t < start + window) for start in times)
 
 
-@pytest.mark.parametrize("late_s", [0.0, 0.1, 0.2])
+@pytest.mark.parametrize("late_s", [0.0, 0.3, 0.45])
 def test_connects_arriving_late_under_load_stay_within_three_per_second(late_s: float) -> None:
-    """OKX counts a connect when its upgrade request arrives.  Under load a batch
-    arrives after its turns (they queue behind each other's handshakes) while the next
-    batch is on time: the turns leave room for lateness up to the margin (0.25 s; a
-    0.05 s margin let 6 arrive within one second).  Lateness past it (0.45 s at load 6)
-    is a trade-off the margin's comment in pacing.py explains."""
+    """OKX counts a connect when its upgrade request arrives.  Under load (the at-limits
+    soak at load 6) a batch arrives up to ~0.45 s after its turns (they queue behind
+    each other's handshakes) while the next batch is on time: the turns must leave
+    room for that (a 0.25 s margin let 6 arrive within one second: HTTP 429)."""
     from okx_ws.operations import CONNECTION_LIMITS
 
     from okx_ws_core.net.pacing import Pacer

@@ -5,7 +5,7 @@ connections no faster than 3 per window in all, and load each instrument list
 once, not once per client.  The simulator enforces the connect limit per IP
 independently (its own table, HTTP 429 on the upgrade) and counts REST calls.
 The connect window is scaled down on both sides (0.1 s instead of 1 s) so 40
-connects take a few seconds instead of 20 (the client's 0.25 s connect margin
+connects take about 8 s instead of 20 (the client's 0.5 s connect margin
 does not scale); the rule under test is the same.
 """
 

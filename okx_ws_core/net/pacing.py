@@ -44,13 +44,12 @@ CONNECT_WINDOW_S = 1.0
 # Seconds added to the connect window.  OKX counts a connect when its upgrade request
 # arrives, after DNS, TCP and TLS; its turn here is when it starts.  Turns a full window
 # apart stay a window apart at OKX only if no connect arrives later after its turn than
-# the margin: ~50 ms at start-up on an idle machine, more when a batch queues behind its
-# own handshakes on a busy loop.  A trade-off: half a window (0.5 s) covered a 0.45 s
-# stall (the at-limits soak at load 6) but cut the pace to 2 connects/s, below what the
-# 100,000-request soak's reconnects need (~2.3/s): its turns queued ever further ahead
-# and the run crawled.  A quarter second keeps 2.4/s; a stall past it can cost one
-# HTTP 429, which the connect loop backs off from like any refused upgrade.
-CONNECT_MARGIN_S = 0.25
+# the margin: ~50 ms at start-up on an idle machine, but under load a batch queues
+# behind its own handshakes and a busy loop (the at-limits soak at load 6 saw 0.25 s
+# exceeded: six HTTP 429).  Half of OKX's window covers a stall up to the soak's hang
+# margin (0.5 s, beyond which the run fails anyway); it lets 3 connects per 1.5 s, two a
+# second, and connects are rare outside reconnect storms.
+CONNECT_MARGIN_S = CONNECT_WINDOW_S / 2
 # A loop whose time() is within this of time.monotonic() runs on the shared clock; one
 # that is not (virtual time in tests starts at 0) cannot use the process-wide gate.
 _SAME_CLOCK_S = 1.0
