@@ -31,7 +31,7 @@ SUBMIT_NEW_ORDER: Operation[models.OrderParams, models.SubmitNewOrderResponse] =
     response_model=models.SubmitNewOrderResponse,
     batch=False,
     max_items=1,
-    resolved=(Resolved("instIdCode", "instId", "instruments"),),
+    resolved=(Resolved("instIdCode", "instId"),),
     limits=(
         RateLimit("order", 60, 2.0, "instrument", False),
         SUB_ACCOUNT_LIMIT,
@@ -49,7 +49,7 @@ SUBMIT_MULTIPLE_ORDERS: Operation[models.OrderParams, models.SubmitMultipleOrder
         response_model=models.SubmitMultipleOrdersResponse,
         batch=True,
         max_items=20,
-        resolved=(Resolved("instIdCode", "instId", "instruments"),),
+        resolved=(Resolved("instIdCode", "instId"),),
         limits=(
             RateLimit("batch-orders", 300, 2.0, "instrument", True),
             SUB_ACCOUNT_LIMIT,
@@ -70,7 +70,7 @@ CANCEL_ORDER: Operation[models.CancelOrderParams, models.CancelOrderResponse] = 
     response_model=models.CancelOrderResponse,
     batch=False,
     max_items=1,
-    resolved=(Resolved("instIdCode", "instId", "instruments"),),
+    resolved=(Resolved("instIdCode", "instId"),),
     limits=(RateLimit("cancel-order", 60, 2.0, "instrument", False),),
     batch_of_one_limits=(),
     doc="Cancel one pending order, identified by ordId or clOrdId.",
@@ -85,7 +85,7 @@ CANCEL_MULTIPLE_ORDERS: Operation[models.CancelOrderParams, models.CancelMultipl
         response_model=models.CancelMultipleOrdersResponse,
         batch=True,
         max_items=20,
-        resolved=(Resolved("instIdCode", "instId", "instruments"),),
+        resolved=(Resolved("instIdCode", "instId"),),
         limits=(RateLimit("batch-cancel-orders", 300, 2.0, "instrument", True),),
         batch_of_one_limits=(RateLimit("cancel-order", 60, 2.0, "instrument", False),),
         doc="Cancel up to 20 pending orders in one request; each item needs ordId or clOrdId.",
@@ -100,7 +100,7 @@ AMEND_ORDER: Operation[models.AmendOrderParams, models.AmendOrderResponse] = Ope
     response_model=models.AmendOrderResponse,
     batch=False,
     max_items=1,
-    resolved=(Resolved("instIdCode", "instId", "instruments"),),
+    resolved=(Resolved("instIdCode", "instId"),),
     limits=(
         RateLimit("amend-order", 60, 2.0, "instrument", False),
         SUB_ACCOUNT_LIMIT,
@@ -118,7 +118,7 @@ AMEND_MULTIPLE_ORDERS: Operation[models.AmendOrderParams, models.AmendMultipleOr
         response_model=models.AmendMultipleOrdersResponse,
         batch=True,
         max_items=20,
-        resolved=(Resolved("instIdCode", "instId", "instruments"),),
+        resolved=(Resolved("instIdCode", "instId"),),
         limits=(
             RateLimit("batch-amend-orders", 300, 2.0, "instrument", True),
             SUB_ACCOUNT_LIMIT,

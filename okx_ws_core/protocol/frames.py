@@ -57,13 +57,13 @@ R = TypeVar("R", bound="BaseModel")
 class Resolved:
     """A field the client fills in when the caller leaves it out (spec: ``x-resolve``).
 
-    ``target`` is looked up from ``source`` by the resolver named ``by``; today the
-    only one is ``"instruments"`` (``instIdCode`` from ``instId``).
+    ``target`` is looked up from ``source`` in the instrument registry: today the
+    spec's only resolver (``x-resolve: {by: instruments}``, which codegen checks),
+    ``instIdCode`` from ``instId``.
     """
 
     target: str
     source: str
-    by: str
 
 
 @dataclass(frozen=True, slots=True)
