@@ -91,8 +91,10 @@ async def test_reconnects_under_a_close_storm_stay_within_three_per_second(sim: 
         attempts = sim.stats.connections_opened - before
         await client.submit_new_order(order())
     # Unpaced, two connections at a 10-100 ms backoff would open dozens; paced, at most
-    # 3 in any second (a few more may straddle the window edges of the 3 s span).
-    assert 6 <= attempts <= 3 * 3 + 3
+    # 3 in any second (a few more may straddle the window edges of the 3 s span).  The
+    # client keeps 3 per 1.5 s (its 0.5 s margin), so a loaded machine sees as few as 4:
+    # the lower bound only says the storm kept reconnecting.
+    assert 3 <= attempts <= 3 * 3 + 3
     assert sim.stats.connections_throttled == 0
 
 
