@@ -145,3 +145,11 @@ def test_every_zero_spelling_deletes_a_level(zero: str, known: bool) -> None:
     book.apply(frame("snapshot", -1, 10, [("100.5", "1"), ("100", "2")], [("101", "1")]), 0.0)
     book.apply(frame("update", 10, 11, [("100.5" if known else "100.50", zero)], []), now=0.0)
     assert book.levels()[0] == {Decimal("100"): Decimal("2")}
+
+
+@pytest.mark.parametrize("px", ["1E1000000", "-1E1000000", "1E-1000000"])
+def test_a_price_beyond_decimals_exponent_range_is_refused_not_overflowed(px: str) -> None:
+    """Found by the property test above: the exactness check normalized before the range
+    check, and ``Decimal.normalize`` overflowed (``decimal.Overflow``) past 1e999999."""
+    with pytest.raises(BookFrameError, match="out of range"):
+        price_key(px)

@@ -93,9 +93,11 @@ def _price_key_slow(px: str) -> float:
         raise BookFrameError(f"unparsable price {px!r} in an order book frame") from exc
     if not dec.is_finite():
         raise BookFrameError(f"non-finite price {px!r} in an order book frame")
-    if len(dec.normalize(_EXACT).as_tuple().digits) > _DIGITS or (
-        dec and not _MIN_NORMAL < abs(dec) < _MAX_KEY
-    ):
+    # The range first, compared exactly (copy_abs needs no context): normalize()
+    # would overflow past Decimal's exponent range.
+    if (dec and not _MIN_NORMAL < dec.copy_abs() < _MAX_KEY) or len(
+        dec.normalize(_EXACT).as_tuple().digits
+    ) > _DIGITS:
         raise BookFrameError(
             f"price {px!r} in an order book frame has more than {_DIGITS} significant "
             "digits or is out of range: it cannot be ordered exactly"
