@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _broken_spec(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
-    spec_dir = tmp_path / "spec"
-    shutil.copytree(ROOT / "spec", spec_dir)
-    operations_file = spec_dir / "operations.yaml"
-    document = yaml.safe_load(operations_file.read_text())
-    edit(document)
-    operations_file.write_text(yaml.safe_dump(document, sort_keys=False))
-    return spec_dir
-
-
-def _run_codegen(spec_dir: Path, out_dir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "codegen", "--spec", str(spec_dir), "--out", str(out_dir)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+from tests.conftest import ROOT, generate, spec_copy
 
 
 def _inline_cancel_params_with_typo(document: dict[str, Any]) -> None:
@@ -104,7 +80,7 @@ def test_broken_spec_is_reported_with_paths_and_nothing_is_written(
     tmp_path: Path, edit: Callable[[dict[str, Any]], None], expected: list[str]
 ) -> None:
     out_dir = tmp_path / "out"
-    result = _run_codegen(_broken_spec(tmp_path, edit), out_dir)
+    result = generate(spec_copy(tmp_path, {"operations.yaml": edit}), out_dir)
 
     assert result.returncode == 1
     for line in expected:
@@ -113,5 +89,5 @@ def test_broken_spec_is_reported_with_paths_and_nothing_is_written(
 
 
 def test_the_committed_spec_is_valid(tmp_path: Path) -> None:
-    result = _run_codegen(ROOT / "spec", tmp_path)
+    result = generate(ROOT / "spec", tmp_path)
     assert result.returncode == 0, result.stderr
