@@ -1,17 +1,21 @@
 """``AsyncWebsocketClient``: executes operations over OKX's three WebSockets.
 
-The path of one request: :meth:`AsyncWebsocketClient.call` validates the
-parameters and fills in the fields the spec marks as resolved (``instIdCode``
-from the instrument registry's cache), both in :mod:`.protocol`.  It takes
-the operation's connection's usable link and :class:`~.session.Session`
-(connecting first only when there is none), refuses to send once the
-deadline has passed (``RequestTimeout(sent=False)``: a frame sent with no time
-left only comes back as an unknown fate), and awaits :meth:`Session.request`,
-which registers a future under a fresh id and has the link write one frame.
-The link's reader gives each inbound frame to that session, which resolves
-the future by id; ``call`` types the reply.  A reply that comes after its
-caller stopped waiting (timed out, cancelled) settles that request's fate:
-see :mod:`.late` and :meth:`AsyncWebsocketClient.cancelled_fates`.
+The path of one request goes down once: :meth:`AsyncWebsocketClient.call`
+has :meth:`Operation.prepare_with_codes` (in :mod:`.protocol`) validate the
+parameters and fill in the fields the spec marks as resolved (``instIdCode``
+from the instrument registry's cache) in one call, then hands the ``args`` to
+the :class:`~.net.sender.RequestSender`, which admits the request (OKX's
+limits), takes the connection's usable link (connecting first only when there
+is none), refuses to send once the deadline has passed
+(``RequestTimeout(sent=False)``: a frame sent with no time left only comes back
+as an unknown fate), stamps it (``orders.fates``) and awaits
+:meth:`Session.request`, which registers a future under a fresh id and has the
+link write one frame.  The link's reader gives each inbound frame to that
+session, which resolves the future by id; the sender books the reply on the way
+up and ``call`` types it.  A reply that comes after its caller stopped waiting
+(timed out, cancelled) settles that request's fate: see :mod:`.late` and
+:meth:`AsyncWebsocketClient.cancelled_fates`.  docs/guide/architecture.md lists
+the modules the path runs, as ``tests/test_request_path.py`` measures them.
 """
 
 from __future__ import annotations
@@ -29,20 +33,16 @@ from ..book.stream import BookIO, BookStream
 from ..errors import (
     ClientClosed,
     ConfigurationError,
-    ConnectionLost,
-    ConnectTimeout,
     OkxApiError,
     OkxWsError,
     ParamsValidationError,
     RequestCancelled,
-    RequestTimeout,
     UnexpectedReply,
 )
 from ..lazy import pydantic
 from ..net.connection import LOGIN_POLICY, Connection
-from ..net.link import Link
 from ..net.pacing import Pacer, shared_connect_gate
-from ..net.session import Session
+from ..net.sender import RequestSender
 from ..options import ClientOptions
 from ..orders.fates import Sending, StampTrackReconciler, Target, Verdict, okx_now_ms
 from ..orders.tracker import (
@@ -66,7 +66,6 @@ from ..protocol.frames import (
     Reply,
     RequestIds,
     Resolved,
-    cl_ord_ids,
 )
 from ..protocol.late import LateReply, Retained
 from ..protocol.ratelimit import ConnectionLimits
@@ -96,6 +95,7 @@ I = TypeVar("I", bound="BaseModel")  # noqa: E741 - a channel's item model
 # Item codes after which a resolved instIdCode is no longer trusted (50014: code missing,
 # 51001: instrument does not exist); the order is never re-sent, the cache entry is dropped.
 _STALE_CODE_SCODES = frozenset({"50014", "51001"})
+_NO_CODES: Mapping[str, int] = {}  # an operation without resolved fields looks nothing up
 
 
 def _credentials(
@@ -173,6 +173,14 @@ class AsyncWebsocketClient:
             stamp_exp_time=opts.stamp_exp_time,
             okx_now_ms=okx_now_ms(self.get_time_offset_ms),
             rest=self._signed_rest,
+            logger=self.logger,
+            codes=lambda: self.instruments.codes,
+        )
+        self._sender: RequestSender[Sending] = RequestSender(
+            pacer=self._pacer,
+            hooks=self._fates,
+            next_id=self._ids.next,
+            min_send_time=opts.min_send_time,
             logger=self.logger,
         )
         self._clock_synced: asyncio.Future[int] | None = None
@@ -401,59 +409,20 @@ class AsyncWebsocketClient:
         :meth:`cancelled_fates`.
         """
         conn = self._operation_connection(operation.connection, operation.op)
-        args = operation.prepare(params, extra_fields)
+        codes = self.instruments.codes if operation.resolved else _NO_CODES
+        args, filled, cold = operation.prepare_with_codes(params, extra_fields, codes)
         timeout = self.options.request_timeout if timeout is None else timeout
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        filled: list[tuple[int, Resolved]] = []
-        if operation.resolved:
-            filled, cold = operation.fill_resolved(args, self.instruments.codes)
-            if cold:  # resolve_items raises before anything is sent
-                pairs = [(field.target, field.source) for field in operation.resolved]
-                await self.instruments.resolve_items(args, pairs, timeout=timeout)
-        send_by = self._send_by(deadline, timeout)
-        counted = await self._pacer.admit(operation, args, send_by)
-        op, request_id = operation.op, self._ids.next()
-        sending: Sending | None = None
-        sent = False
+        deadline = None  # the sender starts the clock, unless codes must be loaded first
+        if cold:  # resolve_items raises before anything is sent
+            deadline = asyncio.get_running_loop().time() + timeout
+            pairs = [(field.target, field.source) for field in operation.resolved]
+            await self.instruments.resolve_items(args, pairs, timeout=timeout)
         try:
-            active = conn.link_now
-            if active is None:
-                active = await self._connect_for(conn, request_id, op, args, timeout, send_by)
-            if loop.time() >= send_by:  # the waits above used it up: sending now is too late
-                raise _unsent(request_id, op, args, timeout)
-            sending = self._fates.before_send(op, args, exp_time, deadline)
-            if sending is not None:
-                exp_time = sending.exp_time
-            sent = True
-            link, session = active
-            reply = await session.request(link, request_id, op, args, exp_time, deadline, timeout)
-            if reply.get("code") != "0":
-                raise OkxApiError(reply)
+            reply = await self._sender.send(conn, operation, args, exp_time, timeout, deadline)
         except OkxApiError as error:
             error.response = _typed_or_none(operation.response_model, error.reply)
             self._forget_stale_codes(error, args, filled)
-            for code in {error.code, *(str(item.get("sCode")) for item in error.data)}:
-                self._pacer.rejected(counted, code)
-            self._fates.replied(sending, args, error.reply)
             raise
-        except (RequestTimeout, ConnectionLost) as error:
-            self._fates.failed(
-                sending,
-                error,
-                connection=operation.connection,
-                args=args,
-                exp_time=exp_time,
-                codes=self.instruments.codes,
-            )
-            raise
-        except asyncio.CancelledError:
-            if sent:
-                self._cancelled_after_send(
-                    sending, operation.connection, request_id, op, args, exp_time
-                )
-            raise
-        self._fates.replied(sending, args, reply)
         try:
             return operation.response_model.model_validate(reply)
         except pydantic.ValidationError as exc:  # accepted, but not in the shape the spec knows
@@ -471,66 +440,7 @@ class AsyncWebsocketClient:
         """Send a raw request (OKX names; no validation, no instIdCode) and return the reply."""
         conn = self._operation_connection(connection, op)
         timeout = self.options.request_timeout if timeout is None else timeout
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        items = _mappings(op, args)
-        request_id = self._ids.next()
-        send_by = self._send_by(deadline, timeout)
-        active = conn.link_now
-        if active is None:
-            active = await self._connect_for(conn, request_id, op, items, timeout, send_by)
-        if loop.time() >= send_by:
-            raise _unsent(request_id, op, items, timeout)
-        link, session = active
-        try:
-            reply = await session.request(link, request_id, op, items, exp_time, deadline, timeout)
-        except asyncio.CancelledError:
-            self._cancelled_after_send(None, connection, request_id, op, items, exp_time)
-            raise
-        if reply.get("code") != "0":
-            raise OkxApiError(reply)
-        return reply
-
-    def _send_by(self, deadline: float, timeout: float) -> float:
-        """The last moment a request may be sent: ``min_send_time`` (at most half the call's
-        timeout) before its deadline, as a reply could not come in time after it."""
-        return deadline - min(self.options.min_send_time, timeout / 2)
-
-    async def _connect_for(
-        self,
-        conn: Connection,
-        request_id: str,
-        op: str,
-        args: list[dict[str, Any]],
-        timeout: float,
-        deadline: float,
-    ) -> tuple[Link, Session]:
-        """The connection's usable link, connecting first; nothing is sent if it takes too long."""
-        try:
-            return await conn.link_by(deadline)
-        except ConnectTimeout:
-            raise _unsent(request_id, op, args, timeout) from None
-
-    def _cancelled_after_send(
-        self,
-        sending: Sending | None,
-        connection: str,
-        request_id: str,
-        op: str,
-        args: list[dict[str, Any]],
-        exp_time: int | None,
-    ) -> None:
-        """A call was cancelled once its frame was being written: record its unknown fate."""
-        record = RequestCancelled(id=request_id, op=op, cl_ord_ids=cl_ord_ids(args))
-        self._fates.cancelled(
-            sending,
-            record,
-            connection=connection,
-            args=args,
-            exp_time=exp_time,
-            codes=self.instruments.codes,
-        )
-        self.logger.warning("okx-ws %s: %s", connection, record)
+        return await self._sender.send_raw(conn, op, _mappings(op, args), exp_time, timeout)
 
     def _forget_stale_codes(
         self, error: OkxApiError, args: list[dict[str, Any]], filled: Iterable[tuple[int, Resolved]]
@@ -946,13 +856,6 @@ def _typed_or_none(model: type[R], reply: dict[str, Any]) -> R | None:
         return model.model_validate(reply)
     except ValueError:  # pydantic's ValidationError: a reply shaped unlike the spec's
         return None
-
-
-def _unsent(request_id: str, op: str, args: list[dict[str, Any]], timeout: float) -> RequestTimeout:
-    """The deadline passed before the frame could be written: nothing was sent."""
-    return RequestTimeout(
-        id=request_id, op=op, cl_ord_ids=cl_ord_ids(args), timeout=timeout, sent=False
-    )
 
 
 def _subscription_items(

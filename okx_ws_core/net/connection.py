@@ -108,7 +108,10 @@ class Connection:
         self._before_login = before_login
         self._offset = 0  # the clock offset the last sync found (ms)
         self._backoff = Backoff(options.reconnect_delay, options.reconnect_max_delay)
-        self._active: tuple[Link, Session] | None = None  # usable: open, logged in, resubscribed
+        # The link last made usable (open, logged in, resubscribed) and its session; it may
+        # have closed since (check ``link.closed``).  Public for the sender, which reads it
+        # on every request: an attribute, where :attr:`link_now` would be a call.
+        self.active: tuple[Link, Session] | None = None
         self._ready: asyncio.Future[tuple[Link, Session]] | None = None
         self._connect_task: asyncio.Task[None] | None = None
         self._last_error: BaseException | None = None
@@ -152,7 +155,7 @@ class Connection:
     def link_now(self) -> tuple[Link, Session] | None:
         """The usable link and its session (open, logged in, resubscribed) now, if any;
         never waits (:meth:`link_by` connects first, :meth:`connect_within` only connects)."""
-        active = self._active
+        active = self.active
         return active if active is not None and not active[0].closed else None
 
     async def connect_within(self, timeout: float) -> None:
@@ -254,7 +257,7 @@ class Connection:
             self._backoff.reset()
             self._last_error = None
             self._failures = 0
-            previous, self._active = self._active, active
+            previous, self.active = self.active, active
             if previous is not None:
                 self._retire(*previous)
             self._emit(Event("open", self.key, detail=self.url))
@@ -456,9 +459,9 @@ class Connection:
         def closed(link: Link, reason: str) -> None:
             session.close(reason)
             self._sessions.discard(session)
-            if self._active is None or self._active[0] is not link:
+            if self.active is None or self.active[0] is not link:
                 return  # never usable, or retired after a 64008 notice
-            self._active = None
+            self.active = None
             self._emit(Event("close", self.key, detail=reason))
             if not self.closed:
                 self._emit(Event("reconnect", self.key, detail=reason))
@@ -468,7 +471,7 @@ class Connection:
 
     def _on_notice(self, link: Link, notice: Notice) -> None:
         """64008: OKX will close this link soon; open a fresh one now."""
-        if self._active is not None and self._active[0] is link and not self.closed:
+        if self.active is not None and self.active[0] is link and not self.closed:
             self._emit(Event("reconnect", self.key, detail=f"notice {notice.code}: {notice.msg}"))
             self._start_connect()
 
@@ -494,7 +497,7 @@ class Connection:
             await asyncio.gather(self._connect_task, return_exceptions=True)
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(ClientClosed("the client was closed"))
-        active, self._active = self._active, None
+        active, self.active = self.active, None
         retiring = dict(self._retiring)
         for task in retiring:
             task.cancel()

@@ -208,8 +208,12 @@ class StampTrackReconciler:
         okx_now_ms: Callable[[], int],
         rest: Callable[[], SignedRest],
         logger: logging.Logger,
+        codes: Callable[[], Mapping[str, int]] = dict,
     ) -> None:
+        """``codes``: the instIdCodes known now (the registry's), to name a failed
+        order's instrument when only its instIdCode was sent."""
         self.stamp_exp_time = stamp_exp_time
+        self._codes = codes
         self.ops: dict[str, OrderOp] = {}
         self.channels: dict[Lookup, Channel[Any, Any]] = {}
         self.waits: OrderWaits | None = None
@@ -234,7 +238,7 @@ class StampTrackReconciler:
             if channel.role == ROLE_ORDERS and channel.connection in LOOKUP_OF:
                 self.channels[LOOKUP_OF[channel.connection]] = channel
 
-    # -- the request path ----------------------------------------------------------
+    # -- the request path: net.sender's OrderHooks ----------------------------------
 
     def before_send(
         self, op: str, args: list[dict[str, Any]], exp_time: int | None, deadline: float
@@ -276,8 +280,11 @@ class StampTrackReconciler:
         connection: str,
         args: list[dict[str, Any]],
         exp_time: int | None,
-        codes: Mapping[str, int],
+        codes: Mapping[str, int] | None = None,
     ) -> None:
+        """A request failed (timed out, connection lost, cancelled once written): give the
+        error what reconcile needs and tell the tracker.  ``codes``: the instIdCodes to
+        name instruments by (the registry's, as given at construction, by default)."""
         expires_at = sending.expires_at if sending is not None else None
         if sending is None and exp_time is not None:
             loop_now = asyncio.get_running_loop().time()
@@ -288,7 +295,7 @@ class StampTrackReconciler:
             args=args,
             exp_time=sending.exp_time if sending is not None else exp_time,
             expires_at=expires_at,
-            codes=codes,
+            codes=self._codes() if codes is None else codes,
         )
         if sending is not None and self.waits is not None:
             now = asyncio.get_running_loop().time()
@@ -310,7 +317,7 @@ class StampTrackReconciler:
         connection: str,
         args: list[dict[str, Any]],
         exp_time: int | None,
-        codes: Mapping[str, int],
+        codes: Mapping[str, int] | None = None,
     ) -> None:
         """A call was cancelled once its frame was being written: an unknown fate, kept
         (for :meth:`cancelled_fates`) until a late reply or ``reconcile`` settles it."""
