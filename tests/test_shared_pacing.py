@@ -137,6 +137,30 @@ def test_the_gate_keeps_every_window_within_the_limit_across_threads() -> None:
     assert all(turns[i + 3] - turns[i] >= 1.05 - 1e-9 for i in range(len(turns) - 3))
 
 
+def test_callers_that_wake_late_after_a_stall_do_not_connect_in_a_burst() -> None:
+    """A loop stalled past a turn must not fire its due turns together with the next
+    ones: a caller that wakes late is queued again from when it woke.  Six callers at
+    once, the first three stalled until 1.4 s: OKX (3 per 1 s per IP) must never see
+    four connects within one second."""
+    gate, limit = ConnectGate(margin=0.5), RateLimit("connect", 3, 1.0, "ip")
+    stalled_until = {0: 1.4, 1: 1.4, 2: 1.4}
+    starts: list[float] = []
+    for caller in range(6):
+        now = 0.0
+        turn = now + gate.reserve(limit, now)
+        while True:
+            now = max(turn, stalled_until.get(caller, 0.0))
+            wait = gate.claim(limit, turn, now)
+            if wait == 0.0:
+                break
+            turn = now + wait
+        starts.append(now)
+    starts.sort()
+    assert all(starts[i + 3] - starts[i] >= 1.0 for i in range(len(starts) - 3)), starts
+    on_time = ConnectGate(margin=0.5)
+    assert on_time.claim(limit, on_time.reserve(limit, 5.0) + 5.0, 5.2) == 0.0  # within margin/2
+
+
 # -- the shared instrument lists, socket-free ----------------------------------------------
 
 

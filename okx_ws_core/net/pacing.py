@@ -128,14 +128,19 @@ class Pacer:
         limit = self.connection_limits.connect
         if limit is None or self.mode == "off":
             return
-        loop_now = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
         shared, now = self._shared_gate, time.monotonic()
-        if shared is not None and abs(loop_now - now) < _SAME_CLOCK_S:
-            wait = shared.reserve(limit, now)
+        if shared is not None and abs(loop.time() - now) < _SAME_CLOCK_S:
+            gate, clock = shared, time.monotonic
         else:
-            wait = self._own_gate.reserve(limit, loop_now)
-        if wait > 0.0:
+            gate, clock = self._own_gate, loop.time
+            now = clock()
+        wait = gate.reserve(limit, now)
+        while wait > 0.0:  # a caller that wakes late (a stalled loop) is queued again
+            turn = now + wait
             await asyncio.sleep(wait)
+            now = clock()
+            wait = gate.claim(limit, turn, now)
 
     def session_op(self, counter: RateLimiter, op: str) -> None:
         """Count one login/subscribe/unsubscribe on a connection; raise beyond its hourly limit."""

@@ -278,8 +278,9 @@ class ConnectGate:
     client on its own event loop) takes its turns here.  A caller is *given* a
     turn, ``now`` or later, and counted at it at once; it then sleeps on its own
     loop until then.  Nothing is shared but this lock-guarded deque of turns (no
-    asyncio object, which would be bound to one loop), and nobody re-checks after
-    waking, so twenty callers at once get twenty distinct turns, never a stampede.
+    asyncio object, which would be bound to one loop), and a caller re-checks on
+    waking only if it woke late (:meth:`claim`), so twenty callers at once get
+    twenty distinct turns, never a stampede.
     A turn given to a caller that is cancelled before it is used stays counted:
     the safe side.  Sans-I/O: the caller passes ``now`` (one clock for all callers).
     """
@@ -301,3 +302,21 @@ class ConnectGate:
                 at = max(at, turns[-limit.count] + window)
             turns.append(at)
         return at - now
+
+    def claim(self, limit: RateLimit, turn: float, now: float) -> float:
+        """A caller given ``turn`` woke at ``now``: 0.0 to connect, else seconds to wait again.
+
+        Turns are spaced on the assumption that each is used on time.  A loop
+        stalled past its turn would fire its due turns together with the next
+        ones (a burst OKX answers with HTTP 429), so a caller later than half
+        the margin gives its turn back and is queued again from ``now``; up to
+        that lateness the margin absorbs it.
+        """
+        if now - turn <= self.margin / 2:
+            return 0.0
+        with self._lock:  # ``turn`` was computed as now + wait: match it loosely
+            for given in self._turns:  # a few entries; none once pruned (a window old)
+                if abs(given - turn) < 1e-6:
+                    self._turns.remove(given)
+                    break
+        return self.reserve(limit, now)
