@@ -361,6 +361,78 @@ def test_a_call_given_up_before_its_task_began_never_runs_and_leaves_no_warning(
     assert thread.stop(5) is True
 
 
+def test_a_call_from_a_second_thread_runs_while_the_first_waits_each_in_its_own_task() -> None:
+    """Rules the hop relies on: a caller waiting does not hold the loop (a second
+    thread's call runs meanwhile), each call is a task of its own on the loop
+    thread (``asyncio.timeout`` needs one: a task-less driver would break it),
+    and each outcome goes back to the thread that asked for it."""
+    thread = LoopThread("two-callers")
+    gate: asyncio.Event | None = None
+    first_waits = threading.Event()
+    tasks: list[asyncio.Task[Any] | None] = []
+    outcome: list[object] = []
+
+    async def first() -> str:
+        nonlocal gate
+        gate = asyncio.Event()
+        tasks.append(asyncio.current_task())
+        first_waits.set()
+        await asyncio.wait_for(gate.wait(), 30)
+        return "first"
+
+    async def second() -> str:
+        tasks.append(asyncio.current_task())
+        assert gate is not None
+        gate.set()
+        return threading.current_thread().name
+
+    def call_first() -> None:
+        outcome.append(thread.run(first()))
+
+    waiting = threading.Thread(target=call_first)
+    waiting.start()
+    try:
+        assert first_waits.wait(5)
+        assert thread.run(second()) == "two-callers"  # ran on the loop thread
+        waiting.join(5)
+        assert outcome == ["first"]
+        assert len(tasks) == 2 and None not in tasks and tasks[0] is not tasks[1]
+    finally:
+        assert thread.stop(5) is True
+
+
+def test_stop_cancels_a_call_in_flight_and_its_caller_gets_loop_stopped() -> None:
+    """stop() (what close() does last) while a call awaits: the call's task is
+    cancelled on the loop thread, its cleanup runs, and the caller is released."""
+    thread = LoopThread("stop-in-flight")
+    waiting_started = threading.Event()
+    cleaned_up: list[str] = []
+    outcome: list[BaseException] = []
+
+    async def never_answered() -> None:
+        waiting_started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cleaned_up.append(threading.current_thread().name)
+
+    def caller() -> None:
+        try:
+            thread.run(never_answered())
+        except BaseException as exc:  # noqa: BLE001 - the test records what it was
+            outcome.append(exc)
+
+    waiting = threading.Thread(target=caller)
+    waiting.start()
+    assert waiting_started.wait(5)
+    assert thread.stop(5) is True
+    waiting.join(5)
+    assert not waiting.is_alive(), "the caller still waits"
+    assert len(outcome) == 1 and isinstance(outcome[0], LoopStopped), outcome
+    assert "cancelling" in str(outcome[0])  # cancelled, not abandoned
+    assert cleaned_up == ["stop-in-flight"]
+
+
 ROUNDS = 40
 # What a caller's thread may run of okx_ws_core: the facade, and one atomic attribute.
 CALLER_SIDE_FILES = (
