@@ -7,7 +7,10 @@ is in this tree ("branch") against its version at a git ref ("base",
 - Default: one simulator process (``bench.serve --kind sim``); in this process,
   in rounds of sequential orders whose order rotates so that machine noise
   falls on all alike: the floor (raw websockets, asyncio), okx-ws async,
-  okx-ws blocking on the base hop and on the branch hop.  Prints per variant
+  okx-ws blocking on the base hop and on the branch hop, two clients each,
+  taken in turn (two identical blocking clients measured 10-35 us apart,
+  the first made the faster: hence base, branch, branch, base, so that with
+  ``--base HEAD`` the two rows agree within the noise).  Prints per variant
   the median over rounds of the p50 latency and of the process CPU per order
   (all threads), both also as ratios to the floor and as the median of each
   round's difference to the floor's, and context switches per order.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import resource
 import statistics
 import subprocess
@@ -100,7 +104,7 @@ def _round_async(loop: asyncio.AbstractEventLoop, driver: Any, n: int, tag: str)
 def _interleave(variants: dict[str, Round], rounds: int, n: int) -> dict[str, list[Sample]]:
     results: dict[str, list[Sample]] = {name: [] for name in variants}
     items = list(variants.items())
-    for k, (_, run) in enumerate(items):  # warm-up
+    for k, (_, run) in enumerate(items * 2):  # warm-up (twice: a hop's two clients)
         run(min(n, 50), f"w{k}n")
     for r in range(rounds):
         for k in range(len(items)):
@@ -135,16 +139,30 @@ def orders(base: type[Any], rounds: int, n: int) -> None:
         floor, aio = FloorDriver(), OkxWsAsyncDriver("websockets")
         loop.run_until_complete(floor.open(server.url))
         loop.run_until_complete(aio.open(server.url))
-        old, new = blocking_driver(server.url, base), blocking_driver(server.url, None)
+        # Two clients per hop, made in the order base, branch, branch, base: of two
+        # identical clients in one process the one made first measured faster.
+        old = [blocking_driver(server.url, base)]
+        new = [blocking_driver(server.url, None), blocking_driver(server.url, None)]
+        old.append(blocking_driver(server.url, base))
+
+        def blocking(drivers: list[OkxWsBlockingDriver]) -> Round:
+            turn = itertools.count()
+
+            def one_round(n: int, tag: str) -> Sample:
+                driver = drivers[next(turn) % 2]  # the two in turn, round after round
+                return _timed(lambda i: driver.order(f"{tag}{i}"), n)
+
+            return one_round
+
         variants: dict[str, Round] = {
             "floor": lambda n, tag: _round_async(loop, floor, n, tag),
             "okx-ws async": lambda n, tag: _round_async(loop, aio, n, tag),
-            "blocking, base hop": lambda n, tag: _timed(lambda i: old.order(f"{tag}{i}"), n),
-            "blocking, branch hop": lambda n, tag: _timed(lambda i: new.order(f"{tag}{i}"), n),
+            "blocking, base hop": blocking(old),
+            "blocking, branch hop": blocking(new),
         }
         results = _interleave(variants, rounds, n)
-        old.close()
-        new.close()
+        for driver in old + new:
+            driver.close()
         loop.run_until_complete(aio.close())
         loop.run_until_complete(floor.close())
         loop.close()
