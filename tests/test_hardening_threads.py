@@ -433,6 +433,45 @@ def test_stop_cancels_a_call_in_flight_and_its_caller_gets_loop_stopped() -> Non
     assert cleaned_up == ["stop-in-flight"]
 
 
+class _OtherLoop(asyncio.SelectorEventLoop):
+    """Stands for a loop of another kind (uvloop's, the proactor): not asyncio's own."""
+
+
+class _OtherLoopPolicy(asyncio.DefaultEventLoopPolicy):
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
+        return _OtherLoop()
+
+
+def test_a_loop_of_another_kind_is_kept_and_serves_calls_timeouts_and_stop() -> None:
+    """LoopThread runs a loop of the current policy's kind (a user of uvloop keeps
+    uvloop), not asyncio's own selector loop by fiat, and every rule holds there:
+    calls, calls on the loop thread, a timed-out call cancelled on the loop."""
+    previous = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(_OtherLoopPolicy())
+    try:
+        thread = LoopThread("other-kind")
+    finally:
+        asyncio.set_event_loop_policy(previous)
+    try:
+        assert type(thread.loop) is _OtherLoop
+        assert thread.run(asyncio.sleep(0, "ran")) == "ran"
+        assert thread.call(lambda: threading.current_thread().name) == "other-kind"
+        cancelled = threading.Event()
+
+        async def slow() -> None:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+        with pytest.raises(TimeoutError):
+            thread.run(slow(), timeout=0.05)
+        assert cancelled.wait(5)  # the timed-out call was cancelled on the loop
+    finally:
+        assert thread.stop(5) is True
+
+
 ROUNDS = 40
 # What a caller's thread may run of okx_ws_core: the facade, and one atomic attribute.
 CALLER_SIDE_FILES = (
