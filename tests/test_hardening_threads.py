@@ -9,6 +9,7 @@ thread against the scripted server, with every interval configured short.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import signal
 import sys
 import threading
@@ -431,6 +432,36 @@ def test_stop_cancels_a_call_in_flight_and_its_caller_gets_loop_stopped() -> Non
     assert len(outcome) == 1 and isinstance(outcome[0], LoopStopped), outcome
     assert "cancelling" in str(outcome[0])  # cancelled, not abandoned
     assert cleaned_up == ["stop-in-flight"]
+
+
+def test_a_call_abandoned_by_a_stop_that_timed_out_is_closed_by_the_stop_that_finishes() -> None:
+    """The loop blocked: a call times out before its task began, a stop() gives up
+    (releasing every caller) and the loop ends before the task's first step.  The
+    stop() that finishes the job must close that coroutine: else it is never
+    awaited, and the warning fails whichever later test the garbage collector hits."""
+    thread = LoopThread("abandoned")
+    ran: list[str] = []
+
+    async def work() -> None:
+        ran.append("coroutine")
+
+    def hold() -> None:
+        blocked.set()
+        release.wait(10)
+
+    coro = work()
+    blocked, release = threading.Event(), threading.Event()
+    thread.loop.call_soon_threadsafe(hold)  # holds the loop thread
+    assert blocked.wait(5)
+    try:
+        with pytest.raises(TimeoutError):
+            thread.run(coro, timeout=0.05)
+        assert thread.stop(0.05) is False  # stuck: gives up, releases the callers
+    finally:
+        release.set()
+    assert thread.stop(5) is True
+    assert ran == []
+    assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED
 
 
 class _OtherLoop(asyncio.SelectorEventLoop):
