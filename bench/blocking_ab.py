@@ -1,135 +1,206 @@
-"""The blocking client's cost over the floor, A/B in one run (issue #20).
+"""The blocking client's cost over the floor, A/B of two hops in one run (issue #20).
 
-One simulator process (``bench.serve --kind sim``); in this process, in
-alternating rounds of sequential orders so that machine noise falls on all
-alike: the floor (raw websockets, asyncio), okx-ws async, okx-ws blocking with
-the previous cross-thread hop (``LoopThread.run`` as it was: a task per call,
-the caller released by the task's done-callback) and okx-ws blocking as it is.
-Prints per variant the median over rounds of the p50 latency, the process CPU
-per order (all threads), and both as ratios to the floor.
-``python -m bench.blocking_ab [rounds] [orders]``.
+``LoopThread`` (the blocking client's hop to its loop thread and back) as it
+is in this tree ("branch") against its version at a git ref ("base",
+``--base main`` by default), loaded from ``git show`` into this process.
+
+- Default: one simulator process (``bench.serve --kind sim``); in this process,
+  in rounds of sequential orders whose order rotates so that machine noise
+  falls on all alike: the floor (raw websockets, asyncio), okx-ws async,
+  okx-ws blocking on the base hop and on the branch hop, two clients each,
+  taken in turn (two identical blocking clients measured 10-35 us apart,
+  the first made the faster: hence base, branch, branch, base, so that with
+  ``--base HEAD`` the two rows agree within the noise).  Prints per variant
+  the median over rounds of the p50 latency and of the process CPU per order
+  (all threads), both also as ratios to the floor and as the median of each
+  round's difference to the floor's, and context switches per order.
+- ``--hop``: no server, the bare hop: ``LoopThread.run`` of a coroutine that
+  returns at once, and ``LoopThread.call``, base against branch.
+
+``python -m bench.blocking_ab [--hop] [--base REF] [rounds] [orders]``.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import itertools
+import resource
 import statistics
-import sys
-import threading
+import subprocess
 import time
 import types
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .drivers.floor import FloorDriver
 from .drivers.okx_ws_clients import OkxWsAsyncDriver, OkxWsBlockingDriver
 from .procs import ServerProcess
 
-ROUNDS, ORDERS = 9, 400
+ROUNDS, ORDERS, HOPS = 9, 400, 5000
+LOOP_THREAD = "okx_ws_core/client/loop_thread.py"
+Sample = tuple[float, float, float]  # one round: p50 us, CPU us and context switches per call
+Round = Callable[[int, str], Sample]
 
 
-class _OldWaiter:
-    __slots__ = ("lock", "task", "abandoned")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.lock.acquire()
-        self.task: asyncio.Task[Any] | None = None
-        self.abandoned = False
-
-
-def _old_run(self: Any, coro: Coroutine[Any, Any, Any], timeout: float | None = None) -> Any:
-    """``LoopThread.run`` before this change (happy path only: what the bench runs)."""
-    waiter = _OldWaiter()
-    with self._lock:
-        self._waiters.add(waiter)
-
-    def start() -> None:
-        waiter.task = self.loop.create_task(coro)
-        waiter.task.add_done_callback(lambda _: self._release(waiter))
-
-    self.loop.call_soon_threadsafe(start)
-    waiter.lock.acquire()
-    assert waiter.task is not None
-    return waiter.task.result()
+def base_loop_thread(ref: str) -> type[Any]:
+    """``LoopThread`` as it is at git ``ref`` (the module imports only the stdlib)."""
+    root = Path(__file__).resolve().parent.parent
+    source = subprocess.run(
+        ["git", "show", f"{ref}:{LOOP_THREAD}"], cwd=root, check=True, capture_output=True
+    ).stdout.decode()
+    module = types.ModuleType("_base_loop_thread")
+    exec(compile(source, f"{ref}:{LOOP_THREAD}", "exec"), module.__dict__)
+    cls: type[Any] = module.LoopThread
+    return cls
 
 
-def _old_call(self: Any, fn: Callable[[], Any], timeout: float | None = None) -> Any:
-    async def call_fn() -> Any:
-        return fn()
+def blocking_driver(url: str, loop_thread: type[Any] | None) -> OkxWsBlockingDriver:
+    """An opened blocking driver whose client runs on ``loop_thread`` (None: this tree's)."""
+    from okx_ws_core.client import sync_client
 
-    return _old_run(self, call_fn(), timeout)
-
-
-def with_old_hop(driver: OkxWsBlockingDriver) -> OkxWsBlockingDriver:
-    thread = driver._client.get_ws_client()._thread
-    thread.run = types.MethodType(_old_run, thread)
-    thread.call = types.MethodType(_old_call, thread)
+    driver = OkxWsBlockingDriver("websockets")
+    branch = sync_client.LoopThread
+    sync_client.LoopThread = loop_thread or branch  # type: ignore[misc]
+    try:
+        driver.open(url)
+    finally:
+        sync_client.LoopThread = branch  # type: ignore[misc]
     return driver
 
 
-def _round_async(
-    loop: asyncio.AbstractEventLoop, driver: Any, n: int, tag: str
-) -> tuple[float, float]:
-    async def run() -> tuple[float, float]:
+def _switches() -> int:
+    """Context switches of this process so far (all threads; voluntary or not)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_nvcsw + usage.ru_nivcsw
+
+
+def _timed(step: Callable[[int], Any], n: int) -> Sample:
+    lat = []
+    cpu0, cs0 = time.process_time(), _switches()
+    for i in range(n):
+        t0 = time.perf_counter_ns()
+        step(i)
+        lat.append(time.perf_counter_ns() - t0)
+    cpu, cs = time.process_time() - cpu0, _switches() - cs0
+    return statistics.median(lat) / 1e3, cpu / n * 1e6, cs / n
+
+
+def _round_async(loop: asyncio.AbstractEventLoop, driver: Any, n: int, tag: str) -> Sample:
+    async def run() -> Sample:
         lat = []
-        cpu0 = time.process_time()
+        cpu0, cs0 = time.process_time(), _switches()
         for i in range(n):
             t0 = time.perf_counter_ns()
             await driver.order(f"{tag}{i}")
             lat.append(time.perf_counter_ns() - t0)
-        return statistics.median(lat) / 1e3, (time.process_time() - cpu0) / n * 1e6
+        cpu, cs = time.process_time() - cpu0, _switches() - cs0
+        return statistics.median(lat) / 1e3, cpu / n * 1e6, cs / n
 
     return loop.run_until_complete(run())
 
 
-def _round_blocking(driver: Any, n: int, tag: str) -> tuple[float, float]:
-    lat = []
-    cpu0 = time.process_time()
-    for i in range(n):
-        t0 = time.perf_counter_ns()
-        driver.order(f"{tag}{i}")
-        lat.append(time.perf_counter_ns() - t0)
-    return statistics.median(lat) / 1e3, (time.process_time() - cpu0) / n * 1e6
+def _interleave(variants: dict[str, Round], rounds: int, n: int) -> dict[str, list[Sample]]:
+    results: dict[str, list[Sample]] = {name: [] for name in variants}
+    items = list(variants.items())
+    for k, (_, run) in enumerate(items * 2):  # warm-up (twice: a hop's two clients)
+        run(min(n, 50), f"w{k}n")
+    for r in range(rounds):
+        for k in range(len(items)):
+            name, run = items[(k + r) % len(items)]  # rotated: no variant always first
+            results[name].append(run(n, f"r{r}v{k}n"))
+    return results
 
 
-def main(rounds: int, orders: int) -> None:
+def _print(results: dict[str, list[Sample]], ref: str, what: str) -> None:
+    """Medians over rounds, and the median of each round's difference to ``ref`` in
+    that same round (paired: machine noise that hits a whole round cancels out)."""
+    print(what)
+    print(
+        f"{'variant':<22} {'p50 us':>7} {'x ' + ref:>9} {'d p50':>7}"
+        f" {'CPU us':>7} {'x':>5} {'d CPU':>7} {'cs/call':>7}"
+    )
+    base = results[ref]
+    for name, rows in results.items():
+        p50, cpu, cs = (statistics.median(r[k] for r in rows) for k in range(3))
+        p50_ref, cpu_ref = (statistics.median(r[k] for r in base) for k in range(2))
+        d_p50 = statistics.median(r[0] - b[0] for r, b in zip(rows, base, strict=True))
+        d_cpu = statistics.median(r[1] - b[1] for r, b in zip(rows, base, strict=True))
+        print(
+            f"{name:<22} {p50:7.1f} {p50 / p50_ref:9.2f} {d_p50:+7.1f}"
+            f" {cpu:7.1f} {cpu / cpu_ref:5.2f} {d_cpu:+7.1f} {cs:7.2f}"
+        )
+
+
+def orders(base: type[Any], rounds: int, n: int) -> None:
     with ServerProcess("sim") as server:
         loop = asyncio.new_event_loop()
         floor, aio = FloorDriver(), OkxWsAsyncDriver("websockets")
         loop.run_until_complete(floor.open(server.url))
         loop.run_until_complete(aio.open(server.url))
-        old, new = OkxWsBlockingDriver("websockets"), OkxWsBlockingDriver("websockets")
-        old.open(server.url)
-        new.open(server.url)
-        with_old_hop(old)
-        variants: dict[str, Callable[[int, str], tuple[float, float]]] = {
+        # Two clients per hop, made in the order base, branch, branch, base: of two
+        # identical clients in one process the one made first measured faster.
+        old = [blocking_driver(server.url, base)]
+        new = [blocking_driver(server.url, None), blocking_driver(server.url, None)]
+        old.append(blocking_driver(server.url, base))
+
+        def blocking(drivers: list[OkxWsBlockingDriver]) -> Round:
+            turn = itertools.count()
+
+            def one_round(n: int, tag: str) -> Sample:
+                driver = drivers[next(turn) % 2]  # the two in turn, round after round
+                return _timed(lambda i: driver.order(f"{tag}{i}"), n)
+
+            return one_round
+
+        variants: dict[str, Round] = {
             "floor": lambda n, tag: _round_async(loop, floor, n, tag),
             "okx-ws async": lambda n, tag: _round_async(loop, aio, n, tag),
-            "blocking, old hop": lambda n, tag: _round_blocking(old, n, tag),
-            "blocking, new hop": lambda n, tag: _round_blocking(new, n, tag),
+            "blocking, base hop": blocking(old),
+            "blocking, branch hop": blocking(new),
         }
-        results: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
-        for k, run in enumerate(variants.values()):  # warm-up
-            run(50, f"w{k}n")
-        for r in range(rounds):
-            for k, (name, run) in enumerate(variants.items()):
-                results[name].append(run(orders, f"r{r}v{k}n"))
-        old.close()
-        new.close()
+        results = _interleave(variants, rounds, n)
+        for driver in old + new:
+            driver.close()
         loop.run_until_complete(aio.close())
         loop.run_until_complete(floor.close())
         loop.close()
-    p50_floor = statistics.median(p for p, _ in results["floor"])
-    cpu_floor = statistics.median(c for _, c in results["floor"])
-    print(f"{rounds} rounds x {orders} sequential orders, medians over rounds")
-    print(f"{'variant':<20} {'p50 us':>8} {'x floor':>8} {'CPU us':>8} {'x floor':>8}")
-    for name, rows in results.items():
-        p50 = statistics.median(p for p, _ in rows)
-        cpu = statistics.median(c for _, c in rows)
-        print(f"{name:<20} {p50:8.0f} {p50 / p50_floor:8.2f} {cpu:8.0f} {cpu / cpu_floor:8.2f}")
+    _print(results, "floor", f"{rounds} rounds x {n} sequential orders, medians over rounds")
+
+
+def hops(base: type[Any], rounds: int, n: int) -> None:
+    from okx_ws_core.client.loop_thread import LoopThread
+
+    async def nothing() -> None:
+        return None
+
+    old, new = base("base"), LoopThread("branch")
+    variants: dict[str, Round] = {
+        "run, base": lambda n, _: _timed(lambda _: old.run(nothing()), n),
+        "run, branch": lambda n, _: _timed(lambda _: new.run(nothing()), n),
+        "call, base": lambda n, _: _timed(lambda _: old.call(int), n),
+        "call, branch": lambda n, _: _timed(lambda _: new.call(int), n),
+    }
+    results = _interleave(variants, rounds, n)
+    old.stop()
+    new.stop()
+    _print(results, "run, base", f"{rounds} rounds x {n} bare hops, medians over rounds")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.blocking_ab")
+    parser.add_argument("--hop", action="store_true", help="the bare hop, no server")
+    parser.add_argument("--base", default="main", help="git ref of the base LoopThread")
+    parser.add_argument("rounds", type=int, nargs="?", default=ROUNDS)
+    parser.add_argument("n", type=int, nargs="?", help=f"orders ({ORDERS}) or hops ({HOPS})")
+    args = parser.parse_args()
+    base = base_loop_thread(args.base)
+    if args.hop:
+        hops(base, args.rounds, args.n or HOPS)
+    else:
+        orders(base, args.rounds, args.n or ORDERS)
 
 
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:3]]
-    main(*(args + [ROUNDS, ORDERS][len(args) :]))
+    main()

@@ -9,6 +9,7 @@ thread against the scripted server, with every interval configured short.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import signal
 import sys
 import threading
@@ -359,6 +360,147 @@ def test_a_call_given_up_before_its_task_began_never_runs_and_leaves_no_warning(
     with pytest.raises(ValueError, match="boom"):  # errors cross to the caller as they were
         thread.call(lambda: int("boom"))
     assert thread.stop(5) is True
+
+
+def test_a_call_from_a_second_thread_runs_while_the_first_waits_each_in_its_own_task() -> None:
+    """Rules the hop relies on: a caller waiting does not hold the loop (a second
+    thread's call runs meanwhile), each call is a task of its own on the loop
+    thread (``asyncio.timeout`` needs one: a task-less driver would break it),
+    and each outcome goes back to the thread that asked for it."""
+    thread = LoopThread("two-callers")
+    gate: asyncio.Event | None = None
+    first_waits = threading.Event()
+    tasks: list[asyncio.Task[Any] | None] = []
+    outcome: list[object] = []
+
+    async def first() -> str:
+        nonlocal gate
+        gate = asyncio.Event()
+        tasks.append(asyncio.current_task())
+        first_waits.set()
+        await asyncio.wait_for(gate.wait(), 30)
+        return "first"
+
+    async def second() -> str:
+        tasks.append(asyncio.current_task())
+        assert gate is not None
+        gate.set()
+        return threading.current_thread().name
+
+    def call_first() -> None:
+        outcome.append(thread.run(first()))
+
+    waiting = threading.Thread(target=call_first)
+    waiting.start()
+    try:
+        assert first_waits.wait(5)
+        assert thread.run(second()) == "two-callers"  # ran on the loop thread
+        waiting.join(5)
+        assert outcome == ["first"]
+        assert len(tasks) == 2 and None not in tasks and tasks[0] is not tasks[1]
+    finally:
+        assert thread.stop(5) is True
+
+
+def test_stop_cancels_a_call_in_flight_and_its_caller_gets_loop_stopped() -> None:
+    """stop() (what close() does last) while a call awaits: the call's task is
+    cancelled on the loop thread, its cleanup runs, and the caller is released."""
+    thread = LoopThread("stop-in-flight")
+    waiting_started = threading.Event()
+    cleaned_up: list[str] = []
+    outcome: list[BaseException] = []
+
+    async def never_answered() -> None:
+        waiting_started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cleaned_up.append(threading.current_thread().name)
+
+    def caller() -> None:
+        try:
+            thread.run(never_answered())
+        except BaseException as exc:  # noqa: BLE001 - the test records what it was
+            outcome.append(exc)
+
+    waiting = threading.Thread(target=caller)
+    waiting.start()
+    assert waiting_started.wait(5)
+    assert thread.stop(5) is True
+    waiting.join(5)
+    assert not waiting.is_alive(), "the caller still waits"
+    assert len(outcome) == 1 and isinstance(outcome[0], LoopStopped), outcome
+    assert "cancelling" in str(outcome[0])  # cancelled, not abandoned
+    assert cleaned_up == ["stop-in-flight"]
+
+
+def test_a_call_abandoned_by_a_stop_that_timed_out_is_closed_by_the_stop_that_finishes() -> None:
+    """The loop blocked: a call times out before its task began, a stop() gives up
+    (releasing every caller) and the loop ends before the task's first step.  The
+    stop() that finishes the job must close that coroutine: else it is never
+    awaited, and the warning fails whichever later test the garbage collector hits."""
+    thread = LoopThread("abandoned")
+    ran: list[str] = []
+
+    async def work() -> None:
+        ran.append("coroutine")
+
+    def hold() -> None:
+        blocked.set()
+        release.wait(10)
+
+    coro = work()
+    blocked, release = threading.Event(), threading.Event()
+    thread.loop.call_soon_threadsafe(hold)  # holds the loop thread
+    assert blocked.wait(5)
+    try:
+        with pytest.raises(TimeoutError):
+            thread.run(coro, timeout=0.05)
+        assert thread.stop(0.05) is False  # stuck: gives up, releases the callers
+    finally:
+        release.set()
+    assert thread.stop(5) is True
+    assert ran == []
+    assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED
+
+
+class _OtherLoop(asyncio.SelectorEventLoop):
+    """Stands for a loop of another kind (uvloop's, the proactor): not asyncio's own."""
+
+
+class _OtherLoopPolicy(asyncio.DefaultEventLoopPolicy):
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
+        return _OtherLoop()
+
+
+def test_a_loop_of_another_kind_is_kept_and_serves_calls_timeouts_and_stop() -> None:
+    """LoopThread runs a loop of the current policy's kind (a user of uvloop keeps
+    uvloop), not asyncio's own selector loop by fiat, and every rule holds there:
+    calls, calls on the loop thread, a timed-out call cancelled on the loop."""
+    previous = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(_OtherLoopPolicy())
+    try:
+        thread = LoopThread("other-kind")
+    finally:
+        asyncio.set_event_loop_policy(previous)
+    try:
+        assert type(thread.loop) is _OtherLoop
+        assert thread.run(asyncio.sleep(0, "ran")) == "ran"
+        assert thread.call(lambda: threading.current_thread().name) == "other-kind"
+        cancelled = threading.Event()
+
+        async def slow() -> None:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+        with pytest.raises(TimeoutError):
+            thread.run(slow(), timeout=0.05)
+        assert cancelled.wait(5)  # the timed-out call was cancelled on the loop
+    finally:
+        assert thread.stop(5) is True
 
 
 ROUNDS = 40

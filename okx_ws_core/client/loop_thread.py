@@ -81,6 +81,7 @@ class LoopThread:
 
         self._thread = threading.Thread(target=run, name=name, daemon=True)
         self._waiters: set[_Waiter[Any]] = set()  # blocked in run(); guarded by _lock
+        self._abandoned: list[_Waiter[Any]] = []  # released by stop(), coroutine unstarted
         self._lock = threading.Lock()
         self._stop_lock = threading.Lock()
         self._stopping = False
@@ -272,9 +273,13 @@ class LoopThread:
         self._shut_down.set()
 
     def _close_unstarted(self) -> None:
-        """Close the coroutines that never began (no "never awaited" warning)."""
+        """Close the coroutines that never began (no "never awaited" warning), the
+        abandoned callers' too: a stop() that gave up may leave the loop to end
+        before their tasks' first step, and a task cancelled then never runs its
+        coroutine's body, which would close it."""
         with self._lock:
-            waiters = list(self._waiters)
+            waiters = [*self._waiters, *self._abandoned]
+            self._abandoned = []
         for waiter in waiters:
             if waiter.coro is not None and not waiter.started:
                 waiter.coro.close()
@@ -284,6 +289,7 @@ class LoopThread:
             self._close_unstarted()
         with self._lock:
             waiters, self._waiters = self._waiters, set()
+            self._abandoned.extend(w for w in waiters if w.coro is not None and not w.started)
         for waiter in waiters:
             waiter.abandoned = True
             waiter.lock.release()
