@@ -116,7 +116,7 @@ class Side:
         self.sizes: dict[str, str] = {}  # the live levels: price string -> size string
         self.keys: list[float] = []  # ascending, stale entries included; the best level last
         self.pxs: list[str] = []  # price string of each key
-        self.lo = 0
+        self.lo = 0  # every entry below is stale; 0, or the index of an entry
         #: Trimmed price strings whose stale entry is still in the lists: a
         #: delete of one (OKX's, for a level that left its window) is a no-op
         #: without a search.  Popped whenever that entry is reused or dropped.
@@ -159,8 +159,10 @@ class Side:
 
         The price may be live under another spelling (``"100"`` / ``"100.0"``):
         found by its key and renamed, or deleted.  A new price takes the slot
-        of a stale neighbour when it has one (no ``memmove``).  Trimming to
-        depth is the caller's, after the whole frame.
+        of a stale neighbour when it has one (no ``memmove``); a price below
+        every entry (a level entering OKX's window at the far end, half the new
+        prices of a busy book) takes the slot below ``lo`` without a search.
+        Trimming to depth is the caller's, after the whole frame.
         """
         zero = sz == "0" or (sz[:1] == "0" and sz[-1] in "0." and not sz.strip("0."))
         key = self.keyof.get(px)
@@ -180,6 +182,22 @@ class Side:
         keys = self.keys
         pxs = self.pxs
         sizes = self.sizes
+        lo = self.lo
+        if lo and not zero:  # the free slot below the lowest entry: what bisect would find
+            below = keys[lo - 1]
+            if below < key < keys[lo]:  # a level entering the window at the far end
+                lo -= 1
+                self.gone.pop(pxs[lo], None)
+                keys[lo] = key
+                pxs[lo] = px
+                self.lo = lo
+                sizes[px] = sz
+                return True
+            if below == key and pxs[lo - 1] == px:  # the level trimmed last comes back
+                self.gone.pop(px, None)
+                self.lo = lo - 1
+                sizes[px] = sz
+                return True
         n = len(keys)
         i = bisect_left(keys, key)
         if i < n and keys[i] == key:  # a known price: stale, or another spelling
