@@ -148,7 +148,7 @@ class Side:
             if px not in sizes:
                 if (sz != "0" or px not in self.gone) and self.insert(px, sz):
                     inserted = True
-            elif sz == "0" or (sz[0] == "0" and sz[-1] in "0." and not sz.strip("0.")):
+            elif sz == "0" or (sz[-1] in "0." and sz[0] == "0" and not sz.strip("0.")):
                 del sizes[px]
             else:
                 sizes[px] = sz

@@ -214,9 +214,11 @@ class OrderBook:
         data = message["data"]
         try:
             [d] = data  # OKX sends one item per push; cheaper than len() and [0]
-        except ValueError:
+            # _seq is None unless live, and always on books5/bbo-tbt (no prevSeqId there)
+            chained = d["prevSeqId"] == self._seq
+        except (ValueError, KeyError):
             return self._apply_slow(message, now)
-        if not self._replace and d["prevSeqId"] == self._seq:  # _seq is None unless live
+        if chained:
             inserted = False
             rows = d["bids"]
             if rows:
@@ -225,7 +227,7 @@ class OrderBook:
                     px = row[0]
                     sz = row[1]
                     if px in sizes:
-                        if sz == "0" or (sz[0] == "0" and sz[-1] in "0." and not sz.strip("0.")):
+                        if sz == "0" or (sz[-1] in "0." and sz[0] == "0" and not sz.strip("0.")):
                             del sizes[px]
                         else:
                             sizes[px] = sz  # most updates: as cheap as a plain dict
@@ -240,7 +242,7 @@ class OrderBook:
                     px = row[0]
                     sz = row[1]
                     if px in sizes:
-                        if sz == "0" or (sz[0] == "0" and sz[-1] in "0." and not sz.strip("0.")):
+                        if sz == "0" or (sz[-1] in "0." and sz[0] == "0" and not sz.strip("0.")):
                             del sizes[px]
                         else:
                             sizes[px] = sz
