@@ -9,7 +9,8 @@ the order lives beside it:
 * ``keys`` -- every price's exact order key (:func:`price_key`, negated on the
   ask side so the best level of both sides is the largest), ascending, the
   best level last; ``pxs[i]`` is the price string of ``keys[i]``.  Only a price
-  string the side does not hold touches these lists (one ``bisect``).
+  string the side does not hold touches these lists (one ``bisect``, or none
+  for a price below every entry: a level entering OKX's window at the far end).
 * A delete, or a trim, only removes the level from ``sizes``: its entry stays
   in the lists, *stale*, until purged in one pass (no list ``memmove`` per
   delete); it revives in place if the price comes back, which near the top of
