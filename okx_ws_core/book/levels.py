@@ -9,7 +9,8 @@ the order lives beside it:
 * ``keys`` -- every price's exact order key (:func:`price_key`, negated on the
   ask side so the best level of both sides is the largest), ascending, the
   best level last; ``pxs[i]`` is the price string of ``keys[i]``.  Only a price
-  string the side does not hold touches these lists (one ``bisect``).
+  string the side does not hold touches these lists (one ``bisect``, or none
+  for a price below every entry: a level entering OKX's window at the far end).
 * A delete, or a trim, only removes the level from ``sizes``: its entry stays
   in the lists, *stale*, until purged in one pass (no list ``memmove`` per
   delete); it revives in place if the price comes back, which near the top of
@@ -116,7 +117,7 @@ class Side:
         self.sizes: dict[str, str] = {}  # the live levels: price string -> size string
         self.keys: list[float] = []  # ascending, stale entries included; the best level last
         self.pxs: list[str] = []  # price string of each key
-        self.lo = 0
+        self.lo = 0  # every entry below is stale; 0, or the index of an entry
         #: Trimmed price strings whose stale entry is still in the lists: a
         #: delete of one (OKX's, for a level that left its window) is a no-op
         #: without a search.  Popped whenever that entry is reused or dropped.
@@ -148,7 +149,7 @@ class Side:
             if px not in sizes:
                 if (sz != "0" or px not in self.gone) and self.insert(px, sz):
                     inserted = True
-            elif sz == "0" or (sz[0] == "0" and sz[-1] in "0." and not sz.strip("0.")):
+            elif sz == "0" or (sz[-1] in "0." and sz[0] == "0" and not sz.strip("0.")):
                 del sizes[px]
             else:
                 sizes[px] = sz
@@ -159,8 +160,10 @@ class Side:
 
         The price may be live under another spelling (``"100"`` / ``"100.0"``):
         found by its key and renamed, or deleted.  A new price takes the slot
-        of a stale neighbour when it has one (no ``memmove``).  Trimming to
-        depth is the caller's, after the whole frame.
+        of a stale neighbour when it has one (no ``memmove``); a price below
+        every entry (a level entering OKX's window at the far end, half the new
+        prices of a busy book) takes the slot below ``lo`` without a search.
+        Trimming to depth is the caller's, after the whole frame.
         """
         zero = sz == "0" or (sz[:1] == "0" and sz[-1] in "0." and not sz.strip("0."))
         key = self.keyof.get(px)
@@ -180,6 +183,22 @@ class Side:
         keys = self.keys
         pxs = self.pxs
         sizes = self.sizes
+        lo = self.lo
+        if lo and not zero:  # the free slot below the lowest entry: what bisect would find
+            below = keys[lo - 1]
+            if below < key < keys[lo]:  # a level entering the window at the far end
+                lo -= 1
+                self.gone.pop(pxs[lo], None)
+                keys[lo] = key
+                pxs[lo] = px
+                self.lo = lo
+                sizes[px] = sz
+                return True
+            if below == key and pxs[lo - 1] == px:  # the level trimmed last comes back
+                self.gone.pop(px, None)
+                self.lo = lo - 1
+                sizes[px] = sz
+                return True
         n = len(keys)
         i = bisect_left(keys, key)
         if i < n and keys[i] == key:  # a known price: stale, or another spelling

@@ -40,7 +40,14 @@ Also decided here, beyond OKX's text:
   and resynced: the only content check left without a checksum.
 * Levels beyond the channel's depth (400, or 50 for ``books50-l2-tbt``) are
   trimmed after each frame.  **Uncertain** whether OKX sends a delete for a
-  level that leaves its window; trimming is right either way.
+  level that leaves its window; trimming is right either way.  Trimming waits
+  for no read (decided 2026-12, issue #18): a level beyond the window gets no
+  updates, and OKX (like the simulator's market, ``okx_ws_sim/market.py``)
+  resends a level that re-enters the window in the push that lets it in; a
+  book that kept a dropped level until some later read could show it again
+  after a better level's delete, with a size OKX may since have changed or
+  deleted, and reads would depend on when the previous read happened
+  (``tests/test_orderbook_reads.py`` pins both).
 * **Uncertain**: whether REST ``seqId`` and ``books-l2-tbt`` ``seqId`` share one
   sequence (OKX documents the procedure for all incremental channels); and
   whether the 100 ms ``books`` push can omit a level whose net change is zero,
@@ -214,9 +221,11 @@ class OrderBook:
         data = message["data"]
         try:
             [d] = data  # OKX sends one item per push; cheaper than len() and [0]
-        except ValueError:
+            # _seq is None unless live, and always on books5/bbo-tbt (no prevSeqId there)
+            chained = d["prevSeqId"] == self._seq
+        except (ValueError, KeyError):
             return self._apply_slow(message, now)
-        if not self._replace and d["prevSeqId"] == self._seq:  # _seq is None unless live
+        if chained:
             inserted = False
             rows = d["bids"]
             if rows:
@@ -225,7 +234,7 @@ class OrderBook:
                     px = row[0]
                     sz = row[1]
                     if px in sizes:
-                        if sz == "0" or (sz[0] == "0" and sz[-1] in "0." and not sz.strip("0.")):
+                        if sz == "0" or (sz[-1] in "0." and sz[0] == "0" and not sz.strip("0.")):
                             del sizes[px]
                         else:
                             sizes[px] = sz  # most updates: as cheap as a plain dict
@@ -240,7 +249,7 @@ class OrderBook:
                     px = row[0]
                     sz = row[1]
                     if px in sizes:
-                        if sz == "0" or (sz[0] == "0" and sz[-1] in "0." and not sz.strip("0.")):
+                        if sz == "0" or (sz[-1] in "0." and sz[0] == "0" and not sz.strip("0.")):
                             del sizes[px]
                         else:
                             sizes[px] = sz
