@@ -7,6 +7,7 @@ than the floor, except throughput where above 1 means faster than the floor.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -224,14 +225,18 @@ def _targets(clients: dict[str, dict[str, Any]]) -> list[str]:
     )
     if default is not None and p50(default) is not None:
         lines.append(_target(f"{default['name']} p50", p50(default), p50(floor), 1.15))
+        lines.append(_paired(default, floor, "p50_us"))
         lines.append(_target(f"{default['name']} CPU/req", cpu(default), cpu(floor), 1.25))
+        lines.append(_paired(default, floor, "cpu_us_per_req"))
         if off is not None and p50(off) and cpu(off):
-            for what, get in (("p50", p50), ("CPU/req", cpu)):
+            for what, get, field in (("p50", p50, "p50_us"), ("CPU/req", cpu, "cpu_us_per_req")):
                 ratio = (get(default) or 0.0) / (get(off) or 1.0)
                 verdict = "meets" if abs(ratio - 1.0) <= 0.05 else "MISSES"
                 lines.append(f"- limiter on/off {what} = {ratio:.3f} (target within 5%): {verdict}")
+                lines.append(_paired(default, off, field))
     if blocking is not None and p50(blocking) is not None:
         lines.append(_target(f"{blocking['name']} p50", p50(blocking), p50(floor), 1.35))
+        lines.append(_paired(blocking, floor, "p50_us"))
     tput = _get("inflight-1000", "req_per_s")
     peers = [(r["name"], tput(r)) for k, r in clients.items() if k in ("python-okx", "ccxt-pro")]
     if default is not None and tput(default):
@@ -242,6 +247,19 @@ def _targets(clients: dict[str, dict[str, Any]]) -> list[str]:
                     " (issue #5 asked ≥ 3×)"
                 )
     return lines
+
+
+def _paired(ours: dict[str, Any], base: dict[str, Any], field: str) -> str:
+    """The same ratio pass by pass (the two rows of one pass ran back to back), shown
+    beside the ratio of medians: how far the passes spread, never replacing it."""
+    a, b = ours.get("all_passes") or [], base.get("all_passes") or []
+    if len(a) != len(b) or not a or ours.get("failed_passes") or base.get("failed_passes"):
+        return "    (per pass: not paired, a pass failed)"
+    ratios = sorted(x[0][field] / y[0][field] for x, y in zip(a, b, strict=True) if y[0][field])
+    return (
+        f"    (per pass, same round: median {statistics.median(ratios):.2f}, "
+        f"range {ratios[0]:.2f}-{ratios[-1]:.2f} over {len(ratios)} passes)"
+    )
 
 
 def _target(what: str, ours: float | None, floor: float | None, limit: float) -> str:
