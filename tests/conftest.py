@@ -113,3 +113,17 @@ def sim_thread() -> Iterator[SimulatorThread]:
 @pytest.fixture(params=["httpx-ws", "websockets"])
 def transport(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+def book_frame(
+    action: str, prev: int, seq: int, bids: Any, asks: Any, inst_id: str = "BTC-USDT"
+) -> dict[str, Any]:
+    """A ``books`` push as OKX sends it: rows ``[px, sz, "0", "1"]``, ``ts`` = the seqId."""
+    data = {
+        "bids": [[px, sz, "0", "1"] for px, sz in bids],
+        "asks": [[px, sz, "0", "1"] for px, sz in asks],
+        "ts": str(seq),
+        "prevSeqId": prev,
+        "seqId": seq,
+    }
+    return {"arg": {"channel": "books", "instId": inst_id}, "action": action, "data": [data]}

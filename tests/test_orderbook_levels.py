@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from conftest import book_frame as frame
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,17 +20,6 @@ from okx_ws_core.book.levels import BookFrameError, price_key
 from okx_ws_core.book.orderbook import OrderBook
 
 INST = "BTC-USDT"
-
-
-def frame(action: str, prev: int, seq: int, bids: Any, asks: Any) -> dict[str, Any]:
-    data = {
-        "bids": [[px, sz, "0", "1"] for px, sz in bids],
-        "asks": [[px, sz, "0", "1"] for px, sz in asks],
-        "ts": str(seq),
-        "prevSeqId": prev,
-        "seqId": seq,
-    }
-    return {"arg": {"channel": "books", "instId": INST}, "action": action, "data": [data]}
 
 
 # Decimals of 1 to 15 significant digits at scales from 1e-12 to 1e12.

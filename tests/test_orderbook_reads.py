@@ -27,6 +27,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from conftest import book_frame as frame
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -35,17 +36,6 @@ from okx_ws_core.book.resync import Invalidated
 
 INST = "BTC-USDT"
 Model = tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]
-
-
-def frame(action: str, prev: int, seq: int, bids: Any, asks: Any) -> dict[str, Any]:
-    data = {
-        "bids": [[px, sz, "0", "1"] for px, sz in bids],
-        "asks": [[px, sz, "0", "1"] for px, sz in asks],
-        "ts": str(seq),
-        "prevSeqId": prev,
-        "seqId": seq,
-    }
-    return {"arg": {"channel": "books", "instId": INST}, "action": action, "data": [data]}
 
 
 def spell(half_ticks: int, padded: bool) -> str:
