@@ -84,6 +84,7 @@ async def weigh() -> dict[str, float]:
         okx_now_ms=lambda: 0,
         rest=_no_rest,
         logger=logging.getLogger("soak.retained"),
+        codes=lambda: {"BTC-USDT": 1},
     )
     args = [{"clOrdId": "x"}]
 
@@ -101,7 +102,6 @@ async def weigh() -> dict[str, float]:
             connection="private",
             args=[{"clOrdId": cl, "instIdCode": 1}],
             exp_time=None,
-            codes={"BTC-USDT": 1},
         )
 
     orphans: Recent[str, Orphan] = Recent(SAMPLES + 1)

@@ -280,11 +280,9 @@ class StampTrackReconciler:
         connection: str,
         args: list[dict[str, Any]],
         exp_time: int | None,
-        codes: Mapping[str, int] | None = None,
     ) -> None:
         """A request failed (timed out, connection lost, cancelled once written): give the
-        error what reconcile needs and tell the tracker.  ``codes``: the instIdCodes to
-        name instruments by (the registry's, as given at construction, by default)."""
+        error what reconcile needs and tell the tracker."""
         expires_at = sending.expires_at if sending is not None else None
         if sending is None and exp_time is not None:
             loop_now = asyncio.get_running_loop().time()
@@ -295,7 +293,7 @@ class StampTrackReconciler:
             args=args,
             exp_time=sending.exp_time if sending is not None else exp_time,
             expires_at=expires_at,
-            codes=self._codes() if codes is None else codes,
+            codes=self._codes(),
         )
         if sending is not None and self.waits is not None:
             now = asyncio.get_running_loop().time()
@@ -317,13 +315,10 @@ class StampTrackReconciler:
         connection: str,
         args: list[dict[str, Any]],
         exp_time: int | None,
-        codes: Mapping[str, int] | None = None,
     ) -> None:
         """A call was cancelled once its frame was being written: an unknown fate, kept
         (for :meth:`cancelled_fates`) until a late reply or ``reconcile`` settles it."""
-        self.failed(
-            sending, record, connection=connection, args=args, exp_time=exp_time, codes=codes
-        )
+        self.failed(sending, record, connection=connection, args=args, exp_time=exp_time)
         now = asyncio.get_running_loop().time()
         if self._settled.get(record.id, now) is None:  # its reply may have come already
             self._cancelled.put(record.id, record, now)
