@@ -139,26 +139,23 @@ def test_the_gate_keeps_every_window_within_the_limit_across_threads() -> None:
 
 def test_callers_that_wake_late_after_a_stall_do_not_connect_in_a_burst() -> None:
     """A loop stalled past a turn must not fire its due turns together with the next
-    ones: a caller that wakes late is queued again from when it woke.  Six callers at
-    once, the first three stalled until 1.4 s: OKX (3 per 1 s per IP) must never see
-    four connects within one second."""
+    ones: a caller that wakes late is queued again from when it woke.  Nine callers at
+    once (turns 0, 1.5 and 3 s, three each), the three sleeping until 1.5 s stalled
+    until 2.9 s: OKX (3 per 1 s per IP) must never see four connects within one second."""
     gate, limit = ConnectGate(margin=0.5), RateLimit("connect", 3, 1.0, "ip")
-    stalled_until = {0: 1.4, 1: 1.4, 2: 1.4}
+    stalled_until = {3: 2.9, 4: 2.9, 5: 2.9}
     starts: list[float] = []
-    for caller in range(6):
+    for caller in range(9):
         now = 0.0
-        turn = now + gate.reserve(limit, now)
-        while True:
+        turn = gate.turn(limit, now)
+        while turn > now:
             now = max(turn, stalled_until.get(caller, 0.0))
-            wait = gate.claim(limit, turn, now)
-            if wait == 0.0:
-                break
-            turn = now + wait
+            turn = gate.claim(limit, turn, now)
         starts.append(now)
     starts.sort()
     assert all(starts[i + 3] - starts[i] >= 1.0 for i in range(len(starts) - 3)), starts
     on_time = ConnectGate(margin=0.5)
-    assert on_time.claim(limit, on_time.reserve(limit, 5.0) + 5.0, 5.2) == 0.0  # within margin/2
+    assert on_time.claim(limit, on_time.turn(limit, 5.0), 5.2) == 5.2  # late within margin/2: go
 
 
 # -- the shared instrument lists, socket-free ----------------------------------------------

@@ -135,12 +135,11 @@ class Pacer:
         else:
             gate, clock = self._own_gate, loop.time
             now = clock()
-        wait = gate.reserve(limit, now)
-        while wait > 0.0:  # a caller that wakes late (a stalled loop) is queued again
-            turn = now + wait
-            await asyncio.sleep(wait)
+        turn = gate.turn(limit, now)
+        while turn > now:  # a caller that wakes late (a stalled loop) is queued again
+            await asyncio.sleep(turn - now)
             now = clock()
-            wait = gate.claim(limit, turn, now)
+            turn = gate.claim(limit, turn, now)
 
     def session_op(self, counter: RateLimiter, op: str) -> None:
         """Count one login/subscribe/unsubscribe on a connection; raise beyond its hourly limit."""

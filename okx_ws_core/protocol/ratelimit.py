@@ -292,6 +292,10 @@ class ConnectGate:
 
     def reserve(self, limit: RateLimit, now: float) -> float:
         """Count one connect at the earliest turn that fits; return the seconds until it."""
+        return self.turn(limit, now) - now
+
+    def turn(self, limit: RateLimit, now: float) -> float:
+        """Count one connect at the earliest turn that fits; return that turn (``>= now``)."""
         window = limit.window + self.margin
         with self._lock:
             turns = self._turns
@@ -301,22 +305,20 @@ class ConnectGate:
             if len(turns) >= limit.count:
                 at = max(at, turns[-limit.count] + window)
             turns.append(at)
-        return at - now
+        return at
 
     def claim(self, limit: RateLimit, turn: float, now: float) -> float:
-        """A caller given ``turn`` woke at ``now``: 0.0 to connect, else seconds to wait again.
+        """A caller given ``turn`` woke at ``now``: the turn to connect at (``<= now``: go).
 
         Turns are spaced on the assumption that each is used on time.  A loop
         stalled past its turn would fire its due turns together with the next
         ones (a burst OKX answers with HTTP 429), so a caller later than half
-        the margin gives its turn back and is queued again from ``now``; up to
+        the margin gives its turn back and takes a new one from ``now``; up to
         that lateness the margin absorbs it.
         """
         if now - turn <= self.margin / 2:
-            return 0.0
-        with self._lock:  # ``turn`` was computed as now + wait: match it loosely
-            for given in self._turns:  # a few entries; none once pruned (a window old)
-                if abs(given - turn) < 1e-6:
-                    self._turns.remove(given)
-                    break
-        return self.reserve(limit, now)
+            return now
+        with self._lock:
+            if turn in self._turns:  # not if pruned: more than a window old
+                self._turns.remove(turn)
+        return self.turn(limit, now)
