@@ -61,8 +61,15 @@ def _version(dist: str) -> str | None:
 
 
 def _worker(
-    client: str, server: ServerProcess, mode: str, quick: bool, fast: ServerProcess | None = None
+    client: str,
+    server: ServerProcess,
+    mode: str,
+    quick: bool,
+    fast: ServerProcess | None = None,
+    where: tuple[Path, dict[str, str] | None] = (REPO, None),
 ) -> dict[str, Any]:
+    """One worker run; ``where``: its directory and environment (``bench.trees`` runs
+    another commit's okx-ws from an overlay directory)."""
     argv = [
         sys.executable,
         "-m",
@@ -84,7 +91,9 @@ def _worker(
         argv.append("--quick")
     timeout = MEMORY_TIMEOUT_S if mode == "memory" else WORKER_TIMEOUT_S
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=REPO)
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, timeout=timeout, cwd=where[0], env=where[1]
+        )
     except subprocess.TimeoutExpired:
         return {"unavailable": f"{mode} worker timed out after {timeout} s"}
     return _result_line(proc, mode)
@@ -112,15 +121,20 @@ def measure_book(quick: bool) -> dict[str, Any]:
     return _result_line(proc, "bench.book")
 
 
-def measure_perf(key: str, server_kind: str, quick: bool) -> dict[str, Any]:
+def measure_perf(
+    key: str,
+    server_kind: str,
+    quick: bool,
+    where: tuple[Path, dict[str, str] | None] = (REPO, None),
+) -> dict[str, Any]:
     """One perf pass of ``key``: latency and @1/@100 against ``server_kind``, the phases
     of FAST_SERVER_WINDOW+ in flight against the fast echo server (they are
     server-bound against the simulator, so they would not rank the clients)."""
     with ServerProcess(server_kind) as server:
         if server_kind == FAST_SERVER:
-            return _worker(key, server, "perf", quick, fast=server)
+            return _worker(key, server, "perf", quick, server, where)
         with ServerProcess(FAST_SERVER) as fast:
-            return _worker(key, server, "perf", quick, fast=fast)
+            return _worker(key, server, "perf", quick, fast, where)
 
 
 def measure_memory(key: str, server_kind: str, quick: bool) -> dict[str, Any]:

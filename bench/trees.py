@@ -31,8 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .__main__ import FAST_SERVER, WORKER_TIMEOUT_S, _result_line
-from .procs import ServerProcess
+from .__main__ import measure_perf
 
 REPO = Path(__file__).resolve().parent.parent
 FIGURES = (  # (label, phase, field)
@@ -87,24 +86,7 @@ def imported_from(tree: Path) -> str:
 
 def run_worker(tree: Path, client: str, quick: bool) -> dict[str, Any]:
     """One perf pass of ``client`` from ``tree``, against fresh servers of this tree."""
-    env = _env(tree)
-    with ServerProcess("sim") as server, ServerProcess(FAST_SERVER) as fast:
-        argv = [sys.executable, "-m", "bench.worker", "--client", client, "--url", server.url]
-        argv += ["--server-pid", str(server.pid), "--server-kind", server.kind, "--mode", "perf"]
-        argv += ["--fast-url", fast.url, "--fast-pid", str(fast.pid)]
-        argv += ["--quick"] if quick else []
-        try:
-            proc = subprocess.run(
-                argv,
-                capture_output=True,
-                text=True,
-                timeout=WORKER_TIMEOUT_S,
-                cwd=tree,
-                env=env,
-            )
-        except subprocess.TimeoutExpired:
-            return {"unavailable": f"worker timed out after {WORKER_TIMEOUT_S} s"}
-        return _result_line(proc, f"{client} worker in {tree}")
+    return measure_perf(client, "sim", quick, (tree, _env(tree)))
 
 
 def figure(result: dict[str, Any], phase: str, field: str) -> float | None:
