@@ -7,7 +7,9 @@ interleaved across clients; the table shows each figure's median), then
 another for memory.  The first okx-ws row is the default configuration (what a
 user gets); every other row names the knobs it turns.  Once per run, okx-ws's
 cold first order (fresh clients, with and without warming the instrument
-codes), and the order-book row: ``python -m bench.book`` in its own process
+codes), the paired rows (``python -m bench.paired``: okx-ws and the floor
+alternating in one process, so that per-process noise falls on both sides of a
+ratio), and the order-book row: ``python -m bench.book`` in its own process
 (okx-ws's ``OrderBook`` vs ccxt pro's book vs a plain-dict floor, issue #18).  Import and ``make generate`` times are taken first, while nothing
 else runs.  Prints the tables and writes ``bench/results.json`` (``--out`` to
 change); a full run also keeps a dated copy, ``bench/results/YYYY-MM-DD.json``,
@@ -31,6 +33,9 @@ from typing import Any
 from .drivers import CLIENTS, DEFAULT
 from .drivers.okx_ws_clients import default_transport
 from .merge import aggregation, merge_passes
+from .paired import ROWS as PAIRED_ROWS
+from .paired import measure as measure_paired
+from .paired import render as render_paired
 from .procs import ServerProcess
 from .report import ratios, render, render_book
 from .sizes import FULL, QUICK
@@ -170,6 +175,11 @@ def parse_args() -> argparse.Namespace:
         "--no-book", action="store_true", help="skip the order-book row (python -m bench.book)"
     )
     parser.add_argument(
+        "--no-paired",
+        action="store_true",
+        help="skip the paired rows (python -m bench.paired: okx-ws and the floor in one process)",
+    )
+    parser.add_argument(
         "--passes",
         type=int,
         default=None,
@@ -227,6 +237,18 @@ def run_book(quick: bool) -> dict[str, Any]:
     book = measure_book(quick)
     _log(f"bench: order book: {book.get('unavailable') or 'ok'} ({time.perf_counter() - t0:.1f} s)")
     return book
+
+
+def run_paired(keys: list[str], quick: bool) -> dict[str, Any] | None:
+    """The paired rows (okx-ws beside the floor in one process), for the rows asked for."""
+    rows = [k for k in PAIRED_ROWS if k in keys]
+    if not rows or "floor" not in keys:
+        return None
+    t0 = time.perf_counter()
+    paired = measure_paired(rows, quick)
+    failed = [p["unavailable"] for p in paired["processes"] if "unavailable" in p]
+    _log(f"bench: paired rows: {failed or 'ok'} ({time.perf_counter() - t0:.1f} s)")
+    return paired
 
 
 def collect(
@@ -296,11 +318,14 @@ def main() -> None:
     generate_s = generate_time_s(REPO, args.sizes.generate_runs)
     transport = default_transport()
     runs = run_passes(args.keys, args.server, args.quick, args.passes)
+    paired = None if args.no_paired else run_paired(args.keys, args.quick)
     cold = None if args.no_cold else run_cold(args.keys, args.server, args.quick)
     book = None if args.no_book else run_book(args.quick)
     clients = collect(args, runs, imports)
     meta = run_meta(args)
     print(render(clients, generate_s, meta, transport, cold))
+    if paired is not None:
+        print("\n" + render_paired(paired))
     if book is not None:
         print("\n" + render_book(book))
     meta["runtime_s"] = round(time.perf_counter() - started, 1)
@@ -312,6 +337,7 @@ def main() -> None:
         "clients": clients,
         "ratios": ratios(clients),
         "cold_first_order": cold,
+        "paired": paired,
         "order_book": book,
     }
     written = write_results(args, payload)
