@@ -17,6 +17,28 @@ from .workload import SUBSCRIPTIONS
 SETUP_TIMEOUT_S = 10.0  # first connect imports and warms up a lot: not a soak measurement
 
 
+def client_options(
+    cfg: SoakConfig, name: str, base_url: str, logger: logging.Logger
+) -> dict[str, Any]:
+    """The options every soak client of account ``name`` is built with: its account on
+    the simulator, its transport, the soak's timings and limiter."""
+    return {
+        "api_key": f"soak-{name}-key",
+        "api_secret": f"soak-{name}-secret",
+        "api_passphrase": f"soak-{name}-pass",
+        "base_url": base_url,
+        "request_timeout": cfg.request_timeout,
+        "ping_interval": cfg.ping_interval,
+        "pong_timeout": cfg.pong_timeout,
+        "reconnect_delay": cfg.reconnect_delay,
+        "reconnect_max_delay": cfg.reconnect_max_delay,
+        "transport": cfg.transports[name],
+        "rate_limit": cfg.rate_limit,
+        "attach_event_listeners": False,
+        "logger": logger,
+    }
+
+
 def make_clients(
     cfg: SoakConfig, base_url: str, logger: logging.Logger, hygiene: Hygiene
 ) -> list[ClientSide]:
@@ -27,23 +49,9 @@ def make_clients(
     sides = []
     for n, name in enumerate(cfg.clients):
         key = f"soak-{name}-key"
-        options: dict[str, Any] = {
-            "api_key": key,
-            "api_secret": f"soak-{name}-secret",
-            "api_passphrase": f"soak-{name}-pass",
-            "base_url": base_url,
-            "request_timeout": cfg.request_timeout,
-            "ping_interval": cfg.ping_interval,
-            "pong_timeout": cfg.pong_timeout,
-            "reconnect_delay": cfg.reconnect_delay,
-            "reconnect_max_delay": cfg.reconnect_max_delay,
-            "transport": cfg.transports[name],
-            "rate_limit": cfg.rate_limit,
-            "stamp_exp_time": cfg.stamp_exp_time,
-            "instrument_types": ("SPOT",),  # codes from the simulator's REST list at connect
-            "attach_event_listeners": False,
-            "logger": logger,
-        }
+        options = client_options(cfg, name, base_url, logger)
+        options["stamp_exp_time"] = cfg.stamp_exp_time
+        options["instrument_types"] = ("SPOT",)  # codes from the simulator's REST list at connect
         letter = "abcdefgh"[n]
         if name == "async":
             api: Any = (

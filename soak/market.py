@@ -33,10 +33,11 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from okx_ws_core import OkxWsError
 
+from .clients import client_options
 from .config import SoakConfig
 from .market_audit import Chain, MarketAudit, differences
 from .market_child import DELAY, DUPLICATE, GAP, KINDS, RESET
@@ -178,22 +179,7 @@ def _client(cfg: SoakConfig, base_url: str, logger: logging.Logger) -> AsyncWebs
     transport, the soak's timings and limiter."""
     from okx_ws import AsyncWebsocketAPIClient
 
-    name = cfg.clients[0]
-    options: dict[str, Any] = {  # as soak.clients builds them
-        "api_key": f"soak-{name}-key",
-        "api_secret": f"soak-{name}-secret",
-        "api_passphrase": f"soak-{name}-pass",
-        "base_url": base_url,
-        "request_timeout": cfg.request_timeout,
-        "ping_interval": cfg.ping_interval,
-        "pong_timeout": cfg.pong_timeout,
-        "reconnect_delay": cfg.reconnect_delay,
-        "reconnect_max_delay": cfg.reconnect_max_delay,
-        "transport": cfg.transports[name],
-        "rate_limit": cfg.rate_limit,
-        "attach_event_listeners": False,
-        "logger": logger,
-    }
+    options = client_options(cfg, cfg.clients[0], base_url, logger)
     return AsyncWebsocketAPIClient(**options)
 
 
