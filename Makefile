@@ -15,7 +15,11 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The editable install compiles the order book in place (hatch_build.py); this
+# step recompiles it whenever its sources changed since (a stale build is never
+# imported: okx_ws_core.book.compiled falls back to the .py with a warning).
 install: $(STAMP)
+	$(PYTHON) hatch_build.py --if-stale
 
 -include codegen.mk
 -include bench.mk

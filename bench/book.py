@@ -4,7 +4,12 @@ One deterministic stream per shape (seeded random walk around a mid price,
 400 levels a side, mostly one-level updates, some multi-level, inserts and
 deletes), replayed in the same process through:
 
-* **okx-ws** -- :class:`okx_ws_core.book.orderbook.OrderBook` (``apply(frame, now)``);
+* **okx-ws** -- :class:`okx_ws_core.book.orderbook.OrderBook` (``apply(frame, now)``)
+  as imported: compiled with mypyc when the package was built with a C compiler
+  (``okx_ws_core.book.COMPILED``; what a wheel's users get), else pure Python;
+* **okx-ws-pure** -- when the compiled one runs, the same ``OrderBook`` from its
+  pure-Python modules loaded under another name
+  (``okx_ws_core.book.compiled.pure_modules``): the fallback, side by side;
 * **ccxt** -- ccxt pro's okx ``handle_order_book(client, frame)`` with a real
   ccxt ``Client`` and markets set, i.e. what ``watch_order_book`` users get
   (ccxt's ``OrderBook``, floats; the reads go through ``limit()`` as
@@ -39,6 +44,8 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from okx_ws_core.book import COMPILED
+from okx_ws_core.book.compiled import pure_modules
 from okx_ws_core.book.orderbook import OrderBook
 
 INST = "BTC-USDT-SWAP"
@@ -208,9 +215,10 @@ class Impl:
 
 class OkxWs(Impl):
     name = "okx-ws"
+    book_cls: type[OrderBook] = OrderBook
 
     def start(self, snap: Frame) -> None:
-        self.book = OrderBook(INST, snap["arg"]["channel"])
+        self.book = self.book_cls(INST, snap["arg"]["channel"])
         self.book.apply(snap, 0.0)
         self.apply = self.book.apply  # type: ignore[method-assign,assignment]
 
@@ -343,7 +351,16 @@ class Floor(Impl):
         return top_b, top_a
 
 
-IMPLS: list[type[Impl]] = [OkxWs, Ccxt, CcxtCore, Floor]
+class OkxWsPure(OkxWs):
+    """The pure-Python book beside the compiled one (only measured when that one runs)."""
+
+    name = "okx-ws-pure"
+    book_cls = pure_modules().orderbook.OrderBook if COMPILED else OrderBook
+
+
+BUILD = "compiled (mypyc)" if COMPILED else "pure Python"
+IMPLS: list[type[Impl]] = [OkxWs, *([OkxWsPure] if COMPILED else []), Ccxt, CcxtCore, Floor]
+OKX_IMPLS: list[type[OkxWs]] = [c for c in (OkxWs, OkxWsPure) if c in IMPLS]
 
 
 def _dec(levels: Sequence[Sequence[float]]) -> list[tuple[Decimal, Decimal]]:
@@ -408,8 +425,10 @@ def _memory_per_book(name: str, snap: Frame, books: int = 20) -> float:
     for _ in range(books):
         frame = json.loads(text)
         book: Any
-        if name == "okx-ws":
-            book = OrderBook(INST, frame["arg"]["channel"])
+        if name.startswith("okx-ws"):
+            book = (OkxWsPure if name == "okx-ws-pure" else OkxWs).book_cls(
+                INST, frame["arg"]["channel"]
+            )
             book.apply(frame, 0.0)
         elif name.startswith("ccxt"):
             assert ex is not None
@@ -446,7 +465,7 @@ def _by_kind(snap: Frame, frames: list[Frame]) -> str:
         ref.apply(f, 0.0)
     out = []
     clock = time.perf_counter_ns
-    for cls in (OkxWs, Floor):
+    for cls in (*OKX_IMPLS, Floor):
         impl = cls()
         impl.start(snap)
         apply = impl.apply
@@ -498,6 +517,7 @@ def measure(frames_n: int, passes: int, log: Callable[[str], None] | None = None
     """Every shape through every implementation; plain data (``render`` prints it, ``make bench`` keeps it)."""
     result: dict[str, Any] = {
         "python": sys.version.split()[0],
+        "okx_ws_build": BUILD,
         "frames": frames_n,
         "passes": passes,
         "read_every": READ_EVERY,
@@ -534,10 +554,20 @@ def measure(frames_n: int, passes: int, log: Callable[[str], None] | None = None
                 "p99_us": p99,
             }
         t_okx, tr_okx = min(times["okx-ws"]), min(times_r["okx-ws"])
+        pure = (
+            {
+                "okx_ws_pure_vs_floor": min(times["okx-ws-pure"]) / min(times["floor"]),
+                "with_reads_okx_ws_pure_vs_floor": min(times_r["okx-ws-pure"])
+                / min(times_r["floor"]),
+            }
+            if COMPILED
+            else {}
+        )
         result["shapes"][shape] = {
             "channel": SHAPES[shape][0],
             **_shape_stats(frames),
             "impls": impls,
+            **pure,
             "okx_ws_vs_floor": t_okx / min(times["floor"]),
             "ccxt_vs_okx_ws": min(times["ccxt"]) / t_okx,
             "ccxt_core_vs_okx_ws": min(times["ccxt-core"]) / t_okx,
@@ -550,7 +580,8 @@ def measure(frames_n: int, passes: int, log: Callable[[str], None] | None = None
         gc.unfreeze()
     snap, _ = make_stream("books", 0)
     result["memory_kib"] = {
-        name: _memory_per_book(name, snap) / 1024 for name in ("okx-ws", "ccxt", "floor")
+        name: _memory_per_book(name, snap) / 1024
+        for name in ("okx-ws", *(["okx-ws-pure"] if COMPILED else []), "ccxt", "floor")
     }
     return result
 
@@ -558,31 +589,42 @@ def measure(frames_n: int, passes: int, log: Callable[[str], None] | None = None
 def render(result: dict[str, Any]) -> str:
     """The tables ``python -m bench.book`` prints."""
     out = [
+        f"okx-ws book: {result.get('okx_ws_build', 'pure Python')}"
+        + (
+            " (okx-ws-pure: the same book's pure-Python fallback)"
+            if "compiled" in result.get("okx_ws_build", "")
+            else ""
+        ),
         f"python {result['python']}, {result['frames']:,} updates per stream, best of "
         f"{result['passes']} passes, read pattern: best bid+ask and top {result['read_depth']} "
-        f"per side every {result['read_every']} updates"
+        f"per side every {result['read_every']} updates",
     ]
     for shape, s in result["shapes"].items():
         out += [
             "",
             f"== {shape} ({s['channel']} frames): {s['levels_per_update']:.2f} levels/update, "
             f"{s['one_level_share']:.0%} one-level, {s['delete_share']:.0%} of rows delete",
-            f"{'':10} {'updates/s':>11} {'ns/update':>10} {'median ns':>10} {'+reads /s':>11} "
+            f"{'':11} {'updates/s':>11} {'ns/update':>10} {'median ns':>10} {'+reads /s':>11} "
             f"{'vs okx-ws':>9} {'p50 us':>7} {'p99 us':>7}",
         ]
         ours = s["impls"]["okx-ws"]["ns_per_update"]
         for name, r in s["impls"].items():
             out.append(
-                f"{name:10} {r['updates_per_s']:11,.0f} {r['ns_per_update']:10.0f} "
+                f"{name:11} {r['updates_per_s']:11,.0f} {r['ns_per_update']:10.0f} "
                 f"{r['median_ns_per_update']:10.0f} {r['with_reads_per_s']:11,.0f} "
                 f"{r['ns_per_update'] / ours:8.2f}x {r['p50_us']:7.2f} {r['p99_us']:7.2f}"
             )
         floor, ccxt = s["okx_ws_vs_floor"], s["ccxt_vs_okx_ws"]
+        pure = s.get("okx_ws_pure_vs_floor")
+        beside = f" [pure Python: {pure:.2f}x]" if pure is not None else ""
+        reads_pure = s.get("with_reads_okx_ws_pure_vs_floor")
+        reads_beside = f" [pure Python: {reads_pure:.2f}x]" if reads_pure is not None else ""
         out += [
-            f"okx-ws / floor = {floor:.2f}x (target <= 1.5x: {'met' if floor <= 1.5 else 'MISSED'}); "
+            f"okx-ws / floor = {floor:.2f}x (target <= 1.5x: {'met' if floor <= 1.5 else 'MISSED'})"
+            f"{beside}; "
             f"ccxt / okx-ws = {ccxt:.2f}x (target >= 3x: {'met' if ccxt >= 3 else 'MISSED'}); "
             f"ccxt-core / okx-ws = {s['ccxt_core_vs_okx_ws']:.2f}x",
-            f"with reads: okx-ws / floor = {s['with_reads_okx_ws_vs_floor']:.2f}x, "
+            f"with reads: okx-ws / floor = {s['with_reads_okx_ws_vs_floor']:.2f}x{reads_beside}, "
             f"ccxt / okx-ws = {s['with_reads_ccxt_vs_okx_ws']:.2f}x",
             s["agree"],
         ]
@@ -593,7 +635,7 @@ def render(result: dict[str, Any]) -> str:
         "latency: frame (parsed dict) -> book updated, per update; timer overhead "
         f"{result['timer_overhead_us']:.2f} us included",
         f"memory per book of {result['levels']} levels a side (tracemalloc, after the frame is dropped):",
-        *(f"  {name:8} {kib:8.1f} KiB" for name, kib in result["memory_kib"].items()),
+        *(f"  {name:11} {kib:8.1f} KiB" for name, kib in result["memory_kib"].items()),
     ]
     return "\n".join(out)
 

@@ -19,19 +19,29 @@ class BookSkipsSeqCheck(Defect):
     market = True
 
     def market_book(self, book: Any) -> None:
-        inner = book.book  # the stream's OrderBook
-        apply = inner.apply
+        # The stream's OrderBook behind a stand-in: a compiled (mypyc) OrderBook's
+        # methods cannot be replaced on the object.
+        book.book = _Unchecked(book.book)
 
-        def unchecked(message: Mapping[str, Any], now: float) -> Sequence[Any]:
-            data: Sequence[Any] = message.get("data") or ()
-            seq = inner.seq_id
-            if inner.valid and message.get("action") != "snapshot" and len(data) == 1:
-                d = data[0]
-                if d.get("prevSeqId") != seq and d.get("seqId") != seq:  # not a repeat
-                    message = {**message, "data": [{**d, "prevSeqId": seq}]}
-            return apply(message, now)  # type: ignore[no-any-return]
 
-        inner.apply = unchecked
+class _Unchecked:
+    """An OrderBook whose apply() chains every update onto whatever it holds."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def apply(self, message: Mapping[str, Any], now: float) -> Sequence[Any]:
+        inner = self._inner
+        data: Sequence[Any] = message.get("data") or ()
+        seq = inner.seq_id
+        if inner.valid and message.get("action") != "snapshot" and len(data) == 1:
+            d = data[0]
+            if d.get("prevSeqId") != seq and d.get("seqId") != seq:  # not a repeat
+                message = {**message, "data": [{**d, "prevSeqId": seq}]}
+        return inner.apply(message, now)  # type: ignore[no-any-return]
 
 
 MARKET_DEFECTS: dict[str, type[Defect]] = {cls.name: cls for cls in (BookSkipsSeqCheck,)}

@@ -24,6 +24,13 @@ A price spelled differently for the same value (``"100"`` / ``"100.0"``) has one
 key, hence one entry: it is renamed, never duplicated.  Prices and sizes stay
 the strings OKX sent and become ``Decimal`` when read: the float keys only
 order them, exactly (see :func:`price_key`), and are never read as values.
+
+Compiled.  This module and :mod:`~okx_ws_core.book.orderbook` are compiled with
+mypyc when the package is built with a C compiler (``hatch_build.py``;
+:data:`okx_ws_core.book.COMPILED`), the same source run natively.  What is
+there for mypyc costs the interpreter nothing: typed locals (never evaluated
+when interpreted), ``in``/``del`` on ``gone`` instead of a method call (cheaper
+for both), and :func:`_bisect`, chosen only when compiled.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from decimal import Context, Decimal, InvalidOperation
 from itertools import compress
+from types import FunctionType
 from typing import Final, NamedTuple, TypeAlias
 
 from ..errors import OkxWsError
@@ -104,6 +112,25 @@ def _price_key_slow(px: str) -> float:
             "digits or is out of range: it cannot be ordered exactly"
         )
     return float(dec)
+
+
+def _bisect(keys: list[float], key: float) -> int:
+    """``bisect_left(keys, key)``, for the compiled module (see :data:`_COMPILED`)."""
+    lo = 0
+    hi = len(keys)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if keys[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+#: True when this module runs compiled (mypyc): its functions are then not
+#: Python functions.  Chooses between two equal ways where each build has a
+#: faster one (``bisect`` is C code for the interpreter, a call for mypyc).
+_COMPILED: Final = not isinstance(_bisect, FunctionType)
 
 
 class Side:
@@ -188,22 +215,29 @@ class Side:
             below = keys[lo - 1]
             if below < key < keys[lo]:  # a level entering the window at the far end
                 lo -= 1
-                self.gone.pop(pxs[lo], None)
+                old = pxs[lo]
+                if old in self.gone:
+                    del self.gone[old]
                 keys[lo] = key
                 pxs[lo] = px
                 self.lo = lo
                 sizes[px] = sz
                 return True
             if below == key and pxs[lo - 1] == px:  # the level trimmed last comes back
-                self.gone.pop(px, None)
+                if px in self.gone:
+                    del self.gone[px]
                 self.lo = lo - 1
                 sizes[px] = sz
                 return True
+        # Trimmed prices are forgotten with `in` and `del`, not gone.pop(p, None):
+        # no method call, interpreted or compiled.
         n = len(keys)
-        i = bisect_left(keys, key)
+        # Compiled, a loop on unboxed floats beats a call into bisect's C code.
+        i = _bisect(keys, key) if _COMPILED else bisect_left(keys, key)
         if i < n and keys[i] == key:  # a known price: stale, or another spelling
             old = pxs[i]
-            self.gone.pop(old, None)
+            if old in self.gone:
+                del self.gone[old]
             if old in sizes:
                 del sizes[old]
                 if not zero:
@@ -217,11 +251,15 @@ class Side:
             return False
         elif i and pxs[i - 1] not in sizes:  # reuse the stale slot below
             i -= 1
-            self.gone.pop(pxs[i], None)
+            old = pxs[i]
+            if old in self.gone:
+                del self.gone[old]
             keys[i] = key
             pxs[i] = px
         elif i < n and pxs[i] not in sizes:  # or the one above
-            self.gone.pop(pxs[i], None)
+            old = pxs[i]
+            if old in self.gone:
+                del self.gone[old]
             keys[i] = key
             pxs[i] = px
         elif not i:  # below every entry, all live: open stale slots there
@@ -234,7 +272,7 @@ class Side:
         else:
             if n >= self.cap:
                 self.purge()
-                i = bisect_left(keys, key)
+                i = _bisect(keys, key) if _COMPILED else bisect_left(keys, key)
             keys.insert(i, key)
             pxs.insert(i, px)
         if i < self.lo:

@@ -218,56 +218,65 @@ class OrderBook:
         """Apply one push frame received at ``now``; returns the actions to perform."""
         # The hot path: one update chaining onto a live book.  Kept inline (no
         # per-row calls) because it is most of the cost of a busy book.
-        data = message["data"]
+        # The annotated locals cost nothing interpreted (never evaluated); compiled
+        # (mypyc) they are checked casts that make the dict, list and str
+        # operations below native.  A frame of other types (tuples, a Mapping)
+        # fails a cast with TypeError and takes the general path, which applies
+        # the same absolute sizes again from the top: the same book either way.
         try:
+            data: list[dict[str, Any]] = message["data"]
             [d] = data  # OKX sends one item per push; cheaper than len() and [0]
             # _seq is None unless live, and always on books5/bbo-tbt (no prevSeqId there)
             chained = d["prevSeqId"] == self._seq
-        except (ValueError, KeyError):
-            return self._apply_slow(message, now)
-        if chained:
-            inserted = False
-            rows = d["bids"]
-            if rows:
-                sizes = self._bid_sizes
-                for row in rows:
-                    px = row[0]
-                    sz = row[1]
-                    if px in sizes:
-                        if sz == "0" or (sz[-1] in "0." and sz[0] == "0" and not sz.strip("0.")):
-                            del sizes[px]
-                        else:
-                            sizes[px] = sz  # most updates: as cheap as a plain dict
-                    elif (sz != "0" or px not in self._bids.gone) and self._bids.insert(px, sz):
-                        inserted = True  # a new price: the only costly row
-                if inserted and len(sizes) > self.max_depth:
-                    self._bids.trim()  # the ask rows cannot change this side: as after the frame
-            rows = d["asks"]
-            if rows:
-                sizes = self._ask_sizes
-                for row in rows:
-                    px = row[0]
-                    sz = row[1]
-                    if px in sizes:
-                        if sz == "0" or (sz[-1] in "0." and sz[0] == "0" and not sz.strip("0.")):
-                            del sizes[px]
-                        else:
-                            sizes[px] = sz
-                    elif (sz != "0" or px not in self._asks.gone) and self._asks.insert(px, sz):
-                        inserted = True
-                if inserted and len(sizes) > self.max_depth:
-                    self._asks.trim()
-            self._seq = d["seqId"]
-            self._updated_at = now
-            self._last = d
-            if inserted:  # only a new level can cross the book; stale tops over-report
-                try:
-                    maybe = self._bid_keys[-1] + self._ask_keys[-1] >= 0
-                except IndexError:  # an empty side crosses nothing
-                    maybe = False
-                if maybe and self._crossed():
-                    return self._start_resync(f"crossed book: {self._top_text()}", None)
-            return _NO_ACTIONS
+            if chained:
+                inserted = False
+                rows: list[list[str]] = d["bids"]
+                if rows:
+                    sizes = self._bid_sizes
+                    for row in rows:
+                        px: str = row[0]
+                        sz: str = row[1]
+                        if px in sizes:
+                            if sz == "0" or (
+                                sz[-1] in "0." and sz[0] == "0" and not sz.strip("0.")
+                            ):
+                                del sizes[px]
+                            else:
+                                sizes[px] = sz  # most updates: as cheap as a plain dict
+                        elif (sz != "0" or px not in self._bids.gone) and self._bids.insert(px, sz):
+                            inserted = True  # a new price: the only costly row
+                    if inserted and len(sizes) > self.max_depth:
+                        self._bids.trim()  # the ask rows cannot change this side: as after the frame
+                rows = d["asks"]
+                if rows:
+                    sizes = self._ask_sizes
+                    for row in rows:
+                        px = row[0]
+                        sz = row[1]
+                        if px in sizes:
+                            if sz == "0" or (
+                                sz[-1] in "0." and sz[0] == "0" and not sz.strip("0.")
+                            ):
+                                del sizes[px]
+                            else:
+                                sizes[px] = sz
+                        elif (sz != "0" or px not in self._asks.gone) and self._asks.insert(px, sz):
+                            inserted = True
+                    if inserted and len(sizes) > self.max_depth:
+                        self._asks.trim()
+                self._seq = d["seqId"]
+                self._updated_at = now
+                self._last = d
+                if inserted:  # only a new level can cross the book; stale tops over-report
+                    try:
+                        maybe = self._bid_keys[-1] + self._ask_keys[-1] >= 0
+                    except IndexError:  # an empty side crosses nothing
+                        maybe = False
+                    if maybe and self._crossed():
+                        return self._start_resync(f"crossed book: {self._top_text()}", None)
+                return _NO_ACTIONS
+        except (ValueError, KeyError, TypeError):
+            pass
         return self._apply_slow(message, now)
 
     def apply_rest_snapshot(
