@@ -268,6 +268,10 @@ def _target(what: str, ours: float | None, floor: float | None, limit: float) ->
     return f"- {what} = {ratio:.2f}× floor (target ≤ {limit}×): {verdict}"
 
 
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}×"
+
+
 def render_book(book: dict[str, Any]) -> str:
     """The order-book row (issue #18): okx-ws's ``OrderBook`` against ccxt pro's book and the floor.
 
@@ -284,6 +288,7 @@ def render_book(book: dict[str, Any]) -> str:
         "ccxt upd/s",
         "floor upd/s",
         "okx-ws/floor",
+        "pure/floor",
         "ccxt/okx-ws",
         "+reads okx-ws/floor",
         "p50 µs",
@@ -299,6 +304,7 @@ def render_book(book: dict[str, Any]) -> str:
                 _fmt(s["impls"]["ccxt"]["updates_per_s"], 0),
                 _fmt(s["impls"]["floor"]["updates_per_s"], 0),
                 f"{s['okx_ws_vs_floor']:.2f}×",
+                _ratio(s.get("okx_ws_pure_vs_floor")),
                 f"{s['ccxt_vs_okx_ws']:.2f}×",
                 f"{s['with_reads_okx_ws_vs_floor']:.2f}×",
                 _fmt(ours["p50_us"], 2),
@@ -306,7 +312,10 @@ def render_book(book: dict[str, Any]) -> str:
             ]
         )
     mem = book["memory_kib"]
+    build = book.get("okx_ws_build", "pure Python")
     lines = [
+        f"okx-ws book: {build}"
+        + ("; pure/floor: the same book's pure-Python fallback" if "compiled" in build else ""),
         f"Order book (python -m bench.book, {book['frames']:,} updates per shape, best of "
         f"{book['passes']} interleaved passes, one process; ratios are time per update; "
         f"reads: best bid+ask and top {book['read_depth']} every {book['read_every']} updates):",
@@ -321,5 +330,10 @@ def render_book(book: dict[str, Any]) -> str:
             f"- {shape}: okx-ws = {floor:.2f}× floor (target ≤ 1.5×): "
             f"{'meets' if floor <= 1.5 else 'MISSES'}; ccxt = {ccxt:.2f}× okx-ws "
             f"(target ≥ 3×): {'meets' if ccxt >= 3 else 'MISSES'}; {s['agree']}"
+            + (
+                f" (pure Python: {s['okx_ws_pure_vs_floor']:.2f}× floor)"
+                if s.get("okx_ws_pure_vs_floor")
+                else ""
+            )
         )
     return "\n".join(lines)
