@@ -110,19 +110,32 @@ GROUPS: dict[str, tuple[str, ...]] = {
 FIRST = ("tests/test_docs_site.py::",)  # long, though not marked slow
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The long tests first (``slow``, and :data:`FIRST`; a stable sort), so xdist, which
-    hands tests out in this order, starts them early and its workers finish together;
-    and each of :data:`GROUPS` on one worker (``--dist loadgroup``)."""
+    hands tests out in this order, starts them early and its workers finish together."""
     items.sort(
         key=lambda item: not (item.get_closest_marker("slow") or item.nodeid.startswith(FIRST))
     )
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        for group, prefixes in GROUPS.items():
-            if item.nodeid.startswith(prefixes):
-                item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup`` with :data:`GROUPS`: each group on one worker, every other
+    test on its own.  xdist's own loadgroup reads ``xdist_group`` marks but renames
+    node ids to do it, which pytest 9 ignores (its node ids are derived), so the marks
+    were silently not grouped; a scheduler that names the scopes works on both."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Grouped(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            for group, prefixes in GROUPS.items():
+                if nodeid.startswith(prefixes):
+                    return group
+            return nodeid
+
+    return Grouped(config, log)
 
 
 def client_options(sim_base_url: str, **overrides: Any) -> dict[str, Any]:
