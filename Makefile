@@ -31,8 +31,10 @@ generate check-generated bench: $(STAMP)
 demo: $(STAMP)
 	$(PYTHON) examples/demo.py
 
+# A worker per core; tests that share a file in the checkout or a costly module
+# fixture run on one worker (tests/conftest.py, GROUPS).
 test: $(STAMP)
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q -n auto --dist loadgroup
 
 lint: $(STAMP)
 	$(PYTHON) -m ruff check okx_ws_core okx_ws_sim codegen generated tests bench examples soak tools

@@ -94,6 +94,50 @@ def run_against(script: str, out_dir: Path, cwd: Path) -> subprocess.CompletedPr
     )
 
 
+# Tests run on one xdist worker (make test runs the suite on several) when they share
+# a resource in the checkout (mypy writes its cache to .mypy_cache), or a costly
+# module-scoped fixture that each worker would otherwise build again: the docs site
+# build (mkdocs, ~10 s) and the short soaks (~20 s each).
+GROUPS: dict[str, tuple[str, ...]] = {
+    "mypy-cache": (
+        "tests/test_codegen_clients.py::test_generated_code_passes_mypy_strict",
+        "tests/test_typed_dicts.py::",  # three of its tests run mypy
+    ),
+    "docs-site": ("tests/test_docs_site.py::",),
+    "soak-short": ("tests/test_soak_short.py::",),
+    "soak-at-limits": ("tests/test_soak_at_limits.py::",),
+}
+FIRST = ("tests/test_docs_site.py::",)  # long, though not marked slow
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first (``slow``, and :data:`FIRST`; a stable sort), so xdist, which
+    hands tests out in this order, starts them early and its workers finish together."""
+    items.sort(
+        key=lambda item: not (item.get_closest_marker("slow") or item.nodeid.startswith(FIRST))
+    )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup`` with :data:`GROUPS`: each group on one worker, every other
+    test on its own.  xdist's own loadgroup reads ``xdist_group`` marks but renames
+    node ids to do it, which pytest 9 ignores (its node ids are derived), so the marks
+    were silently not grouped; a scheduler that names the scopes works on both."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Grouped(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            for group, prefixes in GROUPS.items():
+                if nodeid.startswith(prefixes):
+                    return group
+            return nodeid
+
+    return Grouped(config, log)
+
+
 def client_options(sim_base_url: str, **overrides: Any) -> dict[str, Any]:
     return {**CREDENTIALS, **FAST, "base_url": sim_base_url, **overrides}
 

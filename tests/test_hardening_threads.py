@@ -267,6 +267,31 @@ def test_ctrl_c_while_a_call_waits_cancels_the_request() -> None:
         signal.signal(signal.SIGINT, previous)
 
 
+def test_ctrl_c_just_after_a_call_is_handed_to_the_loop_cancels_it_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C lands on whatever bytecode runs: also after the call was handed to the loop
+    thread but before its caller began to wait (the window a loaded machine hit: the
+    test above then saw in_flight == 1).  Here the interrupt is raised right there."""
+    with blocking_client(ScriptedServer(answer=lambda frame: None), request_timeout=30.0) as client:
+        client.connect("private")
+        hand_over = client.loop.call_soon_threadsafe
+
+        def interrupted(callback: Callable[..., object], *args: Any) -> None:
+            hand_over(callback, *args)  # the call is on its way to the loop
+            monkeypatch.undo()  # once
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(client.loop, "call_soon_threadsafe", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            client.send_ws_api_request("private", "order", order("c1"))
+        for _ in range(5):  # loop passes enough for a call left running to send its frame
+            passed = threading.Event()
+            client.loop.call_soon_threadsafe(passed.set)
+            passed.wait(5)
+        assert client.in_flight == 0  # cancelled, not left waiting 30 s for a reply
+
+
 def test_close_is_bounded_and_releases_a_caller_even_when_a_handler_blocks_the_loop() -> None:
     server = ScriptedServer(answer=None)  # requests are never answered
     client = blocking_client(server, request_timeout=30.0)

@@ -42,9 +42,15 @@ async def test_wait_paces_a_burst_so_the_simulator_rejects_nothing(sim: Simulato
         )
     assert sim.stats.rate_limited == 0
     assert len(sim.orders()) == 160
-    minimum = 2.0 * (130 // 60)  # two more windows after the first 60: 4 s
-    assert minimum <= done["BTC-USDT"] <= minimum * 1.1
-    assert done["ETH-USDT"] < 1.0  # the other instrument was never held back
+    window = 2.0  # OKX's: 60 orders per instrument per 2 s
+    minimum = window * (130 // 60)  # two more windows after the first 60: 4 s
+    # Wall-clock completion, so the upper bounds are in windows, not in a share of the
+    # minimum: a loaded machine delays the last replies by tenths of a second, while a
+    # client that wasted a window (or held ETH behind BTC's bucket) is a window late.
+    # The exact schedule (within 10% of the minimum) is checked on virtual time in
+    # test_pacing_clock.py.
+    assert minimum <= done["BTC-USDT"] < minimum + window  # no window wasted
+    assert done["ETH-USDT"] < window  # the other instrument was never held back
 
 
 async def test_raise_sends_exactly_the_allowed_number(sim: Simulator) -> None:

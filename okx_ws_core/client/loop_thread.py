@@ -113,12 +113,15 @@ class LoopThread:
             raise RuntimeError(f"cannot block on {self.name!r} from its own loop thread")
         waiter: _Waiter[T] = self._enlist(coro.close)
         waiter.coro = coro
-        try:
-            self.loop.call_soon_threadsafe(self._start, coro, waiter)
-        except RuntimeError:  # closed by a stop() that began after the check in _enlist
-            coro.close()
-            raise LoopStopped(f"{self.name!r} is stopped") from None
-        return self._wait(waiter, timeout)
+
+        def hand_over() -> None:
+            try:
+                self.loop.call_soon_threadsafe(self._start, coro, waiter)
+            except RuntimeError:  # closed by a stop() that began after the check in _enlist
+                coro.close()
+                raise LoopStopped(f"{self.name!r} is stopped") from None
+
+        return self._wait(waiter, timeout, hand_over)
 
     def call(self, fn: Callable[[], T], timeout: float | None = None) -> T:
         """Call ``fn()`` on the loop thread (where loop-bound state lives) and return its result.
@@ -138,11 +141,13 @@ class LoopThread:
             finally:
                 self._release(waiter)
 
-        try:
-            waiter.handle = self.loop.call_soon_threadsafe(invoke)
-        except RuntimeError:
-            raise LoopStopped(f"{self.name!r} is stopped") from None
-        return self._wait(waiter, timeout)
+        def hand_over() -> None:
+            try:
+                waiter.handle = self.loop.call_soon_threadsafe(invoke)
+            except RuntimeError:
+                raise LoopStopped(f"{self.name!r} is stopped") from None
+
+        return self._wait(waiter, timeout, hand_over)
 
     def _enlist(self, close: Callable[[], None] | None) -> _Waiter[Any]:
         waiter: _Waiter[Any] = _Waiter()
@@ -174,9 +179,16 @@ class LoopThread:
         finally:
             self._release(waiter)
 
-    def _wait(self, waiter: _Waiter[T], timeout: float | None) -> T:
+    def _wait(self, waiter: _Waiter[T], timeout: float | None, hand_over: Callable[[], None]) -> T:
+        """Hand the work to the loop thread and block until it ends.
+
+        One ``try`` covers both: a Ctrl-C lands on whatever bytecode runs, so also
+        after the hand-over and before the wait began, and the work must not run on."""
         try:
+            hand_over()
             done = waiter.lock.acquire(timeout=-1 if timeout is None else timeout)
+        except LoopStopped:  # the loop is stopped: nothing was handed over
+            raise
         except BaseException:  # KeyboardInterrupt (Ctrl-C): the caller gave up, so does the task
             self._cancel(waiter)
             waiter.lock.acquire(timeout=_CANCEL_WAIT_S)

@@ -99,6 +99,21 @@ class RestHttp:
     def __repr__(self) -> str:
         return f"<RestHttp {self.base_url} demo={self.demo_trading}>"
 
+    def client(self) -> httpx.AsyncClient:
+        """The HTTP client, made on first use: that imports httpx and its transport
+        (tens of ms, blocking the loop), which a caller may want done ahead."""
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url,
+                headers=endpoints.rest_headers(demo_trading=self.demo_trading),
+                timeout=self.timeout,
+                transport=self._transport,
+                verify=verify_for(self.base_url),
+            )
+        return self._client
+
     async def get(
         self,
         path: str,
@@ -111,15 +126,7 @@ class RestHttp:
 
         target = request_path(path, params)
         what = f"GET {self.base_url}{target}"
-        client = self._client
-        if client is None:
-            client = self._client = httpx.AsyncClient(
-                base_url=self.base_url,
-                headers=endpoints.rest_headers(demo_trading=self.demo_trading),
-                timeout=self.timeout,
-                transport=self._transport,
-                verify=verify_for(self.base_url),
-            )
+        client = self.client()
         sent = time.time()
         try:
             response = await client.get(target, headers=headers)

@@ -245,6 +245,13 @@ class InstrumentRegistry:
                 )
             else:
                 keys.update(((inst_type, family), None) for family in families)
+        if keys and not self._closed:
+            # The HTTP client now, before this call's first suspension, not in the load
+            # task: connect_ws_api starts this beside its connects, and importing httpx
+            # (~0.1 s; seconds on a loaded machine) there would stall the loop after their
+            # connect turns were taken, so their upgrades would reach OKX bunched with a
+            # next client's (HTTP 429).
+            self._rest().client()
         await _all([self._load_now(f"{label(key)} instruments", key) for key in keys])
 
     async def load_for(self, inst_ids: Iterable[str]) -> None:
@@ -569,12 +576,8 @@ class InstrumentRegistry:
             f"{origin or ' the REST host'}: pass rest_url=... if OKX's REST API is elsewhere"
         )
 
-    async def _fetch(self, key: ListKey) -> tuple[dict[str, int], frozenset[str]]:
-        """GET one list; every failure becomes LoadFailed with a readable reason."""
-        inst_type, family = key
-        params = {"instType": inst_type}
-        if family is not None:
-            params["instFamily"] = family
+    def _rest(self) -> RestHttp:
+        """The REST host's client, made on first use."""
         if self._http is None:
             self._http = RestHttp(
                 self._rest_url or "",
@@ -583,11 +586,20 @@ class InstrumentRegistry:
                 timeout=self._timeout,
                 explain_connect=self._cannot_connect,
             )
+        return self._http
+
+    async def _fetch(self, key: ListKey) -> tuple[dict[str, int], frozenset[str]]:
+        """GET one list; every failure becomes LoadFailed with a readable reason."""
+        inst_type, family = key
+        params = {"instType": inst_type}
+        if family is not None:
+            params["instFamily"] = family
+        http = self._rest()
         try:
-            reply = await self._http.get(INSTRUMENTS_PATH, params)
+            reply = await http.get(INSTRUMENTS_PATH, params)
         except RestUnavailable as exc:
             raise LoadFailed(exc.reason) from exc.__cause__
-        what = f"GET {self._http.base_url}{request_path(INSTRUMENTS_PATH, params)}"
+        what = f"GET {http.base_url}{request_path(INSTRUMENTS_PATH, params)}"
         body, okx = reply.body, reply.okx_code()
         if reply.status != 200:
             raise LoadFailed(f"{what}: HTTP {reply.status}" + (f", {okx}" if okx else ""))
