@@ -33,7 +33,7 @@ demo: $(STAMP)
 
 # A worker per core; tests that share a file in the checkout or a costly module
 # fixture run on one worker (tests/conftest.py, GROUPS).
-test: $(STAMP)
+test: install
 	$(PYTHON) -m pytest -q -n auto --dist loadgroup
 
 lint: $(STAMP)

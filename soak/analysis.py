@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 
+from .config import PUSH_GRACE_S
 from .drivers import ClientSide
 from .ledger import CONNECTION_LOST, PLACE_OPS, SUCCESS, Record
 from .report import SoakReport
@@ -41,17 +42,30 @@ def restoration(report: SoakReport, sides: Sequence[ClientSide]) -> None:
             key=lambda r: r.started,
         )
         times = sorted(side.reconnects)
-        counts = {"reconnects": len(times), "restored": 0, "no_order_before_next": 0, "missing": 0}
+        closes = sorted(side.private_closes)
+        counts = {
+            "reconnects": len(times),
+            "restored": 0,
+            "no_order_before_next": 0,
+            "link_died_after_reply": 0,
+            "missing": 0,
+        }
         for i, t0 in enumerate(times):
             # Orders issued after this link became usable and answered before the
             # next one existed were carried by this link.
             t1 = times[i + 1] if i + 1 < len(times) else float("inf")
             window = [r for r in mine if t0 <= r.started and r.ended < t1]
             ids = [cl for r in window for cl in (r.accepted or r.cl_ord_ids)]
+            # The simulator pushes an order's state just after its reply: only an
+            # order answered PUSH_GRACE_S before its link died must have been pushed.
+            died = closes[bisect.bisect_left(closes, t0)] if closes and closes[-1] >= t0 else None
+            due = [r for r in window if died is None or r.ended < died - PUSH_GRACE_S]
             if not ids:
                 counts["no_order_before_next"] += 1
             elif any(t >= t0 for cl in ids for t in pushes.get(cl, ())):
                 counts["restored"] += 1
+            elif not due:
+                counts["link_died_after_reply"] += 1
             else:
                 counts["missing"] += 1
                 report.restoration_missing.append(

@@ -9,6 +9,9 @@ TRANSPORTS = ("websockets", "httpx-ws")
 # From this many requests on, ``transport="auto"`` puts the blocking client on the other
 # transport: a long run then takes each transport through every fault kind at scale.
 LONG_RUN = 50_000
+# The simulator pushes an order's state just after its reply; an order answered less
+# than this before its link died may have lost its push (soak.analysis.restoration).
+PUSH_GRACE_S = 0.25
 
 
 @dataclass

@@ -70,6 +70,7 @@ class ClientSide:
     reconnects: list[float] = field(default_factory=list)  # private "reconnected" times
     reconnect_events: Counter[str] = field(default_factory=Counter)  # by connection
     close_events: Counter[str] = field(default_factory=Counter)  # link deaths, by connection
+    private_closes: list[float] = field(default_factory=list)  # private link death times
     # (clOrdId, time) of each order push, frozen in batches (see soak.ledger): push_times()
     pushes: list[tuple[str, float]] = field(default_factory=list)
     frozen_pushes: Frozen = field(default_factory=Frozen)
@@ -124,8 +125,11 @@ class ClientSide:
             self.late_replies += 1
 
     def on_close(self, event: Event) -> None:
+        now = time.monotonic()
         with self.lock:
             self.close_events[own(event.connection)] += 1
+            if event.connection == "private":
+                self.private_closes.append(now)
 
     def on_exception(self, event: Event) -> None:
         what = type(event.error).__name__ if event.error is not None else event.detail.split(" ")[0]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .book import BookAudit
-from .config import SoakConfig
+from .config import PUSH_GRACE_S, SoakConfig
 from .fault_audit import Armed
 from .faults import Fault
 from .ledger import (
@@ -280,7 +280,9 @@ def _recovery(r: SoakReport) -> list[str]:
         lines.append(
             f"subscriptions  {name}: private reconnects={counts['reconnects']}"
             f" restored(push seen)={counts['restored']} missing={counts['missing']}"
-            f" unverifiable(no order before next reconnect)={counts['no_order_before_next']};"
+            f" unverifiable(no order before next reconnect)={counts['no_order_before_next']},"
+            f" (link died within {PUSH_GRACE_S:g} s of every reply on it)"
+            f"={counts.get('link_died_after_reply', 0)};"
             f" reconnected by connection={ev.get('reconnected')}"
         )
     for label, name, subs, reconnects in r.restore_reads:

@@ -9,8 +9,11 @@ import pytest
 
 from okx_ws_sim.limits import Buckets, Limit
 from okx_ws_sim.stats import SimStats
+from soak.analysis import restoration
 from soak.config import LONG_RUN, SoakConfig
+from soak.drivers import ClientSide
 from soak.ledger import FREEZE_EVERY, SUCCESS, Ledger, Record
+from soak.report import SoakReport
 
 
 def test_transport_is_the_users_default_and_splits_in_a_long_run() -> None:
@@ -71,3 +74,28 @@ def test_buckets_keep_the_peak_use_of_each_limit() -> None:
         assert buckets.admit(i * 0.01, [(("order", "k", "BTC-USDT"), limit, 1)])
     assert buckets.admit(5.0, [(("order", "k", "BTC-USDT"), limit, 1)])  # a fresh window
     assert buckets.peaks == {"order": (50, 60)}
+
+
+def test_a_link_that_died_right_after_its_only_reply_leaves_its_restoration_unverifiable() -> None:
+    """The simulator pushes an order's state just after its reply: a link that dies in
+    between loses the push without any fault of the resubscription (seen under load)."""
+    report = SoakReport(SoakConfig())
+    side = ClientSide("sync", "b", "k", api=None, ws=None, loop=None)  # type: ignore[arg-type]
+    side.reconnects = [10.0, 20.0, 30.0]
+    side.private_closes = [10.51, 20.9]  # links 1 and 2 died; link 3 lives on
+
+    def order(i: int, started: float, ended: float) -> None:
+        rec = report.ledger.open(Record(i, "sync", "k", "order", "rest", (f"c{i}",), 1.0, started))
+        report.ledger.close(rec, SUCCESS, ended=ended, items=((f"c{i}", "1", "0"),))
+
+    order(1, 10.1, 10.5)  # answered 10 ms before its link died: its push may be lost
+    order(2, 20.1, 20.2)  # answered 0.7 s before its link died, never pushed: missing
+    order(3, 30.1, 30.2)  # on a link that lives on, never pushed: missing
+    restoration(report, [side])
+    counts = report.restoration["sync"]
+    assert counts["link_died_after_reply"] == 1
+    assert counts["missing"] == 2 and counts["restored"] == 0
+    assert [m.split(":")[1] for m in report.restoration_missing] == [
+        " reconnect #2",
+        " reconnect #3",
+    ]
