@@ -30,9 +30,10 @@ def soak_run() -> tuple[SoakReport, float]:
 
 
 def test_every_check_passes(soak_run: tuple[SoakReport, float]) -> None:
-    report, elapsed = soak_run
+    report, _ = soak_run
+    # No wall-clock bound (a timed test): the soak's own checks catch a hung
+    # request, and its elapsed time is in the summary.
     assert report.ok, summary(report)
-    assert elapsed < 30, f"short soak took {elapsed:.1f}s"
 
 
 def test_faults_of_every_kind_fired_per_the_simulator(soak_run: tuple[SoakReport, float]) -> None:
