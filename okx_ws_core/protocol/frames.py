@@ -397,10 +397,15 @@ class Pong:
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reply:
     """A reply to a WS API request, matched to it by ``id`` and ``op`` (a frame with
-    our id but another op settles nothing)."""
+    our id but another op settles nothing).
+
+    Not frozen, unlike the other events: one is made for every reply, and a frozen
+    dataclass's ``__init__`` (``object.__setattr__`` per field) costs 4.4k instructions
+    where this one costs 1.9k.  Nothing changes it after :func:`parse_frame`.
+    """
 
     id: str
     message: dict[str, Any]
