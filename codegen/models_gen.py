@@ -52,6 +52,15 @@ class RequirementClass:
     name: str
     groups: tuple[tuple[str, ...], ...]
 
+    @property
+    def checks(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Per group: its OKX names as the error lists them, and its attribute names
+        (snake_case, as the models name their fields), which the generated check reads
+        directly: validating every order runs it."""
+        return tuple(
+            (", ".join(group), tuple(snake_case(name) for name in group)) for group in self.groups
+        )
+
 
 @dataclass(frozen=True)
 class RulesClass:

@@ -69,6 +69,27 @@ def test_any_of_rule_is_enforced_by_the_model() -> None:
     assert CancelOrderParams.model_validate({"instId": "X", "clOrdId": "a"}).cl_ord_id == "a"
 
 
+def test_every_any_of_rule_checks_its_models_own_fields() -> None:
+    """The generated checks read the groups' attributes by name: each model that has a
+    rule fails on every group left out, naming it, and passes with one field of each."""
+    ruled = [
+        m
+        for m in vars(okx_ws.models).values()
+        if isinstance(m, type) and m.__module__ == "okx_ws.models" and hasattr(m, "required_any_of")
+    ]
+    assert ruled
+    for model in ruled:
+        attribute = {field.alias or name: name for name, field in model.model_fields.items()}
+        for group in model.required_any_of:
+            assert all(alias in attribute for alias in group), (model.__name__, group)
+            others = {attribute[a]: "x" for g in model.required_any_of if g != group for a in g}
+            instance = model.model_construct(**others, **{attribute[a]: None for a in group})
+            with pytest.raises(ValidationError, match=f"at least one of {', '.join(group)}"):
+                type(instance).__pydantic_validator__.validate_assignment(
+                    instance, attribute[group[0]], None
+                )
+
+
 def test_response_envelope_uses_snake_case_with_okx_aliases() -> None:
     reply = {
         "id": "1", "op": "order", "code": "0", "msg": "", "inTime": "10", "outTime": "20",

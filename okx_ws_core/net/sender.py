@@ -118,10 +118,13 @@ class RequestSender(Generic[S]):
         recorded as unknown (``cancelled_fates()``).
         """
         loop = asyncio.get_running_loop()
+        now = loop.time()
         if deadline is None:
-            deadline = loop.time() + timeout
+            deadline = now + timeout
         send_by = deadline - min(self._min_send_time, timeout / 2)  # see _send_by
-        counted = await self._pacer.admit(operation, args, send_by)
+        counted = self._pacer.admit_now(operation, args, now)  # no coroutine when it fits
+        if counted is None:
+            counted = await self._pacer.admit(operation, args, send_by)
         op, request_id = operation.op, self._next_id()
         sending: S | None = None
         sent = False

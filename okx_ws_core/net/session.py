@@ -1,7 +1,7 @@
 """``Session``: everything one link is waiting for, and the dispatch of its frames.
 
 It is the one owner of a link's pending requests (by id, each with its
-timer), its login waiter and its subscription waiters; :meth:`request` is the
+deadline), its login waiter and its subscription waiters; :meth:`request` is the
 hot path of every order: register, write one frame, await the reply.  The link hands it
 every inbound frame (:meth:`on_frame`); what no waiter consumes goes to the
 owner's ``on_event``.  When the link dies, :meth:`close` fails every waiter
@@ -11,12 +11,20 @@ A request whose caller stopped waiting (it timed out, or the call was
 cancelled once the frame was being written) is remembered for a while as an
 :class:`~.late.Orphan`, so that OKX's reply to it, when it comes, reaches the
 owner as a :class:`~.late.LateReply` instead of being dropped as unknown.
+
+Deadlines share one timer per session, armed at the earliest live one: a
+``call_at`` per request (a handle made, pushed on the loop's heap, cancelled,
+and popped later) cost more than a tuple pushed on the session's own heap,
+whose entries for answered requests are skipped when the timer fires.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import heapq
+import itertools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -48,14 +56,21 @@ _CREDENTIAL_CODES = ("60005", "60007", "60009", "60024", "60032")
 EventSink = Callable[[Inbound, bool], None]  # (event, consumed by a waiter)
 
 
-class _Pending:
-    __slots__ = ("future", "op", "args", "timer")
+# Answered requests' entries the deadline heap may hold beyond twice the pending ones
+# before it is rebuilt from those (it is otherwise cleaned only as the timer fires).
+_STALE_DEADLINES = 256
 
-    def __init__(self, future: asyncio.Future[dict[str, Any]], op: str, args: list[Any]) -> None:
+
+class _Pending:
+    __slots__ = ("future", "op", "args", "timeout")
+
+    def __init__(
+        self, future: asyncio.Future[dict[str, Any]], op: str, args: list[Any], timeout: float
+    ) -> None:
         self.future = future
         self.op = op
         self.args = args
-        self.timer: asyncio.TimerHandle | None = None
+        self.timeout = timeout
 
 
 class _SubscriptionWaiter:
@@ -78,6 +93,11 @@ class Session:
         self._on_event = on_event
         self._loop = asyncio.get_running_loop()
         self._pending: dict[str, _Pending] = {}
+        # (deadline, order sent, request id), earliest first; answered ones are skipped lazily.
+        self._deadlines: list[tuple[float, int, str]] = []
+        self._order = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
         self._orphans: Recent[str, Orphan] = Recent(MAX_EXPIRED, LATE_REPLY_TTL_S)
         self._login: asyncio.Future[dict[str, Any]] | None = None
         self._subscriptions: collections.deque[_SubscriptionWaiter] = collections.deque()
@@ -127,10 +147,33 @@ class Session:
         if self.closed_reason is not None:
             future.set_exception(self._lost(request_id, op, args, self.closed_reason))
             return future
-        pending = _Pending(future, op, args)
-        pending.timer = self._loop.call_at(deadline, self._expire, request_id, timeout)
-        self._pending[request_id] = pending
+        pending = self._pending
+        pending[request_id] = _Pending(future, op, args, timeout)
+        deadlines = self._deadlines
+        if len(deadlines) > 2 * len(pending) + _STALE_DEADLINES:
+            deadlines[:] = [entry for entry in deadlines if entry[2] in pending]
+            heapq.heapify(deadlines)
+        heapq.heappush(deadlines, (deadline, next(self._order), request_id))
+        if deadline < self._timer_at:
+            self._arm(deadline)
         return future
+
+    def _arm(self, at: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = at
+        self._timer = self._loop.call_at(at, self._on_deadline)
+
+    def _on_deadline(self) -> None:
+        """The earliest deadline came: expire every request past its own, then arm the
+        timer at the next pending one (answered requests' entries are dropped on the way)."""
+        self._timer, self._timer_at = None, math.inf
+        now, deadlines, pending = self._loop.time(), self._deadlines, self._pending
+        while deadlines and (deadlines[0][0] <= now or deadlines[0][2] not in pending):
+            _, _, request_id = heapq.heappop(deadlines)
+            self._expire(request_id)
+        if deadlines:
+            self._arm(deadlines[0][0])
 
     def fail(self, request_id: str, reason: str) -> None:
         """The request could not be written: its fate is unknown, it is never re-sent."""
@@ -140,9 +183,7 @@ class Session:
 
     def discard(self, request_id: str) -> None:
         """The caller stopped waiting (done or cancelled)."""
-        pending = self._pending.pop(request_id, None)
-        if pending is not None and pending.timer is not None:
-            pending.timer.cancel()
+        self._pending.pop(request_id, None)
 
     def _abandon(
         self,
@@ -154,8 +195,6 @@ class Session:
         """The caller was cancelled while writing or waiting: keep the id for a late reply."""
         pending = self._pending.pop(request_id, None)
         if pending is not None:
-            if pending.timer is not None:
-                pending.timer.cancel()
             if self.closed_reason is None:
                 orphan = Orphan(op, args, "was cancelled")
                 self._orphans.put(request_id, orphan, self._loop.time())
@@ -164,7 +203,7 @@ class Session:
             late = LateReply(request_id, future.result(), op, args, "was cancelled")
             self._on_event(late, False)
 
-    def _expire(self, request_id: str, timeout: float) -> None:
+    def _expire(self, request_id: str) -> None:
         pending = self._pending.pop(request_id, None)
         if pending is not None:
             orphan = Orphan(pending.op, pending.args, "timed out")
@@ -173,7 +212,7 @@ class Session:
                 id=request_id,
                 op=pending.op,
                 cl_ord_ids=cl_ord_ids(pending.args),
-                timeout=timeout,
+                timeout=pending.timeout,
                 sent=True,
             )
             self._finish(pending, error)
@@ -184,8 +223,6 @@ class Session:
 
     @staticmethod
     def _finish(pending: _Pending, error: Exception) -> None:
-        if pending.timer is not None:
-            pending.timer.cancel()
         if not pending.future.done():
             pending.future.set_exception(error)
 
@@ -226,8 +263,6 @@ class Session:
                 pending = None
             if pending is not None:
                 del self._pending[event.id]
-                if pending.timer is not None:
-                    pending.timer.cancel()
                 if not pending.future.done():
                     pending.future.set_result(event.message)
                 self._on_event(event, True)
@@ -291,6 +326,9 @@ class Session:
         self.closed_reason = reason
         self._orphans = Recent(0)  # no reply can come on a dead link
         pending, self._pending = self._pending, {}
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._timer_at, self._deadlines = None, math.inf, []
         for request_id, item in pending.items():
             self._finish(item, self._lost(request_id, item.op, item.args, reason))
         if self._login is not None and not self._login.done():

@@ -156,26 +156,38 @@ def _location(prefix: str, loc: tuple[int | str, ...]) -> str:
     return text or "(params)"
 
 
+def _wire(item: BaseModel) -> dict[str, Any]:
+    """``item.model_dump(by_alias=True, exclude_none=True, mode="json")``, less the wrapper:
+    the item's own serializer called directly (6k fewer instructions per order)."""
+    wire: dict[str, Any] = item.__pydantic_serializer__.to_python(
+        item, by_alias=True, exclude_none=True, mode="json"
+    )
+    return wire
+
+
 def _one(model: type[BaseModel], item: object, operation: str, prefix: str) -> dict[str, Any]:
-    if isinstance(item, model):
-        return item.model_dump(by_alias=True, exclude_none=True, mode="json")
-    if isinstance(item, pydantic.BaseModel):
-        raise ParamsValidationError(
-            operation,
-            [(prefix or "(params)", f"expected {model.__name__}, got {type(item).__name__}")],
-        )
-    if not isinstance(item, Mapping):
-        raise ParamsValidationError(
-            operation,
-            [
-                (
-                    prefix or "(params)",
-                    f"expected a mapping or {model.__name__}, got {type(item).__name__}",
-                )
-            ],
-        )
-    try:
-        validated = model.model_validate(item)
+    # A plain dict, the common case, is no model: it skips the isinstance checks against
+    # pydantic classes, whose metaclass runs Python for each (5k instructions per order).
+    if item.__class__ is not dict:
+        if isinstance(item, model):
+            return _wire(item)
+        if isinstance(item, pydantic.BaseModel):
+            raise ParamsValidationError(
+                operation,
+                [(prefix or "(params)", f"expected {model.__name__}, got {type(item).__name__}")],
+            )
+        if not isinstance(item, Mapping):
+            raise ParamsValidationError(
+                operation,
+                [
+                    (
+                        prefix or "(params)",
+                        f"expected a mapping or {model.__name__}, got {type(item).__name__}",
+                    )
+                ],
+            )
+    try:  # model_validate's own validator, called directly: 4.7k fewer instructions per order
+        validated = model.__pydantic_validator__.validate_python(item)
     except pydantic.ValidationError as exc:
         raise ParamsValidationError(
             operation,
@@ -184,7 +196,7 @@ def _one(model: type[BaseModel], item: object, operation: str, prefix: str) -> d
                 for err in exc.errors()
             ],
         ) from None
-    return validated.model_dump(by_alias=True, exclude_none=True, mode="json")
+    return _wire(validated)
 
 
 def explain(model: type[BaseModel], error: Mapping[str, Any], operation: str) -> str:
@@ -341,6 +353,7 @@ def _orjson_loads(text: str) -> Any:
 
 _dumps: Callable[[Any], str] = _std_dumps if orjson is None else _orjson_dumps
 _loads: Callable[[str], Any] = json.loads if orjson is None else _orjson_loads
+_first_loads: Callable[[str], Any] = json.loads if orjson is None else orjson.loads
 
 
 class RequestIds:
@@ -369,7 +382,12 @@ def encode_request(
     frame: dict[str, Any] = {"id": request_id, "op": op, "args": args}
     if exp_time is not None:
         frame["expTime"] = str(exp_time)
-    return _dumps(frame)
+    if orjson is not None:  # _orjson_dumps inlined: every request
+        try:
+            return orjson.dumps(frame).decode()
+        except TypeError:
+            pass
+    return _std_dumps(frame)
 
 
 def encode_op(op: str, args: list[dict[str, Any]]) -> str:
@@ -385,10 +403,15 @@ class Pong:
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reply:
     """A reply to a WS API request, matched to it by ``id`` and ``op`` (a frame with
-    our id but another op settles nothing)."""
+    our id but another op settles nothing).
+
+    Not frozen, unlike the other events: one is made for every reply, and a frozen
+    dataclass's ``__init__`` (``object.__setattr__`` per field) costs 4.4k instructions
+    where this one costs 1.9k.  Nothing changes it after :func:`parse_frame`.
+    """
 
     id: str
     message: dict[str, Any]
@@ -451,10 +474,13 @@ def parse_frame(text: str) -> Inbound:
     """Classify one text frame; never raises."""
     if text == PONG:
         return PONG_EVENT
-    try:
-        message = _loads(text)
-    except (ValueError, RecursionError) as exc:  # RecursionError: nested past the limit
-        return Malformed(text[:200], f"invalid JSON: {exc}")
+    try:  # _loads, with orjson's call inlined (every reply): what it refuses, stdlib rules
+        message = _first_loads(text)
+    except (ValueError, RecursionError):
+        try:
+            message = json.loads(text)
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested past the limit
+            return Malformed(text[:200], f"invalid JSON: {exc}")
     if type(message) is not dict:
         return Malformed(text[:200], "not a JSON object")
     request_id = message.get("id")

@@ -99,7 +99,7 @@ class Orphan:
     why: str  # "timed out", "was cancelled"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, as its base (see Reply)
 class LateReply(Reply):
     """OKX's reply to an :class:`Orphan`: the request's ``op``, ``args`` and ``why``."""
 
