@@ -394,7 +394,9 @@ async def test_public_tickers(osim: Simulator) -> None:
             push["arg"] == {"channel": "tickers", "instId": "BTC-USDT"}
             and push["data"][0]["last"] == "50000"
         )
-        assert (await c.subscribe({"channel": "tickers", "instId": "NOPE"}))["code"] == "60018"
+        # tickers keep coming: the error is the next event frame, not the next frame
+        await c.send({"op": "subscribe", "args": [{"channel": "tickers", "instId": "NOPE"}]})
+        assert (await c.reply_event("subscribe"))["code"] == "60018"
 
 
 async def test_channel_conn_count_opt_in() -> None:
