@@ -169,3 +169,15 @@ def test_the_fast_path_leaves_penalized_and_unusual_items_to_acquire() -> None:
     assert limiter.try_one("order", (ORDER,), item("BTC-USDT"), 1.0) is None
     assert limiter.try_one("order", (ORDER,), {"instIdCode": 7}, 1.0) is None
     assert limiter.try_one("order", (ORDER,), item("BTC-USDT"), 2.0) == wanted
+
+
+def test_quiet_buckets_are_forgotten_on_a_clock_too_not_only_when_their_number_doubles() -> None:
+    """Below the count that triggers a sweep, idle buckets still go within PRUNE_EVERY_S:
+    memory follows the buckets in use (the soak saw 100 idle windows kept for minutes)."""
+    limiter = RateLimiter()
+    for n in range(40):  # 40 buckets: fewer than PRUNE_FLOOR, so no count-driven sweep
+        fill(limiter, (ORDER,), f"COIN{n}-USDT", 1, now=0.0)
+    assert len(limiter) == 40
+    t = RateLimiter.PRUNE_EVERY_S + 3.0  # every one idle for longer than its window
+    fill(limiter, (ORDER,), "BTC-USDT", 1, now=t)  # any slow-path call sweeps when due
+    assert len(limiter) == 1

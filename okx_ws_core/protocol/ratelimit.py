@@ -159,18 +159,22 @@ class RateLimiter:
 
     Buckets of instruments gone quiet are forgotten by the limiter itself: when
     the number of buckets reaches twice what it was after the last sweep (at
-    least :attr:`PRUNE_FLOOR`), idle ones are dropped.  So memory follows the
-    live buckets, not every instrument ever traded, and the sweep's cost is
-    amortised over the buckets created since the last one.
+    least :attr:`PRUNE_FLOOR`), or :attr:`PRUNE_EVERY_S` after the last sweep,
+    idle ones are dropped.  So memory follows the live buckets, not every
+    instrument ever traded nor up to twice the live ones, and the sweep's cost
+    is amortised over the buckets created since the last one.  Sweeps happen
+    on the slow path only (a new bucket or a wait), where buckets are made.
     """
 
     PRUNE_FLOOR = 64
+    PRUNE_EVERY_S = 10.0
     _PLANS_MAX = 4096  # one-item plans cached (operations x instruments) before starting over
 
     def __init__(self, margin: float = 0.0) -> None:
         self.margin = margin
         self._windows: dict[BucketKey, _Window] = {}
         self._prune_at = self.PRUNE_FLOOR
+        self._prune_by = self.PRUNE_EVERY_S  # loop time of the next sweep by the clock
         self._plans: dict[str, dict[str, _Plan]] = {}
         self._plan_count = 0
 
@@ -187,7 +191,7 @@ class RateLimiter:
     def _sweep(self, now: float) -> None:
         """Prune when due; before a request looks up its windows, never in between
         (a window made for it a moment ago is empty, and would look idle)."""
-        if len(self._windows) >= self._prune_at:
+        if len(self._windows) >= self._prune_at or now >= self._prune_by:
             self.prune(now)
 
     def acquire(
@@ -264,6 +268,7 @@ class RateLimiter:
         instruments); the cached one-item plans, which point at buckets, go with them."""
         self._windows = {key: w for key, w in self._windows.items() if not w.idle(now)}
         self._prune_at = max(self.PRUNE_FLOOR, 2 * len(self._windows))
+        self._prune_by = now + self.PRUNE_EVERY_S
         self._plans.clear()
         self._plan_count = 0
 
