@@ -15,6 +15,11 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
+
+import httpx
+
+from okx_ws_core.rest.instruments import InstrumentRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,3 +61,32 @@ def test_load_imports_httpx_and_its_transport_before_its_first_suspension() -> N
     )
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert result.stdout.split("\n")[0] == "[] ['httpx', 'httpcore']"
+
+
+async def test_a_load_that_will_not_fetch_makes_no_http_client(monkeypatch: Any) -> None:
+    """A registry whose list a sibling sharing the store loaded moments ago fetches
+    nothing, so it builds no HTTP client (an SSL context each: +16 KiB of RSS per
+    client in the bench's memory rows when it did)."""
+    made: list[object] = []
+    real_init = httpx.AsyncClient.__init__
+
+    def counting_init(self: httpx.AsyncClient, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.AsyncClient, "__init__", counting_init)
+    item = {"instId": "BTC-USDT", "instIdCode": 1001, "instType": "SPOT"}
+    venue = httpx.MockTransport(
+        lambda request: httpx.Response(200, json={"code": "0", "msg": "", "data": [item]})
+    )
+    first = InstrumentRegistry("http://venue.test", transport=venue, shared=True)
+    second = InstrumentRegistry("http://venue.test", transport=venue, shared=True)
+    try:
+        await first.load(["SPOT"])
+        assert len(made) == 1 and first.code("BTC-USDT") == 1001
+        await second.load(["SPOT"])  # fresh in the shared store: nothing to fetch
+        assert second.code("BTC-USDT") == 1001
+        assert len(made) == 1
+    finally:
+        await first.aclose()
+        await second.aclose()

@@ -245,12 +245,13 @@ class InstrumentRegistry:
                 )
             else:
                 keys.update(((inst_type, family), None) for family in families)
-        if keys and not self._closed:
+        if not self._closed and any(self._would_fetch(key) for key in keys):
             # The HTTP client now, before this call's first suspension, not in the load
             # task: connect_ws_api starts this beside its connects, and importing httpx
             # (~0.1 s; seconds on a loaded machine) there would stall the loop after their
             # connect turns were taken, so their upgrades would reach OKX bunched with a
-            # next client's (HTTP 429).
+            # next client's (HTTP 429).  Only if this load may fetch: a client (an SSL
+            # context) per registry that never fetches costs memory for nothing.
             self._rest().client()
         await _all([self._load_now(f"{label(key)} instruments", key) for key in keys])
 
@@ -398,6 +399,19 @@ class InstrumentRegistry:
                     raise self._miss(inst_id, key, None)
                 return code
         raise self._abandoned(inst_id, key)
+
+    def _would_fetch(self, key: ListKey) -> bool:
+        """Whether a warming load of ``key`` started now would fetch: no load in flight
+        (it would join it) and none within ``refresh_interval`` (see :meth:`_claim`)."""
+        store = self._store
+        with store.lock:
+            state = store.lists.get(key)
+            if state is None:
+                return True
+            if state.load is not None:
+                return False
+            loaded_at = state.loaded_at
+            return loaded_at is None or self._clock() - loaded_at >= self._refresh_interval
 
     async def _load_now(self, who: str, key: ListKey) -> None:
         for _ in range(_TAKEOVERS):
