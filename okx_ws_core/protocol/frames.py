@@ -353,7 +353,6 @@ def _orjson_loads(text: str) -> Any:
 
 _dumps: Callable[[Any], str] = _std_dumps if orjson is None else _orjson_dumps
 _loads: Callable[[str], Any] = json.loads if orjson is None else _orjson_loads
-_first_loads: Callable[[str], Any] = json.loads if orjson is None else orjson.loads
 
 
 class RequestIds:
@@ -382,12 +381,7 @@ def encode_request(
     frame: dict[str, Any] = {"id": request_id, "op": op, "args": args}
     if exp_time is not None:
         frame["expTime"] = str(exp_time)
-    if orjson is not None:  # _orjson_dumps inlined: every request
-        try:
-            return orjson.dumps(frame).decode()
-        except TypeError:
-            pass
-    return _std_dumps(frame)
+    return _dumps(frame)
 
 
 def encode_op(op: str, args: list[dict[str, Any]]) -> str:
@@ -474,13 +468,10 @@ def parse_frame(text: str) -> Inbound:
     """Classify one text frame; never raises."""
     if text == PONG:
         return PONG_EVENT
-    try:  # _loads, with orjson's call inlined (every reply): what it refuses, stdlib rules
-        message = _first_loads(text)
-    except (ValueError, RecursionError):
-        try:
-            message = json.loads(text)
-        except (ValueError, RecursionError) as exc:  # RecursionError: nested past the limit
-            return Malformed(text[:200], f"invalid JSON: {exc}")
+    try:
+        message = _loads(text)
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested past the limit
+        return Malformed(text[:200], f"invalid JSON: {exc}")
     if type(message) is not dict:
         return Malformed(text[:200], "not a JSON object")
     request_id = message.get("id")
