@@ -36,7 +36,7 @@ from .merge import aggregation, merge_passes
 from .paired import ROWS as PAIRED_ROWS
 from .paired import measure as measure_paired
 from .paired import render as render_paired
-from .procs import ServerProcess
+from .procs import ServerProcess, result_line
 from .report import ratios, render, render_book
 from .sizes import FULL, QUICK
 from .startup import generate_time_s, import_times_ms
@@ -101,17 +101,7 @@ def _worker(
         )
     except subprocess.TimeoutExpired:
         return {"unavailable": f"{mode} worker timed out after {timeout} s"}
-    return _result_line(proc, mode)
-
-
-def _result_line(proc: subprocess.CompletedProcess[str], what: str) -> dict[str, Any]:
-    """The ``RESULT {json}`` line a child printed, or why there is none."""
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith("RESULT "):
-            result: dict[str, Any] = json.loads(line[len("RESULT ") :])
-            return result
-    tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-    return {"unavailable": f"{what} failed (exit {proc.returncode}): {tail}"}
+    return result_line(proc, mode)
 
 
 def measure_book(quick: bool) -> dict[str, Any]:
@@ -123,7 +113,7 @@ def measure_book(quick: bool) -> dict[str, Any]:
         )
     except subprocess.TimeoutExpired:
         return {"unavailable": f"bench.book timed out after {BOOK_TIMEOUT_S} s"}
-    return _result_line(proc, "bench.book")
+    return result_line(proc, "bench.book")
 
 
 def measure_perf(

@@ -42,7 +42,7 @@ from typing import Any
 
 from .drivers import CLIENTS
 from .measure import percentile
-from .procs import ServerProcess
+from .procs import ServerProcess, result_line
 
 FLOOR = "floor"
 CONTROL = "floor-control"  # a second floor: the A/A control
@@ -206,12 +206,7 @@ def _child(keys: list[str], quick: bool) -> dict[str, Any]:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=WORKER_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return {"unavailable": f"paired worker timed out after {WORKER_TIMEOUT_S} s"}
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith("RESULT "):
-            result: dict[str, Any] = json.loads(line[len("RESULT ") :])
-            return result
-    tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-    return {"unavailable": f"paired worker failed (exit {proc.returncode}): {tail}"}
+    return result_line(proc, "paired worker")
 
 
 def measure(keys: list[str], quick: bool) -> dict[str, Any]:

@@ -1,12 +1,15 @@
-"""Subprocess plumbing: start a server process, read any process's CPU time."""
+"""Subprocess plumbing: start a server process, read any process's CPU time, read
+the ``RESULT {json}`` line a measuring child printed."""
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 START_TIMEOUT_S = 30.0
@@ -20,6 +23,16 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+
+
+def result_line(proc: subprocess.CompletedProcess[str], what: str) -> dict[str, Any]:
+    """The ``RESULT {json}`` line a child printed, or why there is none."""
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("RESULT "):
+            result: dict[str, Any] = json.loads(line[len("RESULT ") :])
+            return result
+    tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+    return {"unavailable": f"{what} failed (exit {proc.returncode}): {tail}"}
 
 
 def rss_bytes() -> int:
