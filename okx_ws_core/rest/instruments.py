@@ -408,10 +408,11 @@ class InstrumentRegistry:
             state = store.lists.get(key)
             if state is None:
                 return True
-            if state.load is not None:
-                return False
-            loaded_at = state.loaded_at
-            return loaded_at is None or self._clock() - loaded_at >= self._refresh_interval
+            return state.load is None and not self._fresh(state, self._clock())
+
+    def _fresh(self, state: ListState, now: float) -> bool:
+        """Loaded within ``refresh_interval``: a warming load does not fetch it again."""
+        return state.loaded_at is not None and now - state.loaded_at < self._refresh_interval
 
     async def _load_now(self, who: str, key: ListKey) -> None:
         for _ in range(_TAKEOVERS):
@@ -440,7 +441,7 @@ class InstrumentRegistry:
             if load is not None:
                 return load
             now = self._clock()
-            fresh = state.loaded_at is not None and now - state.loaded_at < self._refresh_interval
+            fresh = self._fresh(state, now)
             if not throttled and fresh:
                 return None
             if throttled:
