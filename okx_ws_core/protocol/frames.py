@@ -37,6 +37,8 @@ except ImportError:  # pragma: no cover - orjson is a default dependency
 from ..errors import ParamsValidationError
 from ..lazy import pydantic
 from .endpoints import ConnectionKey
+from .fastparams import WIRES as FAST_WIRES
+from .fastparams import fast_wire
 from .ratelimit import BucketKey, RateLimit, demands
 
 PING: Final = "ping"
@@ -167,8 +169,15 @@ def _wire(item: BaseModel) -> dict[str, Any]:
 
 def _one(model: type[BaseModel], item: object, operation: str, prefix: str) -> dict[str, Any]:
     # A plain dict, the common case, is no model: it skips the isinstance checks against
-    # pydantic classes, whose metaclass runs Python for each (5k instructions per order).
-    if item.__class__ is not dict:
+    # pydantic classes, whose metaclass runs Python for each (5k instructions per order),
+    # and one the fast path vouches for skips pydantic altogether (fastparams.py).
+    if type(item) is dict:
+        fast = FAST_WIRES.get(model) or fast_wire(model)
+        if fast is not None:
+            wire = fast(item)
+            if wire is not None:
+                return wire
+    else:
         if isinstance(item, model):
             return _wire(item)
         if isinstance(item, pydantic.BaseModel):
