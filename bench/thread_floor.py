@@ -1,0 +1,128 @@
+"""``python -m bench.thread_floor [--rounds N]``: the floor of a blocking client whose
+caller's thread sends and whose reply crosses threads once (issue #20).
+
+Why.  The blocking client's target is p50 ≤ 1.35× the (asyncio) floor.  Today
+each call crosses threads twice (caller -> loop thread -> caller).  The issue
+names the design that crosses once: the caller's thread writes the frame, a
+reader thread hands the reply over.  Before building it on the sans-I/O
+session, this measures what such a client costs *at best*: a raw
+``websockets.sync`` connection (its ``send`` is thread-safe and writes from
+the caller's thread; its own reader thread parses frames) whose reader
+resolves the caller's waiter directly, with hand-built frames, no validation
+and no typed reply, exactly like the asyncio floor.  Paired in one process
+with the floor, the async default and today's blocking client
+(:mod:`bench.paired`).
+
+Reading: a real client on this design would add the typed layer's cost (the
+distance from ``okx-ws-core`` to ``okx-ws-default`` in the same table) on top
+of this row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import threading
+from typing import Any
+
+from websockets.frames import Frame, Opcode
+from websockets.sync.client import ClientConnection, connect
+
+from .drivers import CLIENTS, ClientSpec
+from .drivers.floor import _CODES, dumps, loads, login_frame
+from .paired import FULL_PLAN, render, run_process
+from .workload import coded_cancel_args, coded_order_args, fetch_inst_id_code
+
+KEY = "thread floor (raw websockets.sync, one crossing)"
+REPLY_TIMEOUT_S = 30.0
+
+
+class _Waiter:
+    __slots__ = ("lock", "reply")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.lock.acquire()
+        self.reply: dict[str, Any] | None = None
+
+
+class _Connection(ClientConnection):
+    """websockets' reader thread resolves the waiter of each reply it parses."""
+
+    pending: dict[str, _Waiter]
+
+    def process_event(self, event: Any) -> None:
+        if isinstance(event, Frame) and event.opcode is Opcode.TEXT and event.fin:
+            msg = loads(bytes(event.data))
+            waiter = self.pending.pop(msg.get("id"), None) if "id" in msg else None
+            if waiter is not None:
+                waiter.reply = msg
+                waiter.lock.release()  # the one crossing: reader thread -> caller
+                return
+        super().process_event(event)  # the handshake, and the login reply for recv()
+
+
+class ThreadFloorDriver:
+    name = KEY
+
+    def __init__(self) -> None:
+        self._ws: _Connection | None = None
+        self._ids = itertools.count(1)
+        self._code = 0
+
+    def open(self, base_url: str) -> None:
+        if base_url not in _CODES:
+            _CODES[base_url] = fetch_inst_id_code(base_url)
+        self._code = _CODES[base_url]
+        ws = connect(
+            base_url + "/ws/v5/private",
+            create_connection=_Connection,
+            compression=None,
+        )
+        assert isinstance(ws, _Connection)
+        ws.pending = {}
+        ws.send(login_frame())
+        reply = loads(ws.recv())
+        if reply.get("event") != "login" or reply.get("code") != "0":
+            raise RuntimeError(f"thread floor login failed: {reply}")
+        self._ws = ws
+
+    def _request(self, op: str, args: list[dict[str, Any]]) -> dict[str, Any]:
+        assert self._ws is not None
+        rid = str(next(self._ids))
+        waiter = _Waiter()
+        self._ws.pending[rid] = waiter
+        self._ws.send(dumps({"id": rid, "op": op, "args": args}))  # on the caller's thread
+        if not waiter.lock.acquire(timeout=REPLY_TIMEOUT_S):
+            raise TimeoutError(rid)
+        assert waiter.reply is not None
+        return waiter.reply
+
+    def order(self, cl_ord_id: str) -> tuple[str, str]:
+        item = self._request("order", [coded_order_args(cl_ord_id, self._code)])["data"][0]
+        return item["clOrdId"], item["ordId"]
+
+    def cancel(self, ord_id: str) -> str:
+        reply = self._request("cancel-order", [coded_cancel_args(ord_id, self._code)])
+        return str(reply["data"][0]["ordId"])
+
+    def close(self) -> None:
+        if self._ws is not None:
+            self._ws.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.thread_floor", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=FULL_PLAN.rounds)
+    parser.add_argument("--processes", type=int, default=1)
+    args = parser.parse_args()
+    CLIENTS[KEY] = ClientSpec(KEY, True, ThreadFloorDriver, "websockets.sync.client")
+    keys = ["okx-ws-default", "okx-ws-core-websockets", "okx-ws-blocking-websockets", KEY]
+    plan = dataclasses.replace(FULL_PLAN, rounds=args.rounds, processes=args.processes)
+    results = [run_process(keys, plan) for _ in range(plan.processes)]
+    print(render({"plan": dataclasses.asdict(plan), "keys": keys, "processes": results}))
+
+
+if __name__ == "__main__":
+    main()
