@@ -13,9 +13,10 @@ and no typed reply, exactly like the asyncio floor.  Paired in one process
 with the floor, the async default and today's blocking client
 (:mod:`bench.paired`).
 
-Reading: a real client on this design would add the typed layer's cost (the
-distance from ``okx-ws-core`` to ``okx-ws-default`` in the same table) on top
-of this row.
+A second row does, over the same crossing, the protocol work the default client
+does per order with okx-ws's own code (params fast path, instIdCode, frames,
+typed reply); what it still leaves out (pacing, the tracker's stamp,
+deadlines) is what separates it from a real client on this design.
 """
 
 from __future__ import annotations
@@ -32,9 +33,16 @@ from websockets.sync.client import ClientConnection, connect
 from .drivers import CLIENTS, ClientSpec
 from .drivers.floor import _CODES, dumps, loads, login_frame
 from .paired import FULL_PLAN, render, run_process
-from .workload import coded_cancel_args, coded_order_args, fetch_inst_id_code
+from .workload import (
+    INST_ID,
+    coded_cancel_args,
+    coded_order_args,
+    fetch_inst_id_code,
+    order_args,
+)
 
 KEY = "thread floor (raw websockets.sync, one crossing)"
+TYPED_KEY = "thread floor + typed layer (okx-ws protocol code, one crossing)"
 REPLY_TIMEOUT_S = 30.0
 
 
@@ -51,11 +59,12 @@ class _Connection(ClientConnection):
     """websockets' reader thread resolves the waiter of each reply it parses."""
 
     pending: dict[str, _Waiter]
+    parse: Any = staticmethod(loads)  # text -> reply dict, or None for other frames
 
     def process_event(self, event: Any) -> None:
         if isinstance(event, Frame) and event.opcode is Opcode.TEXT and event.fin:
-            msg = loads(bytes(event.data))
-            waiter = self.pending.pop(msg.get("id"), None) if "id" in msg else None
+            msg = self.parse(bytes(event.data).decode())
+            waiter = self.pending.pop(msg.get("id"), None) if msg and "id" in msg else None
             if waiter is not None:
                 waiter.reply = msg
                 waiter.lock.release()  # the one crossing: reader thread -> caller
@@ -112,13 +121,60 @@ class ThreadFloorDriver:
             self._ws.close()
 
 
+def _reply_message(text: str) -> dict[str, Any] | None:
+    from okx_ws_core.protocol.frames import Reply, parse_frame
+
+    event = parse_frame(text)
+    return event.message if type(event) is Reply else None
+
+
+class ThreadTypedDriver(ThreadFloorDriver):
+    """The same crossing, doing what the default client's protocol layer does per order:
+    params through the fast path, instIdCode filled in, the frame encoded and the reply
+    classified by okx-ws's sans-I/O code, the reply typed by its pydantic model.  Not
+    done: pacing, the order tracker's stamp, deadlines, reconnects (the real client's)."""
+
+    name = TYPED_KEY
+
+    def open(self, base_url: str) -> None:
+        from okx_ws import operations
+
+        super().open(base_url)
+        assert self._ws is not None
+        self._ws.parse = _reply_message
+        self._ops = {"order": operations.SUBMIT_NEW_ORDER, "cancel": operations.CANCEL_ORDER}
+
+    def _typed(self, key: str, params: dict[str, Any]) -> Any:
+        from okx_ws_core.protocol.frames import encode_request
+
+        operation = self._ops[key]
+        args, _, cold = operation.prepare_with_codes(params, None, {INST_ID: self._code})
+        assert not cold and self._ws is not None
+        rid = str(next(self._ids))
+        waiter = _Waiter()
+        self._ws.pending[rid] = waiter
+        self._ws.send(encode_request(rid, operation.op, args))
+        if not waiter.lock.acquire(timeout=REPLY_TIMEOUT_S):
+            raise TimeoutError(rid)
+        return operation.response_model.__pydantic_validator__.validate_python(waiter.reply)
+
+    def order(self, cl_ord_id: str) -> tuple[str, str]:
+        item = self._typed("order", order_args(cl_ord_id)).data[0]
+        return item.cl_ord_id, item.ord_id
+
+    def cancel(self, ord_id: str) -> str:
+        return str(self._typed("cancel", {"instId": INST_ID, "ordId": ord_id}).data[0].ord_id)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.thread_floor", description=__doc__)
     parser.add_argument("--rounds", type=int, default=FULL_PLAN.rounds)
     parser.add_argument("--processes", type=int, default=1)
     args = parser.parse_args()
     CLIENTS[KEY] = ClientSpec(KEY, True, ThreadFloorDriver, "websockets.sync.client")
+    CLIENTS[TYPED_KEY] = ClientSpec(TYPED_KEY, True, ThreadTypedDriver, "okx_ws")
     keys = ["okx-ws-default", "okx-ws-core-websockets", "okx-ws-blocking-websockets", KEY]
+    keys.append(TYPED_KEY)
     plan = dataclasses.replace(FULL_PLAN, rounds=args.rounds, processes=args.processes)
     results = [run_process(keys, plan) for _ in range(plan.processes)]
     print(render({"plan": dataclasses.asdict(plan), "keys": keys, "processes": results}))
