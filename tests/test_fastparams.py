@@ -102,7 +102,7 @@ def test_every_params_model_has_a_fast_path() -> None:
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_the_fast_path_answers_only_what_pydantic_would(model: type[BaseModel], data: Any) -> None:
     item = data.draw(_items(model, hostile=True))
@@ -118,7 +118,7 @@ def test_the_fast_path_answers_only_what_pydantic_would(model: type[BaseModel], 
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_valid_items_take_the_fast_path(model: type[BaseModel], data: Any) -> None:
     item = data.draw(_items(model, hostile=False))
