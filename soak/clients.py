@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from okx_ws_core import AsyncWebsocketClient, WebsocketClient
@@ -46,6 +48,7 @@ def make_clients(
     from okx_ws import AsyncWebsocketAPIClient, WebsocketAPIClient
 
     generated = cfg.api == "generated"
+    limits = _connection_limits(cfg)
     sides = []
     for n, name in enumerate(cfg.clients):
         key = f"soak-{name}-key"
@@ -53,21 +56,44 @@ def make_clients(
         options["stamp_exp_time"] = cfg.stamp_exp_time
         options["instrument_types"] = ("SPOT",)  # codes from the simulator's REST list at connect
         letter = "abcdefgh"[n]
+        owned: Any = None  # set when the typed client wraps a runtime client made here
         if name == "async":
-            api: Any = (
-                AsyncWebsocketAPIClient(**options) if generated else AsyncWebsocketClient(**options)
-            )
+            if not generated:
+                api: Any = AsyncWebsocketClient(**options)
+            elif limits is None:
+                api = AsyncWebsocketAPIClient(**options)
+            else:
+                owned = AsyncWebsocketClient(**options, connection_limits=limits)
+                api = AsyncWebsocketAPIClient(ws_client=owned)
             ws = api.get_ws_client() if generated else api
-            side = ClientSide(name, letter, key, api, ws, None)
+            side = ClientSide(name, letter, key, api, ws, None, owned)
         else:
-            api = WebsocketAPIClient(**options) if generated else WebsocketClient(**options)
+            if not generated:
+                api = WebsocketClient(**options)
+            elif limits is None:
+                api = WebsocketAPIClient(**options)
+            else:
+                owned = WebsocketClient(**options, connection_limits=limits)
+                api = WebsocketAPIClient(ws_client=owned)
             blocking = api.get_ws_client() if generated else api
             assert isinstance(blocking, WebsocketClient)
-            side = ClientSide(name, letter, key, api, blocking.async_client, blocking.loop)
+            side = ClientSide(name, letter, key, api, blocking.async_client, blocking.loop, owned)
             hygiene.watch_loop(blocking.loop, f"{name}-client")
         side.listen()
         sides.append(side)
     return sides
+
+
+def _connection_limits(cfg: SoakConfig) -> Any:
+    """OKX's connection limits with ``cfg.connects_per_s``; None: the generated client's own."""
+    if cfg.connects_per_s is None or cfg.at_limits:
+        return None
+    from okx_ws import operations
+
+    okx = operations.CONNECTION_LIMITS
+    assert okx.connect is not None
+    connect = dataclasses.replace(okx.connect, count=cfg.connects_per_s)
+    return dataclasses.replace(okx, connect=connect)
 
 
 async def on_side(side: ClientSide, coro: Awaitable[Any]) -> Any:
@@ -114,10 +140,18 @@ async def ensure_connected(side: ClientSide, limit: float = 10.0) -> BaseExcepti
 async def close_clients(
     sides: list[ClientSide], run_threads: Callable[[list[Callable[[], None]], str], Awaitable[bool]]
 ) -> None:
-    targets = []
-    for side in sides:
+    targets: list[Callable[[], None]] = []
+    for side in sides:  # a ws_client given to the typed client stays ours to close
         if side.loop is None:
             await side.api.close()
+            if side.owned is not None:
+                await side.owned.close()
         else:
-            targets.append(side.api.close)
+            targets.append(partial(_close_blocking, side))
     await run_threads(targets, "soak-close")
+
+
+def _close_blocking(side: ClientSide) -> None:
+    side.api.close()
+    if side.owned is not None:  # after the typed client: one close at a time
+        side.owned.close()

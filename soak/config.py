@@ -35,6 +35,11 @@ class SoakConfig:
     # The client's own pacing to OKX's limits: the user's default ("wait").  The workload
     # is spread over enough instruments that it rarely has to wait (``soak.workload``).
     rate_limit: str = "wait"
+    # Connects per second per IP the clients pace themselves to: None is OKX's (3).  The
+    # planted-defect runs raise it: they prove checks fail, and at 3/s their first
+    # connects and each fault's reconnects queued for seconds (not at the limits, where
+    # the simulator enforces OKX's and the client must keep to it).
+    connects_per_s: int | None = None
     # At OKX's limits: the simulator enforces them, the load presses on them (hot
     # instruments, more workers), orders carry expTime; see ``soak.limits_audit``.
     at_limits: bool = False

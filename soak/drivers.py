@@ -66,6 +66,7 @@ class ClientSide:
     api: Any  # AsyncWebsocketAPIClient / WebsocketAPIClient, or the runtime client
     ws: AsyncWebsocketClient  # the asyncio client underneath (runs on `loop`)
     loop: asyncio.AbstractEventLoop | None  # the blocking client's loop; None: the main loop
+    owned: Any = None  # a runtime client the soak gave `api` (ws_client=): closed after it
     pool: Pool = field(default_factory=Pool)
     reconnects: list[float] = field(default_factory=list)  # private "reconnected" times
     reconnect_events: Counter[str] = field(default_factory=Counter)  # by connection

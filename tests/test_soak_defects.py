@@ -21,10 +21,12 @@ NEEDS_FAULTS = {"fault_not_armed", "fault_unrecorded", "fake_verdict"}  # unknow
 @pytest.mark.parametrize("name", sorted(DEFECTS))
 def test_planted_defect_fails_its_check(name: str) -> None:
     defect = DEFECTS[name]()
+    # 30 connects/s, not OKX's 3 (not at the limits): these runs prove checks fail, and at
+    # 3/s the first connects and each fault's reconnects queued them for seconds.
     if name in NEEDS_FAULTS:  # one fault of each kind, a drop_request among them
-        cfg = SoakConfig(requests=160, faults=9, warmup=60, watchdog=1.0)
+        cfg = SoakConfig(requests=160, faults=9, warmup=60, watchdog=1.0, connects_per_s=30)
     else:
-        cfg = SoakConfig(requests=100, faults=0, warmup=40, watchdog=1.0)
+        cfg = SoakConfig(requests=100, faults=0, warmup=40, watchdog=1.0, connects_per_s=30)
     cfg.at_limits = defect.at_limits
     report = run_soak(cfg, defect)
     text = summary(report)
