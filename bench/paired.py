@@ -262,7 +262,7 @@ def render(paired: dict[str, Any]) -> str:
         cpu_note = ""
         if key == "okx-ws-default":
             cpu_note = f" (target ≤ {CPU_TARGET}×: {_verdict(cpu, CPU_TARGET)})"
-        lines.append(f"- {key}: p50 {p50:.2f}×{verdict}; CPU/req {cpu:.2f}×{cpu_note}")
+        lines.append(f"- {key}: p50 {p50:.3f}×{verdict}; CPU/req {cpu:.3f}×{cpu_note}")
     if ok and "okx-ws-default" in ok[0] and "okx-ws-async-nolimit" in ok[0]:
         for what in ("p50_ratio", "cpu_ratio"):
             on_off = statistics.median(
