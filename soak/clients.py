@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from okx_ws_core import AsyncWebsocketClient, WebsocketClient
+from okx_ws_core import AsyncWebsocketClient, ConnectionLimits, WebsocketClient
 
 from .config import SoakConfig
 from .drivers import ClientSide
@@ -56,25 +56,12 @@ def make_clients(
         options["stamp_exp_time"] = cfg.stamp_exp_time
         options["instrument_types"] = ("SPOT",)  # codes from the simulator's REST list at connect
         letter = "abcdefgh"[n]
-        owned: Any = None  # set when the typed client wraps a runtime client made here
         if name == "async":
-            if not generated:
-                api: Any = AsyncWebsocketClient(**options)
-            elif limits is None:
-                api = AsyncWebsocketAPIClient(**options)
-            else:
-                owned = AsyncWebsocketClient(**options, connection_limits=limits)
-                api = AsyncWebsocketAPIClient(ws_client=owned)
+            api, owned = _build(AsyncWebsocketAPIClient, AsyncWebsocketClient, options, cfg, limits)
             ws = api.get_ws_client() if generated else api
             side = ClientSide(name, letter, key, api, ws, None, owned)
         else:
-            if not generated:
-                api = WebsocketClient(**options)
-            elif limits is None:
-                api = WebsocketAPIClient(**options)
-            else:
-                owned = WebsocketClient(**options, connection_limits=limits)
-                api = WebsocketAPIClient(ws_client=owned)
+            api, owned = _build(WebsocketAPIClient, WebsocketClient, options, cfg, limits)
             blocking = api.get_ws_client() if generated else api
             assert isinstance(blocking, WebsocketClient)
             side = ClientSide(name, letter, key, api, blocking.async_client, blocking.loop, owned)
@@ -84,7 +71,27 @@ def make_clients(
     return sides
 
 
-def _connection_limits(cfg: SoakConfig) -> Any:
+def _build(
+    typed: Any,
+    runtime: Any,
+    options: dict[str, Any],
+    cfg: SoakConfig,
+    limits: ConnectionLimits | None,
+) -> tuple[Any, Any]:
+    """The client under test, and the runtime client the soak made for it (or None).
+
+    With ``limits`` the typed client wraps a runtime client built with them
+    (``ws_client=``), which stays the soak's to close after it.
+    """
+    if cfg.api != "generated":
+        return runtime(**options), None
+    if limits is None:
+        return typed(**options), None
+    owned = runtime(**options, connection_limits=limits)
+    return typed(ws_client=owned), owned
+
+
+def _connection_limits(cfg: SoakConfig) -> ConnectionLimits | None:
     """OKX's connection limits with ``cfg.connects_per_s``; None: the generated client's own."""
     if cfg.connects_per_s is None or cfg.at_limits:
         return None
