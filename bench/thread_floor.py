@@ -25,6 +25,7 @@ import argparse
 import dataclasses
 import itertools
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from websockets.frames import Frame, Opcode
@@ -72,6 +73,13 @@ class _Connection(ClientConnection):
         super().process_event(event)  # the handshake, and the login reply for recv()
 
 
+Encode = Callable[[str, str, list[dict[str, Any]]], str]  # (id, op, args) -> frame text
+
+
+def _floor_frame(rid: str, op: str, args: list[dict[str, Any]]) -> str:
+    return dumps({"id": rid, "op": op, "args": args})
+
+
 class ThreadFloorDriver:
     name = KEY
 
@@ -97,12 +105,15 @@ class ThreadFloorDriver:
             raise RuntimeError(f"thread floor login failed: {reply}")
         self._ws = ws
 
-    def _request(self, op: str, args: list[dict[str, Any]]) -> dict[str, Any]:
+    def _request(
+        self, op: str, args: list[dict[str, Any]], encode: Encode = _floor_frame
+    ) -> dict[str, Any]:
+        """Send ``encode``'s frame under a fresh id; the reply, handed over once."""
         assert self._ws is not None
         rid = str(next(self._ids))
         waiter = _Waiter()
         self._ws.pending[rid] = waiter
-        self._ws.send(dumps({"id": rid, "op": op, "args": args}))  # on the caller's thread
+        self._ws.send(encode(rid, op, args))  # on the caller's thread
         if not waiter.lock.acquire(timeout=REPLY_TIMEOUT_S):
             raise TimeoutError(rid)
         assert waiter.reply is not None
@@ -149,14 +160,9 @@ class ThreadTypedDriver(ThreadFloorDriver):
 
         operation = self._ops[key]
         args, _, cold = operation.prepare_with_codes(params, None, {INST_ID: self._code})
-        assert not cold and self._ws is not None
-        rid = str(next(self._ids))
-        waiter = _Waiter()
-        self._ws.pending[rid] = waiter
-        self._ws.send(encode_request(rid, operation.op, args))
-        if not waiter.lock.acquire(timeout=REPLY_TIMEOUT_S):
-            raise TimeoutError(rid)
-        return operation.response_model.__pydantic_validator__.validate_python(waiter.reply)
+        assert not cold
+        reply = self._request(operation.op, args, encode_request)
+        return operation.response_model.__pydantic_validator__.validate_python(reply)
 
     def order(self, cl_ord_id: str) -> tuple[str, str]:
         item = self._typed("order", order_args(cl_ord_id)).data[0]
