@@ -2,20 +2,22 @@
 
 Why.  Validating an order with its pydantic model and dumping it back to OKX's
 names is most of what the typed client adds to a request's CPU (two thirds of
-the default's instructions over the raw runtime, landing 6): the model's Python validators are called back from Rust, an instance
-is built only to be serialized again.  Yet a trading bot sends the same kind of
-dict every time: OKX's names, strings from a small set, decimal strings.
+the default's instructions over the raw runtime, landing 6): the model's Python
+validators are called back from Rust, an instance is built only to be
+serialized again.  Yet a trading bot sends the same kind of dict every time:
+OKX's names, strings from a small set, decimal strings.
 
-What.  :func:`fast_params` compiles a params model's own pydantic *core schema*
-(what its validator actually runs) into a few set look-ups and regexes, once
-per model, and answers with the wire dict for an item it can vouch for, or
-``None``.  ``None`` sends the item through pydantic as before, so every error,
-every coercion and every unusual input (Python names, ``None`` values, models,
-a value outside its field's rules, anything the compiler does not recognise)
-keeps exactly its old treatment.  The contract, checked by a differential property test
-(``tests/test_fastparams.py``): whenever the fast path answers, pydantic accepts
-the item and dumps the same dict.  Only the key order may differ (the caller's
-here, the model's fields there): OKX reads a JSON object by name.
+What.  :func:`compile_params` turns a params model's own pydantic *core schema*
+(what its validator actually runs) into a few set look-ups and regexes, once per
+model (:func:`fast_wire` keeps the result), which answer with the wire dict for
+an item they can vouch for, or ``None``.  ``None`` sends the item through
+pydantic as before, so every error, every coercion and every unusual input
+(Python names, ``None`` values, models, a value outside its field's rules,
+anything the compiler does not recognise) keeps exactly its old treatment.  The
+contract, checked by a differential property test (``tests/test_fastparams.py``):
+whenever the fast path answers, pydantic accepts the item and dumps the same
+dict.  Only the key order may differ (the caller's here, the model's fields
+there): OKX reads a JSON object by name.
 
 The compiler refuses (returns no checker for) a model with anything it does not
 know: a validator other than the generated "one of these is required" and
