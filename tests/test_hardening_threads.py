@@ -33,8 +33,10 @@ from okx_ws_core import (
     RequestTimeout,
     WebsocketClient,
 )
+from okx_ws_core.client import loop_thread
 from okx_ws_core.client.loop_thread import LoopStopped, LoopThread
-from okx_ws_core.testing import ScriptedServer, run, until
+from okx_ws_core.net.link import Link
+from okx_ws_core.testing import ScriptedServer, ok_reply, run, until
 
 
 def make_client(server: Any, **overrides: Any) -> AsyncWebsocketClient:
@@ -267,22 +269,36 @@ def test_ctrl_c_while_a_call_waits_cancels_the_request() -> None:
         signal.signal(signal.SIGINT, previous)
 
 
-def test_ctrl_c_just_after_a_call_is_handed_to_the_loop_cancels_it_too(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("start", ["handed to the loop", "first step on the caller's thread"])
+def test_ctrl_c_just_after_a_call_is_started_cancels_it_too(
+    start: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Ctrl-C lands on whatever bytecode runs: also after the call was handed to the loop
-    thread but before its caller began to wait (the window a loaded machine hit: the
-    test above then saw in_flight == 1).  Here the interrupt is raised right there."""
+    """Ctrl-C lands on whatever bytecode runs: also after the call was started but before
+    its caller began to wait (the window a loaded machine hit: the test above then saw
+    in_flight == 1).  A call is started one of two ways: handed to the busy loop thread,
+    or its first step run here while that thread waits for I/O (a request's frame then
+    left from this thread).  Here the interrupt is raised right after either."""
     with blocking_client(ScriptedServer(answer=lambda frame: None), request_timeout=30.0) as client:
         client.connect("private")
-        hand_over = client.loop.call_soon_threadsafe
+        if start == "handed to the loop":
+            monkeypatch.setattr(client._thread, "_selector", None)  # nothing lent: hand over
+            hand_over = client.loop.call_soon_threadsafe
 
-        def interrupted(callback: Callable[..., object], *args: Any) -> None:
-            hand_over(callback, *args)  # the call is on its way to the loop
-            monkeypatch.undo()  # once
-            raise KeyboardInterrupt
+            def interrupted(callback: Callable[..., object], *args: Any) -> None:
+                hand_over(callback, *args)  # the call is on its way to the loop
+                monkeypatch.undo()  # once
+                raise KeyboardInterrupt
 
-        monkeypatch.setattr(client.loop, "call_soon_threadsafe", interrupted)
+            monkeypatch.setattr(client.loop, "call_soon_threadsafe", interrupted)
+        else:
+            start_here = loop_thread.start_here
+
+            def interrupted_here(*args: Any) -> Any:
+                assert start_here(*args) is not None  # the frame is written, the task waits
+                monkeypatch.undo()
+                raise KeyboardInterrupt
+
+            monkeypatch.setattr(loop_thread, "start_here", interrupted_here)
         with pytest.raises(KeyboardInterrupt):
             client.send_ws_api_request("private", "order", order("c1"))
         for _ in range(5):  # loop passes enough for a call left running to send its frame
@@ -290,6 +306,39 @@ def test_ctrl_c_just_after_a_call_is_handed_to_the_loop_cancels_it_too(
             client.loop.call_soon_threadsafe(passed.set)
             passed.wait(5)
         assert client.in_flight == 0  # cancelled, not left waiting 30 s for a reply
+        if start != "handed to the loop":  # sent: its fate is unknown, and recorded
+            [fate] = client.cancelled_fates()
+            assert fate.cl_ord_ids == ("c1",)
+
+
+def test_ctrl_c_inside_a_first_step_after_the_write_records_the_unknown_fate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A first step run on the caller's (main) thread can be hit by Ctrl-C itself, as no
+    loop thread ever is: after the frame was written, the order may be live on OKX, so
+    the call must be recorded like a cancelled one (``cancelled_fates()``), never lost.
+    Here the interrupt comes right as the write returns, inside the request's step."""
+    written = Link.send
+
+    async def send_then_interrupt(self: Link, text: str) -> None:
+        await written(self, text)
+        monkeypatch.undo()  # once
+        assert threading.current_thread() is threading.main_thread()  # the caller's thread
+        raise KeyboardInterrupt
+
+    def answer(frame: dict[str, Any]) -> dict[str, Any] | None:
+        return None if frame["args"] and frame["args"][0]["clOrdId"] == "k1" else ok_reply(frame)
+
+    with blocking_client(ScriptedServer(answer=answer), request_timeout=30.0) as client:
+        client.connect("private")
+        monkeypatch.setattr(Link, "send", send_then_interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            client.send_ws_api_request("private", "order", order("k1"))
+        assert client.in_flight == 0
+        [fate] = client.cancelled_fates()
+        assert (fate.op, fate.cl_ord_ids) == ("order", ("k1",))
+        reply = client.send_ws_api_request("private", "order", order("k2"))  # still usable
+        assert reply["data"][0]["clOrdId"] == "k2"
 
 
 def test_close_is_bounded_and_releases_a_caller_even_when_a_handler_blocks_the_loop() -> None:
@@ -545,17 +594,25 @@ CALLER_SIDE_FUNCTIONS = {
 
 class LoopAffinity:
     """A profiler on the callers' threads: which okx_ws_core functions ran there, outside
-    the facade.  The state they touch is the loop thread's alone; run from a caller it
-    races the loop (a set changing size mid-iteration...), however rarely that shows."""
+    the facade, without the loop lent to them.  The state they touch is the loop's
+    alone; run from a caller that does not hold the loop it races the loop thread (a set
+    changing size mid-iteration...), however rarely that shows.  A request's first step
+    runs on its caller's thread while the loop is lent (``lent_loop``): counted in
+    ``lent``."""
 
-    def __init__(self) -> None:
+    def __init__(self, loop: LoopThread) -> None:
+        self.loop = loop
         self.strays: set[str] = set()
+        self.lent = 0
 
     def __call__(self, frame: Any, event: str, arg: object) -> None:
         if event != "call" or not threading.current_thread().name.startswith("hammer-"):
             return
         path = frame.f_code.co_filename.replace("\\", "/")
         if "/okx_ws_core/" not in path:
+            return
+        if self.loop.on_loop_thread():  # this caller holds the loop: its first step
+            self.lent += 1
             return
         name = path.rsplit("/", 1)[-1]
         if (
@@ -613,7 +670,7 @@ def test_eight_threads_hammer_every_public_method_while_links_churn() -> None:
             except BaseException as exc:  # noqa: BLE001 - anything else is the failure
                 unexpected.append(exc)
 
-        affinity = LoopAffinity()
+        affinity = LoopAffinity(client._thread)
         previous = sys.getswitchinterval()
         sys.setswitchinterval(1e-5)  # switch threads often: races show up
         threading.setprofile(affinity)
@@ -634,5 +691,6 @@ def test_eight_threads_hammer_every_public_method_while_links_churn() -> None:
         assert not any(t.is_alive() for t in threads), "a caller still waits"
         assert unexpected == [], unexpected[:3]
         assert sorted(affinity.strays) == []
+        assert affinity.lent > 0, "no first step ran on a caller's thread: not tested"
         assert answered, "no request was answered: the churn is too fast to test anything"
         wait_until(lambda: client.in_flight == 0, "nothing in flight")

@@ -5,7 +5,9 @@ Each method is derived from the async client's method of the same name
 (:class:`okx_ws_core.BlockingFacade`): the same parameters, which type
 checkers check against the async definition, and the same docstring.  A call
 runs the coroutine on the loop thread of the underlying
-:class:`okx_ws_core.WebsocketClient` and waits for its result; channel
+:class:`okx_ws_core.WebsocketClient` and waits for its result (an operation's
+first step, up to its frame's write, runs on the caller's thread while that
+loop waits for I/O: only the reply crosses threads); channel
 streams, order books and the order tracker come back as their thread-safe
 twins.  Only the constructor and closing are written here.
 """
@@ -39,6 +41,7 @@ else:  # built on first use: importing it builds the pydantic models
 
 _Api = AsyncWebsocketAPIClient
 blocking, on_loop, direct = BlockingFacade.blocking, BlockingFacade.on_loop, BlockingFacade.direct
+request = BlockingFacade.request  # a request's first step may run on the caller's thread
 channel_stream, book_stream = BlockingFacade.channel_stream, BlockingFacade.book_stream
 
 
@@ -615,7 +618,7 @@ class WebsocketAPIClient(BlockingFacade[AsyncWebsocketAPIClient]):
     * ``timeout``: seconds to wait for OKX's ack (default: the client's).
     * ``buffer``: updates the stream holds at most (the oldest dropped beyond).
     """
-    submit_new_order = blocking(_Api.submit_new_order)
+    submit_new_order = request(_Api.submit_new_order)
     """Place one order on the private connection. OKX answers code "0" when the order
     was accepted; the item's sCode/sMsg say why it was rejected otherwise.
 
@@ -630,7 +633,7 @@ class WebsocketAPIClient(BlockingFacade[AsyncWebsocketAPIClient]):
     validated (a mapping); a misspelt field in ``params`` still fails.
     Raises :class:`OkxApiError` when OKX answers a code other than "0".
     """
-    submit_multiple_orders = blocking(_Api.submit_multiple_orders)
+    submit_multiple_orders = request(_Api.submit_multiple_orders)
     """Place up to 20 orders in one request. Reply code "2" means some orders failed:
     check each item's sCode.
 
@@ -645,7 +648,7 @@ class WebsocketAPIClient(BlockingFacade[AsyncWebsocketAPIClient]):
     validated (one mapping for every item, or a list of one per item); a misspelt field in ``params`` still fails.
     Raises :class:`OkxApiError` when OKX answers a code other than "0".
     """
-    cancel_order = blocking(_Api.cancel_order)
+    cancel_order = request(_Api.cancel_order)
     """Cancel one pending order, identified by ordId or clOrdId.
 
     OKX op ``cancel-order`` on the ``private`` connection.
@@ -659,7 +662,7 @@ class WebsocketAPIClient(BlockingFacade[AsyncWebsocketAPIClient]):
     validated (a mapping); a misspelt field in ``params`` still fails.
     Raises :class:`OkxApiError` when OKX answers a code other than "0".
     """
-    cancel_multiple_orders = blocking(_Api.cancel_multiple_orders)
+    cancel_multiple_orders = request(_Api.cancel_multiple_orders)
     """Cancel up to 20 pending orders in one request; each item needs ordId or clOrdId.
 
     OKX op ``batch-cancel-orders`` on the ``private`` connection.
@@ -673,7 +676,7 @@ class WebsocketAPIClient(BlockingFacade[AsyncWebsocketAPIClient]):
     validated (one mapping for every item, or a list of one per item); a misspelt field in ``params`` still fails.
     Raises :class:`OkxApiError` when OKX answers a code other than "0".
     """
-    amend_order = blocking(_Api.amend_order)
+    amend_order = request(_Api.amend_order)
     """Amend the size and/or price of one pending order, identified by ordId or
     clOrdId. reqId, when given, is echoed back in the reply.
 
@@ -688,7 +691,7 @@ class WebsocketAPIClient(BlockingFacade[AsyncWebsocketAPIClient]):
     validated (a mapping); a misspelt field in ``params`` still fails.
     Raises :class:`OkxApiError` when OKX answers a code other than "0".
     """
-    amend_multiple_orders = blocking(_Api.amend_multiple_orders)
+    amend_multiple_orders = request(_Api.amend_multiple_orders)
     """Amend up to 20 pending orders in one request.
 
     OKX op ``batch-amend-orders`` on the ``private`` connection.
@@ -702,7 +705,7 @@ class WebsocketAPIClient(BlockingFacade[AsyncWebsocketAPIClient]):
     validated (one mapping for every item, or a list of one per item); a misspelt field in ``params`` still fails.
     Raises :class:`OkxApiError` when OKX answers a code other than "0".
     """
-    mass_cancel_orders = blocking(_Api.mass_cancel_orders)
+    mass_cancel_orders = request(_Api.mass_cancel_orders)
     """Cancel all MMP pending orders of an option instrument family, optionally locking
     new orders for lockInterval milliseconds.
 
@@ -715,7 +718,7 @@ class WebsocketAPIClient(BlockingFacade[AsyncWebsocketAPIClient]):
     validated (a mapping); a misspelt field in ``params`` still fails.
     Raises :class:`OkxApiError` when OKX answers a code other than "0".
     """
-    submit_spread_order = blocking(_Api.submit_spread_order)
+    submit_spread_order = request(_Api.submit_spread_order)
     """Place one spread order on the business connection.
 
     OKX op ``sprd-order`` on the ``business`` connection.
@@ -727,7 +730,7 @@ class WebsocketAPIClient(BlockingFacade[AsyncWebsocketAPIClient]):
     validated (a mapping); a misspelt field in ``params`` still fails.
     Raises :class:`OkxApiError` when OKX answers a code other than "0".
     """
-    amend_spread_order = blocking(_Api.amend_spread_order)
+    amend_spread_order = request(_Api.amend_spread_order)
     """Amend one pending spread order, identified by ordId or clOrdId.
 
     OKX op ``sprd-amend-order`` on the ``business`` connection.
@@ -739,7 +742,7 @@ class WebsocketAPIClient(BlockingFacade[AsyncWebsocketAPIClient]):
     validated (a mapping); a misspelt field in ``params`` still fails.
     Raises :class:`OkxApiError` when OKX answers a code other than "0".
     """
-    cancel_spread_order = blocking(_Api.cancel_spread_order)
+    cancel_spread_order = request(_Api.cancel_spread_order)
     """Cancel one pending spread order, identified by ordId or clOrdId.
 
     OKX op ``sprd-cancel-order`` on the ``business`` connection.
@@ -751,7 +754,7 @@ class WebsocketAPIClient(BlockingFacade[AsyncWebsocketAPIClient]):
     validated (a mapping); a misspelt field in ``params`` still fails.
     Raises :class:`OkxApiError` when OKX answers a code other than "0".
     """
-    mass_cancel_spread_orders = blocking(_Api.mass_cancel_spread_orders)
+    mass_cancel_spread_orders = request(_Api.mass_cancel_spread_orders)
     """Cancel all pending spread orders, of one spread when sprdId is given, of every
     spread otherwise.
 

@@ -11,7 +11,9 @@ missing keyword there).  Now a facade declares, for example::
         on = on_loop(AsyncWebsocketClient.on)
 
 - :func:`blocking`: a coroutine method, run on the loop thread while the caller waits;
-  :func:`blocking_as` also converts its result (an async stream into a blocking one).
+  :func:`blocking_as` also converts its result (an async stream into a blocking one);
+  :func:`request`: one whose first step may run on the caller's thread (a request:
+  its frame is written from there, only the reply crosses threads).
 - :func:`on_loop`: a quick synchronous method whose state lives on the loop thread.
 - :func:`direct`: a method that is safe on any thread, called where it is called.
 
@@ -53,6 +55,10 @@ class Facade(Generic[A]):
     def _on_loop(self, fn: Callable[[], T]) -> T:
         """Call ``fn()`` on the loop thread (where its state lives) and return its result."""
         raise NotImplementedError
+
+    def _run_request(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Like :meth:`_run`; a facade whose loop can be lent runs the first step here."""
+        return self._run(coro)
 
 
 class Derived(Generic[A, P, T]):
@@ -109,12 +115,16 @@ class Blocking(Derived[A, P, T]):
         method: Callable[Concatenate[A, P], Coroutine[Any, Any, Any]],
         adapt: Adapt | None = None,
         returns: object = None,
+        *,
+        inline: bool = False,
     ) -> None:
         super().__init__(method, returns)
         self.adapt = adapt
+        self.inline = inline
 
     def _bind(self, obj: Facade[A]) -> Callable[P, T]:
-        method, target, run, adapt = self.method, obj._target, obj._run, self.adapt
+        method, target, adapt = self.method, obj._target, self.adapt
+        run = obj._run_request if self.inline else obj._run
         if adapt is None:
 
             def call(*args: P.args, **kwargs: P.kwargs) -> T:
@@ -162,6 +172,12 @@ def blocking(method: Callable[Concatenate[A, P], Coroutine[Any, Any, T]]) -> Blo
     return Blocking(method)
 
 
+def request(method: Callable[Concatenate[A, P], Coroutine[Any, Any, T]]) -> Blocking[A, P, T]:
+    """Like :func:`blocking`, for a request: its first step (validation, the frame's
+    write) may run on the caller's thread while the loop thread waits for I/O."""
+    return Blocking(method, inline=True)
+
+
 def blocking_as(
     method: Callable[Concatenate[A, P], Coroutine[Any, Any, T]],
     adapt: Callable[[Facade[Any], dict[str, Any]], Callable[[T], U]],
@@ -194,4 +210,5 @@ __all__ = [
     "blocking_as",
     "direct",
     "on_loop",
+    "request",
 ]

@@ -24,6 +24,8 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, TypeVar, cast
 
+from .lent_loop import new_loop, start_here
+
 T = TypeVar("T")
 _CANCEL_WAIT_S = 1.0  # after a Ctrl-C: how long to let the cancelled task finish
 _POLL_S = 0.05  # stop(): how often to look whether the loop thread ended on its own
@@ -71,11 +73,14 @@ class LoopThread:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.loop = asyncio.new_event_loop()
+        self.loop, self._selector = new_loop()
+        self._borrower: int | None = None  # the caller's thread running a first step (run)
         started = threading.Event()
 
         def run() -> None:
             asyncio.set_event_loop(self.loop)
+            if self._selector is not None:  # never let go once the loop ends: nothing to lend
+                self._selector.owner.acquire()
             self.loop.call_soon(started.set)
             self.loop.run_forever()
 
@@ -94,13 +99,22 @@ class LoopThread:
         return self._thread
 
     def on_loop_thread(self) -> bool:
-        """True when called from the loop thread itself (where blocking on it deadlocks)."""
-        return threading.current_thread() is self._thread
+        """True on the loop thread, or on a caller's thread while it runs a first step
+        there (see :meth:`run`): where blocking on the loop deadlocks, and where its
+        state may be used directly."""
+        return threading.current_thread() is self._thread or self._borrower == threading.get_ident()
 
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+    def run(
+        self, coro: Coroutine[Any, Any, T], timeout: float | None = None, *, inline: bool = False
+    ) -> T:
         """Run ``coro`` on the loop thread and block until it ends.
 
-        One wake-up each way: ``call_soon_threadsafe`` there, and back a lock
+        ``inline``: when the loop thread is idle, waiting for I/O, run the task's
+        first step here instead, up to its first wait (:mod:`.lent_loop`): a
+        request's frame is then written from this thread, and only the reply
+        crosses threads.  Else, or when the loop is busy, it is handed over:
+
+        one wake-up each way: ``call_soon_threadsafe`` there, and back a lock
         that the coroutine's own task releases as it ends (not a done-callback,
         which would cost one more loop iteration, nor ``run_coroutine_threadsafe``,
         whose future chaining and condition variable cost more still).
@@ -115,6 +129,8 @@ class LoopThread:
         waiter.coro = coro
 
         def hand_over() -> None:
+            if inline and self._start_here(coro, waiter):
+                return
             try:
                 self.loop.call_soon_threadsafe(self._start, coro, waiter)
             except RuntimeError:  # closed by a stop() that began after the check in _enlist
@@ -161,6 +177,25 @@ class LoopThread:
 
     def _start(self, coro: Coroutine[Any, Any, T], waiter: _Waiter[T]) -> None:
         waiter.task = self.loop.create_task(self._drive(coro, waiter))
+
+    def _start_here(self, coro: Coroutine[Any, Any, T], waiter: _Waiter[T]) -> bool:
+        """Start the task and run its first step on this thread, if the loop is free."""
+        selector = self._selector
+        if selector is None or not selector.owner.acquire(blocking=False):
+            return False  # the loop thread runs callbacks: hand over
+        try:
+            if self._stopping or self.loop.is_closed():
+                return False  # hand_over raises LoopStopped
+            self._borrower = threading.get_ident()
+
+            def make_task() -> asyncio.Task[None]:
+                task = waiter.task = self.loop.create_task(self._drive(coro, waiter))
+                return task
+
+            return start_here(self.loop, selector, make_task) is not None
+        finally:
+            self._borrower = None
+            selector.owner.release()
 
     async def _drive(self, coro: Coroutine[Any, Any, T], waiter: _Waiter[T]) -> None:
         """Await ``coro``, keep its outcome for the caller and release it at once.

@@ -3,8 +3,11 @@
 It runs one :class:`AsyncWebsocketClient` on a private event-loop thread, so
 the protocol logic exists once, and its methods are derived from the async
 client's (:mod:`.facade`: same parameters, checked by the type checkers), so
-the API is written once too.  Each call is one hop to that thread and back;
-every method is thread-safe: even the quick ones (``in_flight``,
+the API is written once too.  Each call is one hop to that thread and back,
+except a request's (``call`` and the generated operations): while the loop
+thread waits for I/O, the caller's thread runs its first step itself, up to
+the frame's write, and only the reply crosses threads (:mod:`.lent_loop`).
+Every method is thread-safe: even the quick ones (``in_flight``,
 ``subscriptions``, ``on``/``off``, the tracker) run on the loop thread, where
 the state they read or change lives.  Event handlers run on the loop thread;
 from there the quick methods work, while a blocking one raises
@@ -31,7 +34,7 @@ from ..protocol.ratelimit import ConnectionLimits
 from ..streams.channels import DEFAULT_BUFFER, BlockingChannelStream, ChannelStream, UpdateQueue
 from .async_client import AsyncWebsocketClient
 from .blocking_tracker import BlockingOrderTracker
-from .facade import Blocking, Facade, blocking, blocking_as, direct, on_loop
+from .facade import Blocking, Facade, blocking, blocking_as, direct, on_loop, request
 from .loop_thread import LoopStopped, LoopThread
 
 A = TypeVar("A")
@@ -59,10 +62,14 @@ class BlockingFacade(Facade[A]):
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self._loop_client()._run(coro)
 
+    def _run_request(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self._loop_client()._run(coro, inline=True)
+
     def _on_loop(self, fn: Callable[[], T]) -> T:
         return self._loop_client()._on_loop(fn)
 
     blocking = staticmethod(blocking)
+    request = staticmethod(request)
     on_loop = staticmethod(on_loop)
     direct = staticmethod(direct)
 
@@ -183,8 +190,9 @@ class WebsocketClient(BlockingFacade[AsyncWebsocketClient]):
     def _loop_client(self) -> WebsocketClient:
         return self
 
-    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run ``coro`` on the loop thread and wait for it (a blocking method)."""
+    def _run(self, coro: Coroutine[Any, Any, T], *, inline: bool = False) -> T:
+        """Run ``coro`` on the loop thread and wait for it (a blocking method);
+        ``inline``: its first step may run here (a request, see :meth:`LoopThread.run`)."""
         if self._closed:
             coro.close()
             raise ClientClosed("the client is closed")
@@ -195,7 +203,7 @@ class WebsocketClient(BlockingFacade[AsyncWebsocketClient]):
         if not self._warned_loop and asyncio._get_running_loop() is not None:
             self._warn_if_in_loop(f"{_method_name(coro)} blocks, and was called")
         try:
-            return thread.run(coro)
+            return thread.run(coro, inline=inline)
         except LoopStopped:
             raise ClientClosed("the client was closed while this call waited") from None
 
@@ -233,8 +241,8 @@ class WebsocketClient(BlockingFacade[AsyncWebsocketClient]):
     connect = blocking(AsyncWebsocketClient.connect)
     connect_ws_api = blocking(AsyncWebsocketClient.connect_ws_api)
     load_instruments = blocking(AsyncWebsocketClient.load_instruments)
-    call = blocking(AsyncWebsocketClient.call)
-    send_ws_api_request = blocking(AsyncWebsocketClient.send_ws_api_request)
+    call = request(AsyncWebsocketClient.call)
+    send_ws_api_request = request(AsyncWebsocketClient.send_ws_api_request)
     unsubscribe = blocking(AsyncWebsocketClient.unsubscribe)
     subscribe_channel = channel_stream(AsyncWebsocketClient.subscribe_channel)
     order_book = book_stream(AsyncWebsocketClient.order_book)

@@ -25,7 +25,7 @@ from ..protocol.frames import Operation, cl_ord_ids
 from .connection import Connection
 from .link import Link
 from .pacing import Pacer
-from .session import Session
+from .session import INTERRUPTS, Session
 
 
 class Stamp(Protocol):
@@ -114,8 +114,8 @@ class RequestSender(Generic[S]):
         Raises what ``call()`` documents: :class:`RateLimitExceeded` and
         ``RequestTimeout(sent=False)`` before anything is written,
         :class:`OkxApiError`, :class:`RequestTimeout`, :class:`ConnectionLost`
-        after; cancelled once the frame was being written, the request's fate is
-        recorded as unknown (``cancelled_fates()``).
+        after; cancelled (or interrupted by Ctrl-C) once the frame was being written,
+        the request's fate is recorded as unknown (``cancelled_fates()``).
         """
         loop = asyncio.get_running_loop()
         now = loop.time()
@@ -150,7 +150,7 @@ class RequestSender(Generic[S]):
         except (RequestTimeout, ConnectionLost) as error:
             self._hooks.failed(sending, error, connection=conn.key, args=args, exp_time=exp_time)
             raise
-        except asyncio.CancelledError:
+        except INTERRUPTS:
             if sent:
                 self._cancelled(sending, conn.key, request_id, op, args, exp_time)
             raise
@@ -178,7 +178,7 @@ class RequestSender(Generic[S]):
         link, session = active
         try:
             reply = await session.request(link, request_id, op, args, exp_time, deadline, timeout)
-        except asyncio.CancelledError:
+        except INTERRUPTS:
             self._cancelled(None, conn.key, request_id, op, args, exp_time)
             raise
         if reply.get("code") != "0":

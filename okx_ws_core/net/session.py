@@ -55,6 +55,10 @@ _CREDENTIAL_CODES = ("60005", "60007", "60009", "60024", "60032")
 
 EventSink = Callable[[Inbound, bool], None]  # (event, consumed by a waiter)
 
+# What stops a request's coroutine from outside: a cancellation, or Ctrl-C on a blocking
+# caller's thread running the request's first step (:mod:`okx_ws_core.client.lent_loop`).
+INTERRUPTS = (asyncio.CancelledError, KeyboardInterrupt)
+
 
 # Answered requests' entries the deadline heap may hold beyond twice the pending ones
 # before it is rebuilt from those (it is otherwise cleaned only as the timer fires).
@@ -122,8 +126,9 @@ class Session:
     ) -> dict[str, Any]:
         """Write one request on ``link`` and return OKX's reply; never sends it twice.
 
-        Cancelled (even half-way through the write), it leaves nothing pending
-        and keeps the id for OKX's late reply: the frame may have gone out.
+        Cancelled (even half-way through the write), or interrupted by Ctrl-C (its
+        first step may run on a blocking caller's main thread), it leaves nothing
+        pending and keeps the id for OKX's late reply: the frame may have gone out.
         """
         future = self.expect_reply(request_id, op, args, deadline, timeout)
         try:
@@ -133,7 +138,7 @@ class Session:
                 self.fail(request_id, str(exc))
                 await asyncio.sleep(0)  # let the reconnect start before the caller retries
             return await future
-        except asyncio.CancelledError:
+        except INTERRUPTS:
             self._abandon(request_id, future, op, args)
             raise
         finally:
