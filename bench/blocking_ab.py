@@ -17,6 +17,11 @@ is in this tree ("branch") against its version at a git ref ("base",
 - ``--hop``: no server, the bare hop: ``LoopThread.run`` of a coroutine that
   returns at once, and ``LoopThread.call``, base against branch.
 
+``REF`` may also be ``file:PATH``, a ``loop_thread.py`` outside git (a variant
+under test).  Its ``from .lent_loop import ...`` gets this tree's module, and a
+base older than the lent first step (no ``inline`` keyword) is called without
+it: its rows then show the two-crossing hop.
+
 ``python -m bench.blocking_ab [--hop] [--base REF] [rounds] [orders]``.
 """
 
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import itertools
 import resource
 import statistics
@@ -45,14 +51,25 @@ Round = Callable[[int, str], Sample]
 
 
 def base_loop_thread(ref: str) -> type[Any]:
-    """``LoopThread`` as it is at git ``ref`` (the module imports only the stdlib)."""
+    """``LoopThread`` as it is at git ``ref`` or in ``file:PATH`` (see the module's doc)."""
     root = Path(__file__).resolve().parent.parent
-    source = subprocess.run(
-        ["git", "show", f"{ref}:{LOOP_THREAD}"], cwd=root, check=True, capture_output=True
-    ).stdout.decode()
+    if ref.startswith("file:"):
+        source = Path(ref[5:]).read_text()
+    else:
+        source = subprocess.run(
+            ["git", "show", f"{ref}:{LOOP_THREAD}"], cwd=root, check=True, capture_output=True
+        ).stdout.decode()
     module = types.ModuleType("_base_loop_thread")
+    module.__package__ = "okx_ws_core.client"  # its relative imports: this tree's modules
     exec(compile(source, f"{ref}:{LOOP_THREAD}", "exec"), module.__dict__)
     cls: type[Any] = module.LoopThread
+    if "inline" not in inspect.signature(cls.run).parameters:  # older than the lent first step
+
+        class Base(cls):  # type: ignore[misc,valid-type]
+            def run(self, coro: Any, timeout: float | None = None, *, inline: bool = False) -> Any:
+                return super().run(coro, timeout)
+
+        return Base
     return cls
 
 
