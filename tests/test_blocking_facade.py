@@ -137,15 +137,18 @@ def loop_thread() -> Any:
     thread.stop(5)
 
 
-def test_blocking_and_on_loop_run_on_the_loop_thread_direct_on_the_callers(
+def test_blocking_runs_on_the_loop_thread_on_loop_where_the_loop_is_direct_on_the_callers(
     loop_thread: LoopThread,
 ) -> None:
+    """``on_loop`` runs where the loop's state is safe to touch: on the loop thread, or
+    on the caller's while the loop is lent to it (its thread waits for I/O)."""
     facade = BlockingCounter(loop_thread)
     assert facade.add(2, times=3) == 6
     assert BlockingCounter.add(facade, 1) == 7  # called on the class, like an unbound method
     assert facade.peek() == 7
     assert facade.name() == "counter"
-    assert facade.counter.threads == ["facade-test"] * 3
+    assert facade.counter.threads[:2] == ["facade-test"] * 2
+    assert facade.counter.threads[2] in {"facade-test", threading.current_thread().name}
     assert facade.add.__doc__ == "Add ``n``, ``times`` times."
     assert facade.add.__qualname__ == "BlockingCounter.add"
     assert str(inspect.signature(facade.add)) == "(n: 'int', *, times: 'int' = 1) -> 'int'"

@@ -19,7 +19,8 @@ import asyncio
 import gc
 import logging
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -39,6 +40,13 @@ def loop_thread() -> Iterator[LoopThread]:
     thread = LoopThread("lend-test")
     yield thread
     thread.stop()
+
+
+def wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.001)
 
 
 def where() -> tuple[str, bool, bool]:
@@ -71,11 +79,17 @@ def test_a_busy_loop_is_not_lent_the_call_is_handed_over(loop_thread: LoopThread
     async def job() -> None:
         seen.append(where())
 
-    caller = threading.Thread(target=lambda: loop_thread.run(job(), inline=True), name="caller")
-    caller.start()
+    callers = [
+        threading.Thread(target=lambda: loop_thread.run(job(), inline=True)),
+        threading.Thread(target=lambda: seen.append(loop_thread.call(where)[:2])),
+    ]
+    for caller in callers:
+        caller.start()
+    wait_for(lambda: len(loop_thread._waiters) == 2)  # both handed over, waiting
     gate.set()
-    caller.join(WAIT_S)
-    assert seen == [("lend-test", True, True)]
+    for caller in callers:
+        caller.join(WAIT_S)
+    assert sorted(seen) == [("lend-test", True), ("lend-test", True, True)]
 
 
 def test_debug_mode_and_a_foreign_loop_are_never_lent() -> None:
@@ -176,8 +190,14 @@ def test_a_blocking_order_is_written_from_the_callers_thread(
         monkeypatch.setattr("okx_ws_core.client.loop_thread.start_here", counted)
         for i in range(6):  # the first one connects, logs in and loads codes first
             reply = client.submit_new_order(
-                {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "market",
-                 "sz": "1", "clOrdId": f"lent{i}"}  # fmt: skip
+                {
+                    "instId": "BTC-USDT",
+                    "tdMode": "cash",
+                    "side": "buy",
+                    "ordType": "market",
+                    "sz": "1",
+                    "clOrdId": f"lent{i}",
+                }  # fmt: skip
             )
             assert reply.data[0].cl_ord_id == f"lent{i}"
     # A warm order finds the loop idle unless a push (the order's own, say) is being
@@ -186,3 +206,22 @@ def test_a_blocking_order_is_written_from_the_callers_thread(
     me = threading.current_thread().name
     assert len(writers) == 6 and set(writers) <= {me, "okx-ws-loop"}
     assert writers[0] == "okx-ws-loop" and len(lent) >= writers.count(me) >= 3
+
+
+def test_a_quick_call_runs_here_while_the_loop_waits_and_wakes_it_when_needed(
+    loop_thread: LoopThread,
+) -> None:
+    """``LoopThread.call`` (the blocking client's quick methods: the tracker, in_flight)
+    runs on the caller's thread with the loop lent, crossing no thread; what it queues
+    for the loop still runs there."""
+    assert loop_thread.call(lambda: (where(), loop_thread.on_loop_thread())) == (
+        (threading.current_thread().name, True, False),  # the loop runs; no task: a callback
+        True,
+    )
+    woken = threading.Event()
+    loop_thread.call(lambda: asyncio.get_running_loop().call_soon(woken.set))
+    assert woken.wait(WAIT_S)
+    with pytest.raises(ZeroDivisionError):
+        loop_thread.call(lambda: 1 // 0)
+    assert not loop_thread.on_loop_thread()
+    assert loop_thread.call(lambda: 7, timeout=WAIT_S) == 7  # still lendable after an error

@@ -7,7 +7,9 @@ reply.  Each crossing is a thread wake-up, 12-35 µs of latency and about
 loop thread has nothing to do but wait for I/O, the caller can start the
 request itself: it takes the loop, runs its task's first step (validation,
 admission, the frame written to the socket) exactly as the loop thread
-would, and lets go.  Only the reply crosses threads.
+would, and lets go.  Only the reply crosses threads.  A quick call (reading
+the order tracker, ``in_flight``) runs entirely here the same way: no
+crossing at all.
 
 How the loop stays single-threaded.  The loop thread holds ``owner`` whenever
 it runs loop code: :class:`PausingSelector` lets go of it only for the system
@@ -22,8 +24,8 @@ It uses asyncio internals, each pinned by ``tests/test_lent_loop.py``:
 (to run the task's first step), and the ``__self__`` of a task step's
 callback.  Where one is missing, the loop is not this module's (Windows'
 proactor, an installed policy such as uvloop), asyncio debug mode is on or
-the loop is busy, nothing is lent: :func:`start_here` returns ``None`` and
-the caller hands the work over as before.
+the loop is busy, nothing is lent (:func:`lendable`) and the caller hands the
+work over as before.
 """
 
 from __future__ import annotations
@@ -73,31 +75,55 @@ def new_loop() -> tuple[asyncio.AbstractEventLoop, PausingSelector | None]:
     return asyncio.SelectorEventLoop(selector), selector
 
 
+class Lending:
+    """``with Lending(loop, selector):`` runs its block as the loop thread would.
+
+    The caller must hold ``selector.owner`` and have checked :func:`lendable`.
+    Inside, this loop is the running loop of this thread; on the way out, what
+    the block left for the loop (a callback queued, a timer due before the loop
+    thread's wait ends) wakes the loop thread.
+    """
+
+    __slots__ = ("loop", "selector", "first", "previous")
+
+    def __init__(self, loop: Any, selector: PausingSelector) -> None:
+        self.loop = loop
+        self.selector = selector
+
+    def __enter__(self) -> None:
+        timers = self.loop._scheduled
+        self.first = timers[0].when() if timers else math.inf  # what the wait was timed by
+        self.previous = asyncio._get_running_loop()
+        asyncio._set_running_loop(self.loop)
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio._set_running_loop(self.previous)
+        loop, timers = self.loop, self.loop._scheduled
+        if loop._ready or (timers and timers[0].when() < min(self.first, self.selector.until)):
+            loop.call_soon_threadsafe(_nothing)
+
+
+def lendable(loop: Any) -> bool:
+    """Whether a caller holding the loop may run loop code now: nothing is queued (else it
+    is handed over, to run in order) and asyncio's debug mode (its thread checks) is off."""
+    return not loop._ready and not loop.get_debug()
+
+
 def start_here(
     loop: Any, selector: PausingSelector, make_task: Callable[[], asyncio.Task[Any]]
-) -> asyncio.Task[Any] | None:
-    """Make a task on ``loop`` and run its first step on this thread; ``None``: not lent.
+) -> asyncio.Task[Any]:
+    """Make a task on ``loop`` and run its first step on this thread.
 
-    The caller must hold ``selector.owner``.  The step runs as the loop thread
-    would run it (this loop running, the task current) up to the task's first
-    wait, typically for the reply; the rest runs on the loop thread.
+    The caller must hold ``selector.owner`` and have checked :func:`lendable`.
+    The step runs as the loop thread would run it (this loop running, the task
+    current) up to the task's first wait, typically for the reply; the rest
+    runs on the loop thread.
     """
-    if loop._ready or loop.get_debug():  # the loop has work queued: hand over, in order
-        return None
-    timers = loop._scheduled
-    first = timers[0].when() if timers else math.inf  # what the current wait was timed by
-    previous = asyncio._get_running_loop()
-    asyncio._set_running_loop(loop)
-    try:
+    with Lending(loop, selector):
         task = make_task()
         step = _take_step(loop._ready, task)
         if step is not None:  # else it stays queued, and the loop thread is woken for it
             step._run()
-    finally:
-        asyncio._set_running_loop(previous)
-        timers = loop._scheduled
-        if loop._ready or (timers and timers[0].when() < min(first, selector.until)):
-            loop.call_soon_threadsafe(_nothing)
     return task
 
 
@@ -118,4 +144,4 @@ def _nothing() -> None:
     """Queued to wake the loop thread."""
 
 
-__all__ = ["PausingSelector", "new_loop", "start_here"]
+__all__ = ["Lending", "PausingSelector", "lendable", "new_loop", "start_here"]

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, TypeVar, cast
 
-from .lent_loop import new_loop, start_here
+from .lent_loop import Lending, PausingSelector, lendable, new_loop, start_here
 
 T = TypeVar("T")
 _CANCEL_WAIT_S = 1.0  # after a Ctrl-C: how long to let the cancelled task finish
@@ -140,13 +140,22 @@ class LoopThread:
         return self._wait(waiter, timeout, hand_over)
 
     def call(self, fn: Callable[[], T], timeout: float | None = None) -> T:
-        """Call ``fn()`` on the loop thread (where loop-bound state lives) and return its result.
+        """Call ``fn()`` where loop-bound state lives and return its result.
 
-        A plain callback, no task: one wake-up each way.  Past ``timeout`` (or on
-        a Ctrl-C) a call that has not run yet never runs.
+        While the loop thread waits for I/O, ``fn`` runs right here with the loop
+        lent to this thread (:mod:`.lent_loop`): no thread is woken.  Else it is
+        a plain callback on the loop thread, no task: one wake-up each way.  Past
+        ``timeout`` (or on a Ctrl-C) a call that has not run yet never runs.
         """
         if self.on_loop_thread():
             return fn()
+        selector = self._borrow()
+        if selector is not None:
+            try:
+                with Lending(self.loop, selector):
+                    return fn()
+            finally:
+                self._give_back(selector)
         waiter: _Waiter[T] = self._enlist(None)
 
         def invoke() -> None:
@@ -180,22 +189,35 @@ class LoopThread:
 
     def _start_here(self, coro: Coroutine[Any, Any, T], waiter: _Waiter[T]) -> bool:
         """Start the task and run its first step on this thread, if the loop is free."""
+        selector = self._borrow()
+        if selector is None:
+            return False  # hand over
+
+        def make_task() -> asyncio.Task[None]:
+            task = waiter.task = self.loop.create_task(self._drive(coro, waiter))
+            return task
+
+        try:
+            start_here(self.loop, selector, make_task)
+            return True
+        finally:
+            self._give_back(selector)
+
+    def _borrow(self) -> PausingSelector | None:
+        """Take the loop for this thread if its thread waits for I/O with nothing queued
+        (see :mod:`.lent_loop`); ``None``: it is busy, stopping or never lent."""
         selector = self._selector
         if selector is None or not selector.owner.acquire(blocking=False):
-            return False  # the loop thread runs callbacks: hand over
-        try:
-            if self._stopping or self.loop.is_closed():
-                return False  # hand_over raises LoopStopped
-            self._borrower = threading.get_ident()
+            return None
+        self._borrower = threading.get_ident()
+        if self._stopping or self.loop.is_closed() or not lendable(self.loop):
+            self._give_back(selector)  # stopping: the hand-over raises LoopStopped
+            return None
+        return selector
 
-            def make_task() -> asyncio.Task[None]:
-                task = waiter.task = self.loop.create_task(self._drive(coro, waiter))
-                return task
-
-            return start_here(self.loop, selector, make_task) is not None
-        finally:
-            self._borrower = None
-            selector.owner.release()
+    def _give_back(self, selector: PausingSelector) -> None:
+        self._borrower = None
+        selector.owner.release()
 
     async def _drive(self, coro: Coroutine[Any, Any, T], waiter: _Waiter[T]) -> None:
         """Await ``coro``, keep its outcome for the caller and release it at once.

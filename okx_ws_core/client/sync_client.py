@@ -4,12 +4,13 @@ It runs one :class:`AsyncWebsocketClient` on a private event-loop thread, so
 the protocol logic exists once, and its methods are derived from the async
 client's (:mod:`.facade`: same parameters, checked by the type checkers), so
 the API is written once too.  Each call is one hop to that thread and back,
-except a request's (``call`` and the generated operations): while the loop
-thread waits for I/O, the caller's thread runs its first step itself, up to
-the frame's write, and only the reply crosses threads (:mod:`.lent_loop`).
-Every method is thread-safe: even the quick ones (``in_flight``,
-``subscriptions``, ``on``/``off``, the tracker) run on the loop thread, where
-the state they read or change lives.  Event handlers run on the loop thread;
+unless that thread is idle, waiting for I/O: it then lends the loop to the
+caller's thread (:mod:`.lent_loop`).  A request (``call`` and the generated
+operations) runs its first step there, up to the frame's write, and only the
+reply crosses threads; a quick method (``in_flight``, ``subscriptions``,
+``on``/``off``, the tracker) runs there whole.  Every method is thread-safe:
+loop state is only touched by the thread that holds the loop, the loop
+thread or a caller it is lent to.  Event handlers run on the loop thread;
 from there the quick methods work, while a blocking one raises
 :class:`BlockingCallInLoop` instead of deadlocking.  A Ctrl-C while a call
 waits cancels it; ``close()`` is bounded and releases every caller still
