@@ -560,7 +560,12 @@ def test_a_loop_of_another_kind_is_kept_and_serves_calls_timeouts_and_stop() -> 
     try:
         assert type(thread.loop) is _OtherLoop
         assert thread.run(asyncio.sleep(0, "ran")) == "ran"
-        assert thread.call(lambda: threading.current_thread().name) == "other-kind"
+        assert thread.call(lambda: threading.current_thread().name) == "other-kind"  # not lent
+
+        async def first_step() -> str:
+            return threading.current_thread().name
+
+        assert thread.run(first_step(), inline=True) == "other-kind"  # not lent either
         cancelled = threading.Event()
 
         async def slow() -> None:
