@@ -218,3 +218,28 @@ def test_a_quick_call_runs_here_while_the_loop_waits_and_wakes_it_when_needed(
         loop_thread.call(lambda: 1 // 0)
     assert not loop_thread.on_loop_thread()
     assert loop_thread.call(lambda: 7, timeout=WAIT_S) == 7  # still lendable after an error
+
+
+def test_an_asyncio_without_the_internals_gets_a_loop_that_is_never_lent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Python whose asyncio lacks what lending uses keeps a working loop thread, which
+    hands every call over (the internals are checked once, when the loop is made)."""
+    loop = asyncio.SelectorEventLoop()
+    try:
+        assert lent_loop.has_internals(loop) is True
+        monkeypatch.delattr(asyncio, "_set_running_loop")  # asyncio's own loop uses events'
+        assert lent_loop.has_internals(loop) is False
+    finally:
+        loop.close()
+    thread = LoopThread("no-internals")
+    try:
+        assert thread._selector is None
+
+        async def job() -> tuple[str, bool, bool]:
+            return where()
+
+        assert thread.run(job(), WAIT_S, inline=True)[0] == "no-internals"
+        assert thread.call(where)[0] == "no-internals"
+    finally:
+        thread.stop()

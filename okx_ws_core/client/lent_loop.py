@@ -21,16 +21,19 @@ thread when the caller lets go.
 
 It uses asyncio internals, each pinned by ``tests/test_lent_loop.py``:
 ``BaseEventLoop._ready`` and ``_scheduled`` (what is queued), ``Handle._run``
-(to run the task's first step), and the ``__self__`` of a task step's
-callback.  Where one is missing, the loop is not this module's (Windows'
-proactor, an installed policy such as uvloop), asyncio debug mode is on or
-the loop is busy, nothing is lent (:func:`lendable`) and the caller hands the
-work over as before.
+(to run the task's first step), ``asyncio._set_running_loop`` and the
+``__self__`` of a task step's callback.  Where one is missing
+(:func:`has_internals` at the loop's making; a step callback without
+``__self__`` leaves the step to the loop thread), the loop is not this
+module's (Windows' proactor, an installed policy such as uvloop), asyncio
+debug mode is on or the loop is busy, nothing is lent (:func:`lendable`) and
+the caller hands the work over as before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import math
 import selectors
 import sys
@@ -72,7 +75,22 @@ def new_loop() -> tuple[asyncio.AbstractEventLoop, PausingSelector | None]:
     ):
         return asyncio.new_event_loop(), None
     selector = PausingSelector()
-    return asyncio.SelectorEventLoop(selector), selector
+    loop = asyncio.SelectorEventLoop(selector)
+    if not has_internals(loop):  # a Python whose asyncio differs: never lent, still served
+        loop.close()
+        return asyncio.SelectorEventLoop(), None
+    return loop, selector
+
+
+def has_internals(loop: Any) -> bool:
+    """Whether ``loop`` has the asyncio internals lending uses (see the module's doc)."""
+    return (
+        isinstance(getattr(loop, "_ready", None), collections.deque)
+        and isinstance(getattr(loop, "_scheduled", None), list)
+        and callable(getattr(asyncio.Handle, "_run", None))
+        and callable(getattr(asyncio, "_get_running_loop", None))
+        and callable(getattr(asyncio, "_set_running_loop", None))
+    )
 
 
 class Lending:
@@ -144,4 +162,4 @@ def _nothing() -> None:
     """Queued to wake the loop thread."""
 
 
-__all__ = ["Lending", "PausingSelector", "lendable", "new_loop", "start_here"]
+__all__ = ["Lending", "PausingSelector", "has_internals", "lendable", "new_loop", "start_here"]
