@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,15 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return nodeid
 
     return Grouped(config, log)
+
+
+def wait_until(predicate: Callable[[], object], what: str, limit: float = 5.0) -> None:
+    """Poll another thread's progress (real time: the loop thread runs on its own)."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.001)
 
 
 def client_options(sim_base_url: str, **overrides: Any) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from okx_ws_core.client import loop_thread
 from okx_ws_core.client.loop_thread import LoopStopped, LoopThread
 from okx_ws_core.net.link import Link
 from okx_ws_core.testing import ScriptedServer, ok_reply, run, until
+from tests.conftest import wait_until
 
 
 def make_client(server: Any, **overrides: Any) -> AsyncWebsocketClient:
@@ -202,15 +203,6 @@ def blocking_client(server: ScriptedServer, **overrides: Any) -> WebsocketClient
 def order(cl_ord_id: str) -> list[dict[str, Any]]:
     return [{"instIdCode": 7, "tdMode": "cash", "side": "buy", "ordType": "market", "sz": "1",
              "clOrdId": cl_ord_id}]  # fmt: skip
-
-
-def wait_until(predicate: Callable[[], object], what: str, limit: float = 5.0) -> None:
-    """Poll another thread's progress (real time: the loop thread runs on its own)."""
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.001)
 
 
 def test_a_blocking_method_in_an_event_handler_raises_blocking_call_in_loop() -> None:

@@ -19,8 +19,7 @@ import asyncio
 import gc
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,7 +29,7 @@ from okx_ws_core.client import lent_loop
 from okx_ws_core.client.loop_thread import LoopThread
 from okx_ws_core.net.link import Link
 from okx_ws_sim import SimulatorThread
-from tests.conftest import client_options
+from tests.conftest import client_options, wait_until
 
 WAIT_S = 5.0  # a bound for what must happen at once: only a failure waits it out
 
@@ -40,13 +39,6 @@ def loop_thread() -> Iterator[LoopThread]:
     thread = LoopThread("lend-test")
     yield thread
     thread.stop()
-
-
-def wait_for(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        assert time.monotonic() < deadline, "never happened"
-        time.sleep(0.001)
 
 
 def where() -> tuple[str, bool, bool]:
@@ -85,7 +77,7 @@ def test_a_busy_loop_is_not_lent_the_call_is_handed_over(loop_thread: LoopThread
     ]
     for caller in callers:
         caller.start()
-    wait_for(lambda: len(loop_thread._waiters) == 2)  # both handed over, waiting
+    wait_until(lambda: len(loop_thread._waiters) == 2, "both handed over, waiting")
     gate.set()
     for caller in callers:
         caller.join(WAIT_S)
