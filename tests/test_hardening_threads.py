@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import signal
 import sys
 import threading
@@ -36,6 +37,7 @@ from okx_ws_core import (
 from okx_ws_core.client import loop_thread
 from okx_ws_core.client.loop_thread import LoopStopped, LoopThread
 from okx_ws_core.net.link import Link
+from okx_ws_core.streams.channels import UpdateQueue
 from okx_ws_core.testing import ScriptedServer, ok_reply, run, until
 from tests.conftest import wait_until
 
@@ -227,7 +229,13 @@ def test_a_blocking_method_in_an_event_handler_raises_blocking_call_in_loop() ->
     assert seen[1] == (0, [], None)
 
 
-def test_ctrl_c_while_a_call_waits_cancels_the_request() -> None:
+@pytest.mark.parametrize("lands_on", ["the waiting thread", "another thread"])
+def test_ctrl_c_while_a_call_waits_cancels_the_request(lands_on: str) -> None:
+    """A Ctrl-C ends a waiting call within a wait slice (:mod:`okx_ws_core.waits`), not
+    at its 30 s timeout, wherever the kernel delivers the signal: a terminal's SIGINT
+    may land on another thread (the loop thread), or on the waiting one a moment
+    before its wait's system call began (a loaded CI machine hit that); in both,
+    the system call is not interrupted and only the next bytecode sees it."""
     sent = threading.Event()
 
     def answer(frame: dict[str, Any]) -> None:
@@ -247,7 +255,8 @@ def test_ctrl_c_while_a_call_waits_cancels_the_request() -> None:
                     passed = threading.Event()
                     client.loop.call_soon_threadsafe(passed.set)
                     passed.wait(5)
-                signal.pthread_kill(main, signal.SIGINT)
+                target = main if lands_on == "the waiting thread" else threading.get_ident()
+                signal.pthread_kill(target, signal.SIGINT)
 
             interrupt = threading.Thread(target=ctrl_c)
             interrupt.start()
@@ -257,7 +266,32 @@ def test_ctrl_c_while_a_call_waits_cancels_the_request() -> None:
             interrupt.join()
             assert time.monotonic() - started < 5
             assert client.in_flight == 0  # the request was cancelled, not left waiting 30 s
+            [fate] = client.cancelled_fates()  # written, so its fate is unknown: recorded
+            assert fate.cl_ord_ids == ("c1",)
     finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_on_another_thread_ends_a_blocking_stream_read_that_has_no_timeout() -> None:
+    """``for update in stream:`` waits with no end: a Ctrl-C the kernel delivered to
+    another thread must still end it (within a wait slice), not at the next update."""
+    updates: UpdateQueue[Any] = UpdateQueue(8, logging.getLogger("test"))
+    waiting = updates._queue.not_empty._waiters  # type: ignore[attr-defined]  # in get()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def ctrl_c() -> None:
+        wait_until(lambda: waiting, "the main thread waits for an update")
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)  # lands on this thread
+
+    interrupt = threading.Thread(target=ctrl_c)
+    try:
+        interrupt.start()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            updates.get("tickers", None)
+        assert time.monotonic() - started < 2
+    finally:
+        interrupt.join()
         signal.signal(signal.SIGINT, previous)
 
 
@@ -582,6 +616,7 @@ CALLER_SIDE_FILES = (
     "loop_thread.py",
     "blocking_tracker.py",
     "errors.py",
+    "waits.py",
 )
 CALLER_SIDE_FUNCTIONS = {
     ("async_client.py", "get_time_offset_ms"),

@@ -3,7 +3,7 @@
 Shared by the blocking client (``WebsocketClient``) and the simulator's
 ``SimulatorThread``, so the two stop their loops the same way.  Pure asyncio
 and threading on purpose: it imports nothing else from okx_ws_core but
-:mod:`.lent_loop` (pure too), so the simulator can use it without depending on
+:mod:`.lent_loop` and :mod:`okx_ws_core.waits` (pure too), so the simulator can use it without depending on
 the client it tests.  While the loop thread waits for I/O it lends the loop to
 a caller: a request's first step (``run(..., inline=True)``) or a quick call
 (:meth:`LoopThread.call`) then runs on the caller's thread (see
@@ -16,7 +16,8 @@ by those cancellations run their ``connection_lost`` and close their sockets
 before the loop is closed.
 
 No caller is left blocked: a Ctrl-C (``KeyboardInterrupt``) while waiting
-cancels the task it waited for, and :meth:`LoopThread.stop` releases every
+cancels the task it waited for (seen within a wait slice wherever the kernel
+delivered it, :mod:`okx_ws_core.waits`), and :meth:`LoopThread.stop` releases every
 caller still waiting (with :class:`LoopStopped`), even when the loop did not
 stop in time (a callback blocking the loop thread).
 """
@@ -28,6 +29,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, TypeVar, cast
 
+from .. import waits
 from .lent_loop import Lending, PausingSelector, lendable, new_loop, start_here
 
 T = TypeVar("T")
@@ -247,12 +249,12 @@ class LoopThread:
         after the hand-over and before the wait began, and the work must not run on."""
         try:
             hand_over()
-            done = waiter.lock.acquire(timeout=-1 if timeout is None else timeout)
+            done = waits.acquire(waiter.lock, timeout)  # in slices: a Ctrl-C is seen
         except LoopStopped:  # the loop is stopped: nothing was handed over
             raise
         except BaseException:  # KeyboardInterrupt (Ctrl-C): the caller gave up, so does the task
             self._cancel(waiter)
-            waiter.lock.acquire(timeout=_CANCEL_WAIT_S)
+            waiter.lock.acquire(timeout=_CANCEL_WAIT_S)  # a second Ctrl-C may cut it short
             raise
         if not done:
             self._cancel(waiter)

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from .. import waits
 from ..errors import ClientClosed, UpdateTimeout
 from ..lazy import pydantic
 from ..protocol.endpoints import ConnectionKey
@@ -620,7 +621,7 @@ class UpdateQueue(Generic[I]):
 
     def get(self, name: str, timeout: float | None) -> ChannelUpdate[I]:
         try:
-            update = self._queue.get(timeout=timeout)
+            update = waits.get(self._queue, timeout)  # in slices: a Ctrl-C is seen
         except queue.Empty:
             raise UpdateTimeout(f"no {name} update within {timeout:g}s") from None
         if update is None:
