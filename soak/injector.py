@@ -26,6 +26,7 @@ Actions = list[tuple[str, dict[str, Any]]]
 SCHED_POLL_S = 0.002
 SLOT_WAIT_S = 1.0  # before re-arming a slot fault, how long the previous one may take to fire
 DRAIN_S = 2.0  # at a segment's end, how long slot faults may take to fire
+SWALLOW_MAX_S = 2.0  # a pong-swallowing window waits this long at most for a ping
 DELAY_MAX_S = 3.0  # a delay window ends after its span of requests or this, whichever first
 SETTLED: Counters = {}  # an armed fault's counters once its segment was reconciled
 
@@ -85,6 +86,9 @@ class FaultInjector:
             try:
                 armed = await self._arm(fault, [("swallow_pongs", {"on": True})])
                 await asyncio.sleep(self.pong_wait)
+                # Links that were reconnecting (a restart just before) ping later: hold
+                # the window until one pong was swallowed, within a bound.
+                await self._until_fired(armed, SWALLOW_MAX_S)
                 await self._turn_off(armed, "turned off")
             finally:
                 self.pause(False)
@@ -149,13 +153,14 @@ class FaultInjector:
         previous = self._last.get(kind)
         if previous is None or previous.end is not None:
             return
+        await self._until_fired(previous, limit)
+
+    async def _until_fired(self, armed: Armed, limit: float) -> None:
+        """Until ``armed`` fired all its units, per the simulator's counters (or ``limit``)."""
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             now = await self.sim.call("counters")
-            if (
-                fired(now, previous.counter) - fired(previous.after, previous.counter)
-                >= previous.units
-            ):
+            if fired(now, armed.counter) - fired(armed.after, armed.counter) >= armed.units:
                 return
             await asyncio.sleep(0.02)
 
