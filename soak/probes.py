@@ -392,22 +392,26 @@ def holders(type_names: Iterable[str], sample: int = 300) -> dict[str, dict[str,
 
 
 def live_objects(modules: Iterable[str]) -> dict[str, int]:
-    """Live gc-tracked objects whose type comes from ``modules``, by type (after a collection)."""
+    """Live gc-tracked objects whose type comes from ``modules``, by type (after a collection).
+
+    Counted by type first (in C), then the types filtered: a scan in Python of every
+    object cost 0.15-0.2 s per checkpoint, most of a short soak's."""
     roots = frozenset(modules)
     gc.collect()
+    objects = gc.get_objects()
+    by_type = Counter(map(type, objects))
+    if by_type.get(asyncio.TimerHandle):
+        # A cancelled timer waits in the loop's heap until its due time (here at most
+        # request_timeout): their number follows the recent request rate, not a leak.
+        # Timers never cancelled are still counted.
+        by_type[asyncio.TimerHandle] -= sum(
+            1 for o in objects if type(o) is asyncio.TimerHandle and o.cancelled()
+        )
+    del objects
     counts: dict[str, int] = {}
-    for obj in gc.get_objects():
-        try:
-            kind = type(obj)
-        except ReferenceError:  # a dead weakref proxy
-            continue
-        if kind is asyncio.TimerHandle and obj.cancelled():
-            # A cancelled timer waits in the loop's heap until its due time (here at
-            # most request_timeout): their number follows the recent request rate, not
-            # a leak. Timers never cancelled are still counted.
-            continue
+    for kind, n in by_type.items():
         module = getattr(kind, "__module__", None)  # a descriptor on some metaclasses
-        if isinstance(module, str) and module.split(".", 1)[0] in roots:
+        if n and isinstance(module, str) and module.split(".", 1)[0] in roots:
             name = f"{module}.{kind.__qualname__}"
-            counts[name] = counts.get(name, 0) + 1
+            counts[name] = counts.get(name, 0) + n
     return counts

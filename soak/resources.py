@@ -69,7 +69,7 @@ async def steady_reading(sides: list[ClientSide], limit: float = 5.0) -> tuple[A
     deadline = loop.time() + limit
     previous: tuple[Any, ...] | None = None
     while True:
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.05)
         reading = (await count_tasks(sides), thread_names(), count_fds())
         if reading == previous or loop.time() > deadline:
             return reading

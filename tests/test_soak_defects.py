@@ -12,6 +12,7 @@ import pytest
 
 from soak import SoakConfig, run_soak, summary
 from soak.defects import DEFECTS
+from soak.market import BOOKS
 
 pytestmark = pytest.mark.slow
 
@@ -28,6 +29,8 @@ def test_planted_defect_fails_its_check(name: str) -> None:
     else:
         cfg = SoakConfig(requests=100, faults=0, warmup=40, watchdog=1.0, connects_per_s=30)
     cfg.at_limits = defect.at_limits
+    if defect.market:  # one round per book, a gap first: what a book without seq checks fails
+        cfg.market_rounds = len(BOOKS)
     report = run_soak(cfg, defect)
     text = summary(report)
     assert set(report.failed_checks) == defect.catches, text
