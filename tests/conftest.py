@@ -44,11 +44,10 @@ def subscribe_kwargs(channel: str) -> dict[str, Any]:
     """Keyword arguments of ``subscribe_<channel>`` from the spec's first subscribe example."""
     from pathlib import Path
 
-    import yaml
-
     from codegen.channels import snake_case
+    from codegen.spec_loader import read_yaml
 
-    spec = yaml.safe_load((Path(__file__).parent.parent / "spec" / "channels.yaml").read_text())
+    spec = read_yaml(Path(__file__).parent.parent / "spec" / "channels.yaml")
     args = spec["channels"][channel]["examples"]["subscribe"][0]["args"]
     return {snake_case(key): value for key, value in args.items()}
 
@@ -60,11 +59,13 @@ def spec_copy(tmp_path: Path, edits: Mapping[str, Callable[[dict[str, Any]], Non
     """A copy of ``spec/`` in ``tmp_path``; ``edits`` change its YAML files by name."""
     import yaml
 
+    from codegen.spec_loader import read_yaml
+
     spec_dir = tmp_path / "spec"
     shutil.copytree(ROOT / "spec", spec_dir)
     for name, edit in edits.items():
         path = spec_dir / name
-        document = yaml.safe_load(path.read_text())
+        document = read_yaml(path)
         edit(document)
         path.write_text(yaml.safe_dump(document, sort_keys=False))
     return spec_dir

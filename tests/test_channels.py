@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from okx_ws import (
     AsyncWebsocketAPIClient,
     ChannelStream,
@@ -33,10 +32,11 @@ from okx_ws import (
 )
 
 from codegen.channels import snake_case
+from codegen.spec_loader import read_yaml
 from okx_ws_core import ChannelUpdate
 from okx_ws_core.testing import ScriptedServer, ServerLink, run
 
-SPEC = yaml.safe_load((Path(__file__).parents[1] / "spec" / "channels.yaml").read_text())
+SPEC = read_yaml(Path(__file__).parents[1] / "spec" / "channels.yaml")
 CHANNELS: dict[str, Any] = SPEC["channels"]
 CREDENTIALS = {"api_key": "k", "api_secret": "s", "api_passphrase": "p"}
 

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from okx_ws import AsyncWebsocketAPIClient, channels, operations
 
+from codegen.spec_loader import read_yaml
 from okx_ws_core import (
     AsyncWebsocketClient,
     ClientClosed,
@@ -38,7 +38,7 @@ from okx_ws_core import (
 from okx_ws_core.testing import ScriptedServer, run
 from tests.conftest import subscribe_kwargs
 
-SPEC = yaml.safe_load((Path(__file__).parents[1] / "spec" / "operations.yaml").read_text())
+SPEC = read_yaml(Path(__file__).parents[1] / "spec" / "operations.yaml")
 EXAMPLES: dict[str, Any] = {
     name: entry["examples"]["valid"][0]["params"] for name, entry in SPEC["operations"].items()
 }

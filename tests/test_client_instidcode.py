@@ -15,14 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 from okx_ws import AsyncWebsocketAPIClient, operations
 
+from codegen.spec_loader import read_yaml
 from okx_ws_core import OkxApiError, ParamsValidationError
 from okx_ws_core.rest.instruments import InstrumentRegistry
 from okx_ws_core.testing import ScriptedServer, ok_reply, run
 
-SPEC = yaml.safe_load((Path(__file__).parents[1] / "spec" / "operations.yaml").read_text())
+SPEC = read_yaml(Path(__file__).parents[1] / "spec" / "operations.yaml")
 CODED_OPS = (
     "order",
     "batch-orders",
