@@ -235,3 +235,25 @@ def test_an_asyncio_without_the_internals_gets_a_loop_that_is_never_lent(
         assert thread.call(where)[0] == "no-internals"
     finally:
         thread.stop()
+
+
+def test_the_loop_is_chosen_without_the_event_loop_policy_api(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Python 3.14 deprecates ``asyncio.get_event_loop_policy`` (and the policy classes);
+    a user running with warnings as errors must still get a lendable loop thread.  The
+    loop asyncio would make (``new_event_loop``) decides: a plain selector loop is
+    replaced by the lendable one, any other kind is kept (the test above)."""
+
+    def deprecated() -> None:
+        raise AssertionError("asyncio.get_event_loop_policy is deprecated since 3.14")
+
+    # The public name only: asyncio.new_event_loop() itself still reads the policy
+    # through asyncio.events up to 3.13 (and a private name in 3.14), without warning.
+    monkeypatch.setattr(asyncio, "get_event_loop_policy", deprecated)
+    loop, selector = lent_loop.new_loop()
+    try:
+        assert isinstance(selector, lent_loop.PausingSelector)
+        assert loop._selector is selector  # type: ignore[attr-defined]
+    finally:
+        loop.close()

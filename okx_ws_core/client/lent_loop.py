@@ -67,19 +67,21 @@ class PausingSelector(selectors.DefaultSelector):
 def new_loop() -> tuple[asyncio.AbstractEventLoop, PausingSelector | None]:
     """A loop for a loop thread, and its selector when the loop can be lent.
 
-    Only where asyncio would make a plain selector loop anyway: an installed
-    policy (uvloop, say) or Windows' proactor is kept, and never lent.
+    Only where asyncio would make a plain selector loop anyway: a loop of another
+    kind (uvloop's policy, Windows' proactor) is kept, and never lent.  The loop
+    asyncio makes decides, not the policy's type: ``get_event_loop_policy`` and the
+    policy classes are deprecated in Python 3.14.
     """
-    if sys.platform == "win32" or type(asyncio.get_event_loop_policy()) is not (
-        asyncio.DefaultEventLoopPolicy
-    ):
-        return asyncio.new_event_loop(), None
+    loop = asyncio.new_event_loop()
+    if sys.platform == "win32" or type(loop) is not asyncio.SelectorEventLoop:
+        return loop, None
     selector = PausingSelector()
-    loop = asyncio.SelectorEventLoop(selector)
-    if not has_internals(loop):  # a Python whose asyncio differs: never lent, still served
-        loop.close()
-        return asyncio.SelectorEventLoop(), None
-    return loop, selector
+    lent = asyncio.SelectorEventLoop(selector)
+    if not has_internals(lent):  # a Python whose asyncio differs: never lent, still served
+        lent.close()
+        return loop, None
+    loop.close()
+    return lent, selector
 
 
 def has_internals(loop: Any) -> bool:
