@@ -376,8 +376,9 @@ def holders(type_names: Iterable[str], sample: int = 300) -> dict[str, dict[str,
     for name, objs in found.items():
         counts: dict[str, int] = {}
         ids = {id(o) for o in objs}
-        for ref in gc.get_referrers(*objs):
-            if id(ref) in ids or ref is objs or ref is found:
+        args = tuple(objs)  # passed as is: Python 3.13 lists the call's own tuple as a referrer
+        for ref in gc.get_referrers(*args):
+            if id(ref) in ids or ref is objs or ref is args or ref is found:
                 continue
             what = type(ref).__qualname__
             if isinstance(ref, dict):
