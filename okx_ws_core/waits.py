@@ -30,7 +30,7 @@ SLICE_S = 0.1  # the longest a pending Ctrl-C waits to be seen
 
 def acquire(lock: threading.Lock, timeout: float | None) -> bool:
     """``lock.acquire(timeout=timeout)`` (``None``: no end), in slices; see the module."""
-    end = None if timeout is None else time.monotonic() + timeout
+    end = _end(timeout)
     while True:
         step = SLICE_S if end is None else min(SLICE_S, end - time.monotonic())
         if step <= 0:
@@ -42,7 +42,7 @@ def acquire(lock: threading.Lock, timeout: float | None) -> bool:
 def get(source: queue.Queue[T], timeout: float | None) -> T:
     """``source.get(timeout=timeout)`` (``None``: no end), in slices; raises
     ``queue.Empty`` once ``timeout`` passed."""
-    end = None if timeout is None else time.monotonic() + timeout
+    end = _end(timeout)
     while True:
         step = SLICE_S if end is None else min(SLICE_S, end - time.monotonic())
         if step <= 0:
@@ -51,6 +51,14 @@ def get(source: queue.Queue[T], timeout: float | None) -> T:
             return source.get(timeout=step)
         except queue.Empty:
             pass
+
+
+def _end(timeout: float | None) -> float | None:
+    if timeout is None:
+        return None
+    if not timeout >= 0:  # NaN too
+        raise ValueError(f"timeout must be a number of seconds >= 0, or None; got {timeout!r}")
+    return time.monotonic() + timeout
 
 
 __all__ = ["SLICE_S", "acquire", "get"]
