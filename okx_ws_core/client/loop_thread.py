@@ -3,8 +3,8 @@
 Shared by the blocking client (``WebsocketClient``) and the simulator's
 ``SimulatorThread``, so the two stop their loops the same way.  Pure asyncio
 and threading on purpose: it imports nothing else from okx_ws_core but
-:mod:`.lent_loop` and :mod:`okx_ws_core.waits` (pure too), so the simulator can use it without depending on
-the client it tests.  While the loop thread waits for I/O it lends the loop to
+:mod:`.lent_loop` and :mod:`okx_ws_core.waits` (pure too), so the simulator
+can use it without depending on the client it tests.  While the loop thread waits for I/O it lends the loop to
 a caller: a request's first step (``run(..., inline=True)``) or a quick call
 (:meth:`LoopThread.call`) then runs on the caller's thread (see
 :mod:`.lent_loop`).
@@ -17,9 +17,9 @@ before the loop is closed.
 
 No caller is left blocked: a Ctrl-C (``KeyboardInterrupt``) while waiting
 cancels the task it waited for (seen within a wait slice wherever the kernel
-delivered it, :mod:`okx_ws_core.waits`), and :meth:`LoopThread.stop` releases every
-caller still waiting (with :class:`LoopStopped`), even when the loop did not
-stop in time (a callback blocking the loop thread).
+delivered it, :mod:`okx_ws_core.waits`), and :meth:`LoopThread.stop` releases
+every caller still waiting (with :class:`LoopStopped`), even when the loop did
+not stop in time (a callback blocking the loop thread).
 """
 
 from __future__ import annotations
