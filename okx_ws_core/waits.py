@@ -22,6 +22,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -30,35 +31,34 @@ SLICE_S = 0.1  # the longest a pending Ctrl-C waits to be seen
 
 def acquire(lock: threading.Lock, timeout: float | None) -> bool:
     """``lock.acquire(timeout=timeout)`` (``None``: no end), in slices; see the module."""
-    end = _end(timeout)
-    while True:
-        step = SLICE_S if end is None else min(SLICE_S, end - time.monotonic())
-        if step <= 0:
-            return lock.acquire(blocking=False)
+    for step in _slices(timeout):
         if lock.acquire(timeout=step):
             return True
+    return lock.acquire(blocking=False)
 
 
 def get(source: queue.Queue[T], timeout: float | None) -> T:
     """``source.get(timeout=timeout)`` (``None``: no end), in slices; raises
     ``queue.Empty`` once ``timeout`` passed."""
-    end = _end(timeout)
-    while True:
-        step = SLICE_S if end is None else min(SLICE_S, end - time.monotonic())
-        if step <= 0:
-            return source.get(block=False)
+    for step in _slices(timeout):
         try:
             return source.get(timeout=step)
         except queue.Empty:
             pass
+    return source.get(block=False)
 
 
-def _end(timeout: float | None) -> float | None:
+def _slices(timeout: float | None) -> Iterator[float]:
+    """The waits that make up ``timeout``: :data:`SLICE_S` each, the last shortened to
+    end on time (``None``: no end); then one last look without waiting."""
     if timeout is None:
-        return None
+        while True:
+            yield SLICE_S
     if not timeout >= 0:  # NaN too
         raise ValueError(f"timeout must be a number of seconds >= 0, or None; got {timeout!r}")
-    return time.monotonic() + timeout
+    end = time.monotonic() + timeout
+    while (step := min(SLICE_S, end - time.monotonic())) > 0:
+        yield step
 
 
 __all__ = ["SLICE_S", "acquire", "get"]

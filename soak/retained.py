@@ -14,6 +14,7 @@ fails the check.
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import logging
@@ -77,18 +78,14 @@ def _ids(i: int, store: str) -> tuple[str, str, str]:
     return f"{store}{i:011d}", f"a{i:014d}", f"{i:019d}"
 
 
-_WEIGHED: dict[str, float] = {}  # per process: the code weighed does not change
-
-
 async def weigh() -> dict[str, float]:
     """Bytes per entry of each store, by the client's own code on records like the soak's.
 
     Weighed once per process (its six collections cost 0.35 s: a tenth of a short run)."""
-    if not _WEIGHED:
-        _WEIGHED.update(_weigh())
-    return dict(_WEIGHED)
+    return dict(_weigh())
 
 
+@functools.cache  # per process: the code weighed does not change
 def _weigh() -> dict[str, float]:
     fates = StampTrackReconciler(
         stamp_exp_time=False,

@@ -202,6 +202,14 @@ def blocking_client(server: ScriptedServer, **overrides: Any) -> WebsocketClient
     return WebsocketClient("key1", "secret1", "pass1", transport=server, **options)
 
 
+def loop_passes(loop: asyncio.AbstractEventLoop, n: int) -> None:
+    """Wait (from another thread) until ``loop`` ran ``n`` passes of its callbacks."""
+    for _ in range(n):
+        passed = threading.Event()
+        loop.call_soon_threadsafe(passed.set)
+        passed.wait(5)
+
+
 def order(cl_ord_id: str) -> list[dict[str, Any]]:
     return [{"instIdCode": 7, "tdMode": "cash", "side": "buy", "ordType": "market", "sz": "1",
              "clOrdId": cl_ord_id}]  # fmt: skip
@@ -251,10 +259,7 @@ def test_ctrl_c_while_a_call_waits_cancels_the_request(lands_on: str) -> None:
 
             def ctrl_c() -> None:
                 sent.wait(5)
-                for _ in range(3):  # a few loop passes: the write ends, the call awaits its reply
-                    passed = threading.Event()
-                    client.loop.call_soon_threadsafe(passed.set)
-                    passed.wait(5)
+                loop_passes(client.loop, 3)  # the write ends, the call awaits its reply
                 target = main if lands_on == "the waiting thread" else threading.get_ident()
                 signal.pthread_kill(target, signal.SIGINT)
 
@@ -327,10 +332,7 @@ def test_ctrl_c_just_after_a_call_is_started_cancels_it_too(
             monkeypatch.setattr(loop_thread, "start_here", interrupted_here)
         with pytest.raises(KeyboardInterrupt):
             client.send_ws_api_request("private", "order", order("c1"))
-        for _ in range(5):  # loop passes enough for a call left running to send its frame
-            passed = threading.Event()
-            client.loop.call_soon_threadsafe(passed.set)
-            passed.wait(5)
+        loop_passes(client.loop, 5)  # enough for a call left running to send its frame
         assert client.in_flight == 0  # cancelled, not left waiting 30 s for a reply
         if start != "handed to the loop":  # sent: its fate is unknown, and recorded
             [fate] = client.cancelled_fates()

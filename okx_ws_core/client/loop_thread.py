@@ -4,10 +4,10 @@ Shared by the blocking client (``WebsocketClient``) and the simulator's
 ``SimulatorThread``, so the two stop their loops the same way.  Pure asyncio
 and threading on purpose: it imports nothing else from okx_ws_core but
 :mod:`.lent_loop` and :mod:`okx_ws_core.waits` (pure too), so the simulator
-can use it without depending on the client it tests.  While the loop thread waits for I/O it lends the loop to
-a caller: a request's first step (``run(..., inline=True)``) or a quick call
-(:meth:`LoopThread.call`) then runs on the caller's thread (see
-:mod:`.lent_loop`).
+can use it without depending on the client it tests.  While the loop thread
+waits for I/O it lends the loop to a caller: a request's first step
+(``run(..., inline=True)``) or a quick call (:meth:`LoopThread.call`) then
+runs on the caller's thread (see :mod:`.lent_loop`).
 
 Shutdown follows :func:`asyncio.run`'s order: cancel the remaining tasks and
 wait for them, *then* finalize async generators (a task may still be inside
