@@ -17,6 +17,7 @@ from websockets.sync.client import connect
 from okx_ws_core.client.loop_thread import LoopThread
 from okx_ws_sim import SimulatorThread, login_args
 from okx_ws_sim.testing import SAMPLE_ORDER
+from tests.conftest import wait_until
 
 ORDER: dict[str, Any] = dict(SAMPLE_ORDER)
 
@@ -117,9 +118,11 @@ def test_thread_run_times_out_and_cancels() -> None:
         assert time.monotonic() - started < 2
         # The task is cancelled on the loop, asynchronously: it ends a loop pass after the
         # cancel, which a call queued right behind it may precede (it then sees 2 tasks).
-        deadline = time.monotonic() + 2
-        while sim.call(lambda: len(asyncio.all_tasks())) != 1:  # the sweeper alone
-            assert time.monotonic() < deadline, "the timed-out task was not cancelled"
+        wait_until(  # the sweeper alone
+            lambda: sim.call(lambda: len(asyncio.all_tasks())) == 1,
+            "the timed-out task was cancelled",
+            2,
+        )
         assert sim.faults.armed() == {}  # the proxy forwards the tallies too
 
 
